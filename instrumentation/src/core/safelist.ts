@@ -1,0 +1,209 @@
+// Which request headers make a browser send a preflight (Fetch Standard §2.2.2 "CORS-safelisted
+// request-header", "CORS-unsafe request-header names"), as Chromium implements it
+// (services/network/public/cpp/cors/cors.cc IsCorsSafelistedHeader). See ../shared/CORS-REFERENCE.md §1.2.
+
+/** How a request header name counts when deciding whether a browser had to preflight the request. */
+export type HeaderRole =
+  /** The browser sets it (forbidden names, cache-mode and revalidation headers) or a proxy added it: never counts. */
+  | 'browser'
+  /** Safelisted by the Fetch Standard when its value passes the rule for the name. */
+  | 'safelisted'
+  /** Safelisted by Chromium only (client hints): no preflight in Chromium, a preflight in Firefox and Safari. */
+  | 'chromium-safelisted';
+
+const ROLES = new Map<string, HeaderRole>();
+for (const name of [
+  // Forbidden request-header names (Fetch §2.2.2): pages cannot set them.
+  'accept-charset',
+  'accept-encoding',
+  'access-control-request-headers',
+  'access-control-request-method',
+  'connection',
+  'content-length',
+  'cookie',
+  'cookie2',
+  'date',
+  'dnt',
+  'expect',
+  'host',
+  'keep-alive',
+  'origin',
+  'referer',
+  'set-cookie',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'via',
+  // Chromium refuses page-set User-Agent and adds Priority itself.
+  'user-agent',
+  'priority',
+  // Added below the CORS layer for cache modes and revalidation; they never cause a preflight
+  // (CORS-REFERENCE §1.2, verified N01–N05; Chromium exempts them in cors_util.cc).
+  'cache-control',
+  'pragma',
+  'if-none-match',
+  'if-modified-since',
+  // Added by proxies and load balancers in front of the API, not by the page.
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-proto',
+  'x-forwarded-prefix',
+  'x-real-ip',
+  'upgrade-insecure-requests',
+]) {
+  ROLES.set(name, 'browser');
+}
+for (const name of ['accept', 'accept-language', 'content-language', 'content-type', 'range']) {
+  ROLES.set(name, 'safelisted');
+}
+for (const name of [
+  'device-memory',
+  'dpr',
+  'downlink',
+  'ect',
+  'intervention',
+  'rtt',
+  'save-data',
+  'viewport-width',
+  'width',
+]) {
+  ROLES.set(name, 'chromium-safelisted');
+}
+
+/** Every header name with a fixed role. */
+export const HEADER_ROLES: ReadonlyMap<string, HeaderRole> = ROLES;
+
+/** The role of a lower-cased header name; undefined means a page-set, CORS-unsafe name. */
+export function headerRole(name: string): HeaderRole | undefined {
+  return ROLES.get(name) ?? prefixRole(name);
+}
+
+/** `sec-*` and `proxy-*` are forbidden prefixes: only the browser or a proxy sets them. */
+export function prefixRole(name: string): 'browser' | undefined {
+  return name.startsWith('sec-') || name.startsWith('proxy-') ? 'browser' : undefined;
+}
+
+/** Fetch Standard: a safelisted value may be at most 128 bytes; all safelisted values together at most 1024. */
+export const SAFELIST_VALUE_LIMIT = 128;
+export const SAFELIST_TOTAL_LIMIT = 1024;
+
+// Byte classes as lookup tables: these run on the Accept and Accept-Language of nearly every request.
+const UNSAFE_BYTE = new Uint8Array(256);
+const LANGUAGE_BYTE = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) if (c !== 0x09) UNSAFE_BYTE[c] = 1;
+/** CORS-unsafe request-header byte: CTLs other than HT, `"():<>?@[\]{}` and DEL. */
+for (const c of '"():<>?@[\\]{}\u007f') UNSAFE_BYTE[c.charCodeAt(0)] = 1;
+/** accept-language / content-language: only `0-9 A-Z a-z`, space and `*,-.;=`. */
+for (const c of '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz *,-.;=') {
+  LANGUAGE_BYTE[c.charCodeAt(0)] = 1;
+}
+
+function hasUnsafeByte(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff || UNSAFE_BYTE[c] === 1) return true;
+  }
+  return false;
+}
+
+function isLanguageValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff || LANGUAGE_BYTE[c] === 0) return false;
+  }
+  return true;
+}
+
+const TOKEN_BYTE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * content-type: must parse as a MIME type (WHATWG "parse a MIME type": type "/" subtype, both tokens, then
+ * optional parameters) whose essence is one of the three form/text types. Parameters may be anything the
+ * unsafe-byte rule lets through.
+ */
+function isSafelistedContentType(value: string): boolean {
+  if (hasUnsafeByte(value)) return false;
+  const trimmed = value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+  const slash = trimmed.indexOf('/');
+  if (slash <= 0) return false;
+  const type = trimmed.slice(0, slash);
+  const semicolon = trimmed.indexOf(';', slash + 1);
+  const subtype = (semicolon === -1 ? trimmed.slice(slash + 1) : trimmed.slice(slash + 1, semicolon)).replace(
+    /[\t\n\r ]+$/,
+    '',
+  );
+  if (!TOKEN_BYTE.test(type) || !TOKEN_BYTE.test(subtype)) return false;
+  const essence = `${type}/${subtype}`.toLowerCase();
+  return (
+    essence === 'application/x-www-form-urlencoded' ||
+    essence === 'multipart/form-data' ||
+    essence === 'text/plain'
+  );
+}
+
+/**
+ * range: a single `bytes=start-[end]` range, no whitespace, start <= end; suffix ranges are not safelisted
+ * (Fetch "simple range header value"). Chromium lower-cases the value first, so `BYTES=0-1` passes there.
+ */
+const SIMPLE_RANGE = /^bytes=(\d+)-(\d*)$/;
+function isSimpleRange(value: string): boolean {
+  const match = SIMPLE_RANGE.exec(value.toLowerCase());
+  if (match === null) return false;
+  const end = match[2];
+  if (end === undefined || end === '') return true;
+  return Number(match[1]) <= Number(end);
+}
+
+const DECIMAL = /^\d+(?:\.\d+)?$/;
+const DIGITS = /^\d+$/;
+const ECT_VALUES = new Set(['slow-2g', '2g', '3g', '4g']);
+
+/** Whether `value` passes the safelisting rule for the (lower-cased, safelisted or Chromium-safelisted) `name`. */
+export function isSafelistedValue(name: string, value: string): boolean {
+  if (value.length > SAFELIST_VALUE_LIMIT) return false;
+  switch (name) {
+    case 'accept':
+      return !hasUnsafeByte(value);
+    case 'accept-language':
+    case 'content-language':
+      return isLanguageValue(value);
+    case 'content-type':
+      return isSafelistedContentType(value);
+    case 'range':
+      return isSimpleRange(value);
+    case 'intervention':
+      return true;
+    case 'device-memory':
+    case 'dpr':
+    case 'downlink':
+      return DECIMAL.test(value);
+    case 'width':
+    case 'viewport-width':
+    case 'rtt':
+      return DIGITS.test(value);
+    case 'ect':
+      return ECT_VALUES.has(value);
+    case 'save-data':
+      return value === 'on';
+    default:
+      return false;
+  }
+}
+
+/** The Fetch Standard's CORS-safelisted methods; Chromium compares them upper-cased. */
+export function isSafelistedMethod(method: string): boolean {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+    case 'POST':
+      return true;
+    default: {
+      if (method.length !== 3 && method.length !== 4) return false;
+      const upper = method.toUpperCase();
+      return upper === 'GET' || upper === 'HEAD' || upper === 'POST';
+    }
+  }
+}

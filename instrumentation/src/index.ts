@@ -1,0 +1,2 @@
+// @corsight/instrumentation — the public surface. Everything not exported here is internal.
+export * from './core/index.js';

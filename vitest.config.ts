@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: ['instrumentation', 'collector', 'test'],
+    reporters: ['default', './test/reporters/tally-reporter.ts'],
+  },
+});
