@@ -15,6 +15,11 @@ describe('preflightCacheLifetime', () => {
     ['', { chromium: 5, firefox: 0, webkit: 5 }, 'max_age_invalid'],
     ['1e3', { chromium: 5, firefox: 0, webkit: 5 }, 'max_age_invalid'],
     ['99999999999999999999999', { chromium: 5, firefox: 0, webkit: 5 }, 'max_age_invalid'],
+    ['-99999999999999999999', { chromium: 5, firefox: 0, webkit: 5 }, 'max_age_invalid'],
+    ['9223372036854775807', { chromium: 7200, firefox: 86400, webkit: 600 }, 'max_age_capped'],
+    ['-9223372036854775808', { chromium: 0, firefox: 0, webkit: 0 }, 'max_age_invalid'],
+    ['+0', { chromium: 0, firefox: 0, webkit: 0 }, 'max_age_zero'],
+    ['-0', { chromium: 0, firefox: 0, webkit: 0 }, 'max_age_zero'],
   ])('%j → %j (%s)', (maxAge, seconds, warning) => {
     expect(preflightCacheLifetime(maxAge)).toEqual({ seconds, warning });
   });

@@ -33,13 +33,23 @@ const NEGATIVE: PreflightCacheLifetime = Object.freeze({ seconds: NOT_CACHED, wa
 
 const INTEGER = /^[+-]?\d+$/;
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function fitsInt64(integer: string): boolean {
+  const value = BigInt(integer);
+  return value >= INT64_MIN && value <= INT64_MAX;
+}
+
 /** The cache lifetime per engine of a preflight that passed, given its (combined) Max-Age value. */
 export function preflightCacheLifetime(maxAge: string | undefined): PreflightCacheLifetime {
   if (maxAge === undefined) return MISSING;
   // Two Max-Age headers combine to "600, 600", which no engine parses (verified C15/C16).
   if (!INTEGER.test(maxAge)) return UNPARSABLE;
+  // Chromium parses with base::StringToInt64: a value outside the 64-bit range fails and falls back to
+  // 5 s, whatever its sign (verified E23: -99999999999999999999 is cached).
+  if (maxAge.length > 18 && !fitsInt64(maxAge)) return UNPARSABLE;
   const value = Number(maxAge);
-  if (!Number.isSafeInteger(value)) return value < 0 ? NEGATIVE : UNPARSABLE;
   if (value < 0) return NEGATIVE;
   if (value === 0) return ZERO;
   const firefox = maxAge.startsWith('+') ? 0 : Math.min(value, PREFLIGHT_CACHE_CAPS.firefox);

@@ -146,11 +146,12 @@ function isSafelistedContentType(value: string): boolean {
 
 /**
  * range: a single `bytes=start-[end]` range, no whitespace, start <= end; suffix ranges are not safelisted
- * (Fetch "simple range header value"). Chromium lower-cases the value first, so `BYTES=0-1` passes there.
+ * (Fetch "simple range header value"). Case-sensitive: Chromium 156 preflights `BYTES=0-1` (verified E06),
+ * although it then sends the value lower-cased, so the server cannot tell.
  */
 const SIMPLE_RANGE = /^bytes=(\d+)-(\d*)$/;
 function isSimpleRange(value: string): boolean {
-  const match = SIMPLE_RANGE.exec(value.toLowerCase());
+  const match = SIMPLE_RANGE.exec(value);
   if (match === null) return false;
   const end = match[2];
   if (end === undefined || end === '') return true;

@@ -141,7 +141,19 @@ describe('credentials', () => {
     ).toMatchObject({ outcome: 'allowed', reasons: [], warnings: [] });
   });
   it('is blocked outright when even a request without credentials fails', () => {
-    expect(actual({}, {})).toMatchObject({ outcome: 'blocked', reasons: ['missing_allow_origin'] });
+    expect(actual({}, {})).toMatchObject({
+      outcome: 'blocked',
+      reasons: ['missing_allow_origin', 'allow_credentials_not_true'],
+    });
+  });
+  it('names first what a caller without credentials is told, then what only a credentialed one meets', () => {
+    // Chromium reports S70 as PreflightInvalidStatus without credentials, as the wildcard with them.
+    const verdict = preflight('PUT', undefined, { 'access-control-allow-origin': '*' }, { status: 404 });
+    expect(verdict).toMatchObject({
+      outcome: 'blocked',
+      reasons: ['preflight_status_not_ok', 'method_not_allowed', 'wildcard_origin_with_credentials'],
+      failedValue: '404',
+    });
   });
   it('never takes a cookie-less preflight as evidence of omit', () => {
     const verdict = preflight('PUT', undefined, {

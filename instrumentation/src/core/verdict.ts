@@ -31,7 +31,11 @@ export interface CorsVerdict {
   readonly kind: CorsKind;
   /** not-cors: always 'allowed'. */
   readonly outcome: CorsOutcome;
-  /** Blocking causes in Chromium's check order; reasons[0] is the one Chromium's console reports. */
+  /**
+   * Blocking causes in Chromium's check order; reasons[0] is the one Chromium's console reports. With the
+   * credentials mode unknown, reasons[0] is what a caller without credentials is told, and causes only a
+   * credentialed caller meets follow.
+   */
   readonly reasons: readonly ReasonCode[];
   /** Non-blocking misconfigurations. */
   readonly warnings: readonly WarningCode[];
@@ -46,7 +50,10 @@ export interface CorsVerdict {
   readonly requestHeaders?: readonly string[];
   /** Preflight: how long each engine caches this preflight (0 when it failed). */
   readonly preflightCacheSeconds?: PreflightCacheSeconds;
-  /** The value reasons[0] failed on (Chromium's failedParameter): a header value, method or header name. */
+  /**
+   * The value reasons[0] failed on: the header value, status, Location, method or header name (Chromium's
+   * failedParameter where Chromium reports one; it leaves it empty for the wildcard, status and redirect).
+   */
   readonly failedValue?: string;
   /** Why Access-Control-Allow-Origin and the origin differ, for allow_origin_mismatch. */
   readonly hints?: readonly MismatchHint[];
@@ -122,8 +129,13 @@ export function evaluateCors(
   let outcome: CorsOutcome = 'allowed';
   const findings = newFindings();
   judge(subject, credentials === 'include', findings, true);
-  if (isBlocked(findings)) outcome = 'blocked';
-  else if (credentials === 'unknown') {
+  if (isBlocked(findings)) {
+    outcome = 'blocked';
+    // A caller without credentials hits these reasons; a credentialed one may hit others first (S70: a
+    // 404 preflight with '*' is PreflightInvalidStatus without credentials, PreflightWildcardOriginNotAllowed
+    // with them). List those after, so the verdict names every fault either caller meets.
+    if (credentials === 'unknown') appendCredentialedReasons(subject, findings);
+  } else if (credentials === 'unknown') {
     // The first pass found no reason, so its findings can take the credentialed pass's.
     judge(subject, true, findings, false);
     if (isBlocked(findings)) outcome = 'blocked_if_credentialed';
@@ -161,6 +173,15 @@ export function evaluateCors(
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function appendCredentialedReasons(subject: Subject, findings: Findings): void {
+  const credentialed = newFindings();
+  judge(subject, true, credentialed, false);
+  const reasons = findings.reasons;
+  if (reasons === undefined || credentialed.reasons === undefined) return;
+  for (const reason of credentialed.reasons) if (!reasons.includes(reason)) reasons.push(reason);
+  for (const warning of credentialed.warnings ?? []) warn(findings, warning);
+}
 
 /** One evaluation's inputs, read once and judged per credentials mode. */
 interface Subject {

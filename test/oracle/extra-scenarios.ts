@@ -1,0 +1,186 @@
+// Scenarios beyond CORS-REFERENCE.md §6: edges where the engine's rule comes from source reading or inference
+// ([C], [I] in the reference) rather than a browser run. Expectations are what CORS.md predicts; where Chromium
+// disagreed, the browser's behaviour is recorded with a comment.
+import {
+  acac,
+  acah,
+  acam,
+  acao,
+  allowed,
+  blocked,
+  header,
+  location,
+  maxAge,
+  O,
+  ok,
+  res,
+  type ResponseSpec,
+  type Scenario,
+  scenario,
+} from './scenario-model.ts';
+
+const ACAO_O = acao(O);
+const PUT = { method: 'PUT' } as const;
+
+/** A preflight that allows whatever it is asked for, so the actual request always reaches the server. */
+const ADMITTING_PREFLIGHT = ok(ACAO_O, acah('{ACRH}'));
+
+/**
+ * GET with one page-set header Chromium sends without a preflight. The preflight route admits it anyway, so a
+ * preflight Chromium did send shows as a count, and evaluateCors's needsPreflight is checked on the actual.
+ */
+function unpreflighted(id: string, name: string, value: string, preflights = 0): Scenario {
+  return scenario({
+    id,
+    title: `${name}: ${value} ${preflights === 0 ? 'goes without a preflight' : 'is preflighted'}`,
+    request: { headers: [header(name, value)] },
+    preflight: ADMITTING_PREFLIGHT,
+    actual: ok(ACAO_O),
+    expect: allowed,
+    preflights,
+  });
+}
+
+/** GET with one page-set header that must be preflighted; the preflight admits it. */
+function preflighted(id: string, name: string, value: string): Scenario {
+  return unpreflighted(id, name, value, 1);
+}
+
+function cachedPut(id: string, value: string, preflights: number): Scenario {
+  const preflight: ResponseSpec = ok(ACAO_O, acam('PUT'), maxAge(value));
+  return scenario({
+    id,
+    title: `PUT twice, Max-Age ${JSON.stringify(value)}`,
+    requests: [PUT, PUT],
+    preflight,
+    actual: ok(ACAO_O),
+    expect: allowed,
+    preflights,
+    cacheCheck: true,
+  });
+}
+
+export const EXTRA_SCENARIOS: readonly Scenario[] = [
+  scenario({
+    id: 'E01',
+    title: 'PUT, preflight 300 with Location (not a redirect status)',
+    request: PUT,
+    preflight: res(300, location('{API}/s/{ID}/moved'), ACAO_O, acam('PUT')),
+    expect: blocked('preflight', 'preflight_status_not_ok'),
+    preflights: 1,
+  }),
+  scenario({
+    id: 'E02',
+    title: 'PUT, preflight 307 with Location',
+    request: PUT,
+    preflight: res(307, location('{API}/s/{ID}/moved'), ACAO_O, acam('PUT')),
+    expect: blocked('preflight', 'preflight_redirect'),
+    preflights: 1,
+  }),
+  scenario({
+    id: 'E03',
+    title: 'PUT, preflight 302 with an empty Location',
+    request: PUT,
+    preflight: res(302, location(''), ACAO_O, acam('PUT')),
+    expect: blocked('preflight', 'preflight_status_not_ok'),
+    preflights: 1,
+  }),
+  scenario({
+    id: 'E04',
+    title: 'GET answered 302 without Location, with ACAO: a readable response',
+    actual: res(302, ACAO_O),
+    expect: allowed,
+    preflights: 0,
+  }),
+  scenario({
+    id: 'E05',
+    title: 'POST multipart/form-data without a boundary: no preflight',
+    request: { method: 'POST', headers: [header('Content-Type', 'multipart/form-data')], body: 'x' },
+    actual: ok(ACAO_O),
+    expect: allowed,
+    preflights: 0,
+  }),
+  // reference said (§1.2, [C, I]) Chromium lower-cases the Range value, so BYTES=0-1 is safelisted there;
+  // Chromium 156 preflights it, then sends `range: bytes=0-1`, which the server cannot tell from a safelisted
+  // page-set `bytes=0-1` (S55).
+  scenario({
+    id: 'E06',
+    title: 'Range: BYTES=0-1 is preflighted (and arrives lower-cased)',
+    request: {
+      headers: [header('Range', 'BYTES=0-1')],
+      unseenPreflightCause: 'Chromium preflights BYTES=0-1, then lower-cases the value it sends',
+    },
+    preflight: ADMITTING_PREFLIGHT,
+    actual: ok(ACAO_O),
+    expect: allowed,
+    preflights: 1,
+  }),
+  preflighted('E07', 'Range', 'bytes=5-1'),
+  preflighted('E08', 'DPR', 'abc'),
+  unpreflighted('E09', 'Width', '100'),
+  unpreflighted('E10', 'Viewport-Width', '800'),
+  unpreflighted('E11', 'Device-Memory', '0.5'),
+  unpreflighted('E12', 'RTT', '50'),
+  unpreflighted('E13', 'Downlink', '1.5'),
+  unpreflighted('E14', 'ECT', '4g'),
+  unpreflighted('E15', 'Intervention', 'x'),
+  preflighted('E16', 'Width', '1.5'),
+  scenario({
+    id: 'E17',
+    title: 'include, cross-origin redirect, target ACAO null with ACAC true',
+    request: { credentials: 'include' },
+    actual: res(302, location('{TARGET}/s/{ID}/target'), ACAO_O, acac('true')),
+    routes: [{ server: 'target', path: '/target', actual: [ok(acao('null'), acac('true'))] }],
+    expect: allowed,
+    preflights: 0,
+  }),
+  scenario({
+    id: 'E18',
+    title: 'PUT include, preflight passes, actual without ACAC',
+    request: { ...PUT, credentials: 'include' },
+    preflight: ok(ACAO_O, acac('true'), acam('PUT')),
+    actual: ok(ACAO_O),
+    expect: blocked('actual', 'allow_credentials_not_true'),
+    preflights: 1,
+  }),
+  scenario({
+    id: 'E19',
+    title: 'PUT include, preflight ACAO * and no ACAM (both modes fail, differently)',
+    request: { ...PUT, credentials: 'include' },
+    preflight: ok(acao('*')),
+    expect: blocked('preflight', 'wildcard_origin_with_credentials'),
+    preflights: 1,
+  }),
+  scenario({
+    id: 'E20',
+    title: 'GET + X-Custom include, preflight ACAH x-custom but ACAO *',
+    request: { headers: [header('X-Custom', '1')], credentials: 'include' },
+    preflight: ok(acao('*'), acah('x-custom')),
+    expect: blocked('preflight', 'wildcard_origin_with_credentials'),
+    preflights: 1,
+  }),
+  // E25/E26: S70 and E19 without credentials. The same preflight exchange fails for another reason, so a server
+  // that cannot see the credentials mode cannot know which reason Chromium reported.
+  scenario({
+    id: 'E25',
+    title: 'PUT without credentials, preflight 404 with ACAO * (S70 without include)',
+    request: PUT,
+    preflight: res(404, acao('*')),
+    expect: blocked('preflight', 'preflight_status_not_ok'),
+    preflights: 1,
+  }),
+  scenario({
+    id: 'E26',
+    title: 'PUT without credentials, preflight ACAO * and no ACAM (E19 without include)',
+    request: PUT,
+    preflight: ok(acao('*')),
+    expect: blocked('preflight', 'method_not_allowed'),
+    preflights: 1,
+  }),
+  cachedPut('E21', '+0', 2),
+  cachedPut('E22', '-0', 2),
+  // CORS.md §5 says negative → not cached; Chromium 156 caches a negative value beyond int64 for the 5 s
+  // default (it does not parse as a number at all).
+  cachedPut('E23', '-99999999999999999999', 1),
+  cachedPut('E24', '1.5', 1),
+];
