@@ -16,6 +16,10 @@ if (!isRoot || !existsSync('/usr/bin/apt-get')) {
   process.exit(1);
 }
 console.log('Installing Debian chromium for the browser oracle suite (apt-get, about a minute)…');
-const apt = (args) => execFileSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+const apt = (args) =>
+  execFileSync('apt-get', args, {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 apt(['update', '-qq']);
 apt(['install', '-y', '-qq', '--no-install-recommends', 'chromium']);

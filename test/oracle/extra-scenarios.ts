@@ -177,6 +177,15 @@ export const EXTRA_SCENARIOS: readonly Scenario[] = [
     expect: blocked('preflight', 'method_not_allowed'),
     preflights: 1,
   }),
+  // Fetch refuses credentials in the Location only when it leaves the request's origin; Chromium, with the
+  // CORS flag set, refuses any (CheckRedirectLocation). A redirect back to the page's own origin decides it.
+  scenario({
+    id: 'E27',
+    title: "redirect to user:password@ on the page's own origin",
+    actual: res(302, location('http://u:p@localhost:{PAGE_PORT}/'), ACAO_O),
+    expect: blocked('actual', 'redirect_contains_credentials'),
+    preflights: 0,
+  }),
   cachedPut('E21', '+0', 2),
   cachedPut('E22', '-0', 2),
   // CORS.md §5 says negative → not cached; Chromium 156 caches a negative value beyond int64 for the 5 s

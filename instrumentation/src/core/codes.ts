@@ -222,27 +222,52 @@ export type WarningCode = keyof typeof WARNINGS;
 
 export interface HintInfo {
   readonly summary: string;
+  readonly fix: string;
 }
 
 /** Why an allowed origin and the request origin differ, to explain an `allow_origin_mismatch` to a person. */
 export const MISMATCH_HINTS = {
-  trailing_slash: { summary: 'The allowed origin ends with a slash; origins never do.' },
-  path_or_query: { summary: 'The allowed origin carries a path, query or fragment; origins have none.' },
+  trailing_slash: {
+    summary: 'The allowed origin ends with a slash; origins never do.',
+    fix: 'Drop the trailing slash from the configured origin.',
+  },
+  path_or_query: {
+    summary: 'The allowed origin carries a path, query or fragment; origins have none.',
+    fix: 'Configure the origin alone: scheme, host and port.',
+  },
   case: {
     summary: 'The allowed origin differs only in letter case; browsers compare origins byte for byte.',
+    fix: 'Configure the origin in lower case, as browsers send it.',
   },
-  scheme: { summary: 'The allowed origin uses the other scheme (http vs https).' },
-  port: { summary: 'The allowed origin has another port (or spells out the default port).' },
-  loopback_alias: { summary: 'localhost, 127.0.0.1 and [::1] are different origins.' },
-  www: { summary: 'The allowed origin differs by a www. prefix.' },
+  scheme: {
+    summary: 'The allowed origin uses the other scheme (http vs https).',
+    fix: 'Allow the scheme the page is served over (usually https).',
+  },
+  port: {
+    summary: 'The allowed origin has another port (or spells out the default port).',
+    fix: 'Allow the exact port the page uses; leave out :443 and :80.',
+  },
+  loopback_alias: {
+    summary: 'localhost, 127.0.0.1 and [::1] are different origins.',
+    fix: 'Allow the loopback name the page is actually opened with.',
+  },
+  www: {
+    summary: 'The allowed origin differs by a www. prefix.',
+    fix: 'Allow both the www and the bare host if the site is served on both.',
+  },
   null_vs_origin: {
     summary:
       "One side is the opaque origin 'null' (sandboxed frame, file:, or after a cross-origin redirect).",
+    fix: "Never allow 'null'; have the page call the final URL instead of going through a cross-origin redirect.",
   },
   wildcard_pattern: {
     summary: "Access-Control-Allow-Origin does not support patterns such as 'https://*.example.com'.",
+    fix: 'Match the pattern on the server (anchored) and send back the one matching origin.',
   },
-  other_host: { summary: 'The allowed origin is a different host.' },
+  other_host: {
+    summary: 'The allowed origin is a different host.',
+    fix: "Add the page's origin to the allowlist if it should have access.",
+  },
 } as const satisfies Record<string, HintInfo>;
 
 export type MismatchHint = keyof typeof MISMATCH_HINTS;

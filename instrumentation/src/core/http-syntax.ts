@@ -72,3 +72,12 @@ export function isRedirectStatus(status: number): boolean {
 export function isOkStatus(status: number): boolean {
   return status >= 200 && status <= 299;
 }
+
+/** Combines repeated values as a browser does (`, `), trimming the optional whitespace a parser strips. */
+export function combineValue(value: string | readonly string[] | number | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return trimOws(value);
+  if (typeof value === 'number') return String(value);
+  if (value.length === 1) return trimOws(value[0] ?? '');
+  return value.map(trimOws).join(', ');
+}

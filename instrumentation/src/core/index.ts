@@ -21,7 +21,8 @@ export {
 } from './preflight-cache.js';
 export { type CorsRequest, type RequestHeaders } from './request-facts.js';
 export { type CorsResponse, type ResponseHeaders } from './response-facts.js';
-export { isSafelistedMethod } from './safelist.js';
+export { corsUnsafeRequestHeaderNames, isSafelistedMethod } from './safelist.js';
+export { isRedirectStatus } from './http-syntax.js';
 export {
   evaluateCors,
   type CorsKind,

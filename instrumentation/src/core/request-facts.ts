@@ -1,6 +1,6 @@
 // What the server can tell about a request, read in one pass over its headers: the CORS request headers,
 // the credentials evidence, and the page-set headers that decide whether a browser had to preflight it.
-import { trimOws } from './http-syntax.js';
+import { combineValue } from './http-syntax.js';
 import {
   HEADER_ROLES,
   isSafelistedMethod,
@@ -41,15 +41,6 @@ export interface RequestFacts {
 
 const NO_NAMES: readonly string[] = Object.freeze([]);
 
-/** Combines repeated values as a browser does (`, `), trimming the optional whitespace a parser strips. */
-export function combineValue(value: string | readonly string[] | number | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string') return trimOws(value);
-  if (typeof value === 'number') return String(value);
-  if (value.length === 1) return trimOws(value[0] ?? '');
-  return value.map(trimOws).join(', ');
-}
-
 // One hash lookup per header name decides what it is; small integers make the switch below a jump table.
 const enum Slot {
   Origin = 1,
@@ -66,7 +57,11 @@ const SLOTS = new Map<string, Slot>();
 for (const [name, role] of HEADER_ROLES) {
   SLOTS.set(
     name,
-    role === 'browser' ? Slot.Browser : role === 'safelisted' ? Slot.Safelisted : Slot.ChromiumSafelisted,
+    role === 'safelisted'
+      ? Slot.Safelisted
+      : role === 'chromium-safelisted'
+        ? Slot.ChromiumSafelisted
+        : Slot.Browser,
   );
 }
 // Sent on nearly every request: a map hit is cheaper than the prefix test.

@@ -1,6 +1,6 @@
 // The CORS-relevant parts of a response as the browser receives them: duplicate headers combined with ", "
 // (Fetch "get" a header value), optional whitespace trimmed, names case-insensitive.
-import { combineValue } from './request-facts.js';
+import { combineValue } from './http-syntax.js';
 
 export type ResponseHeaderValue = string | readonly string[] | number | undefined;
 export type ResponseHeaders = Readonly<Record<string, ResponseHeaderValue>>;

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { headerRole, isSafelistedMethod, isSafelistedValue } from './safelist.js';
+import {
+  corsUnsafeRequestHeaderNames,
+  headerRole,
+  isSafelistedMethod,
+  isSafelistedValue,
+} from './safelist.js';
 
 describe('isSafelistedValue', () => {
   // Value tables follow the Fetch Standard and the Chromium results in ../shared/CORS-REFERENCE.md §6.2.
@@ -52,13 +57,13 @@ describe('isSafelistedValue', () => {
 
 describe('headerRole', () => {
   it.each([
-    ['cookie', 'browser'],
-    ['sec-fetch-mode', 'browser'],
-    ['sec-ch-ua', 'browser'],
-    ['proxy-authorization', 'browser'],
-    ['user-agent', 'browser'],
-    ['cache-control', 'browser'],
-    ['x-forwarded-for', 'browser'],
+    ['cookie', 'forbidden'],
+    ['sec-fetch-mode', 'forbidden'],
+    ['sec-ch-ua', 'forbidden'],
+    ['proxy-authorization', 'forbidden'],
+    ['user-agent', 'forbidden'],
+    ['cache-control', 'browser-added'],
+    ['x-forwarded-for', 'browser-added'],
     ['accept', 'safelisted'],
     ['content-type', 'safelisted'],
     ['dpr', 'chromium-safelisted'],
@@ -83,5 +88,53 @@ describe('isSafelistedMethod', () => {
     ['', false],
   ])('%s → %s', (method, expected) => {
     expect(isSafelistedMethod(method)).toBe(expected);
+  });
+});
+
+describe('corsUnsafeRequestHeaderNames (headers a page sets)', () => {
+  it.each<[string, Record<string, string | string[]>, string[]]>([
+    ['safelisted values', { Accept: '*/*', 'Content-Type': 'text/plain', DPR: '2' }, []],
+    [
+      'custom and unsafe values',
+      { 'X-B': '1', 'x-a': '2', 'content-type': 'application/json' },
+      ['content-type', 'x-a', 'x-b'],
+    ],
+    [
+      'cache headers the page set',
+      { 'Cache-Control': 'no-cache', Pragma: 'no-cache' },
+      ['cache-control', 'pragma'],
+    ],
+    [
+      "forbidden names are the browser's",
+      { Cookie: 'a=1', 'User-Agent': 'x', 'Sec-Fetch-Mode': 'cors', Origin: 'o' },
+      [],
+    ],
+    [
+      'past 1024 bytes of safelisted values',
+      {
+        accept: 'a'.repeat(128),
+        'accept-language': 'b'.repeat(128),
+        'content-language': 'c'.repeat(128),
+        dpr: '1'.repeat(128),
+        width: '1'.repeat(128),
+        rtt: '1'.repeat(128),
+        downlink: '1'.repeat(128),
+        'viewport-width': '1'.repeat(128),
+        'device-memory': '1'.repeat(128),
+      },
+      [
+        'accept',
+        'accept-language',
+        'content-language',
+        'device-memory',
+        'downlink',
+        'dpr',
+        'rtt',
+        'viewport-width',
+        'width',
+      ],
+    ],
+  ])('%s', (_, headers, expected) => {
+    expect(corsUnsafeRequestHeaderNames(headers)).toEqual(expected);
   });
 });

@@ -2,10 +2,17 @@
 // request-header", "CORS-unsafe request-header names"), as Chromium implements it
 // (services/network/public/cpp/cors/cors.cc IsCorsSafelistedHeader). See ../shared/CORS-REFERENCE.md §1.2.
 
+import { combineValue } from './http-syntax.js';
+
 /** How a request header name counts when deciding whether a browser had to preflight the request. */
 export type HeaderRole =
-  /** The browser sets it (forbidden names, cache-mode and revalidation headers) or a proxy added it: never counts. */
-  | 'browser'
+  /** Only the browser sets it (Fetch's forbidden request-header names, plus User-Agent in Chromium). */
+  | 'forbidden'
+  /**
+   * A page may set it, but on a request a server receives it is far more likely the browser's (cache modes,
+   * revalidation, Priority) or a proxy's (X-Forwarded-*): the server's view does not count it.
+   */
+  | 'browser-added'
   /** Safelisted by the Fetch Standard when its value passes the rule for the name. */
   | 'safelisted'
   /** Safelisted by Chromium only (client hints): no preflight in Chromium, a preflight in Firefox and Safari. */
@@ -35,8 +42,13 @@ for (const name of [
   'transfer-encoding',
   'upgrade',
   'via',
-  // Chromium refuses page-set User-Agent and adds Priority itself.
+  // Chromium refuses a page-set User-Agent.
   'user-agent',
+]) {
+  ROLES.set(name, 'forbidden');
+}
+for (const name of [
+  // Chromium adds Priority itself.
   'priority',
   // Added below the CORS layer for cache modes and revalidation; they never cause a preflight
   // (CORS-REFERENCE §1.2, verified N01–N05; Chromium exempts them in cors_util.cc).
@@ -54,7 +66,7 @@ for (const name of [
   'x-real-ip',
   'upgrade-insecure-requests',
 ]) {
-  ROLES.set(name, 'browser');
+  ROLES.set(name, 'browser-added');
 }
 for (const name of ['accept', 'accept-language', 'content-language', 'content-type', 'range']) {
   ROLES.set(name, 'safelisted');
@@ -82,8 +94,8 @@ export function headerRole(name: string): HeaderRole | undefined {
 }
 
 /** `sec-*` and `proxy-*` are forbidden prefixes: only the browser or a proxy sets them. */
-export function prefixRole(name: string): 'browser' | undefined {
-  return name.startsWith('sec-') || name.startsWith('proxy-') ? 'browser' : undefined;
+export function prefixRole(name: string): 'forbidden' | undefined {
+  return name.startsWith('sec-') || name.startsWith('proxy-') ? 'forbidden' : undefined;
 }
 
 /** Fetch Standard: a safelisted value may be at most 128 bytes; all safelisted values together at most 1024. */
@@ -207,4 +219,32 @@ export function isSafelistedMethod(method: string): boolean {
       return upper === 'GET' || upper === 'HEAD' || upper === 'POST';
     }
   }
+}
+
+/**
+ * Fetch "CORS-unsafe request-header names" for headers a page sets through fetch(): the lower-cased, sorted
+ * names that make a browser preflight, as Chromium safelists them. Unlike a server's view of a received
+ * request, Cache-Control, Pragma and the like count here, since the page set them.
+ */
+export function corsUnsafeRequestHeaderNames(
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+): string[] {
+  const unsafe = new Set<string>();
+  const safelisted: string[] = [];
+  let size = 0;
+  for (const rawName in headers) {
+    const value = combineValue(headers[rawName]);
+    if (value === undefined) continue;
+    const name = rawName.toLowerCase();
+    const role = headerRole(name);
+    if (role === 'forbidden') continue;
+    if ((role === 'safelisted' || role === 'chromium-safelisted') && isSafelistedValue(name, value)) {
+      size += value.length;
+      safelisted.push(name);
+    } else {
+      unsafe.add(name);
+    }
+  }
+  if (size > SAFELIST_TOTAL_LIMIT) for (const name of safelisted) unsafe.add(name);
+  return [...unsafe].sort();
 }

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `corsight` executable. Sets process.exitCode rather than calling process.exit so piped output is
+// flushed before the process ends.
+import { runCli } from './program.js';
+
+// A reader that stops early (`corsight check … | head`) closes the pipe: the rest of the report has nowhere
+// to go, and the exit status should still be the verdict's rather than a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+});

@@ -1,0 +1,92 @@
+// The `corsight` command line: one commander program, its subcommands, and the mapping of every way a
+// command can end to an exit status. Output goes through `io` so tests run it in-process.
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { checkCommand } from './check-command.js';
+import { DEFAULT_TIMEOUT_MS, parseCheckOptions, type RawCheckOptions } from './check-options.js';
+import { EXIT_STATUS, NetworkError, UsageError } from './cli-errors.js';
+import { displayText, safeJson } from './terminal-text.js';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+// src/cli/ and dist/cli/ are both two levels below the package root.
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function reportError(error: UsageError | NetworkError, json: boolean, io: CliIo): number {
+  const hint = error instanceof UsageError ? "\nRun 'corsight check --help' for the expected form." : '';
+  io.stderr(`corsight check: ${displayText(error.message, 2000)}${hint}\n`);
+  if (json) {
+    const kind = error instanceof UsageError ? 'usage' : 'network';
+    io.stdout(`${safeJson({ error: { kind, code: error.code, message: error.message } })}\n`);
+  }
+  return EXIT_STATUS.cannotCheck;
+}
+
+/** Runs `corsight <args>` and resolves to the process exit status. */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  let status: number = EXIT_STATUS.allowed;
+  const program = new Command('corsight')
+    .description("See what browsers decide about your API's cross-origin requests.")
+    .version(version)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError("(run 'corsight <command> --help' for usage)");
+
+  program
+    .command('check')
+    .description(
+      "Send the requests a browser would send for a page's fetch() (the preflight when needed, the actual request, " +
+        'redirects) and show the CORS verdict. Exit status: 0 allowed, 1 blocked, 2 usage or network error.',
+    )
+    .argument('<url>', 'the API URL the page calls, e.g. https://api.example.com/orders')
+    .option('--origin <origin>', "the page's origin, e.g. https://app.example.com (required)")
+    .option(
+      '-X, --method <method>',
+      'the method the page uses; fetch() upper-cases only DELETE/GET/HEAD/OPTIONS/POST/PUT',
+      'GET',
+    )
+    .option('-H, --header <name:value>', 'a header the page sets; repeat for more', collect)
+    .option('--credentials', "the page fetches with credentials: 'include'")
+    .option('--timeout <ms>', `per-request timeout in milliseconds (default: ${DEFAULT_TIMEOUT_MS})`)
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  corsight check https://api.example.com/orders --origin https://app.example.com',
+        '  corsight check https://api.example.com/orders/7 --origin https://app.example.com -X PUT \\',
+        "    -H 'Content-Type: application/json' -H 'Authorization: Bearer x' --credentials",
+      ].join('\n'),
+    )
+    .action(async (url: string, options: Omit<RawCheckOptions, 'url'>) => {
+      const json = options.json === true;
+      try {
+        status = await checkCommand(parseCheckOptions({ ...options, url }), io.stdout);
+      } catch (error) {
+        if (!(error instanceof UsageError || error instanceof NetworkError)) throw error;
+        status = reportError(error, json, io);
+      }
+    });
+
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has already printed its message; --help and --version end with its exit code 0.
+      return error.exitCode === 0 ? EXIT_STATUS.allowed : EXIT_STATUS.cannotCheck;
+    }
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const lines = detail.split('\n').map((line) => displayText(line, 1000));
+    io.stderr(`corsight: unexpected failure, please report it:\n${lines.join('\n')}\n`);
+    return EXIT_STATUS.cannotCheck;
+  }
+  return status;
+}
