@@ -57,10 +57,10 @@ function isLoopbackHost(host: string): boolean {
 }
 
 /** Whether an origin's host is loopback (`localhost`, `127.0.0.0/8`, `[::1]`). */
-export function isLoopbackOrigin(origin: string): boolean {
+export const isLoopbackOrigin = boundedMemo((origin: string): boolean => {
   const parts = splitOrigin(origin);
   return parts !== undefined && isLoopbackHost(parts.host);
-}
+});
 
 /**
  * Explains why `allowed` (an Access-Control-Allow-Origin value) does not equal `origin` (the request's

@@ -1,13 +1,7 @@
 // What the server can tell about a request, read in one pass over its headers: the CORS request headers,
 // the credentials evidence, and the page-set headers that decide whether a browser had to preflight it.
 import { combineValue } from './http-syntax.js';
-import {
-  HEADER_ROLES,
-  isSafelistedMethod,
-  isSafelistedValue,
-  prefixRole,
-  SAFELIST_TOTAL_LIMIT,
-} from './safelist.js';
+import { headerRole, isSafelistedMethod, isSafelistedValue, SAFELIST_TOTAL_LIMIT } from './safelist.js';
 
 export type RequestHeaderValue = string | readonly string[] | undefined;
 export type RequestHeaders = Readonly<Record<string, RequestHeaderValue>>;
@@ -41,46 +35,59 @@ export interface RequestFacts {
 
 const NO_NAMES: readonly string[] = Object.freeze([]);
 
-// One hash lookup per header name decides what it is; small integers make the switch below a jump table.
-const enum Slot {
-  Origin = 1,
-  RequestMethod,
-  RequestHeaders,
-  FetchMode,
-  FetchSite,
-  Credentials,
-  Browser,
-  Safelisted,
-  ChromiumSafelisted,
+/** The facts as they are gathered, header by header. */
+interface Gathering {
+  origin: string | undefined;
+  requestMethod: string | undefined;
+  requestHeaders: string | undefined;
+  fetchMode: string | undefined;
+  fetchSite: string | undefined;
+  credentialEvidence: boolean;
+  unsafe: string[] | undefined;
+  safelistedSize: number;
+  chromiumOnlyHeaders: boolean;
 }
-const SLOTS = new Map<string, Slot>();
-for (const [name, role] of HEADER_ROLES) {
-  SLOTS.set(
-    name,
-    role === 'safelisted'
-      ? Slot.Safelisted
-      : role === 'chromium-safelisted'
-        ? Slot.ChromiumSafelisted
-        : Slot.Browser,
-  );
+
+/**
+ * Takes one header into the facts. Returns false for a name it does not know, which then is a page-set,
+ * CORS-unsafe name, or a known one in another letter case. Switches rather than Map lookups: this runs for
+ * every header of every request, and V8 turns a string switch into pointer comparisons.
+ */
+function gather(facts: Gathering, name: string, rawValue: string | readonly string[]): boolean {
+  switch (name) {
+    case 'origin':
+      facts.origin = combineValue(rawValue);
+      return true;
+    case 'access-control-request-method':
+      facts.requestMethod = combineValue(rawValue);
+      return true;
+    case 'access-control-request-headers':
+      facts.requestHeaders = combineValue(rawValue);
+      return true;
+    case 'sec-fetch-mode':
+      facts.fetchMode = combineValue(rawValue);
+      return true;
+    case 'sec-fetch-site':
+      facts.fetchSite = combineValue(rawValue);
+      return true;
+    case 'cookie':
+    case 'sec-fetch-storage-access':
+      facts.credentialEvidence = true;
+      return true;
+  }
+  const role = headerRole(name);
+  if (role === undefined) return false;
+  if (role === 'safelisted' || role === 'chromium-safelisted') {
+    const value = combineValue(rawValue) ?? '';
+    if (!isSafelistedValue(name, value)) {
+      (facts.unsafe ??= []).push(name);
+    } else {
+      facts.safelistedSize += value.length;
+      if (role === 'chromium-safelisted') facts.chromiumOnlyHeaders = true;
+    }
+  }
+  return true;
 }
-// Sent on nearly every request: a map hit is cheaper than the prefix test.
-for (const name of [
-  'sec-ch-ua',
-  'sec-ch-ua-mobile',
-  'sec-ch-ua-platform',
-  'sec-fetch-dest',
-  'sec-fetch-user',
-]) {
-  SLOTS.set(name, Slot.Browser);
-}
-SLOTS.set('origin', Slot.Origin);
-SLOTS.set('access-control-request-method', Slot.RequestMethod);
-SLOTS.set('access-control-request-headers', Slot.RequestHeaders);
-SLOTS.set('sec-fetch-mode', Slot.FetchMode);
-SLOTS.set('sec-fetch-site', Slot.FetchSite);
-SLOTS.set('cookie', Slot.Credentials);
-SLOTS.set('sec-fetch-storage-access', Slot.Credentials);
 
 const UPPER_CASE = /[A-Z]/;
 
@@ -89,9 +96,9 @@ function safelistedNames(headers: RequestHeaders): string[] {
   const names: string[] = [];
   for (const rawName in headers) {
     const name = rawName.toLowerCase();
-    const slot = SLOTS.get(name);
+    const role = headerRole(name);
     const value = combineValue(headers[rawName]);
-    if ((slot === Slot.Safelisted || slot === Slot.ChromiumSafelisted) && value !== undefined) {
+    if ((role === 'safelisted' || role === 'chromium-safelisted') && value !== undefined) {
       if (isSafelistedValue(name, value)) names.push(name);
     }
   }
@@ -100,65 +107,33 @@ function safelistedNames(headers: RequestHeaders): string[] {
 
 export function readRequest(request: CorsRequest): RequestFacts {
   const headers = request.headers;
-  let origin: string | undefined;
-  let requestMethod: string | undefined;
-  let requestHeaders: string | undefined;
-  let fetchMode: string | undefined;
-  let fetchSite: string | undefined;
-  let credentialEvidence = false;
-  let unsafe: string[] | undefined;
-  let safelistedSize = 0;
-  let chromiumOnlyHeaders = false;
-
+  const facts: Gathering = {
+    origin: undefined,
+    requestMethod: undefined,
+    requestHeaders: undefined,
+    fetchMode: undefined,
+    fetchSite: undefined,
+    credentialEvidence: false,
+    unsafe: undefined,
+    safelistedSize: 0,
+    chromiumOnlyHeaders: false,
+  };
   for (const rawName in headers) {
     const rawValue = headers[rawName];
-    if (rawValue === undefined) continue;
-    // Node hands over lower-case names: a map hit proves it. Only a miss pays for the case check.
-    let name = rawName;
-    let slot = SLOTS.get(name);
-    if (slot === undefined && UPPER_CASE.test(name)) {
-      name = name.toLowerCase();
-      slot = SLOTS.get(name);
-    }
-    switch (slot) {
-      case Slot.Origin:
-        origin = combineValue(rawValue);
-        break;
-      case Slot.RequestMethod:
-        requestMethod = combineValue(rawValue);
-        break;
-      case Slot.RequestHeaders:
-        requestHeaders = combineValue(rawValue);
-        break;
-      case Slot.FetchMode:
-        fetchMode = combineValue(rawValue);
-        break;
-      case Slot.FetchSite:
-        fetchSite = combineValue(rawValue);
-        break;
-      case Slot.Credentials:
-        credentialEvidence = true;
-        break;
-      case Slot.Browser:
-        break;
-      case Slot.Safelisted:
-      case Slot.ChromiumSafelisted: {
-        const value = combineValue(rawValue) ?? '';
-        if (!isSafelistedValue(name, value)) {
-          (unsafe ??= []).push(name);
-          break;
-        }
-        safelistedSize += value.length;
-        if (slot === Slot.ChromiumSafelisted) chromiumOnlyHeaders = true;
-        break;
-      }
-      case undefined:
-        if (prefixRole(name) === undefined) (unsafe ??= []).push(name);
+    if (rawValue === undefined || gather(facts, rawName, rawValue)) continue;
+    // Node hands over lower-case names; only an unknown name pays for the case test.
+    if (UPPER_CASE.test(rawName)) {
+      const name = rawName.toLowerCase();
+      if (!gather(facts, name, rawValue)) (facts.unsafe ??= []).push(name);
+    } else {
+      (facts.unsafe ??= []).push(rawName);
     }
   }
 
+  let unsafe = facts.unsafe;
+  let chromiumOnlyHeaders = facts.chromiumOnlyHeaders;
   // Fetch "CORS-unsafe request-header names": past 1024 bytes of safelisted values, all of them count.
-  if (safelistedSize > SAFELIST_TOTAL_LIMIT) {
+  if (facts.safelistedSize > SAFELIST_TOTAL_LIMIT) {
     (unsafe ??= []).push(...safelistedNames(headers));
     chromiumOnlyHeaders = false;
   }
@@ -169,12 +144,12 @@ export function readRequest(request: CorsRequest): RequestFacts {
   const method = request.method;
   return {
     method,
-    origin,
-    requestMethod,
-    requestHeaders,
-    fetchMode,
-    fetchSite,
-    credentialEvidence,
+    origin: facts.origin,
+    requestMethod: facts.requestMethod,
+    requestHeaders: facts.requestHeaders,
+    fetchMode: facts.fetchMode,
+    fetchSite: facts.fetchSite,
+    credentialEvidence: facts.credentialEvidence,
     unsafeHeaders,
     chromiumOnlyHeaders,
     needsPreflight: !isSafelistedMethod(method) || unsafeHeaders.length > 0,
