@@ -156,41 +156,62 @@ function naiveCheck(exchange: Exchange): boolean {
   return exchange.request.headers['origin'] === exchange.response.headers['access-control-allow-origin'];
 }
 
-const bench = new Bench({ name: 'evaluateCors', time: 2000, warmupTime: 500 });
-bench
-  .add('baseline: compare Origin with Allow-Origin', () => {
-    for (const exchange of mix) if (naiveCheck(exchange)) sink++;
-  })
-  .add('evaluateCors on the traffic mix', () => {
-    for (const exchange of mix)
-      if (evaluateCors(exchange.request, exchange.response, options).outcome === 'allowed') sink++;
-  });
-for (const [share, exchange] of kinds('https://app.example.com', true)) {
-  const label = `${exchange.request.method} ${exchange.request.url ?? ''} (${share} % of the mix)`;
-  bench.add(`evaluateCors, one kind: ${label}`, () => {
-    for (let n = 0; n < mix.length; n++)
-      if (evaluateCors(exchange.request, exchange.response, options).outcome === 'allowed') sink++;
-  });
+// This machine is a small VM whose speed drifts from second to second: run the whole set several times and
+// report the median round, with the spread, rather than one sample.
+const ROUNDS = 3;
+
+function buildBench(): Bench {
+  const bench = new Bench({ name: 'evaluateCors', time: 600, warmupTime: 200 });
+  bench
+    .add('baseline: compare Origin with Allow-Origin', () => {
+      for (const exchange of mix) if (naiveCheck(exchange)) sink++;
+    })
+    .add('evaluateCors on the traffic mix', () => {
+      for (const exchange of mix)
+        if (evaluateCors(exchange.request, exchange.response, options).outcome === 'allowed') sink++;
+    });
+  for (const [share, exchange] of kinds('https://app.example.com', true)) {
+    const label = `${exchange.request.method} ${exchange.request.url ?? ''} (${share} % of the mix)`;
+    bench.add(`evaluateCors, one kind: ${label}`, () => {
+      for (let n = 0; n < mix.length; n++)
+        if (evaluateCors(exchange.request, exchange.response, options).outcome === 'allowed') sink++;
+    });
+  }
+  return bench;
 }
 
-await bench.run();
+const samples = new Map<string, number[]>();
+for (let round = 0; round < ROUNDS; round++) {
+  const bench = buildBench();
+  await bench.run();
+  for (const task of bench.tasks) {
+    const result = task.result;
+    if (result.state !== 'completed') throw new Error(`benchmark task "${task.name}" did not complete`);
+    const list = samples.get(task.name) ?? [];
+    list.push((result.latency.mean * 1e6) / mix.length);
+    samples.set(task.name, list);
+  }
+}
 
-const nsPerVerdict = (taskName: string): number => {
-  const result = bench.getTask(taskName)?.result;
-  if (result?.state !== 'completed') throw new Error(`benchmark task "${taskName}" did not complete`);
-  return (result.latency.mean * 1e6) / mix.length;
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
+const nsPerVerdict = (taskName: string): number => median(samples.get(taskName) ?? []);
 const baseline = nsPerVerdict('baseline: compare Origin with Allow-Origin');
-console.log(`\n${bench.name}: ${mix.length} exchanges per iteration, Node ${process.version}`);
-for (const task of bench.tasks) {
-  const ns = nsPerVerdict(task.name);
+console.log(
+  `\nevaluateCors: ${mix.length} exchanges per iteration, median of ${ROUNDS} rounds, Node ${process.version}`,
+);
+for (const [name, values] of samples) {
+  const ns = median(values);
   const perSecond = Math.round(1e9 / ns).toLocaleString('en-US');
+  const spread = `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
   console.log(
-    `  ${task.name.padEnd(62)} ${ns.toFixed(1).padStart(8)} ns/verdict  ${perSecond.padStart(12)} verdicts/s  ${(ns / baseline).toFixed(1).padStart(6)}× baseline`,
+    `  ${name.padEnd(62)} ${ns.toFixed(1).padStart(8)} ns/verdict (${spread.padStart(11)})  ${perSecond.padStart(12)} verdicts/s  ${(ns / baseline).toFixed(1).padStart(6)}× baseline`,
   );
 }
 const mixNs = nsPerVerdict('evaluateCors on the traffic mix');
 console.log(
-  `\n  target: < 1000 ns per verdict on the mix — ${mixNs < 1000 ? 'met' : 'NOT met'} (${mixNs.toFixed(0)} ns)`,
+  `\n  target: < 1000 ns per verdict on the mix — ${mixNs < 1000 ? 'met' : 'NOT met'} (median ${mixNs.toFixed(0)} ns)`,
 );
 if (sink < 0) console.log(sink);

@@ -1,6 +1,7 @@
 // How long each browser engine keeps a successful preflight, from Access-Control-Max-Age
 // (../shared/CORS-REFERENCE.md §2.2): absent → 5 s everywhere; caps Chromium 7200 s
 // (services/network/cors/preflight_result.cc kMaxTimeout), Firefox 86400 s, WebKit 600 s.
+import { boundedMemo } from './bounded-memo.js';
 import type { WarningCode } from './codes.js';
 
 export interface PreflightCacheSeconds {
@@ -43,7 +44,11 @@ function fitsInt64(integer: string): boolean {
 
 /** The cache lifetime per engine of a preflight that passed, given its (combined) Max-Age value. */
 export function preflightCacheLifetime(maxAge: string | undefined): PreflightCacheLifetime {
-  if (maxAge === undefined) return MISSING;
+  return maxAge === undefined ? MISSING : lifetimeOf(maxAge);
+}
+
+// A server sends the same Max-Age on every preflight: compute each value's lifetimes once.
+const lifetimeOf = boundedMemo((maxAge: string): PreflightCacheLifetime => {
   // Two Max-Age headers combine to "600, 600", which no engine parses (verified C15/C16).
   if (!INTEGER.test(maxAge)) return UNPARSABLE;
   // Chromium parses with base::StringToInt64: a value outside the 64-bit range fails and falls back to
@@ -53,15 +58,16 @@ export function preflightCacheLifetime(maxAge: string | undefined): PreflightCac
   if (value < 0) return NEGATIVE;
   if (value === 0) return ZERO;
   const firefox = maxAge.startsWith('+') ? 0 : Math.min(value, PREFLIGHT_CACHE_CAPS.firefox);
-  return {
-    seconds: {
+  // Shared by every verdict with this Max-Age, so frozen.
+  return Object.freeze({
+    seconds: Object.freeze({
       chromium: Math.min(value, PREFLIGHT_CACHE_CAPS.chromium),
       firefox,
       webkit: Math.min(value, PREFLIGHT_CACHE_CAPS.webkit),
-    },
+    }),
     warning: value > PREFLIGHT_CACHE_CAPS.chromium ? 'max_age_capped' : undefined,
-  };
-}
+  });
+});
 
 /** A preflight no engine caches (it failed: there is no negative caching anywhere). */
 export const UNCACHED_PREFLIGHT = NOT_CACHED;

@@ -35,17 +35,20 @@ export interface RequestFacts {
 
 const NO_NAMES: readonly string[] = Object.freeze([]);
 
-/** The facts as they are gathered, header by header. */
+/** The facts as they are gathered, header by header; returned as they stand (one allocation per request). */
 interface Gathering {
+  method: string;
   origin: string | undefined;
   requestMethod: string | undefined;
   requestHeaders: string | undefined;
   fetchMode: string | undefined;
   fetchSite: string | undefined;
   credentialEvidence: boolean;
+  unsafeHeaders: readonly string[];
+  chromiumOnlyHeaders: boolean;
+  needsPreflight: boolean;
   unsafe: string[] | undefined;
   safelistedSize: number;
-  chromiumOnlyHeaders: boolean;
 }
 
 /**
@@ -107,16 +110,20 @@ function safelistedNames(headers: RequestHeaders): string[] {
 
 export function readRequest(request: CorsRequest): RequestFacts {
   const headers = request.headers;
+  const method = request.method;
   const facts: Gathering = {
+    method,
     origin: undefined,
     requestMethod: undefined,
     requestHeaders: undefined,
     fetchMode: undefined,
     fetchSite: undefined,
     credentialEvidence: false,
+    unsafeHeaders: NO_NAMES,
+    chromiumOnlyHeaders: false,
+    needsPreflight: false,
     unsafe: undefined,
     safelistedSize: 0,
-    chromiumOnlyHeaders: false,
   };
   for (const rawName in headers) {
     const rawValue = headers[rawName];
@@ -130,28 +137,15 @@ export function readRequest(request: CorsRequest): RequestFacts {
     }
   }
 
-  let unsafe = facts.unsafe;
-  let chromiumOnlyHeaders = facts.chromiumOnlyHeaders;
   // Fetch "CORS-unsafe request-header names": past 1024 bytes of safelisted values, all of them count.
   if (facts.safelistedSize > SAFELIST_TOTAL_LIMIT) {
-    (unsafe ??= []).push(...safelistedNames(headers));
-    chromiumOnlyHeaders = false;
+    (facts.unsafe ??= []).push(...safelistedNames(headers));
+    facts.chromiumOnlyHeaders = false;
   }
-  let unsafeHeaders = NO_NAMES;
+  const unsafe = facts.unsafe;
   if (unsafe !== undefined) {
-    unsafeHeaders = unsafe.length === 1 ? unsafe : [...new Set(unsafe)].sort();
+    facts.unsafeHeaders = unsafe.length === 1 ? unsafe : [...new Set(unsafe)].sort();
   }
-  const method = request.method;
-  return {
-    method,
-    origin: facts.origin,
-    requestMethod: facts.requestMethod,
-    requestHeaders: facts.requestHeaders,
-    fetchMode: facts.fetchMode,
-    fetchSite: facts.fetchSite,
-    credentialEvidence: facts.credentialEvidence,
-    unsafeHeaders,
-    chromiumOnlyHeaders,
-    needsPreflight: !isSafelistedMethod(method) || unsafeHeaders.length > 0,
-  };
+  facts.needsPreflight = !isSafelistedMethod(method) || facts.unsafeHeaders.length > 0;
+  return facts;
 }

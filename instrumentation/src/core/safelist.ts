@@ -2,6 +2,7 @@
 // request-header", "CORS-unsafe request-header names"), as Chromium implements it
 // (services/network/public/cpp/cors/cors.cc IsCorsSafelistedHeader). See ../shared/CORS-REFERENCE.md §1.2.
 
+import { boundedMemo } from './bounded-memo.js';
 import { combineValue } from './http-syntax.js';
 
 /** How a request header name counts when deciding whether a browser had to preflight the request. */
@@ -137,7 +138,10 @@ const TOKEN_BYTE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * optional parameters) whose essence is one of the three form/text types. Parameters may be anything the
  * unsafe-byte rule lets through.
  */
-function isSafelistedContentType(value: string): boolean {
+// Pages send a handful of distinct Content-Type values: parse each once.
+const isSafelistedContentType = boundedMemo(parseSafelistedContentType);
+
+function parseSafelistedContentType(value: string): boolean {
   if (hasUnsafeByte(value)) return false;
   const trimmed = value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
   const slash = trimmed.indexOf('/');
