@@ -1,0 +1,172 @@
+// The heart of the adapters: judge each exchange, count it under its summary key, and turn the counts and a
+// few exemplars into OpenTelemetry spans. The Fastify plugin and the Node middleware only capture the request
+// and the response as written, then call observe().
+import { type Context, diag, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import { CorsAggregator, type SummaryInterval } from '../aggregate/aggregator.js';
+import { originLabel } from '../aggregate/origin-label.js';
+import type { SummaryKey } from '../aggregate/summary-key.js';
+import { type CorsRequest, type CorsResponse, type CorsVerdict, evaluateCors } from '../core/index.js';
+import { readResponse } from '../core/response-facts.js';
+import { detailAttributes, summaryAttributes } from '../emit/span-attributes.js';
+import { detailSpanName, INSTRUMENTATION_SCOPE, ROUTE_UNMATCHED, SPAN_NAMES } from '../schema.js';
+import { type CorsightOptions, normaliseOptions, type ObserverSettings } from './options.js';
+
+export interface ObservedExchange {
+  /** The request as received. */
+  readonly request: CorsRequest;
+  /** The response as written to the socket. */
+  readonly response: CorsResponse;
+  /** The route template (`/orders/:id`); undefined when no route matched. */
+  readonly route: string | undefined;
+  /** Epoch milliseconds. */
+  readonly startTime: number;
+  readonly endTime: number;
+  /** The context active when the request arrived: the parent of its detail span. */
+  readonly context: Context | undefined;
+  /** The API's own origin as this request addressed it, when the options do not fix it. */
+  readonly serverOrigin?: string | undefined;
+}
+
+// Span creation costs ~12 µs each (../shared/STACK.md): emit a flush's summaries a slice per tick.
+const SPANS_PER_TICK = 256;
+
+export class CorsObserver {
+  readonly #settings: ObserverSettings;
+  readonly #tracer: Tracer;
+  readonly #aggregator: CorsAggregator;
+  #timer: NodeJS.Timeout | undefined;
+  #pending: SummaryInterval[] = [];
+  #emitting: Promise<void> | undefined;
+  #failures = 0;
+
+  constructor(options: CorsightOptions = {}) {
+    this.#settings = normaliseOptions(options);
+    const provider = this.#settings.tracerProvider ?? trace.getTracerProvider();
+    this.#tracer = provider.getTracer(INSTRUMENTATION_SCOPE);
+    this.#aggregator = new CorsAggregator(Date.now(), this.#settings.limits);
+    if (this.#settings.sampling === undefined) {
+      this.#timer = setInterval(() => {
+        this.flush();
+      }, this.#settings.flushIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Errors caught while observing (logged once through the OpenTelemetry diag logger). */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Judges and counts one exchange. Never throws: the application must not notice Corsight. */
+  observe(exchange: ObservedExchange): void {
+    try {
+      this.#observe(exchange);
+    } catch (error) {
+      if (this.#failures++ === 0) diag.error('@corsight/instrumentation: observing a request failed', error);
+    }
+  }
+
+  #observe(exchange: ObservedExchange): void {
+    const settings = this.#settings;
+    const verdict = evaluateCors(exchange.request, exchange.response, {
+      serverOrigin: settings.serverOrigin ?? exchange.serverOrigin,
+      allowedOrigins: settings.policy?.allowedOrigins,
+    });
+    if (verdict.kind === 'not-cors') return;
+    const key: SummaryKey = {
+      kind: verdict.kind,
+      route: exchange.route ?? ROUTE_UNMATCHED,
+      origin: originLabel(verdict.origin),
+      method: exchange.request.method,
+      requestMethod: verdict.requestMethod,
+      outcome: verdict.outcome,
+      reasons: verdict.reasons,
+      warnings: verdict.warnings,
+      needsPreflight: verdict.needsPreflight,
+      credentials: verdict.credentials,
+      preflightCacheSeconds: verdict.preflightCacheSeconds,
+      policyHash: settings.policy?.hash,
+    };
+    if (settings.sampling !== undefined) {
+      // Per-request mode: a weighted span for a sample of the requests, no summaries.
+      if (settings.random() < settings.sampling)
+        this.#emitDetail(key, verdict, exchange, 1 / settings.sampling);
+      return;
+    }
+    const counted = this.#aggregator.record(key);
+    if (counted.exemplar) this.#emitDetail(counted.key, verdict, exchange, 0);
+  }
+
+  #emitDetail(key: SummaryKey, verdict: CorsVerdict, exchange: ObservedExchange, weight: number): void {
+    const headers = exchange.request.headers;
+    const userAgent = headers['user-agent'];
+    const host = headers.host;
+    const attributes = detailAttributes(
+      key,
+      {
+        verdict,
+        response: readResponse(exchange.response),
+        userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+        serverAddress: typeof host === 'string' ? host.replace(/:\d+$/, '') : undefined,
+      },
+      weight,
+      this.#settings.serviceName,
+    );
+    const name = detailSpanName(key.kind, key.method);
+    this.#tracer
+      .startSpan(
+        name,
+        { kind: SpanKind.INTERNAL, startTime: exchange.startTime, attributes },
+        exchange.context,
+      )
+      .end(exchange.endTime);
+  }
+
+  /** Ends the current interval and emits its summary spans (a slice per tick). */
+  flush(): void {
+    if (this.#settings.sampling !== undefined) return;
+    const interval = this.#aggregator.drain(Date.now());
+    if (interval.records.length === 0) return;
+    this.#pending.push(interval);
+    this.#emitting ??= this.#emitPending().finally(() => {
+      this.#emitting = undefined;
+    });
+  }
+
+  /** Resolves once every summary counted so far has been handed to the tracer. */
+  async drained(): Promise<void> {
+    while (this.#emitting !== undefined) await this.#emitting;
+  }
+
+  /** Stops the flush timer and emits what is left. Call before the tracer provider shuts down. */
+  async shutdown(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.flush();
+    await this.drained();
+  }
+
+  async #emitPending(): Promise<void> {
+    let emitted = 0;
+    for (let interval = this.#pending.shift(); interval !== undefined; interval = this.#pending.shift()) {
+      for (const record of interval.records) {
+        if (emitted > 0 && emitted % SPANS_PER_TICK === 0)
+          await new Promise((resolve) => setImmediate(resolve));
+        try {
+          this.#tracer
+            .startSpan(SPAN_NAMES.summary, {
+              kind: SpanKind.INTERNAL,
+              startTime: interval.start,
+              root: true,
+              attributes: summaryAttributes(record.key, record.count, this.#settings.serviceName),
+            })
+            .end(interval.end);
+        } catch (error) {
+          if (this.#failures++ === 0)
+            diag.error('@corsight/instrumentation: emitting a summary failed', error);
+        }
+        emitted++;
+      }
+    }
+  }
+}

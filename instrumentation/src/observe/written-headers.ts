@@ -1,0 +1,39 @@
+// The response headers as they went on the wire. Frameworks keep headers in several places (Fastify's reply,
+// setHeader, an object handed straight to writeHead, which Node does not merge into getHeaders()), so the
+// header block Node serialised is the one source that holds them all, duplicates included.
+import type { ServerResponse } from 'node:http';
+import type { ResponseHeaders } from '../core/index.js';
+
+/** Node keeps the serialised status line and headers here once writeHead has run (used by on-headers, morgan). */
+interface WithHeaderBlock {
+  readonly _header?: unknown;
+}
+
+/** Parses `Name: value` lines after the status line; repeated names become arrays. */
+export function parseHeaderBlock(block: string): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  let start = block.indexOf('\r\n');
+  while (start !== -1) {
+    start += 2;
+    const end = block.indexOf('\r\n', start);
+    const line = end === -1 ? block.slice(start) : block.slice(start, end);
+    if (line === '') break;
+    const colon = line.indexOf(':');
+    if (colon > 0) {
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      const previous = headers[name];
+      if (previous === undefined) headers[name] = value;
+      else if (typeof previous === 'string') headers[name] = [previous, value];
+      else previous.push(value);
+    }
+    start = end;
+  }
+  return headers;
+}
+
+export function headersAsWritten(response: ServerResponse): ResponseHeaders {
+  const block = (response as WithHeaderBlock)._header;
+  if (typeof block === 'string' && block !== '') return parseHeaderBlock(block);
+  return response.getHeaders();
+}
