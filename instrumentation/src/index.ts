@@ -1,2 +1,20 @@
 // @corsight/instrumentation — the public surface. Everything not exported here is internal.
 export * from './core/index.js';
+export * from './schema.js';
+export {
+  CorsightOptionError,
+  CorsObserver,
+  describePolicy,
+  type CorsightOptions,
+  type CorsPolicy,
+  type ObservedExchange,
+  type PolicyFacts,
+} from './observe/index.js';
+export {
+  CorsightSetupError,
+  startCorsight,
+  type CorsightSdk,
+  type CorsightSetupErrorCode,
+  type SdkInstrumentation,
+  type StartCorsightOptions,
+} from './setup.js';

@@ -42,6 +42,23 @@ export interface OracleServers {
   close(): Promise<void>;
 }
 
+/** Wraps the API servers' request handler, e.g. with Corsight's middleware. */
+export type HandlerWrapper = (
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+) => (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface OracleServerOptions {
+  readonly wrapApi?: HandlerWrapper | undefined;
+}
+
+// Which recorded exchange a request became, for whoever observes the servers from outside (the middleware).
+const exchangeSeqs = new WeakMap<IncomingMessage, number>();
+
+/** The `seq` of the exchange recorded for this request, once the API has answered it. */
+export function exchangeSeqOf(request: IncomingMessage): number | undefined {
+  return exchangeSeqs.get(request);
+}
+
 const SCENARIO_PATH = /^\/s\/([^/?]+)([^?]*)/;
 const PLACEHOLDER = /\{([A-Z_]+)\}/g;
 /** 1×1 transparent GIF: a body every consumer accepts, including <img>. */
@@ -88,7 +105,11 @@ function nth<T>(items: readonly T[] | undefined, index: number): T | undefined {
 }
 
 /** Starts the three servers; each scenario's routes are answered from its own URLs. */
-export async function startOracleServers(scenarios: readonly Scenario[]): Promise<OracleServers> {
+export async function startOracleServers(
+  scenarios: readonly Scenario[],
+  options: OracleServerOptions = {},
+): Promise<OracleServers> {
+  const wrap: HandlerWrapper = options.wrapApi ?? ((handler) => handler);
   const exchanges: RecordedExchange[] = [];
   const routes = new Map<string, RouteState>();
   for (const s of scenarios) {
@@ -102,13 +123,17 @@ export async function startOracleServers(scenarios: readonly Scenario[]): Promis
     res.end(PAGE_HTML);
   });
   const pageOrigin = `http://localhost:${portOf(page)}`;
-  const api = await listen((req, res) => {
-    answer('api', req, res);
-  });
+  const api = await listen(
+    wrap((req, res) => {
+      answer('api', req, res);
+    }),
+  );
   const apiOrigin = `http://127.0.0.1:${portOf(api)}`;
-  const target = await listen((req, res) => {
-    answer('target', req, res);
-  });
+  const target = await listen(
+    wrap((req, res) => {
+      answer('target', req, res);
+    }),
+  );
   const targetOrigin = `http://127.0.0.1:${portOf(target)}`;
   const origins: Record<ServerName, string> = { api: apiOrigin, target: targetOrigin };
 
@@ -192,6 +217,7 @@ export async function startOracleServers(scenarios: readonly Scenario[]): Promis
       const filled = fill(value, scenarioId, headers);
       if (filled !== undefined) sent.push([name, filled]);
     }
+    exchangeSeqs.set(req, exchanges.length);
     exchanges.push({
       seq: exchanges.length,
       at,

@@ -44,6 +44,8 @@ export interface JudgedExchange {
   readonly known: CorsVerdict;
   /** (b): without it. */
   readonly unknown: CorsVerdict;
+  /** What Corsight's middleware in front of the API emitted for the exchange (absent: no span, not CORS). */
+  readonly middleware: CorsVerdict | undefined;
 }
 
 export interface RequestReport {
@@ -52,6 +54,8 @@ export interface RequestReport {
   readonly browser: BrowserVerdict;
   readonly known: EngineVerdict;
   readonly unknown: EngineVerdict;
+  /** The middleware's spans, judged like (b); undefined when the run had no middleware. */
+  readonly middleware: EngineVerdict | undefined;
   readonly judged: readonly JudgedExchange[];
   /** A Cookie header reached the server on this request's actual exchange. */
   readonly cookieSent: boolean;
@@ -173,7 +177,18 @@ function sameCause(browser: BrowserVerdict, engine: EngineVerdict, credentials: 
   );
 }
 
-function judgeRequest(run: RequestRun): RequestReport {
+const NO_SPAN: CorsVerdict = {
+  kind: 'not-cors',
+  outcome: 'allowed',
+  reasons: [],
+  warnings: [],
+  credentials: 'unknown',
+};
+
+function judgeRequest(
+  run: RequestRun,
+  middleware: ReadonlyMap<number, CorsVerdict> | undefined,
+): RequestReport {
   const credentials = credentialsModeOf(run.request);
   const judged = run.exchanges.map((exchange): JudgedExchange => {
     const request = {
@@ -186,6 +201,7 @@ function judgeRequest(run: RequestRun): RequestReport {
       exchange,
       known: evaluateCors(request, response, { credentials, serverOrigin: exchange.serverOrigin }),
       unknown: evaluateCors(request, response, { serverOrigin: exchange.serverOrigin }),
+      middleware: middleware?.get(exchange.seq),
     };
   });
   const unknownDecides =
@@ -202,6 +218,10 @@ function judgeRequest(run: RequestRun): RequestReport {
       (v) => v.outcome === 'blocked',
     ),
     unknown: engineVerdict(judged, (j) => j.unknown, unknownDecides),
+    middleware:
+      middleware === undefined
+        ? undefined
+        : engineVerdict(judged, (j) => j.middleware ?? NO_SPAN, unknownDecides),
     judged,
     cookieSent: run.exchanges.some((e) => !e.preflight && e.request.headers.cookie !== undefined),
   };
@@ -216,24 +236,37 @@ function engineProblemsOf(label: string, r: RequestReport): string[] {
       `${label}: Chromium ${describeBrowser(browser)}; engine (a, credentials ${r.credentials}) ${describeEngine(known)}`,
     );
   }
-  // (b) without the credentials option. A request the browser allowed without credentials may still be
-  // `blocked_if_credentialed` (CORS.md §2: unknown mode means both modes are judged).
-  const b = `engine (b, credentials not given) ${describeEngine(unknown)}`;
-  if (browser.outcome === 'allowed') {
-    if (unknown.outcome !== 'allowed') {
-      problems.push(`${label}: Chromium allowed (credentials ${r.credentials}); ${b}`);
-    }
-  } else if (unknown.outcome === 'allowed' || !sameCause(browser, unknown, r.credentials)) {
-    problems.push(`${label}: Chromium ${describeBrowser(browser)}; ${b}`);
-  } else if (r.credentials === 'omit' && unknown.outcome !== 'blocked') {
-    problems.push(`${label}: Chromium blocked a request without credentials; ${b}`);
-  } else if (unknown.exchange !== undefined) {
-    const decisive = r.judged[unknown.exchange];
-    if (decisive?.exchange.request.headers.cookie !== undefined && unknown.outcome !== 'blocked') {
-      problems.push(`${label}: the deciding request carried a Cookie, so the mode is known; ${b}`);
-    }
+  // (b) without the credentials option, as a server sees it: the engine, and the middleware's spans.
+  problems.push(...serverViewProblems(label, r, unknown, 'engine (b, credentials not given)'));
+  if (r.middleware !== undefined) {
+    problems.push(...serverViewProblems(label, r, r.middleware, "Corsight's middleware span"));
   }
   return problems;
+}
+
+/**
+ * A verdict made without knowing the credentials mode. A request the browser allowed without credentials may
+ * still be `blocked_if_credentialed` (CORS.md §2: unknown mode means both modes are judged).
+ */
+function serverViewProblems(label: string, r: RequestReport, verdict: EngineVerdict, name: string): string[] {
+  const { browser } = r;
+  const described = `${name} ${describeEngine(verdict)}`;
+  if (browser.outcome === 'allowed') {
+    return verdict.outcome === 'allowed'
+      ? []
+      : [`${label}: Chromium allowed (credentials ${r.credentials}); ${described}`];
+  }
+  if (verdict.outcome === 'allowed' || !sameCause(browser, verdict, r.credentials)) {
+    return [`${label}: Chromium ${describeBrowser(browser)}; ${described}`];
+  }
+  if (r.credentials === 'omit' && verdict.outcome !== 'blocked') {
+    return [`${label}: Chromium blocked a request without credentials; ${described}`];
+  }
+  const decisive = verdict.exchange === undefined ? undefined : r.judged[verdict.exchange];
+  if (decisive?.exchange.request.headers.cookie !== undefined && verdict.outcome !== 'blocked') {
+    return [`${label}: the deciding request carried a Cookie, so the mode is known; ${described}`];
+  }
+  return [];
 }
 
 /** Whether the server saw a preflight for the same URL earlier in the scenario (a cache hit counts). */
@@ -268,9 +301,12 @@ function predictedPreflights(requests: readonly RequestReport[]): number | undef
 }
 
 /** Compares one scenario's run with the engine and with the documented expectation. */
-export function compareScenario(run: ScenarioRun): ScenarioReport {
+export function compareScenario(
+  run: ScenarioRun,
+  middleware?: ReadonlyMap<number, CorsVerdict>,
+): ScenarioReport {
   const scenario = run.scenario;
-  const requests = run.requests.map(judgeRequest);
+  const requests = run.requests.map((request) => judgeRequest(request, middleware));
   const all = run.requests.flatMap((r) => r.exchanges);
   const preflights = all.filter((e) => e.preflight).length;
   const engineProblems: string[] = [];
@@ -363,6 +399,7 @@ export function formatReport(report: ScenarioReport): string {
     lines.push(`    Chromium:   ${describeBrowser(r.browser)}`);
     lines.push(`    engine (a): ${describeEngine(r.known)}`);
     lines.push(`    engine (b): ${describeEngine(r.unknown)}`);
+    if (r.middleware !== undefined) lines.push(`    middleware: ${describeEngine(r.middleware)}`);
     r.judged.forEach((j, k) => {
       const e = j.exchange;
       const headers = Object.entries(e.request.headers)

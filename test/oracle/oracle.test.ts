@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OracleServers, startOracleServers } from './api-server.ts';
 import { type OracleBrowser, openOracleBrowser, runScenarios } from './browser-runner.ts';
 import { compareScenario, describeBrowser, formatReport, type ScenarioReport } from './compare.ts';
+import { startMiddlewareProbe } from './middleware-probe.ts';
 import { REASON_COVERAGE, SCENARIOS } from './scenarios.ts';
 
 let servers: OracleServers | undefined;
@@ -15,11 +16,14 @@ let setupError: Error | undefined;
 
 beforeAll(async () => {
   try {
-    servers = await startOracleServers(SCENARIOS);
+    // Corsight's node:http middleware runs in front of the API too: its spans must carry the browser's
+    // verdict and cause as well.
+    const probe = startMiddlewareProbe();
+    servers = await startOracleServers(SCENARIOS, { wrapApi: probe.wrap });
     browser = await openOracleBrowser(servers);
-    for (const run of await runScenarios(browser, SCENARIOS)) {
-      reports.set(run.scenario.id, compareScenario(run));
-    }
+    const runs = await runScenarios(browser, SCENARIOS);
+    const middleware = await probe.finish();
+    for (const run of runs) reports.set(run.scenario.id, compareScenario(run, middleware));
   } catch (error) {
     setupError = error instanceof Error ? error : new Error(String(error));
   }
@@ -59,7 +63,7 @@ function reportOf(id: string): ScenarioReport {
   return report;
 }
 
-describe('evaluateCors reaches Chromium’s verdict for Chromium’s reason', () => {
+describe('evaluateCors, and the middleware’s spans, reach Chromium’s verdict for Chromium’s reason', () => {
   for (const s of SCENARIOS) {
     it(`${s.id}: ${s.title}`, () => {
       const report = reportOf(s.id);

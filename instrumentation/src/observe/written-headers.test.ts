@@ -7,11 +7,12 @@ describe('parseHeaderBlock', () => {
   it('reads the header lines after the status line, lower-cased, repeated names as arrays', () => {
     const block =
       'HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: https://a.example\r\nVary: Origin\r\n' +
-      'access-control-allow-origin:  *  \r\nX-Odd: a: b\r\n\r\n';
+      'access-control-allow-origin:  *  \r\nX-Odd: a: b\r\nConstructor: c\r\n__proto__: p\r\n\r\n';
     expect(parseHeaderBlock(block)).toEqual({
       'access-control-allow-origin': ['https://a.example', '*'],
       vary: 'Origin',
       'x-odd': 'a: b',
+      constructor: 'c',
     });
   });
 });

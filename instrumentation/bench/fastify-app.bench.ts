@@ -1,0 +1,261 @@
+// `pnpm bench`, the app benchmark (issue 3): a Fastify app with @fastify/cors under load from wrk, 100 %
+// cross-origin traffic, A/B in one run: @fastify/cors alone, with Corsight (default settings, exporting
+// OTLP/protobuf to a local sink), and with Corsight's span per request. Server on core 0, wrk and the sink
+// on core 1. Prints throughput, server CPU µs per request, p99, event-loop delay and the ratios; asserts
+// nothing. Targets: >= 90 % of the GET and >= 95 % of the preflight throughput with default settings, no
+// event-loop stall from export work, no memory growth under a stream of distinct hostile origins.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ServerStats, Variant } from './app/fastify-server.js';
+
+const SECONDS = Number(process.env.CORSIGHT_BENCH_SECONDS ?? 5);
+const CONNECTIONS = 16;
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+function ensureWrk(): void {
+  if (existsSync('/usr/bin/wrk')) return;
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('installing wrk (Debian) for the app benchmark…');
+    execFileSync('apt-get', ['install', '-y', '-qq', 'wrk'], { stdio: 'inherit' });
+    return;
+  }
+  throw new Error('the app benchmark needs wrk: apt-get install -y wrk (as root)');
+}
+
+/** The OTLP endpoint Corsight exports to: accepts and counts, like a collector that keeps up. */
+async function startSink(): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    close: () =>
+      new Promise((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
+  };
+}
+
+interface Server {
+  readonly port: number;
+  readonly ask: (message: string) => Promise<Record<string, unknown>>;
+  readonly close: () => Promise<void>;
+}
+
+async function startServer(variant: Variant, sink: string): Promise<Server> {
+  const child: ChildProcess = spawn(
+    'taskset',
+    [
+      '-c',
+      '0',
+      process.execPath,
+      '--expose-gc',
+      '--import',
+      'tsx',
+      '--conditions=@corsight/source',
+      join(here, 'app/fastify-server.ts'),
+      variant,
+      sink,
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: { port?: number }) => {
+      resolve(message.port ?? 0);
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`benchmark server ${variant} exited with ${String(code)}`));
+    });
+  });
+  const ask = (message: string): Promise<Record<string, unknown>> =>
+    new Promise((resolve) => {
+      child.once('message', (reply: Record<string, unknown>) => {
+        resolve(reply);
+      });
+      child.send(message);
+    });
+  return {
+    port,
+    ask,
+    close: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => {
+          resolve();
+        });
+        child.send('close');
+      }),
+  };
+}
+
+interface LoadResult {
+  readonly requestsPerSecond: number;
+  readonly requests: number;
+  readonly p99Ms: number;
+}
+
+function parseDuration(text: string): number {
+  const match = /([\d.]+)(us|ms|s)/.exec(text);
+  if (match === null) return Number.NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+}
+
+function runWrk(url: string, script: string, seconds: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const wrk = spawn('taskset', [
+      '-c',
+      '1',
+      'wrk',
+      '-t1',
+      `-c${CONNECTIONS}`,
+      `-d${seconds}s`,
+      '--latency',
+      '-s',
+      script,
+      url,
+    ]);
+    let output = '';
+    wrk.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    wrk.on('error', reject);
+    wrk.on('exit', () => {
+      const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
+      const total = /(\d+) requests in/.exec(output);
+      const p99 = /\s99%\s+(\S+)/.exec(output);
+      if (rps === null || total === null || p99 === null) {
+        reject(new Error(`could not read wrk's output:\n${output}`));
+        return;
+      }
+      resolve({
+        requestsPerSecond: Number(rps[1]),
+        requests: Number(total[1]),
+        p99Ms: parseDuration(p99[1] ?? ''),
+      });
+    });
+  });
+}
+
+// wrk Lua scripts: browsers on the three allowed origins (GET, preflight), and a client with a new random
+// Origin on every request.
+function writeScripts(dir: string): Record<'get' | 'preflight' | 'hostile', string> {
+  const origins = `{"https://app.example.com", "https://admin.example.com", "https://partner.example"}`;
+  const scripts = {
+    get: `local origins = ${origins}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/orders/" .. (n % 100), { ["Origin"] = origins[n % 3 + 1], ["Sec-Fetch-Mode"] = "cors", ["Sec-Fetch-Site"] = "cross-site" })
+end`,
+    preflight: `local origins = ${origins}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("OPTIONS", "/orders/" .. (n % 100), { ["Origin"] = origins[n % 3 + 1], ["Access-Control-Request-Method"] = "PUT", ["Access-Control-Request-Headers"] = "content-type", ["Sec-Fetch-Mode"] = "cors" })
+end`,
+    hostile: `request = function()
+  return wrk.format("GET", "/orders/1", { ["Origin"] = "https://r" .. math.random(1, 1000000000) .. ".example" })
+end`,
+  };
+  const paths = {
+    get: join(dir, 'get.lua'),
+    preflight: join(dir, 'preflight.lua'),
+    hostile: join(dir, 'hostile.lua'),
+  };
+  for (const name of ['get', 'preflight', 'hostile'] as const) writeFileSync(paths[name], scripts[name]);
+  return paths;
+}
+
+interface Measurement extends LoadResult {
+  readonly cpuMicrosPerRequest: number;
+  readonly stats: ServerStats;
+}
+
+async function measure(server: Server, script: string, seconds: number): Promise<Measurement> {
+  await server.ask('start');
+  const load = await runWrk(`http://127.0.0.1:${server.port}`, script, seconds);
+  const { stats } = (await server.ask('stop')) as { stats: ServerStats };
+  return { ...load, stats, cpuMicrosPerRequest: stats.cpuMicros / load.requests };
+}
+
+ensureWrk();
+const dir = mkdtempSync(join(tmpdir(), 'corsight-bench-'));
+const scripts = writeScripts(dir);
+const sink = await startSink();
+const variants: Variant[] = ['cors-only', 'corsight', 'corsight-per-request'];
+const results = new Map<Variant, { get: Measurement; preflight: Measurement }>();
+let hostile: { before: number; after: number; requests: number } | undefined;
+try {
+  for (const variant of variants) {
+    const server = await startServer(variant, sink.url);
+    await runWrk(`http://127.0.0.1:${server.port}`, scripts.get, 2); // warm-up: JIT, connection setup
+    const get = await measure(server, scripts.get, SECONDS);
+    const preflight = await measure(server, scripts.preflight, SECONDS);
+    results.set(variant, { get, preflight });
+    if (variant === 'corsight') {
+      await server.ask('gc');
+      const before = ((await server.ask('stop')) as { stats: ServerStats }).stats.heapUsedBytes;
+      const load = await measure(server, scripts.hostile, SECONDS);
+      await server.ask('gc');
+      const after = ((await server.ask('stop')) as { stats: ServerStats }).stats.heapUsedBytes;
+      hostile = { before, after, requests: load.requests };
+    }
+    await server.close();
+  }
+} finally {
+  await sink.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const base = results.get('cors-only');
+const row = (label: string, m: Measurement, baseline: Measurement | undefined): string => {
+  const ratio =
+    baseline === undefined
+      ? ''
+      : `${((m.requestsPerSecond / baseline.requestsPerSecond) * 100).toFixed(1)} %`;
+  const added =
+    baseline === undefined ? '' : `${(m.cpuMicrosPerRequest - baseline.cpuMicrosPerRequest).toFixed(1)} µs`;
+  return `  ${label.padEnd(34)} ${m.requestsPerSecond.toFixed(0).padStart(8)} req/s ${ratio.padStart(8)}  CPU ${m.cpuMicrosPerRequest.toFixed(1).padStart(6)} µs/req ${added.padStart(9)}  p99 ${m.p99Ms.toFixed(2).padStart(6)} ms  loop max ${m.stats.eventLoopMaxMs.toFixed(1).padStart(5)} ms`;
+};
+console.log(`\nFastify + @fastify/cors, wrk -c${CONNECTIONS}, ${SECONDS} s per run, server pinned to core 0`);
+for (const kind of ['get', 'preflight'] as const) {
+  console.log(
+    kind === 'get' ? '\nGET with Origin (allowed origins)' : '\nPreflights (OPTIONS, PUT + content-type)',
+  );
+  for (const variant of variants) {
+    const m = results.get(variant)?.[kind];
+    if (m !== undefined) console.log(row(variant, m, variant === 'cors-only' ? undefined : base?.[kind]));
+  }
+}
+const corsight = results.get('corsight');
+if (base !== undefined && corsight !== undefined) {
+  const getShare = corsight.get.requestsPerSecond / base.get.requestsPerSecond;
+  const preflightShare = corsight.preflight.requestsPerSecond / base.preflight.requestsPerSecond;
+  console.log('\nTargets with default settings:');
+  console.log(
+    `  GET throughput >= 90 % of @fastify/cors alone: ${(getShare * 100).toFixed(1)} % — ${getShare >= 0.9 ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `  preflight throughput >= 95 %: ${(preflightShare * 100).toFixed(1)} % — ${preflightShare >= 0.95 ? 'met' : 'NOT met'}`,
+  );
+}
+if (hostile !== undefined) {
+  const growth = (hostile.after - hostile.before) / 1024 / 1024;
+  console.log(
+    `  heap after ${hostile.requests} requests from distinct random origins: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB (${(hostile.before / 1048576).toFixed(1)} → ${(hostile.after / 1048576).toFixed(1)} MiB)`,
+  );
+}
+console.log(`  OTLP export requests received by the sink: ${sink.requests()}`);

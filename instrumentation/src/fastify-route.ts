@@ -1,0 +1,153 @@
+// The route a preflight belongs to: the route of the method it asks for (Access-Control-Request-Method) at
+// the path it was sent to (DESIGN.md §3), whatever answered it (@fastify/cors's `OPTIONS *` route, an
+// OPTIONS route of the app, or the 404 handler).
+//
+// Fastify 5's findRoute runs the real router (constraints aside) but answers with the params only: it drops
+// find-my-way's store, which holds the template. So the templates come from the onRoute hook, grouped by
+// method and parameter names; findRoute decides whether the path matches, its params' names pick the group,
+// and a loose pattern per template chooses within a group (`/orders/:id` and `/users/:id` share `id`).
+
+/** A route template as find-my-way reads it: its parameter names and a pattern for telling it apart. */
+interface Template {
+  readonly url: string;
+  /** Parameter names sorted, joined by "/" (which no name contains): the group key. */
+  readonly signature: string;
+  /** Characters of the template outside parameters: the most specific template wins a tie, as in the router. */
+  readonly staticLength: number;
+  /** Matches the paths the template can match, and some it cannot: it only has to tell a group apart. */
+  readonly pattern: RegExp;
+}
+
+const SPECIAL = /[.*+?^${}()|[\]\\]/g;
+
+function escaped(text: string): string {
+  return text.replace(SPECIAL, '\\$&');
+}
+
+/** Closing parenthesis of the regexp that starts at `open`, skipping escaped characters (as find-my-way). */
+function closingParenthesis(url: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < url.length; i++) {
+    const char = url[i];
+    if (char === '\\') i++;
+    else if (char === '(') depth++;
+    else if (char === ')' && --depth === 0) return i;
+  }
+  return url.length - 1;
+}
+
+/**
+ * Reads a template with find-my-way's syntax: `:name`, `:name(regexp)`, several parameters in one segment
+ * separated by `-` or `.`, a final `*`, and `::` for a literal colon.
+ */
+export function parseTemplate(url: string): Template {
+  const names: string[] = [];
+  let source = '';
+  let staticLength = 0;
+  for (let i = 0; i < url.length; i++) {
+    const char = url[i] ?? '';
+    if (char === ':' && url[i + 1] === ':') {
+      source += ':';
+      staticLength++;
+      i++;
+    } else if (char === ':') {
+      let end = i + 1;
+      while (end < url.length && !'(-./'.includes(url[end] ?? '')) end++;
+      names.push(url.slice(i + 1, end));
+      if (url[end] === '(') end = closingParenthesis(url, end) + 1;
+      source += '[^/]*?';
+      i = end - 1;
+    } else if (char === '*') {
+      names.push('*');
+      source += '.*';
+    } else {
+      source += escaped(char);
+      staticLength++;
+    }
+  }
+  // Trailing slashes and letter case follow router options this table does not know: accept either.
+  return {
+    url,
+    signature: names.sort().join('/'),
+    staticLength,
+    pattern: new RegExp(`^${source}/?$`, 'i'),
+  };
+}
+
+/** The path part of a request URL, as the router matched it. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  return path.includes('//') ? path.replace(/\/{2,}/g, '/') : path;
+}
+
+// Static templates are looked up by their text without a trailing slash, then in lower case: whether case
+// and trailing slashes matter is the router's option, and findRoute has already matched the path.
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+interface MethodRoutes {
+  /** Templates without parameters, looked up, not scanned: an app may have hundreds. */
+  readonly statics: Map<string, string>;
+  /** Templates with parameters by signature, most specific first. */
+  readonly groups: Map<string, Template[]>;
+}
+
+function staticRoute(routes: MethodRoutes, path: string): string | undefined {
+  const exact = withoutTrailingSlash(path);
+  return routes.statics.get(exact) ?? routes.statics.get(exact.toLowerCase());
+}
+
+export class RouteTemplates {
+  readonly #byMethod = new Map<string, MethodRoutes>();
+
+  /** Records a route (from onRoute); `method` may be a list, as `app.route({ method: [...] })` allows. */
+  add(method: string | readonly string[], url: string): void {
+    const template = parseTemplate(url);
+    for (const name of typeof method === 'string' ? [method] : method) {
+      const upper = name.toUpperCase();
+      let routes = this.#byMethod.get(upper);
+      if (routes === undefined) {
+        routes = { statics: new Map(), groups: new Map() };
+        this.#byMethod.set(upper, routes);
+      }
+      if (template.signature === '') {
+        const exact = withoutTrailingSlash(url);
+        const lower = exact.toLowerCase();
+        routes.statics.set(exact, url);
+        if (!routes.statics.has(lower)) routes.statics.set(lower, url);
+        continue;
+      }
+      const group = routes.groups.get(template.signature);
+      if (group === undefined) routes.groups.set(template.signature, [template]);
+      else if (!group.some((known) => known.url === url)) {
+        group.push(template);
+        group.sort((a, b) => b.staticLength - a.staticLength);
+      }
+    }
+  }
+
+  /**
+   * The template of the route the router matched for `method` at `url`, given the names of the params it
+   * extracted (reordered here); undefined when this table never saw that route (it was added before the
+   * onRoute hook that feeds the table). A lone candidate is checked too: it may not be the route matched.
+   */
+  resolve(method: string, url: string, paramNames: string[]): string | undefined {
+    const routes = this.#byMethod.get(method.toUpperCase());
+    if (routes === undefined) return undefined;
+    // Sorted in place: the caller hands over a fresh array (Object.keys of the params).
+    const signature = paramNames.length < 2 ? (paramNames[0] ?? '') : paramNames.sort().join('/');
+    const path = pathOf(url);
+    if (signature === '') {
+      const found = staticRoute(routes, path);
+      // A router with useSemicolonDelimiter matched the path before the `;`.
+      const semicolon = path.indexOf(';');
+      return found ?? (semicolon === -1 ? undefined : staticRoute(routes, path.slice(0, semicolon)));
+    }
+    const group = routes.groups.get(signature);
+    if (group === undefined) return undefined;
+    for (const template of group) if (template.pattern.test(path)) return template.url;
+    return undefined;
+  }
+}

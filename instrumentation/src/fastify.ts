@@ -1,0 +1,233 @@
+// The Fastify plugin: `await app.register(corsight, { serviceName, policy, sampling })`.
+//
+// It watches each request with an Origin from arrival to the response as written, and hands the exchange to
+// the CorsObserver, which judges, counts and emits. Hooks:
+// - onRoute: records route templates, so a preflight can be attributed to the route of the method it asks
+//   for (fastify-route.ts); routes added before the plugin are not seen, so register it before the routes;
+// - onRequest, and onSend for replies sent before it ran (preflights @fastify/cors answers): the start time
+//   and the OpenTelemetry context (fastify-in-flight.ts explains why);
+// - onSend also notes that Fastify writes the headers itself, from the reply;
+// - onResponse: the only hook that runs for every response, including preflights @fastify/cors answers in
+//   its onRequest hook, errors, 404s and hijacked replies, and the only point where every header is final,
+//   those added by hooks registered after this plugin included. Headers Fastify wrote are read from the
+//   reply; others (hijacked replies, writeHead on reply.raw) from the header block Node wrote;
+// - onClose: ends the observer, so the last summaries are emitted before the app's tracer provider stops.
+//
+// Encapsulation: wrapped with fastify-plugin, so its hooks belong to the context it is registered in and to
+// that context's children. Registered at the root it observes the whole app; registered in a child context
+// it observes that context's routes only. Preflights are answered by the route that matches them (an
+// OPTIONS route, @fastify/cors's `OPTIONS *`, or the 404 handler), which usually lives at the root: register
+// Corsight where @fastify/cors is, normally the root. Registered twice on one path of the context tree, the
+// registration whose hooks run first observes the requests both see, so none is counted twice; a warning
+// says so when it can tell at registration.
+//
+// The policy fingerprint comes from the `policy` option, the same object passed to @fastify/cors. Reading
+// @fastify/cors's own options is not possible robustly: it keeps them in closures, routes override them
+// (`config.cors`), and a delegator computes them per request.
+import type { IncomingMessage } from 'node:http';
+import type {
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  RouteOptions,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import { claimInFlight, recordArrival, recordSend } from './fastify-in-flight.js';
+import { RouteTemplates } from './fastify-route.js';
+import { CorsObserver, type CorsightOptions, headersAsWritten } from './observe/index.js';
+
+export type { CorsightOptions } from './observe/index.js';
+
+// Marks a context (and, through the prototype chain, its children) as observed.
+const kObserved = Symbol('corsight.observed');
+
+/** One registration's state; its methods are created once, so the hot path allocates no closures. */
+class FastifyCorsight {
+  readonly #fastify: FastifyInstance;
+  readonly #observer: CorsObserver;
+  readonly #templates = new RouteTemplates();
+  /** Set by the options: then each request's own origin is not needed. */
+  readonly #fixedServerOrigin: boolean;
+  /** Some route is constrained (by host, say): findRoute then needs the request's constraints. */
+  #constrained = false;
+  #failures = 0;
+  #unknownRoutes = 0;
+  // An API answers on one or a few hosts: the last origin built is nearly always the next one.
+  #lastHost = '';
+  #lastProtocol = '';
+  #lastOrigin = '';
+
+  constructor(fastify: FastifyInstance, options: CorsightOptions) {
+    this.#fastify = fastify;
+    this.#observer = new CorsObserver(options);
+    this.#fixedServerOrigin = options.serverOrigin !== undefined;
+  }
+
+  readonly onRoute = (route: RouteOptions): void => {
+    this.#templates.add(route.method, route.url);
+    if (route.constraints !== undefined && Object.keys(route.constraints).length > 0)
+      this.#constrained = true;
+  };
+
+  // Each hook catches what it calls (the context manager is the app's, the headers are the client's): the
+  // app never sees Corsight fail, and the first failure is logged.
+  readonly onRequest = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ): void => {
+    try {
+      recordArrival(request.raw, reply);
+    } catch (error) {
+      this.#failed(error);
+    }
+    done();
+  };
+
+  readonly onSend = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    payload: unknown,
+    done: (error: null, payload: unknown) => void,
+  ): void => {
+    try {
+      recordSend(request.raw, reply);
+    } catch (error) {
+      this.#failed(error);
+    }
+    done(null, payload);
+  };
+
+  readonly onResponse = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ): void => {
+    const origin = request.raw.headers.origin;
+    if (origin !== undefined) {
+      try {
+        this.#observe(request, reply, origin);
+      } catch (error) {
+        this.#failed(error);
+      }
+    }
+    done();
+  };
+
+  /** Closing the app never fails because of Corsight; summaries it could not emit are logged. */
+  readonly onClose = (_instance: FastifyInstance, done: HookHandlerDoneFunction): void => {
+    this.#observer.shutdown().then(
+      () => {
+        done();
+      },
+      (error: unknown) => {
+        this.#fastify.log.error(
+          { err: error },
+          '@corsight/instrumentation: emitting the last summaries failed',
+        );
+        done();
+      },
+    );
+  };
+
+  #failed(error: unknown): void {
+    if (this.#failures++ === 0) {
+      this.#fastify.log.error({ err: error }, '@corsight/instrumentation: observing a request failed');
+    }
+  }
+
+  #observe(request: FastifyRequest, reply: FastifyReply, origin: string): void {
+    const raw = request.raw;
+    const inFlight = claimInFlight(raw, reply);
+    const res = reply.raw;
+    // Another registration observes it, or nothing reached the browser (the connection closed first).
+    if (inFlight === undefined || !res.headersSent) return;
+    let serverOrigin: string | undefined;
+    if (!this.#fixedServerOrigin) {
+      serverOrigin = this.#ownOrigin(request);
+      if (origin === serverOrigin) return;
+    }
+    const method = raw.method ?? '';
+    const requestMethod = raw.headers['access-control-request-method'];
+    const route =
+      method === 'OPTIONS' && requestMethod !== undefined
+        ? this.#preflightRoute(requestMethod, raw)
+        : request.routeOptions.url;
+    this.#observer.observe({
+      request: { method, url: raw.url, headers: raw.headers },
+      response: {
+        status: res.statusCode,
+        headers: inFlight.headersInReply ? reply.getHeaders() : headersAsWritten(res),
+      },
+      route,
+      startTime: inFlight.startTime,
+      endTime: Date.now(),
+      context: inFlight.context,
+      serverOrigin,
+    });
+  }
+
+  /** The API's own origin as this request addressed it (Fastify reads X-Forwarded-* when it trusts a proxy). */
+  #ownOrigin(request: FastifyRequest): string | undefined {
+    // Typed as always set, but undefined when the request has no socket (some serverless adapters).
+    const protocol = request.protocol as string | undefined;
+    if (protocol === undefined) return undefined;
+    const host = request.host;
+    if (host !== this.#lastHost || protocol !== this.#lastProtocol) {
+      this.#lastHost = host;
+      this.#lastProtocol = protocol;
+      this.#lastOrigin = `${protocol}://${host}`;
+    }
+    return this.#lastOrigin;
+  }
+
+  #preflightRoute(method: string, raw: IncomingMessage): string | undefined {
+    const url = raw.url ?? '/';
+    // A preflight carries the Host the actual request will, but none of the headers other strategies read
+    // (Accept-Version is set by the page, so the browser leaves it out of the preflight).
+    const found = (
+      this.#constrained
+        ? this.#fastify.findRoute({ method, url, constraints: { host: raw.headers.host ?? '' } })
+        : this.#fastify.findRoute({ method, url })
+    ) as { params: object } | null; // typed as always found, but null when no route matches (fastify 5.12)
+    if (found === null) return undefined;
+    const route = this.#templates.resolve(method, url, Object.keys(found.params));
+    if (route === undefined && this.#unknownRoutes++ === 0) {
+      this.#fastify.log.warn(
+        { method: method.slice(0, 32), path: url.slice(0, 256) },
+        '@corsight/instrumentation: a preflight asked for a route added before Corsight was registered, so its route is reported as "(unmatched)". Register Corsight before your routes.',
+      );
+    }
+    return route;
+  }
+}
+
+const plugin: FastifyPluginCallback<CorsightOptions> = (fastify, options, done) => {
+  let corsight: FastifyCorsight;
+  try {
+    corsight = new FastifyCorsight(fastify, options);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  if (fastify.hasDecorator(kObserved)) {
+    fastify.log.warn(
+      '@corsight/instrumentation is registered twice in one Fastify context or in a context and its parent; the first to see a request observes it, the other ignores it. Register it once, normally at the root.',
+    );
+  } else {
+    fastify.decorate(kObserved, true);
+  }
+  fastify.addHook('onRoute', corsight.onRoute);
+  fastify.addHook('onRequest', corsight.onRequest);
+  fastify.addHook('onSend', corsight.onSend);
+  fastify.addHook('onResponse', corsight.onResponse);
+  fastify.addHook('onClose', corsight.onClose);
+  done();
+};
+
+/** Observes the CORS requests of the Fastify context it is registered in (and its children). */
+const corsight = fp(plugin, { fastify: '5.x', name: '@corsight/instrumentation' });
+
+export default corsight;

@@ -1,0 +1,32 @@
+// The API's own origin as one request addressed it, for servers that did not configure `serverOrigin`:
+// requests from it are same-origin and not counted. Browsers that send Sec-Fetch-Site settle it on their own
+// (`same-origin` is never CORS); this covers the others.
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { boundedMemo } from '../core/bounded-memo.js';
+import { serialiseOrigin } from '../core/index.js';
+
+// Host values repeat (one or a few per API), and the WHATWG URL parse that normalises them (case, default
+// port, IDNA) costs about a microsecond; Host is client-controlled, so the memory is bounded.
+const originOf = boundedMemo(serialiseOrigin);
+
+function forwardedScheme(value: string | string[] | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const comma = value.indexOf(',');
+  const first = (comma === -1 ? value : value.slice(0, comma)).trim().toLowerCase();
+  return first === 'https' || first === 'http' ? first : undefined;
+}
+
+/**
+ * `http(s)://` + Host. Behind a TLS-terminating proxy the socket is plain, so X-Forwarded-Proto, when it
+ * names http or https, wins: trusting it costs nothing, since a client that forges it can only make its own
+ * request look same-origin, which it could do by sending Sec-Fetch-Site as well.
+ */
+export function requestServerOrigin(request: IncomingMessage): string | undefined {
+  const host = request.headers.host;
+  if (host === undefined || host === '') return undefined;
+  const scheme =
+    forwardedScheme(request.headers['x-forwarded-proto']) ??
+    ((request.socket as TLSSocket | null)?.encrypted === true ? 'https' : 'http');
+  return originOf(`${scheme}://${host}`);
+}
