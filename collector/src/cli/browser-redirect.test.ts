@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { PageFetch } from './browser-request.js';
 import { decideRedirect, MAX_REDIRECTS } from './browser-redirect.js';
+import { pageFetchTo } from './page-fetch.fixture.js';
 
-const PAGE = 'http://localhost:3000';
 const API = 'http://127.0.0.1:4000/a';
 const OTHER = 'http://127.0.0.1:5000';
 
 function pageFetch(overrides: Partial<PageFetch> = {}): PageFetch {
-  return {
-    url: API,
-    method: 'GET',
-    headers: [],
-    origin: PAGE,
-    taintedOrigin: false,
-    credentials: 'omit',
-    ...overrides,
-  };
+  return pageFetchTo(API, overrides);
 }
 
 describe('decideRedirect: what is a redirect', () => {

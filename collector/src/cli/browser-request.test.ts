@@ -10,20 +10,12 @@ import {
   toHeaderRecord,
   USER_AGENT,
 } from './browser-request.js';
+import { PAGE, pageFetchTo } from './page-fetch.fixture.js';
 
-const PAGE = 'http://localhost:3000';
 const API = 'http://127.0.0.1:4000/orders';
 
 function pageFetch(overrides: Partial<PageFetch> = {}): PageFetch {
-  return {
-    url: API,
-    method: 'GET',
-    headers: [],
-    origin: PAGE,
-    taintedOrigin: false,
-    credentials: 'omit',
-    ...overrides,
-  };
+  return pageFetchTo(API, overrides);
 }
 
 describe('normaliseMethod', () => {

@@ -6,22 +6,14 @@ import { runCheck } from './check-command.js';
 import { formatCheckJson, formatCheckReport } from './check-report.js';
 import type { CheckResult } from './check-result.js';
 import type { HttpResponse } from './http-exchange.js';
+import { PAGE, pageFetchTo } from './page-fetch.fixture.js';
 
-const PAGE = 'http://localhost:3000';
 const API = 'http://127.0.0.1:4000/orders';
 const OTHER = 'http://127.0.0.1:5000/orders';
 
 /** A check against canned responses, keyed by "METHOD url"; unknown requests get a bare 404. */
 function check(overrides: Partial<PageFetch>, responses: Record<string, HttpResponse>): Promise<CheckResult> {
-  const fetch: PageFetch = {
-    url: API,
-    method: 'GET',
-    headers: [],
-    origin: PAGE,
-    taintedOrigin: false,
-    credentials: 'omit',
-    ...overrides,
-  };
+  const fetch = pageFetchTo(API, overrides);
   const send = (request: BrowserRequest) =>
     Promise.resolve(responses[`${request.method} ${request.url}`] ?? { status: 404, headers: {} });
   return runCheck(fetch, send);
