@@ -740,6 +740,32 @@ describe('what gets observed', () => {
     expect(spans.map((s) => s.attributes[ATTR.origin])).toEqual([APP]);
   });
 
+  it('observes a request once when two instances are installed, in the first one', async () => {
+    const first = tracing();
+    const second = tracing();
+    const outer = corsight({ tracerProvider: first.tracerProvider, sampling: 1 });
+    const inner = corsight({ tracerProvider: second.tracerProvider, sampling: 1 });
+    const app = express();
+    app.use(outer);
+    app.use(inner);
+    app.get('/orders/:id', ok);
+    const served = await listen(app);
+    await served.send('GET', '/orders/1', withOrigin(APP));
+    expect(await observed(outer, first.finished).spans()).toHaveLength(1);
+    expect(await observed(inner, second.finished).spans()).toEqual([]);
+  });
+
+  it('passes requests through unobserved after shutdown', async () => {
+    const api = await expressApp({ sampling: 1 }, (app) => {
+      app.get('/orders/:id', ok);
+    });
+    await api.send('GET', '/orders/1', withOrigin(APP));
+    expect(await api.spans()).toHaveLength(1);
+    const answer = await api.send('GET', '/orders/2', withOrigin(APP));
+    expect(answer.status).toBe(200);
+    expect(await api.spans()).toHaveLength(1);
+  });
+
   it('uses a configured serverOrigin rather than the Host', async () => {
     const api = await expressApp({ sampling: 1, serverOrigin: 'https://api.example.com' }, (app) => {
       app.get('/orders/:id', ok);

@@ -1,9 +1,10 @@
 // @corsight/instrumentation/node — CORS observability for node:http, Express and Connect.
 //
 //   import { corsight } from '@corsight/instrumentation/node';
-//   const cors = corsight({ policy: corsOptions });
-//   app.use(cors);                         // Express / Connect: first, before `cors` and the routes
-//   process.on('SIGTERM', () => void cors.shutdown());
+//   const observe = corsight({ policy: corsOptions });
+//   app.use(observe);                      // Express / Connect: first, before `cors` and the routes
+//   app.use(cors(corsOptions));
+//   process.on('SIGTERM', () => void observe.shutdown());
 //
 //   http.createServer(corsight.wrap(handler, { route: (req) => myRouter.templateOf(req) }));
 //

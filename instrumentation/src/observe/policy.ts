@@ -8,7 +8,7 @@ type OriginRule = string | RegExp;
 
 export interface CorsPolicy {
   readonly origin?:
-    boolean | OriginRule | readonly OriginRule[] | ((...args: never[]) => unknown) | undefined;
+    boolean | OriginRule | readonly (boolean | OriginRule)[] | ((...args: never[]) => unknown) | undefined;
   readonly methods?: string | readonly string[] | undefined;
   readonly allowedHeaders?: string | readonly string[] | undefined;
   readonly exposedHeaders?: string | readonly string[] | undefined;

@@ -40,6 +40,9 @@ export function parseHeaderBlock(block: string): Record<string, string | string[
 }
 
 export function headersAsWritten(response: ServerResponse): ResponseHeaders {
+  // Once anything went through setHeader, Node merges writeHead's headers into the same store, so it holds
+  // exactly what was written and nothing needs parsing (Express always sets X-Powered-By).
+  if (response.getHeaderNames().length > 0) return response.getHeaders();
   const block = (response as WithHeaderBlock)._header;
   if (typeof block === 'string' && block !== '') return parseHeaderBlock(block);
   return response.getHeaders();
