@@ -1,0 +1,275 @@
+// The store against real chDB in a temporary data directory: migrations, deduplicated segment inserts,
+// rows read back as encoded, and the views that fill rollups, origin sightings and policy changes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeEventRows, type CorsEventRow } from '../ingest/cors-event-row.js';
+import { detailEventRow, eventRow } from '../ingest/cors-event-row.fixture.js';
+import { createEventStore, type ClickHouseEventStore } from './create-event-store.js';
+import { migrate } from './migrations.js';
+import { DEFAULT_SCHEMA_OPTIONS, TABLES, VIEWS } from './schema-ddl.js';
+
+let dir: string;
+let opened: ClickHouseEventStore | undefined;
+let segment = 0;
+
+function store(): ClickHouseEventStore {
+  if (opened === undefined) throw new Error('the store did not open (see the beforeAll error)');
+  return opened;
+}
+
+async function rows<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  const result = await store().client.query({ query, query_params: params, format: 'JSONEachRow' });
+  return result.json<T>();
+}
+
+function writeSegment(events: readonly CorsEventRow[]): string {
+  segment += 1;
+  const path = join(dir, `segment-${segment}.jsonl`);
+  writeFileSync(path, encodeEventRows(events));
+  return path;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'corsight-store-'));
+  opened = await createEventStore({ clickhouse: { kind: 'chdb', dataDir: join(dir, 'data') } });
+});
+
+afterAll(async () => {
+  await opened?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('migrations', () => {
+  it('create every table and view and record version 1', async () => {
+    const tables = await rows<{ name: string }>(
+      'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
+    );
+    const names = tables.map((table) => table.name);
+    for (const name of [...Object.values(TABLES), ...Object.values(VIEWS)]) expect(names).toContain(name);
+    const log = await rows<{ version: number }>(`SELECT version FROM ${TABLES.migrations}`);
+    expect(log).toEqual([{ version: 1 }]);
+  });
+
+  it('do nothing when run again', async () => {
+    const report = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
+    expect(report).toEqual({ applied: [], current: 1 });
+    const log = await rows<{ n: string }>(`SELECT count() AS n FROM ${TABLES.migrations}`);
+    expect(log).toEqual([{ n: '1' }]);
+  });
+
+  it('put the raw TTL and the rollup TTL on the tables', async () => {
+    const ddl = await rows<{ name: string; create_table_query: string }>(
+      `SELECT name, create_table_query FROM system.tables
+       WHERE database = currentDatabase() AND name IN ({events:String}, {rollup:String})`,
+      { events: TABLES.events, rollup: TABLES.rollup },
+    );
+    const byName = new Map(ddl.map((table) => [table.name, table.create_table_query]));
+    expect(byName.get(TABLES.events)).toMatch(/TTL toDateTime\(timestamp\) \+ toIntervalDay\(14\)/);
+    expect(byName.get(TABLES.rollup)).toMatch(/TTL minute \+ toIntervalDay\(400\)/);
+  });
+
+  it('pass the readiness check', async () => {
+    expect(await store().ready()).toBe(true);
+  });
+});
+
+describe('insertSegment', () => {
+  it('stores rows that read back equal to what was encoded', async () => {
+    const summary = eventRow({ service: 'roundtrip', parentSpanId: '' });
+    const detail = detailEventRow({ service: 'roundtrip', traceId: 'ffffffffffffffffffffffffffffff01' });
+    await store().insertSegment(writeSegment([summary, detail]), 'roundtrip-1');
+    const stored = await rows<Record<string, unknown>>(
+      `SELECT toUnixTimestamp64Milli(timestamp) AS timestamp, span_role, kind, route, origin, method,
+         request_method, outcome, reasons, warnings, hints, credentials, needs_preflight, request_headers,
+         response_status, allow_origin, allow_credentials, allow_methods, allow_headers, expose_headers,
+         max_age, vary, failed_value, preflight_cache_chromium, preflight_cache_firefox,
+         preflight_cache_webkit, policy_hash, sample_weight, lower(hex(trace_id)) AS trace_id,
+         lower(hex(span_id)) AS span_id, lower(hex(parent_span_id)) AS parent_span_id, user_agent,
+         server_address, source
+       FROM ${TABLES.events} WHERE service = {service:String} ORDER BY span_role`,
+      { service: 'roundtrip' },
+    );
+    const expected = [summary, detail].map((row) => ({
+      timestamp: String(row.timestamp),
+      span_role: row.spanRole,
+      kind: row.kind,
+      route: row.route,
+      origin: row.origin,
+      method: row.method,
+      request_method: row.requestMethod,
+      outcome: row.outcome,
+      reasons: row.reasons,
+      warnings: row.warnings,
+      hints: row.hints,
+      credentials: row.credentials,
+      needs_preflight: row.needsPreflight,
+      request_headers: row.requestHeaders,
+      response_status: row.responseStatus,
+      allow_origin: row.allowOrigin,
+      allow_credentials: row.allowCredentials,
+      allow_methods: row.allowMethods,
+      allow_headers: row.allowHeaders,
+      expose_headers: row.exposeHeaders,
+      max_age: row.maxAge,
+      vary: row.vary,
+      failed_value: row.failedValue,
+      preflight_cache_chromium: row.preflightCacheChromium,
+      preflight_cache_firefox: row.preflightCacheFirefox,
+      preflight_cache_webkit: row.preflightCacheWebkit,
+      policy_hash: row.policyHash,
+      sample_weight: row.sampleWeight,
+      trace_id: row.traceId,
+      span_id: row.spanId,
+      parent_span_id: row.parentSpanId === '' ? '0000000000000000' : row.parentSpanId,
+      user_agent: row.userAgent,
+      server_address: row.serverAddress,
+      source: row.source,
+    }));
+    expect(stored).toEqual(expected);
+  });
+
+  it('stores a segment inserted twice under one token once, in the raw table and the rollups', async () => {
+    const path = writeSegment([
+      eventRow({ service: 'dedup', sampleWeight: 2 }),
+      eventRow({ service: 'dedup', sampleWeight: 5, origin: 'https://b.example' }),
+    ]);
+    await store().insertSegment(path, 'dedup-1');
+    await store().insertSegment(path, 'dedup-1');
+    const raw = await rows<{ n: string }>(
+      `SELECT count() AS n FROM ${TABLES.events} WHERE service = {service:String}`,
+      { service: 'dedup' },
+    );
+    expect(raw).toEqual([{ n: '2' }]);
+    const rollup = await rows<{ requests: number }>(
+      `SELECT sum(requests) AS requests FROM ${TABLES.rollup} WHERE service = {service:String}`,
+      { service: 'dedup' },
+    );
+    expect(rollup).toEqual([{ requests: 7 }]);
+    await store().insertSegment(path, 'dedup-2');
+    const again = await rows<{ n: string }>(
+      `SELECT count() AS n FROM ${TABLES.events} WHERE service = {service:String}`,
+      { service: 'dedup' },
+    );
+    expect(again).toEqual([{ n: '4' }]);
+  });
+
+  it('refuses a relative path and a token that would need quoting', async () => {
+    await expect(store().insertSegment('segment.jsonl', 'ok')).rejects.toThrow(/absolute/);
+    await expect(store().insertSegment(join(dir, 'x'), "a'b")).rejects.toThrow(/token/);
+  });
+});
+
+describe('materialized views', () => {
+  const minute = Date.UTC(2026, 10, 26, 9, 30, 0, 0);
+
+  beforeAll(async () => {
+    await store().insertSegment(
+      writeSegment([
+        eventRow({ service: 'views', timestamp: minute + 1_000, sampleWeight: 4, needsPreflight: true }),
+        eventRow({ service: 'views', timestamp: minute + 2_000, sampleWeight: 1.5, needsPreflight: false }),
+        eventRow({
+          service: 'views',
+          timestamp: minute + 3_000,
+          kind: 'preflight',
+          method: 'OPTIONS',
+          requestMethod: 'PUT',
+          outcome: 'allowed',
+          reasons: [],
+          needsPreflight: null,
+          sampleWeight: 3,
+          preflightCacheChromium: 7200,
+          policyHash: 'p2',
+        }),
+        detailEventRow({ service: 'views', timestamp: minute + 4_000, origin: 'https://exemplar.example' }),
+      ]),
+      'views-1',
+    );
+  });
+
+  it('sum weights per minute with needs-preflight and allowed-preflight counts', async () => {
+    const rollup = await rows<Record<string, unknown>>(
+      `SELECT toUnixTimestamp(minute) * 1000 AS minute, kind, outcome, sum(requests) AS requests,
+         sum(needs_preflight_requests) AS needs_preflight, sum(allowed_preflights) AS allowed_preflights,
+         max(preflight_cache_chromium) AS chromium
+       FROM ${TABLES.rollup} WHERE service = {service:String} GROUP BY minute, kind, outcome ORDER BY kind`,
+      { service: 'views' },
+    );
+    expect(rollup).toEqual([
+      {
+        minute: String(minute),
+        kind: 'preflight',
+        outcome: 'allowed',
+        requests: 3,
+        needs_preflight: 0,
+        allowed_preflights: 3,
+        chromium: 7200,
+      },
+      {
+        minute: String(minute),
+        kind: 'actual',
+        outcome: 'blocked',
+        requests: 5.5,
+        needs_preflight: 4,
+        allowed_preflights: 0,
+        chromium: 0,
+      },
+    ]);
+  });
+
+  it('sum weights per reason and warning code', async () => {
+    const findings = await rows<{ finding: string; code: string; requests: number }>(
+      `SELECT finding, code, sum(requests) AS requests FROM ${TABLES.findings}
+       WHERE service = {service:String} GROUP BY finding, code ORDER BY finding, code`,
+      { service: 'views' },
+    );
+    expect(findings).toEqual([
+      { finding: 'reason', code: 'allow_origin_mismatch', requests: 5.5 },
+      { finding: 'warning', code: 'missing_vary_origin', requests: 8.5 },
+    ]);
+  });
+
+  it('keep first and last sighting per origin and outcome, exemplars included', async () => {
+    const seen = await rows<Record<string, unknown>>(
+      `SELECT outcome, origin, toUnixTimestamp64Milli(min(first_seen)) AS first,
+         toUnixTimestamp64Milli(max(last_seen)) AS last
+       FROM ${TABLES.originsSeen} WHERE service = {service:String}
+       GROUP BY outcome, origin ORDER BY origin, outcome`,
+      { service: 'views' },
+    );
+    expect(seen).toEqual([
+      {
+        outcome: 'allowed',
+        origin: 'https://app.example.com',
+        first: String(minute + 3_000),
+        last: String(minute + 3_000),
+      },
+      {
+        outcome: 'blocked',
+        origin: 'https://app.example.com',
+        first: String(minute + 1_000),
+        last: String(minute + 2_000),
+      },
+      {
+        outcome: 'allowed',
+        origin: 'https://exemplar.example',
+        first: String(minute + 4_000),
+        last: String(minute + 4_000),
+      },
+    ]);
+  });
+
+  it('record each policy hash with its first and last sighting', async () => {
+    const policies = await rows<Record<string, unknown>>(
+      `SELECT policy_hash, toUnixTimestamp64Milli(min(first_seen)) AS first,
+         toUnixTimestamp64Milli(max(last_seen)) AS last
+       FROM ${TABLES.policyChanges} WHERE service = {service:String} GROUP BY policy_hash ORDER BY policy_hash`,
+      { service: 'views' },
+    );
+    expect(policies).toEqual([
+      { policy_hash: 'p1a2b3c4', first: String(minute + 1_000), last: String(minute + 4_000) },
+      { policy_hash: 'p2', first: String(minute + 3_000), last: String(minute + 3_000) },
+    ]);
+  });
+});

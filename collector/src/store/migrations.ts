@@ -1,0 +1,69 @@
+// Versioned, idempotent migrations, run at start-up. Each migration is a list of statements that are safe to
+// run again (CREATE … IF NOT EXISTS), recorded in `schema_migrations` once all of them succeeded: a process
+// that dies half-way re-runs the migration on its next start, and a second process started after the first
+// finds the versions recorded and does nothing. Two processes migrating at the same instant both run the
+// same IF NOT EXISTS statements and may both record the version; the log is read with DISTINCT.
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  DEFAULT_SCHEMA_OPTIONS,
+  TABLES,
+  initialSchemaDdl,
+  migrationsTableDdl,
+  type SchemaOptions,
+} from './schema-ddl.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  statements(options: SchemaOptions): readonly string[];
+}
+
+/** Append only: a released migration never changes; a new version changes what came before. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'cors_events, rollups, origins seen, policy changes', statements: initialSchemaDdl },
+];
+
+export interface MigrationReport {
+  /** Versions this call applied (empty when the schema was already current). */
+  readonly applied: readonly number[];
+  readonly current: number;
+}
+
+async function appliedVersions(client: ClickHouseClient): Promise<Set<number>> {
+  const result = await client.query({
+    query: `SELECT DISTINCT version FROM ${TABLES.migrations}`,
+    format: 'JSONEachRow',
+  });
+  const rows = await result.json<{ version: number }>();
+  return new Set(rows.map((row) => row.version));
+}
+
+export async function migrate(
+  client: ClickHouseClient,
+  options: SchemaOptions = DEFAULT_SCHEMA_OPTIONS,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<MigrationReport> {
+  for (const statement of migrationsTableDdl(options)) await client.command({ query: statement });
+  const done = await appliedVersions(client);
+  const applied: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(migration.version)) continue;
+    for (const statement of migration.statements(options)) {
+      try {
+        await client.command({ query: statement });
+      } catch (error) {
+        throw new Error(
+          `schema migration ${migration.version} (${migration.name}) failed; the statement was:\n${statement}`,
+          { cause: error },
+        );
+      }
+    }
+    await client.command({
+      query: `INSERT INTO ${TABLES.migrations} (version, name) VALUES ({version:UInt32}, {name:String})`,
+      query_params: { version: migration.version, name: migration.name },
+    });
+    applied.push(migration.version);
+  }
+  const current = Math.max(0, ...migrations.map((migration) => migration.version));
+  return { applied, current };
+}
