@@ -1,0 +1,132 @@
+// The DDL builder, statically: what one node gets, what a cluster gets, and that ClickHouse's own parser
+// (formatQuery in chDB) accepts every statement of both, since no cluster runs here.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SCHEMA_OPTIONS, TABLES, initialSchemaDdl, migrationsTableDdl } from './schema-ddl.js';
+
+const CLUSTER = { ...DEFAULT_SCHEMA_OPTIONS, cluster: 'corsight_cluster' };
+const STORED = [TABLES.events, TABLES.rollup, TABLES.findings, TABLES.originsSeen, TABLES.policyChanges];
+
+function allStatements(options: typeof DEFAULT_SCHEMA_OPTIONS): readonly string[] {
+  return [...migrationsTableDdl(options), ...initialSchemaDdl(options)];
+}
+
+describe('one node', () => {
+  const statements = allStatements(DEFAULT_SCHEMA_OPTIONS);
+
+  it('creates plain MergeTree tables under the names queries use, without ON CLUSTER', () => {
+    for (const name of STORED) {
+      expect(statements.some((sql) => sql.startsWith(`CREATE TABLE IF NOT EXISTS ${name} (`))).toBe(true);
+    }
+    expect(statements.join('\n')).not.toMatch(/ON CLUSTER|Replicated|Distributed|_local/);
+  });
+
+  it('keeps a deduplication window on every table a segment insert reaches', () => {
+    for (const name of STORED) {
+      const sql = statements.find((statement) =>
+        statement.startsWith(`CREATE TABLE IF NOT EXISTS ${name} (`),
+      );
+      expect(sql).toContain('non_replicated_deduplication_window = 10000');
+    }
+  });
+
+  it('puts the configured TTLs on raw rows and on rollups', () => {
+    const sql = initialSchemaDdl({ ...DEFAULT_SCHEMA_OPTIONS, rawTtlDays: 7, rollupTtlDays: 90 }).join('\n');
+    expect(sql).toContain('TTL toDateTime(timestamp) + INTERVAL 7 DAY');
+    expect(sql).toContain('TTL minute + INTERVAL 90 DAY');
+    expect(sql).toContain('TTL toDateTime(last_seen) + INTERVAL 90 DAY');
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('refuses a TTL of %s days', (days) => {
+    expect(() => initialSchemaDdl({ ...DEFAULT_SCHEMA_OPTIONS, rawTtlDays: days })).toThrow(
+      /raw TTL must be/,
+    );
+  });
+});
+
+describe('a cluster', () => {
+  const statements = allStatements(CLUSTER);
+
+  it('runs every statement ON CLUSTER', () => {
+    for (const sql of statements) expect(sql).toMatch(/ ON CLUSTER `corsight_cluster`/);
+  });
+
+  it('stores rows in Replicated tables under <name>_local with shard and replica macros', () => {
+    for (const name of [...STORED, TABLES.migrations]) {
+      const sql = statements.find((statement) =>
+        statement.startsWith(`CREATE TABLE IF NOT EXISTS ${name}_local `),
+      );
+      expect(sql).toMatch(
+        new RegExp(
+          `ENGINE = Replicated(Aggregating)?MergeTree\\('/clickhouse/tables/\\{shard\\}/\\{database\\}/${name}_local', '\\{replica\\}'\\)`,
+        ),
+      );
+      expect(sql).not.toContain('non_replicated_deduplication_window');
+    }
+  });
+
+  it('puts a Distributed table sharded by service under each plain name', () => {
+    for (const name of STORED) {
+      expect(statements).toContain(
+        `CREATE TABLE IF NOT EXISTS ${name} ON CLUSTER \`corsight_cluster\` AS ${name}_local\n` +
+          `ENGINE = Distributed(\`corsight_cluster\`, currentDatabase(), ${name}_local, cityHash64(service))`,
+      );
+    }
+  });
+
+  it('feeds the local rollups from the local raw table', () => {
+    const views = statements.filter((sql) => sql.startsWith('CREATE MATERIALIZED VIEW'));
+    expect(views).toHaveLength(4);
+    for (const sql of views) {
+      expect(sql).toMatch(/_mv_local ON CLUSTER `corsight_cluster` TO \w+_local AS/);
+      expect(sql).toContain(`FROM ${TABLES.events}_local`);
+    }
+  });
+
+  it.each(['', 'a b', 'x`; DROP TABLE cors_events; --', '1cluster'])(
+    'refuses the cluster name %j',
+    (cluster) => {
+      expect(() => initialSchemaDdl({ ...DEFAULT_SCHEMA_OPTIONS, cluster })).toThrow(
+        /CLICKHOUSE_CLUSTER must be/,
+      );
+    },
+  );
+});
+
+describe("ClickHouse's parser", () => {
+  let dir: string;
+  let client: ClickHouseClient | undefined;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'corsight-ddl-'));
+    const connection = createChdbConnection({ path: join(dir, 'data') }) as unknown as NonNullable<
+      NonNullable<Parameters<typeof createClient>[0]>['connection']
+    >;
+    client = createClient({ connection });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['one node', DEFAULT_SCHEMA_OPTIONS],
+    ['a cluster', CLUSTER],
+  ])('accepts every statement for %s', async (_name, options) => {
+    if (client === undefined) throw new Error('chDB did not open');
+    for (const sql of allStatements(options)) {
+      const result = await client.query({
+        query: 'SELECT formatQuery({sql:String}) AS formatted',
+        query_params: { sql },
+        format: 'JSONEachRow',
+      });
+      const [row] = await result.json<{ formatted: string }>();
+      expect(row?.formatted).toMatch(/^CREATE/);
+    }
+  });
+});
