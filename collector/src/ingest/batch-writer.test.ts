@@ -8,7 +8,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore, type ClickHouseEventStore } from '../store/create-event-store.js';
 import type { EventStore } from '../store/event-store.js';
 import { TABLES } from '../store/schema-ddl.js';
-import { BatchWriter, type BatchWriterOptions, type InsertFailure } from './batch-writer.js';
+import {
+  BatchWriter,
+  CONTENT_ATTEMPTS,
+  type BatchWriterOptions,
+  type InsertFailure,
+  type SegmentRejection,
+} from './batch-writer.js';
 import { encodeEventRows } from './cors-event-row.js';
 import { eventRow } from './cors-event-row.fixture.js';
 import { SpoolFullError } from './spool-errors.js';
@@ -237,5 +243,37 @@ describe('BatchWriter', () => {
     expect(result).toEqual({ drained: true, remainingSegments: 0, remainingRows: 0 });
     expect(writer.state().running).toBe(false);
     expectStoredOnce(await storedCounts(trace), 0, 9);
+  });
+
+  it('moves aside a segment ClickHouse cannot parse, after repeated tries, and stores the ones behind it', async () => {
+    const trace = newTrace();
+    const spool = await newSpool();
+    await spool.append('[1,"not a cors_events row"]\n', 1);
+    await spool.seal();
+    await spool.append(batch(trace, 0, 10), 10);
+    await spool.seal();
+    const rejections: SegmentRejection[] = [];
+    const failures: InsertFailure[] = [];
+    const writer = newWriter({
+      spool,
+      store: store(),
+      onInsertFailed: (failure) => failures.push(failure),
+      onSegmentRejected: (rejection) => rejections.push(rejection),
+    });
+    writer.start();
+    await until(() => spool.stats().sealedSegments === 0);
+    expect(failures).toHaveLength(CONTENT_ATTEMPTS - 1);
+    expect(rejections).toHaveLength(1);
+    expect(rejections[0]?.path).toContain('/rejected/');
+    expect(writer.state()).toMatchObject({ segmentsRejected: 1, rowsRejected: 1, rowsStored: 10 });
+    expectStoredOnce(await storedCounts(trace), 0, 10);
+  });
+
+  it('stops by itself when the spool closes', async () => {
+    const spool = await newSpool();
+    const writer = newWriter({ spool, store: store() });
+    writer.start();
+    await spool.close();
+    await until(() => !writer.state().running);
   });
 });

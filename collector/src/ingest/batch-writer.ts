@@ -6,10 +6,15 @@
 // Exactly once: a segment is immutable and its token never reused (spool-segment-name.ts), so an insert
 // that is repeated, because it timed out after ClickHouse stored it or because the process died between
 // the insert and the delete, is dropped by ClickHouse's insert deduplication.
+//
+// The one exception to "retry forever": a segment ClickHouse refuses for its content (insert-error-kind.ts)
+// CONTENT_ATTEMPTS times in a row is moved to `<spool>/rejected/` (kept, counted, reported through
+// onSegmentRejected), so that one bad batch cannot block every later one and hold ingest at 503.
 
 import { performance } from 'node:perf_hooks';
 import type { EventStore } from '../store/event-store.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { insertErrorKind } from './insert-error-kind.js';
 import type { SealedSegment, Spool, SpoolStats } from './spool.js';
 
 export interface BatchWriterOptions {
@@ -22,7 +27,20 @@ export interface BatchWriterOptions {
   readonly onBatchStored?: (batch: StoredBatch) => void;
   /** Each failed insert, with the delay before the retry: for a log line and an error counter. */
   readonly onInsertFailed?: (failure: InsertFailure) => void;
+  /** A segment moved aside after ClickHouse refused its content: worth an error log and an alert. */
+  readonly onSegmentRejected?: (rejection: SegmentRejection) => void;
 }
+
+export interface SegmentRejection {
+  readonly segmentId: string;
+  readonly rows: number;
+  /** Where the segment now is, for an operator to inspect or re-insert. */
+  readonly path: string;
+  readonly error: unknown;
+}
+
+/** Content errors in a row on one segment before it is moved aside: a fluke gets a second chance. */
+export const CONTENT_ATTEMPTS = 3;
 
 export interface StoredBatch {
   readonly segmentId: string;
@@ -48,6 +66,9 @@ export interface BatchWriterState {
   readonly lastInsertLatencyMs: number | undefined;
   readonly consecutiveFailures: number;
   readonly failedInserts: number;
+  /** Segments moved to `<spool>/rejected/` and their rows. */
+  readonly segmentsRejected: number;
+  readonly rowsRejected: number;
   /** Message of the last failed insert; cleared by the next success. */
   readonly lastError: string | undefined;
   readonly spool: SpoolStats;
@@ -68,6 +89,7 @@ export class BatchWriter {
   readonly #random: () => number;
   readonly #onBatchStored: ((batch: StoredBatch) => void) | undefined;
   readonly #onInsertFailed: ((failure: InsertFailure) => void) | undefined;
+  readonly #onSegmentRejected: ((rejection: SegmentRejection) => void) | undefined;
 
   #loop: Promise<void> | undefined;
   /** Aborted to stop: wakes the loop from a wait for segments or a backoff delay. */
@@ -81,6 +103,10 @@ export class BatchWriter {
   #lastInsertLatencyMs: number | undefined;
   #consecutiveFailures = 0;
   #failedInserts = 0;
+  #segmentsRejected = 0;
+  #rowsRejected = 0;
+  /** Consecutive content errors, and on which segment. */
+  #contentFailures = { segmentId: '', count: 0 };
   #lastError: string | undefined;
 
   constructor(options: BatchWriterOptions) {
@@ -90,6 +116,7 @@ export class BatchWriter {
     this.#random = options.random ?? Math.random;
     this.#onBatchStored = options.onBatchStored;
     this.#onInsertFailed = options.onInsertFailed;
+    this.#onSegmentRejected = options.onSegmentRejected;
   }
 
   /** Starts storing sealed segments, the ones a previous process left first. */
@@ -97,7 +124,15 @@ export class BatchWriter {
     if (this.#loop !== undefined) return;
     this.#stop = new AbortController();
     this.#draining = false;
-    this.#loop = this.#run();
+    const loop: Promise<void> = this.#run()
+      .catch((error: unknown) => {
+        // Only a throwing callback gets here; the spool keeps everything, a restart carries on.
+        this.#lastError = `the batch writer stopped: ${error instanceof Error ? error.message : String(error)}`;
+      })
+      .finally(() => {
+        if (this.#loop === loop) this.#loop = undefined;
+      });
+    this.#loop = loop;
   }
 
   state(): BatchWriterState {
@@ -109,6 +144,8 @@ export class BatchWriter {
       lastInsertLatencyMs: this.#lastInsertLatencyMs,
       consecutiveFailures: this.#consecutiveFailures,
       failedInserts: this.#failedInserts,
+      segmentsRejected: this.#segmentsRejected,
+      rowsRejected: this.#rowsRejected,
       lastError: this.#lastError,
       spool: this.#spool.stats(),
     };
@@ -155,7 +192,8 @@ export class BatchWriter {
       const [segment] = this.#spool.sealedSegments();
       if (segment === undefined) {
         if (this.#draining) return;
-        await this.#spool.waitForSealed(signal);
+        // False: the spool closed, nothing more will be sealed.
+        if (!(await this.#spool.waitForSealed(signal))) return;
         continue;
       }
       const retryInMs = await this.#storeSegment(segment);
@@ -171,20 +209,11 @@ export class BatchWriter {
       // If the delete fails the segment is inserted again next round; the token makes that harmless.
       await this.#spool.remove(segment);
     } catch (error) {
-      this.#consecutiveFailures += 1;
-      this.#failedInserts += 1;
-      this.#lastError = error instanceof Error ? error.message : String(error);
-      const retryInMs = backoffDelayMs(this.#consecutiveFailures, this.#backoff, this.#random());
-      this.#onInsertFailed?.({
-        segmentId: segment.id,
-        error,
-        consecutiveFailures: this.#consecutiveFailures,
-        retryInMs,
-      });
-      return retryInMs;
+      return this.#failed(segment, error);
     }
     const latencyMs = performance.now() - started;
     this.#consecutiveFailures = 0;
+    this.#contentFailures = { segmentId: '', count: 0 };
     this.#lastError = undefined;
     this.#segmentsStored += 1;
     this.#rowsStored += segment.rows;
@@ -192,6 +221,38 @@ export class BatchWriter {
     this.#lastInsertLatencyMs = latencyMs;
     this.#onBatchStored?.({ segmentId: segment.id, rows: segment.rows, bytes: segment.bytes, latencyMs });
     return undefined;
+  }
+
+  /** Counts a failed insert; moves the segment aside on a repeated content error. The delay before the next try. */
+  async #failed(segment: SealedSegment, error: unknown): Promise<number | undefined> {
+    this.#failedInserts += 1;
+    this.#lastError = error instanceof Error ? error.message : String(error);
+    if (insertErrorKind(error) === 'content') {
+      const previous = this.#contentFailures;
+      const count = previous.segmentId === segment.id ? previous.count + 1 : 1;
+      this.#contentFailures = { segmentId: segment.id, count };
+      if (count >= CONTENT_ATTEMPTS) {
+        try {
+          const path = await this.#spool.reject(segment);
+          this.#segmentsRejected += 1;
+          this.#rowsRejected += segment.rows;
+          this.#contentFailures = { segmentId: '', count: 0 };
+          this.#onSegmentRejected?.({ segmentId: segment.id, rows: segment.rows, path, error });
+          return undefined;
+        } catch (moveError) {
+          error = moveError;
+        }
+      }
+    }
+    this.#consecutiveFailures += 1;
+    const retryInMs = backoffDelayMs(this.#consecutiveFailures, this.#backoff, this.#random());
+    this.#onInsertFailed?.({
+      segmentId: segment.id,
+      error,
+      consecutiveFailures: this.#consecutiveFailures,
+      retryInMs,
+    });
+    return retryInMs;
   }
 }
 

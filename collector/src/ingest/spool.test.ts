@@ -134,13 +134,36 @@ describe('sealing', () => {
 
   it('wakes a waiter when a segment is sealed', async () => {
     const spool = await open();
-    let woke = false;
-    const waiting = spool.waitForSealed().then(() => (woke = true));
+    let woke: boolean | undefined;
+    const waiting = spool.waitForSealed().then((sealed) => (woke = sealed));
     await spool.append(rows(0, 1), 1);
-    expect(woke).toBe(false);
+    expect(woke).toBeUndefined();
     await spool.seal();
     await waiting;
     expect(woke).toBe(true);
+  });
+
+  it('moves a rejected segment to rejected/, out of the queue and the capacity', async () => {
+    const spool = await open();
+    await spool.append(rows(0, 2), 2);
+    await spool.seal();
+    const [segment] = spool.sealedSegments();
+    if (segment === undefined) throw new Error('expected a sealed segment');
+    const path = await spool.reject(segment);
+    expect(path).toBe(join(spoolDirectory(dataDir), 'rejected', segment.path.split('/').pop() ?? ''));
+    expect(await readFile(path, 'utf8')).toBe(rows(0, 2));
+    expect(spool.stats()).toMatchObject({ sealedSegments: 0, spooledBytes: 0, rejectedSegments: 1 });
+    await closeAll();
+    const reopened = await open();
+    expect(reopened.sealedSegments()).toEqual([]);
+  });
+
+  it('tells a waiter that the spool closed', async () => {
+    const spool = await open();
+    const waiting = spool.waitForSealed();
+    await spool.close();
+    expect(await waiting).toBe(false);
+    expect(await spool.waitForSealed()).toBe(false);
   });
 
   it('removes a stored segment from disk and from the counts', async () => {

@@ -14,7 +14,7 @@
 import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SpoolError, SpoolFullError } from './spool-errors.js';
 import { acquireSpoolLock, releaseSpoolLock } from './spool-lock.js';
@@ -83,6 +83,8 @@ export interface SpoolStats {
   readonly recoveredSegments: number;
   readonly tornBytesDiscarded: number;
   readonly backgroundErrors: number;
+  /** Segments moved to `<spool>/rejected/` since open. */
+  readonly rejectedSegments: number;
 }
 
 export interface Spool {
@@ -98,10 +100,15 @@ export interface Spool {
   sealDue(): Promise<void>;
   /** Sealed segments, oldest first. */
   sealedSegments(): readonly SealedSegment[];
-  /** Resolves when a sealed segment is waiting, the signal aborts, or the spool closes. */
-  waitForSealed(signal?: AbortSignal): Promise<void>;
+  /** Resolves when a sealed segment is waiting, the signal aborts, or the spool closes (false). */
+  waitForSealed(signal?: AbortSignal): Promise<boolean>;
   /** Deletes a segment ClickHouse has stored. */
   remove(segment: SealedSegment): Promise<void>;
+  /**
+   * Moves a segment ClickHouse refuses for its content out of the queue, into `<spool>/rejected/`, where
+   * it stays for an operator; it no longer counts against maxSpoolBytes. Returns its new path.
+   */
+  reject(segment: SealedSegment): Promise<string>;
   stats(): SpoolStats;
   /** Commits accepted appends, seals the open segment and releases the directory. Deletes nothing. */
   close(): Promise<void>;
@@ -133,6 +140,8 @@ interface Recovered {
 }
 
 const NEWLINE = Buffer.from('\n');
+/** Where segments ClickHouse refused for their content wait for an operator (never replayed). */
+const REJECTED_DIRECTORY = 'rejected';
 
 /** Opens (creating if needed) the spool in `<dataDir>/spool`, recovering what a previous process left. */
 export async function openSpool(options: SpoolOptions): Promise<Spool> {
@@ -248,6 +257,7 @@ class FileSpool implements Spool {
   #commits = 0;
   #rejectedFull = 0;
   #backgroundErrors = 0;
+  #rejectedSegments = 0;
   readonly #recoveredSegments: number;
   readonly #tornBytesDiscarded: number;
 
@@ -328,13 +338,15 @@ class FileSpool implements Spool {
     return this.#sealed.slice();
   }
 
-  waitForSealed(signal?: AbortSignal): Promise<void> {
-    if (this.#sealed.length > 0 || this.#closed || signal?.aborted === true) return Promise.resolve();
-    return new Promise<void>((resolve) => {
+  waitForSealed(signal?: AbortSignal): Promise<boolean> {
+    if (this.#sealed.length > 0 || this.#closed || signal?.aborted === true) {
+      return Promise.resolve(!this.#closed);
+    }
+    return new Promise<boolean>((resolve) => {
       const done = (): void => {
         this.#waiters.delete(done);
         signal?.removeEventListener('abort', done);
-        resolve();
+        resolve(!this.#closed);
       };
       this.#waiters.add(done);
       signal?.addEventListener('abort', done, { once: true });
@@ -342,10 +354,29 @@ class FileSpool implements Spool {
   }
 
   async remove(segment: SealedSegment): Promise<void> {
-    const index = this.#sealed.findIndex((candidate) => candidate.id === segment.id);
-    if (index === -1) return;
+    if (!this.#isQueued(segment)) return;
     await unlink(segment.path);
-    this.#sealed.splice(index, 1);
+    this.#dequeue(segment);
+  }
+
+  async reject(segment: SealedSegment): Promise<string> {
+    const rejectedDirectory = join(this.#directory, REJECTED_DIRECTORY);
+    const path = join(rejectedDirectory, basename(segment.path));
+    if (!this.#isQueued(segment)) return path;
+    await mkdir(rejectedDirectory, { recursive: true });
+    await rename(segment.path, path);
+    await syncDirectory(this.#directory);
+    this.#dequeue(segment);
+    this.#rejectedSegments += 1;
+    return path;
+  }
+
+  #isQueued(segment: SealedSegment): boolean {
+    return this.#sealed.some((candidate) => candidate.id === segment.id);
+  }
+
+  #dequeue(segment: SealedSegment): void {
+    this.#sealed = this.#sealed.filter((candidate) => candidate.id !== segment.id);
     this.#sealedBytes -= segment.bytes;
     this.#sealedRows -= segment.rows;
   }
@@ -368,6 +399,7 @@ class FileSpool implements Spool {
       recoveredSegments: this.#recoveredSegments,
       tornBytesDiscarded: this.#tornBytesDiscarded,
       backgroundErrors: this.#backgroundErrors,
+      rejectedSegments: this.#rejectedSegments,
     };
   }
 
