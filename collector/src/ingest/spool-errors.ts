@@ -33,3 +33,16 @@ export class SpoolFullError extends SpoolError {
 export function isSpoolFullError(error: unknown): error is SpoolFullError {
   return error instanceof SpoolFullError;
 }
+
+/** While the collector shuts down: the client should retry soon (against this one restarted, or another). */
+export const CLOSED_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * How long the client should wait when the spool refused an append it may retry (full, or closing during
+ * shutdown): both are 503 + Retry-After, not a 500. Undefined for any other error.
+ */
+export function spoolRetryAfterSeconds(error: unknown): number | undefined {
+  if (error instanceof SpoolFullError) return error.retryAfterSeconds;
+  if (error instanceof SpoolError && error.code === 'spool_closed') return CLOSED_RETRY_AFTER_SECONDS;
+  return undefined;
+}

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SpoolError, SpoolFullError } from './spool-errors.js';
+import { SpoolError, SpoolFullError, spoolRetryAfterSeconds } from './spool-errors.js';
 import { openSpool, spoolDirectory, type Spool, type SpoolOptions } from './spool.js';
 
 let dataDir: string;
@@ -85,7 +85,9 @@ describe('append', () => {
   it('refuses appends after close with a spool_closed error', async () => {
     const spool = await open();
     await spool.close();
-    await expect(spool.append(rows(0, 1), 1)).rejects.toMatchObject({ code: 'spool_closed' });
+    const refused = await spool.append(rows(0, 1), 1).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'spool_closed' });
+    expect(spoolRetryAfterSeconds(refused)).toBe(1);
   });
 });
 
@@ -188,6 +190,7 @@ describe('capacity', () => {
     const refused = spool.append(rows(4, 1), 1);
     await expect(refused).rejects.toBeInstanceOf(SpoolFullError);
     await expect(refused).rejects.toMatchObject({ code: 'spool_full', retryAfterSeconds: 7 });
+    expect(spoolRetryAfterSeconds(await refused.catch((error: unknown) => error))).toBe(7);
     expect(spool.stats()).toMatchObject({ rejectedFull: 1, spooledBytes: size(kept) });
     await spool.seal();
     expect(await contents(spool)).toBe(kept);

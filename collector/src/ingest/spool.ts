@@ -559,11 +559,19 @@ class FileSpool implements Spool {
   async #sealOpen(): Promise<void> {
     const open = this.#open;
     if (open === undefined || open.fill.rows === 0) return;
-    this.#open = undefined;
-    await open.handle.close();
+    // Rename first: if it fails nothing changed, the segment stays open and the next seal tries again.
     const path = join(this.#directory, sealedFileName(open.id, open.fill.rows));
     await rename(open.path, path);
-    await syncDirectory(this.#directory);
+    this.#open = undefined;
+    try {
+      await open.handle.close();
+      await syncDirectory(this.#directory);
+    } catch (error) {
+      // The data was fdatasync'd before any append resolved; a lost rename only means the segment is
+      // recovered as an open one after a power loss, with the same id and rows.
+      this.#backgroundErrors += 1;
+      this.#onBackgroundError?.(error);
+    }
     this.#sealed.push({ id: formatSegmentId(open.id), path, rows: open.fill.rows, bytes: open.fill.bytes });
     this.#sealedBytes += open.fill.bytes;
     this.#sealedRows += open.fill.rows;
