@@ -5,11 +5,19 @@ import { Command, CommanderError } from 'commander';
 import { checkCommand } from './check-command.js';
 import { DEFAULT_TIMEOUT_MS, parseCheckOptions, type RawCheckOptions } from './check-options.js';
 import { EXIT_STATUS, NetworkError, UsageError } from './cli-errors.js';
+import { startCommand } from './start-command.js';
 import { displayText, safeJson } from './terminal-text.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+}
+
+export interface CliContext {
+  /** The environment `corsight start` reads its configuration from. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborted when the process is asked to stop (SIGINT, SIGTERM): long-running commands end then. */
+  readonly stop: AbortSignal;
 }
 
 // src/cli/ and dist/cli/ are both two levels below the package root.
@@ -30,7 +38,11 @@ function reportError(error: UsageError | NetworkError, json: boolean, io: CliIo)
 }
 
 /** Runs `corsight <args>` and resolves to the process exit status. */
-export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(
+  args: readonly string[],
+  io: CliIo,
+  context: CliContext = { env: process.env, stop: new AbortController().signal },
+): Promise<number> {
   let status: number = EXIT_STATUS.allowed;
   const program = new Command('corsight')
     .description("See what browsers decide about your API's cross-origin requests.")
@@ -74,6 +86,17 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         if (!(error instanceof UsageError || error instanceof NetworkError)) throw error;
         status = reportError(error, json, io);
       }
+    });
+
+  program
+    .command('start')
+    .description(
+      'Run the collector: OTLP in (HTTP :4318, gRPC :4317), ClickHouse out (embedded chDB in CORSIGHT_DATA_DIR, ' +
+        'or CLICKHOUSE_URL), /healthz, /readyz and /metrics. Configured by environment variables ' +
+        '(CORSIGHT_*, CLICKHOUSE_*) and an optional JSON file named by CORSIGHT_CONFIG; stops on SIGINT/SIGTERM.',
+    )
+    .action(async () => {
+      status = await startCommand(context.env, io, context.stop);
     });
 
   try {

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, readCollectorConfig } from './collector-config.js';
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('readCollectorConfig', () => {
+  it('gives the documented defaults with an empty environment', () => {
+    expect(readCollectorConfig({})).toEqual({
+      host: '127.0.0.1',
+      httpPort: 4318,
+      grpcPort: 4317,
+      dataDir: './.corsight/data',
+      clickhouse: {
+        url: undefined,
+        username: undefined,
+        password: undefined,
+        database: undefined,
+        cluster: undefined,
+      },
+      retention: { rawDays: 14, rollupDays: 400 },
+      ingest: { tokens: [], maxBodyBytes: 16 * 1024 * 1024, maxDecompressedBytes: 64 * 1024 * 1024 },
+      spool: { maxBytes: 1024 * 1024 * 1024, segmentRows: 100_000, segmentAgeMs: 1000 },
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable from the environment', () => {
+    const config = readCollectorConfig({
+      CORSIGHT_HOST: '0.0.0.0',
+      CORSIGHT_OTLP_PORT: '14318',
+      CORSIGHT_OTLP_GRPC_PORT: 'off',
+      CORSIGHT_DATA_DIR: '/var/lib/corsight',
+      CLICKHOUSE_URL: 'https://clickhouse.internal:8443',
+      CLICKHOUSE_USER: 'corsight',
+      CLICKHOUSE_PASSWORD: 's3cret',
+      CLICKHOUSE_DATABASE: 'cors',
+      CLICKHOUSE_CLUSTER: 'main_cluster',
+      CORSIGHT_RAW_TTL_DAYS: '7',
+      CORSIGHT_ROLLUP_TTL_DAYS: '90',
+      CORSIGHT_INGEST_TOKENS: 'aaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb',
+      CORSIGHT_MAX_BODY_BYTES: '1048576',
+      CORSIGHT_MAX_DECOMPRESSED_BYTES: '4194304',
+      CORSIGHT_SPOOL_MAX_BYTES: '1000000',
+      CORSIGHT_BATCH_ROWS: '1000',
+      CORSIGHT_BATCH_AGE_MS: '250',
+      CORSIGHT_LOG_LEVEL: 'warn',
+    });
+    expect(config).toEqual({
+      host: '0.0.0.0',
+      httpPort: 14318,
+      grpcPort: undefined,
+      dataDir: '/var/lib/corsight',
+      clickhouse: {
+        url: 'https://clickhouse.internal:8443',
+        username: 'corsight',
+        password: 's3cret',
+        database: 'cors',
+        cluster: 'main_cluster',
+      },
+      retention: { rawDays: 7, rollupDays: 90 },
+      ingest: {
+        tokens: ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb'],
+        maxBodyBytes: 1048576,
+        maxDecompressedBytes: 4194304,
+      },
+      spool: { maxBytes: 1000000, segmentRows: 1000, segmentAgeMs: 250 },
+      logLevel: 'warn',
+    });
+  });
+
+  it('takes values from the JSON file where the environment is silent, the environment winning', () => {
+    const config = readCollectorConfig(
+      { CORSIGHT_OTLP_PORT: '5000' },
+      {
+        name: 'corsight.json',
+        text: JSON.stringify({
+          httpPort: 6000,
+          grpcPort: 'off',
+          clickhouse: { url: 'http://ch:8123' },
+          ingest: { tokens: ['cccccccccccccccccc'] },
+        }),
+      },
+    );
+    expect(config.httpPort).toBe(5000);
+    expect(config.grpcPort).toBeUndefined();
+    expect(config.clickhouse.url).toBe('http://ch:8123');
+    expect(config.ingest.tokens).toEqual(['cccccccccccccccccc']);
+  });
+
+  it.each([
+    ['CORSIGHT_OTLP_PORT', 'abc', 'CORSIGHT_OTLP_PORT must be a port number 0–65535, got "abc"'],
+    ['CORSIGHT_OTLP_PORT', '70000', 'CORSIGHT_OTLP_PORT must be a port number 0–65535, got "70000"'],
+    [
+      'CORSIGHT_OTLP_GRPC_PORT',
+      'no',
+      'CORSIGHT_OTLP_GRPC_PORT must be a port number 0–65535 or "off", got "no"',
+    ],
+    [
+      'CLICKHOUSE_URL',
+      'localhost:8123',
+      'CLICKHOUSE_URL must be an http(s) URL such as http://clickhouse:8123, got "localhost:8123"',
+    ],
+    [
+      'CLICKHOUSE_DATABASE',
+      'cors; DROP',
+      'CLICKHOUSE_DATABASE must be a database name of letters, digits and _',
+    ],
+    ['CORSIGHT_RAW_TTL_DAYS', '0', 'CORSIGHT_RAW_TTL_DAYS must be a whole number of days 1–3650, got "0"'],
+    ['CORSIGHT_INGEST_TOKENS', 'short', 'CORSIGHT_INGEST_TOKENS must be a comma-separated list of tokens'],
+    [
+      'CORSIGHT_LOG_LEVEL',
+      'loud',
+      'CORSIGHT_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ],
+  ])('rejects %s=%j naming the variable and the expected form', (name, value, message) => {
+    const env =
+      name === 'CLICKHOUSE_DATABASE'
+        ? { CLICKHOUSE_URL: 'http://ch:8123', [name]: value }
+        : { [name]: value };
+    const problems = problemsOf(() => readCollectorConfig(env));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(message);
+  });
+
+  it('reports every wrong value at once', () => {
+    const problems = problemsOf(() =>
+      readCollectorConfig({ CORSIGHT_OTLP_PORT: 'x', CORSIGHT_BATCH_ROWS: '-1', CORSIGHT_LOG_LEVEL: 'loud' }),
+    );
+    expect(problems.map((problem) => problem.split(' ')[0])).toEqual([
+      'CORSIGHT_OTLP_PORT',
+      'CORSIGHT_BATCH_ROWS',
+      'CORSIGHT_LOG_LEVEL',
+    ]);
+  });
+
+  it('rejects server credentials without a server', () => {
+    expect(problemsOf(() => readCollectorConfig({ CLICKHOUSE_CLUSTER: 'c1' }))).toEqual([
+      'CLICKHOUSE_CLUSTER is set but CLICKHOUSE_URL is not: set CLICKHOUSE_URL or unset CLICKHOUSE_CLUSTER',
+    ]);
+  });
+
+  it('rejects a decompressed-size limit below the body limit', () => {
+    expect(
+      problemsOf(() =>
+        readCollectorConfig({ CORSIGHT_MAX_BODY_BYTES: '2000', CORSIGHT_MAX_DECOMPRESSED_BYTES: '1000' }),
+      )[0],
+    ).toContain('CORSIGHT_MAX_DECOMPRESSED_BYTES (1000) must be at least CORSIGHT_MAX_BODY_BYTES (2000)');
+  });
+
+  it.each([
+    ['not json', 'corsight.json is not valid JSON'],
+    ['[1]', 'corsight.json must hold a JSON object'],
+    ['{"httpPrt": 1}', 'corsight.json: unknown setting "httpPrt"'],
+    ['{"httpPort": "x"}', 'corsight.json: "httpPort" must be a port number 0–65535, got "x"'],
+    ['{"clickhouse": {"url": 5}}', 'corsight.json: "clickhouse.url" must be an http(s) URL'],
+  ])('rejects a bad file %j with a message naming the key', (text, message) => {
+    const problems = problemsOf(() => readCollectorConfig({}, { name: 'corsight.json', text }));
+    expect(problems[0]).toContain(message);
+  });
+
+  it('never echoes more than a short excerpt of a hostile value', () => {
+    const problems = problemsOf(() => readCollectorConfig({ CORSIGHT_HOST: 'x'.repeat(100_000) }));
+    expect(problems[0]?.length).toBeLessThan(200);
+  });
+});

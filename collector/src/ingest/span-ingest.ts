@@ -1,0 +1,93 @@
+// What the OTLP receivers hand their spans to: the token check, the split of CORS spans from the rest, the
+// mapping to rows, and the durable append. A request is acknowledged once this resolves, which is once its
+// rows are fsync'd in the spool: from there the batch writer owns them, across restarts and outages.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { CollectorMetrics } from '../ops/collector-metrics.js';
+import type { OtlpSpan } from '../otlp/otlp-span.js';
+import { type AcceptSpans, IngestAuthError, IngestBackpressureError } from '../otlp/span-sink.js';
+import { type CorsEventRow, encodeEventRows } from './cors-event-row.js';
+import { mapSpanToRow } from './span-to-row.js';
+import type { Spool } from './spool.js';
+import { isSpoolFullError } from './spool-errors.js';
+
+export interface SpanIngestOptions {
+  readonly spool: Spool;
+  /** Bearer tokens accepted; empty accepts every request. */
+  readonly tokens: readonly string[];
+  readonly metrics: CollectorMetrics;
+}
+
+// Tokens are compared as SHA-256 digests in constant time: neither the comparison nor a Set lookup on the
+// raw text tells a caller how much of a guess was right.
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+function tokenCheck(tokens: readonly string[]): (token: string | undefined) => boolean {
+  if (tokens.length === 0) return () => true;
+  const digests = tokens.map(digest);
+  return (token) => {
+    if (token === undefined) return false;
+    const candidate = digest(token);
+    let match = false;
+    for (const known of digests) match = timingSafeEqual(known, candidate) || match;
+    return match;
+  };
+}
+
+/** At most this many distinct rejection reasons are listed in partial_success.error_message. */
+const REASONS_LISTED = 3;
+
+export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
+  const { spool, metrics } = options;
+  const authorised = tokenCheck(options.tokens);
+  return async (spans: OtlpSpan[], auth) => {
+    if (!authorised(auth.token)) {
+      metrics.spansRejected.inc({ reason: 'unauthenticated' }, spans.length);
+      throw new IngestAuthError(
+        auth.token === undefined
+          ? 'this collector requires a token: send "Authorization: Bearer <token>" (OTEL_EXPORTER_OTLP_HEADERS)'
+          : 'the bearer token is not one this collector accepts (CORSIGHT_INGEST_TOKENS)',
+      );
+    }
+    metrics.spansReceived.inc(spans.length);
+    const rows: CorsEventRow[] = [];
+    const reasons = new Set<string>();
+    let invalid = 0;
+    let notCors = 0;
+    for (const span of spans) {
+      const mapped = mapSpanToRow(span);
+      switch (mapped.kind) {
+        case 'row':
+          rows.push(mapped.row);
+          break;
+        case 'not-cors':
+          notCors++;
+          break;
+        case 'invalid':
+          invalid++;
+          if (reasons.size < REASONS_LISTED) reasons.add(mapped.reason);
+          break;
+        default:
+          mapped satisfies never;
+      }
+    }
+    if (notCors > 0) metrics.spansNotCors.inc(notCors);
+    if (rows.length > 0) {
+      try {
+        await spool.append(encodeEventRows(rows), rows.length);
+      } catch (error) {
+        if (!isSpoolFullError(error)) throw error;
+        metrics.spansRejected.inc({ reason: 'backpressure' }, spans.length);
+        throw new IngestBackpressureError('unavailable', error.retryAfterSeconds, error.message);
+      }
+      metrics.spansAccepted.inc(rows.length);
+    }
+    if (invalid === 0) return { rejectedSpans: 0 };
+    metrics.spansRejected.inc({ reason: 'invalid_span' }, invalid);
+    return {
+      rejectedSpans: invalid,
+      errorMessage: `${invalid} of ${spans.length} spans are not valid CORS spans and were not stored: ${[...reasons].join('; ')}`,
+    };
+  };
+}

@@ -1,0 +1,72 @@
+// What the collector reports on /metrics (Prometheus text, through prom-client): how much it received,
+// stored, rejected and dropped, how the writer keeps up, and how full the spool is. One registry per
+// collector, so tests and several collectors in one process never share counters.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type RejectReason = 'invalid_span' | 'unauthenticated' | 'malformed' | 'too_large' | 'backpressure';
+
+export interface SpoolState {
+  readonly bytes: number;
+  readonly segments: number;
+}
+
+export class CollectorMetrics {
+  readonly registry = new Registry();
+  readonly spansReceived = new Counter({
+    name: 'corsight_spans_received_total',
+    help: 'Spans received over OTLP (HTTP and gRPC), CORS or not.',
+    registers: [this.registry],
+  });
+  readonly spansAccepted = new Counter({
+    name: 'corsight_spans_accepted_total',
+    help: 'CORS spans mapped to rows and made durable (in the spool or ClickHouse), i.e. acknowledged.',
+    registers: [this.registry],
+  });
+  readonly rowsStored = new Counter({
+    name: 'corsight_rows_stored_total',
+    help: 'Rows inserted into ClickHouse by the batch writer.',
+    registers: [this.registry],
+  });
+  readonly spansRejected = new Counter({
+    name: 'corsight_spans_rejected_total',
+    help: 'Spans refused: invalid CORS spans (reported in partial_success) and whole requests refused.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly spansNotCors = new Counter({
+    name: 'corsight_spans_dropped_non_cors_total',
+    help: 'Spans that are not CORS spans, counted and dropped.',
+    registers: [this.registry],
+  });
+  readonly batchSeconds = new Histogram({
+    name: 'corsight_batch_insert_seconds',
+    help: 'Time to insert one spool segment into ClickHouse.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly insertFailures = new Counter({
+    name: 'corsight_batch_insert_failures_total',
+    help: 'Failed inserts into ClickHouse (each is retried with backoff; the segment stays in the spool).',
+    registers: [this.registry],
+  });
+
+  constructor(spoolState: () => SpoolState) {
+    new Gauge({
+      name: 'corsight_spool_bytes',
+      help: 'Bytes waiting in the on-disk spool for ClickHouse.',
+      registers: [this.registry],
+      collect() {
+        this.set(spoolState().bytes);
+      },
+    });
+    new Gauge({
+      name: 'corsight_spool_segments',
+      help: 'Segments (batches) waiting in the on-disk spool for ClickHouse.',
+      registers: [this.registry],
+      collect() {
+        this.set(spoolState().segments);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'corsight_' });
+  }
+}

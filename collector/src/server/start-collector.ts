@@ -1,0 +1,170 @@
+// The collector as one running thing: the spool and the ClickHouse store opened, the batch writer moving
+// sealed segments into ClickHouse, and the servers taking OTLP in (HTTP with the ops endpoints on one port,
+// gRPC on another). Thin: every part is built and tested on its own; this file only wires and orders them,
+// and stops them in the order that loses nothing (stop taking spans, seal, store what it can, close).
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { CollectorConfig } from '../config/collector-config.js';
+import { BatchWriter } from '../ingest/batch-writer.js';
+import { createSpanIngest } from '../ingest/span-ingest.js';
+import { openSpool, type Spool } from '../ingest/spool.js';
+import { CollectorMetrics } from '../ops/collector-metrics.js';
+import { opsRoutes } from '../ops/ops-routes.js';
+import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../otlp/grpc-receiver.js';
+import { otlpHttpReceiver } from '../otlp/http-receiver.js';
+import { type ClickHouseEventStore, createEventStore } from '../store/create-event-store.js';
+
+export interface RunningCollector {
+  /** Base URL of the HTTP server: OTLP/HTTP at `/v1/traces`, ops at `/healthz`, `/readyz`, `/metrics`. */
+  readonly httpUrl: string;
+  /** `host:port` of the OTLP/gRPC server, when it runs. */
+  readonly grpcAddress: string | undefined;
+  readonly app: FastifyInstance;
+  readonly store: ClickHouseEventStore;
+  readonly spool: Spool;
+  readonly writer: BatchWriter;
+  readonly metrics: CollectorMetrics;
+  /**
+   * Stops taking spans, seals the spool and stores what it can within `drainMs` (default 10 s); whatever is
+   * left stays in the spool for the next start.
+   */
+  close(options?: { readonly drainMs?: number }): Promise<void>;
+}
+
+const SEGMENT_BYTES = 32 * 1024 * 1024;
+
+/** Where embedded chDB keeps its data, beside the spool, inside the collector's data directory. */
+export function chdbDirectory(dataDir: string): string {
+  return join(dataDir, 'clickhouse');
+}
+
+export async function startCollector(config: CollectorConfig): Promise<RunningCollector> {
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    // The receiver sets its own body limits; this one covers every other route.
+    bodyLimit: 1024 * 1024,
+    // Spans stay in the spool across restarts, so a slow client cannot hold a shutdown hostage.
+    forceCloseConnections: true,
+  });
+  const spool = await openSpool({
+    dataDir,
+    maxSpoolBytes: config.spool.maxBytes,
+    maxSegmentRows: config.spool.segmentRows,
+    maxSegmentBytes: SEGMENT_BYTES,
+    maxSegmentAgeMs: config.spool.segmentAgeMs,
+    onBackgroundError: (error) => {
+      app.log.error({ err: error }, 'sealing a spool segment failed; it is retried');
+    },
+  });
+  let store: ClickHouseEventStore;
+  try {
+    const { clickhouse } = config;
+    store = await createEventStore({
+      clickhouse:
+        clickhouse.url === undefined
+          ? { kind: 'chdb', dataDir: chdbDirectory(dataDir) }
+          : {
+              kind: 'server',
+              url: clickhouse.url,
+              ...(clickhouse.username === undefined ? {} : { username: clickhouse.username }),
+              ...(clickhouse.password === undefined ? {} : { password: clickhouse.password }),
+              ...(clickhouse.database === undefined ? {} : { database: clickhouse.database }),
+            },
+      schema: {
+        rawTtlDays: config.retention.rawDays,
+        rollupTtlDays: config.retention.rollupDays,
+        cluster: clickhouse.cluster,
+      },
+    });
+  } catch (error) {
+    await spool.close();
+    throw error;
+  }
+
+  const metrics = new CollectorMetrics(() => {
+    const stats = spool.stats();
+    return { bytes: stats.spooledBytes, segments: stats.sealedSegments };
+  });
+  const writer = new BatchWriter({
+    spool,
+    store,
+    onBatchStored: (batch) => {
+      metrics.rowsStored.inc(batch.rows);
+      metrics.batchSeconds.observe(batch.latencyMs / 1000);
+    },
+    onInsertFailed: (failure) => {
+      metrics.insertFailures.inc();
+      // One line per outage, then one per ten failures: the spool keeps the data meanwhile.
+      if (failure.consecutiveFailures === 1 || failure.consecutiveFailures % 10 === 0) {
+        app.log.warn(
+          { err: failure.error, segment: failure.segmentId, failures: failure.consecutiveFailures },
+          `inserting into ClickHouse failed; retrying in ${Math.round(failure.retryInMs)} ms, spans wait in the spool`,
+        );
+      }
+    },
+  });
+  writer.start();
+
+  const accept = createSpanIngest({ spool, tokens: config.ingest.tokens, metrics });
+  await app.register(otlpHttpReceiver, {
+    accept,
+    maxBodyBytes: config.ingest.maxBodyBytes,
+    maxDecompressedBytes: config.ingest.maxDecompressedBytes,
+  });
+  await app.register(opsRoutes, { registry: metrics.registry, ready: () => store.ready() });
+
+  let grpc: OtlpGrpcReceiver | undefined;
+  let grpcAddress: string | undefined;
+  let httpUrl: string;
+  try {
+    httpUrl = await app.listen({ host: config.host, port: config.httpPort });
+    if (config.grpcPort !== undefined) {
+      grpc = createOtlpGrpcReceiver({
+        accept,
+        host: config.host,
+        port: config.grpcPort,
+        maxReceiveMessageBytes: config.ingest.maxDecompressedBytes,
+        log: app.log,
+      });
+      grpcAddress = `${config.host}:${String(await grpc.start())}`;
+    }
+  } catch (error) {
+    await app.close();
+    await writer.drainAndStop(0);
+    await spool.close();
+    await store.close();
+    throw error;
+  }
+  app.log.info(
+    { http: httpUrl, grpc: grpcAddress, dataDir, clickhouse: store.backend },
+    'Corsight collector started',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = async (drainMs: number): Promise<void> => {
+    await Promise.all([app.close(), grpc?.close({ graceMs: 5000 })]);
+    await spool.seal();
+    const drained = await writer.drainAndStop(drainMs);
+    if (!drained.drained) {
+      app.log.warn(
+        { segments: drained.remainingSegments, rows: drained.remainingRows },
+        'stopped before ClickHouse had every spooled row; they are stored at the next start',
+      );
+    }
+    await spool.close();
+    await store.close();
+  };
+  return {
+    httpUrl,
+    grpcAddress,
+    app,
+    store,
+    spool,
+    writer,
+    metrics,
+    close: (options) => (closing ??= close(options?.drainMs ?? 10_000)),
+  };
+}
