@@ -1,6 +1,6 @@
 // The spool on a real temp directory: what append makes durable, when segments are sealed, what a reopen
 // recovers, and the refusal of appends past the capacity.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -80,6 +80,18 @@ describe('append', () => {
     await spool.append('[1]\n[2]', 2);
     await spool.seal();
     expect(await contents(spool)).toBe('[1]\n[2]\n');
+  });
+
+  it('fails appends whose segment file cannot be created, rather than hanging, and recovers', async () => {
+    const spool = await open();
+    const dir = spoolDirectory(dataDir);
+    await rm(dir, { recursive: true });
+    await expect(spool.append(rows(0, 2), 2)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(spool.stats()).toMatchObject({ pendingAppends: 0, spooledBytes: 0 });
+    await mkdir(dir);
+    await spool.append(rows(2, 2), 2);
+    await spool.seal();
+    expect(await contents(spool)).toBe(rows(2, 2));
   });
 
   it('refuses appends after close with a spool_closed error', async () => {

@@ -297,10 +297,8 @@ class FileSpool implements Spool {
       return Promise.reject(new SpoolError('spool_closed', 'the spool is closed: the collector is stopping'));
     }
     if (this.#broken !== undefined) return Promise.reject(brokenError(this.#broken));
-    let data =
-      typeof encoded === 'string'
-        ? Buffer.from(encoded)
-        : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    // A copy either way: the caller may reuse its buffer before the write happens.
+    let data = Buffer.from(encoded);
     if (rows <= 0 || data.length === 0) return Promise.resolve();
     if (data[data.length - 1] !== NEWLINE[0]) data = Buffer.concat([data, NEWLINE]);
     const spooled = this.#spooledBytes();
@@ -453,6 +451,17 @@ class FileSpool implements Spool {
 
   /** Writes every waiting append, as few write + fdatasync rounds as the segment limits allow. */
   async #flushPending(): Promise<void> {
+    try {
+      await this.#flushGroups();
+    } catch (error) {
+      // Creating or sealing a segment failed: nothing of the waiting appends was written; their
+      // requests fail (and are retried by the clients) rather than hang.
+      this.#failPending(error);
+      throw error;
+    }
+  }
+
+  async #flushGroups(): Promise<void> {
     while (this.#pending.length > 0) {
       if (this.#broken !== undefined) {
         this.#failPending(brokenError(this.#broken));
