@@ -1,1 +1,10 @@
-export {};
+// @corsight/collector's public surface: run the collector in-process (tests, embedding) with the same
+// configuration rules as `corsight start`.
+export {
+  type CollectorConfig,
+  ConfigError,
+  type Environment,
+  readCollectorConfig,
+} from './config/collector-config.js';
+export { type RunningCollector, startCollector } from './server/start-collector.js';
+export { TABLES } from './store/schema-ddl.js';
