@@ -111,7 +111,7 @@ function nanos(time: HrTime): bigint {
 }
 
 /** What the receiver should hold for a span the SDK ended. OTLP's SpanKind is the API's plus one. */
-function onTheWire(span: ReadableSpan): Omit<ReceivedSpan, 'startTimeMs' | 'endTimeMs' | 'traceState'> {
+function onTheWire(span: ReadableSpan): Omit<ReceivedSpan, 'traceState'> {
   return {
     traceId: span.spanContext().traceId,
     spanId: span.spanContext().spanId,
