@@ -4,7 +4,7 @@
 // rows are promised. Lines are written synchronously (stdout to a pipe is synchronous on Linux), so an ack
 // the parent reads was made after the append resolved.
 import { openSpool } from './spool.js';
-import { crashRow } from './spool-crash-row.js';
+import { crashRow } from './spool-crash-row.fixture.js';
 
 const [dataDir = '', firstId = '0'] = process.argv.slice(2);
 const IN_FLIGHT = 8;

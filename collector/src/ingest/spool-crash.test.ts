@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crashRow } from './spool-crash-row.js';
+import { crashRow } from './spool-crash-row.fixture.js';
 import { openSpool } from './spool.js';
 
 const FIXTURE = fileURLToPath(new URL('./spool-crash.fixture.ts', import.meta.url));
