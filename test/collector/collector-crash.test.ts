@@ -45,7 +45,7 @@ function startCollectorProcess(): Promise<{ child: ChildProcess; tracesUrl: stri
   );
   return new Promise((resolve, reject) => {
     let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const url = /OTLP\/HTTP (http:\/\/\S+\/v1\/traces)/.exec(output)?.[1];
       if (url !== undefined) resolve({ child, tracesUrl: url });
