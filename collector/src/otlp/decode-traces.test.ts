@@ -7,9 +7,9 @@ import {
   decodeProtobufTraceRequest,
   decodeTraceRequest,
   OtlpDecodeError,
-} from './decode-traces.ts';
-import { otlpProtos } from './otlp-protos.ts';
-import type { OtlpSpan } from './otlp-span.ts';
+} from './decode-traces.js';
+import { otlpProtos } from './otlp-protos.js';
+import type { OtlpSpan } from './otlp-span.js';
 
 const { exportRequest } = otlpProtos();
 

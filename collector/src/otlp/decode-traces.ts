@@ -9,9 +9,9 @@
 // Failures throw OtlpDecodeError naming the field (`resourceSpans[0].scopeSpans[1].spans[3].traceId must be
 // 32 hex characters, got "zz"`). Paths are built only when something fails: the happy path allocates no
 // strings for them.
-import { InterningReader } from './interning-reader.ts';
-import { otlpProtos } from './otlp-protos.ts';
-import type { OtlpAttributes, OtlpSpan, OtlpValue } from './otlp-span.ts';
+import { InterningReader } from './interning-reader.js';
+import { otlpProtos } from './otlp-protos.js';
+import type { OtlpAttributes, OtlpSpan, OtlpValue } from './otlp-span.js';
 
 export type OtlpEncoding = 'protobuf' | 'json';
 

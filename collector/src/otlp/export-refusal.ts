@@ -1,8 +1,8 @@
 // How a receiver answers a request it does not accept: one table from error to HTTP status and gRPC code,
 // shared by both transports so the two can never disagree (OTLP spec, "Failures" for HTTP and gRPC).
-import { OtlpDecodeError } from './decode-traces.ts';
-import { RPC_CODE, type RpcStatus } from './export-responses.ts';
-import { IngestAuthError, IngestBackpressureError } from './span-sink.ts';
+import { OtlpDecodeError } from './decode-traces.js';
+import { RPC_CODE, type RpcStatus } from './export-responses.js';
+import { IngestAuthError, IngestBackpressureError } from './span-sink.js';
 
 /** A request refused before it reached the sink, for a reason of its own (size, media type). */
 export class OtlpRequestError extends Error {

@@ -3,9 +3,9 @@
 // "OTLP/HTTP Response"). google.rpc.Status and RetryInfo are not among the vendored OTLP protos; their four
 // small messages are declared here from googleapis' google/rpc/status.proto and error_details.proto.
 import protobuf from 'protobufjs';
-import type { OtlpEncoding } from './decode-traces.ts';
-import { otlpProtos } from './otlp-protos.ts';
-import type { AcceptResult } from './span-sink.ts';
+import type { OtlpEncoding } from './decode-traces.js';
+import { otlpProtos } from './otlp-protos.js';
+import type { AcceptResult } from './span-sink.js';
 
 /** google.rpc.Code values the receivers use (the same numbers as gRPC status codes). */
 export const RPC_CODE = {

@@ -3,11 +3,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { decodeRpcStatus } from './export-responses.ts';
-import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from './grpc-receiver.ts';
-import { otlpProtos } from './otlp-protos.ts';
-import { exportSdkSpans, expectedOtlpSpan, recordingSink } from './sdk-spans.fixture.ts';
-import { IngestAuthError, IngestBackpressureError } from './span-sink.ts';
+import { decodeRpcStatus } from './export-responses.js';
+import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from './grpc-receiver.js';
+import { otlpProtos } from './otlp-protos.js';
+import { exportSdkSpans, expectedOtlpSpan, recordingSink } from './sdk-spans.fixture.js';
+import { IngestAuthError, IngestBackpressureError } from './span-sink.js';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const MAX_MESSAGE = 64 * 1024;

@@ -5,11 +5,11 @@
 // field that is wrong (a deserializer failure would be answered INTERNAL), and the same spans as over HTTP.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { decodeProtobufTraceRequest } from './decode-traces.ts';
-import { refusalFor } from './export-refusal.ts';
-import { encodeExportResponse, encodeRpcStatus, RPC_CODE, type RpcCode } from './export-responses.ts';
-import { OTLP_PROTO_DIR, TRACE_SERVICE_PROTO } from './otlp-protos.ts';
-import { type AcceptSpans, bearerToken } from './span-sink.ts';
+import { decodeProtobufTraceRequest } from './decode-traces.js';
+import { refusalFor } from './export-refusal.js';
+import { encodeExportResponse, encodeRpcStatus, RPC_CODE, type RpcCode } from './export-responses.js';
+import { OTLP_PROTO_DIR, TRACE_SERVICE_PROTO } from './otlp-protos.js';
+import { type AcceptSpans, bearerToken } from './span-sink.js';
 
 /** A pino logger fits; the receiver logs refusals and failures, one line each. */
 export interface ReceiverLog {

@@ -6,11 +6,11 @@ import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { decodeRpcStatus, encodeExportResponse } from './export-responses.ts';
-import { otlpHttpReceiver } from './http-receiver.ts';
-import { otlpProtos } from './otlp-protos.ts';
-import { exportSdkSpans, expectedOtlpSpan, recordingSink } from './sdk-spans.fixture.ts';
-import { IngestAuthError, IngestBackpressureError } from './span-sink.ts';
+import { decodeRpcStatus, encodeExportResponse } from './export-responses.js';
+import { otlpHttpReceiver } from './http-receiver.js';
+import { otlpProtos } from './otlp-protos.js';
+import { exportSdkSpans, expectedOtlpSpan, recordingSink } from './sdk-spans.fixture.js';
+import { IngestAuthError, IngestBackpressureError } from './span-sink.js';
 
 const MAX_BODY = 64 * 1024;
 const MAX_DECOMPRESSED = 256 * 1024;

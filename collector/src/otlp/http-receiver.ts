@@ -14,10 +14,10 @@ import type {
   FastifyRequest,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import { decodeTraceRequest, type OtlpEncoding } from './decode-traces.ts';
-import { OtlpRequestError, refusalFor } from './export-refusal.ts';
-import { encodeExportResponse, encodeRpcStatus, MEDIA_TYPE } from './export-responses.ts';
-import { type AcceptResult, type AcceptSpans, bearerToken } from './span-sink.ts';
+import { decodeTraceRequest, type OtlpEncoding } from './decode-traces.js';
+import { OtlpRequestError, refusalFor } from './export-refusal.js';
+import { encodeExportResponse, encodeRpcStatus, MEDIA_TYPE } from './export-responses.js';
+import { type AcceptResult, type AcceptSpans, bearerToken } from './span-sink.js';
 
 export interface OtlpHttpReceiverOptions {
   /** Where decoded spans go; its errors choose the answer (span-sink.ts). */

@@ -18,8 +18,8 @@ import {
   SimpleSpanProcessor,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import type { OtlpAttributes, OtlpSpan } from './otlp-span.ts';
-import type { AcceptResult, AcceptSpans, IngestAuth } from './span-sink.ts';
+import type { OtlpAttributes, OtlpSpan } from './otlp-span.js';
+import type { AcceptResult, AcceptSpans, IngestAuth } from './span-sink.js';
 
 function nanos(time: HrTime): bigint {
   return BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);

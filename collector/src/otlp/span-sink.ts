@@ -1,7 +1,7 @@
 // What the OTLP receivers hand decoded spans to. The receivers know transports (HTTP, gRPC, status codes);
 // the sink knows the pipeline (tokens, row mapping, spool, ClickHouse). Each side speaks to the other only
 // through this file: a result, or one of two typed errors.
-import type { OtlpSpan } from './otlp-span.ts';
+import type { OtlpSpan } from './otlp-span.js';
 
 export interface IngestAuth {
   /** The bearer token the client sent (`Authorization: Bearer …` / gRPC `authorization` metadata). */
