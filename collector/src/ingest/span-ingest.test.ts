@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ATTR, INSTRUMENTATION_SCOPE, LIMITS } from '@corsight/instrumentation';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CollectorMetrics } from '../ops/collector-metrics.js';
+import type { OtlpAttributes, OtlpSpan } from '../otlp/otlp-span.js';
+import { IngestAuthError, IngestBackpressureError } from '../otlp/span-sink.js';
+import { createSpanIngest } from './span-ingest.js';
+import { openSpool, type Spool } from './spool.js';
+
+const TOKEN = 'token-0123456789abcdef';
+
+function corsSpan(index: number, attributes: OtlpAttributes = {}): OtlpSpan {
+  return {
+    traceId: 'ab'.repeat(16),
+    spanId: (index + 1).toString(16).padStart(16, '0'),
+    parentSpanId: undefined,
+    traceState: undefined,
+    name: 'CORS summary',
+    kind: 1,
+    startTimeUnixNano: 1_795_000_000_000_000_000n,
+    endTimeUnixNano: 1_795_000_001_000_000_000n,
+    attributes: {
+      [ATTR.spanRole]: 'summary',
+      [ATTR.kind]: 'actual',
+      [ATTR.httpRoute]: '/orders/:id',
+      [ATTR.origin]: 'https://app.example.com',
+      [ATTR.httpRequestMethod]: 'GET',
+      [ATTR.outcome]: 'allowed',
+      [ATTR.reasons]: [],
+      [ATTR.warnings]: [],
+      [ATTR.credentials]: 'unknown',
+      [ATTR.sampleWeight]: 3,
+      ...attributes,
+    },
+    status: { code: 0, message: undefined },
+    resource: { 'service.name': 'orders-api' },
+    scope: { name: INSTRUMENTATION_SCOPE, version: undefined },
+  };
+}
+
+function httpSpan(index: number): OtlpSpan {
+  return {
+    ...corsSpan(index),
+    name: 'GET /orders/:id',
+    attributes: { 'http.request.method': 'GET' },
+    scope: { name: 'http', version: undefined },
+  };
+}
+
+let dataDir: string;
+let spool: Spool;
+let metrics: CollectorMetrics;
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'corsight-ingest-'));
+  spool = await openSpool({
+    dataDir,
+    maxSpoolBytes: 64 * 1024,
+    maxSegmentRows: 1000,
+    maxSegmentBytes: 1024 * 1024,
+    maxSegmentAgeMs: 60_000,
+    sealCheckIntervalMs: 0,
+  });
+  metrics = new CollectorMetrics(() => ({ bytes: 0, segments: 0 }));
+});
+
+afterEach(async () => {
+  await spool.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function metric(name: string): Promise<number> {
+  const found = (await metrics.registry.getMetricsAsJSON()).find((entry) => entry.name === name);
+  return found?.values.reduce((sum, value) => sum + value.value, 0) ?? 0;
+}
+
+describe('createSpanIngest', () => {
+  it('spools CORS spans, counts and drops the others, and acknowledges once they are on disk', async () => {
+    const accept = createSpanIngest({ spool, tokens: [], metrics });
+    const result = await accept([corsSpan(0), httpSpan(1), corsSpan(2)], { token: undefined });
+    expect(result).toEqual({ rejectedSpans: 0 });
+    expect(spool.stats()).toMatchObject({ openRows: 2, appends: 1 });
+    expect(await metric('corsight_spans_received_total')).toBe(3);
+    expect(await metric('corsight_spans_accepted_total')).toBe(2);
+    expect(await metric('corsight_spans_dropped_non_cors_total')).toBe(1);
+  });
+
+  it('stores the valid spans of a request and reports the invalid ones as a partial success', async () => {
+    const accept = createSpanIngest({ spool, tokens: [], metrics });
+    const result = await accept(
+      [
+        corsSpan(0),
+        corsSpan(1, { [ATTR.origin]: `https://${'a'.repeat(64 * 1024)}.example` }),
+        corsSpan(2, { [ATTR.outcome]: 'maybe' }),
+        corsSpan(3, { [ATTR.sampleWeight]: 'many' }),
+      ],
+      { token: undefined },
+    );
+    expect(result.rejectedSpans).toBe(3);
+    expect(result.errorMessage).toMatch(/^3 of 4 spans are not valid CORS spans and were not stored: /);
+    expect(result.errorMessage).toContain(ATTR.outcome);
+    expect(result.errorMessage?.length).toBeLessThan(2000);
+    expect(spool.stats().openRows).toBe(1);
+    expect(await metric('corsight_spans_rejected_total')).toBe(3);
+    expect(LIMITS.originLength).toBeLessThan(64 * 1024);
+  });
+
+  it.each([
+    ['no token', undefined, /requires a token/],
+    ['a wrong token', 'token-fedcba9876543210', /not one this collector accepts/],
+  ])('refuses %s when tokens are configured, storing nothing', async (_name, token, message) => {
+    const accept = createSpanIngest({ spool, tokens: [TOKEN], metrics });
+    const refusal = accept([corsSpan(0)], { token });
+    await expect(refusal).rejects.toBeInstanceOf(IngestAuthError);
+    await expect(refusal).rejects.toThrow(message);
+    expect(spool.stats().appends).toBe(0);
+  });
+
+  it('accepts any one of the configured tokens', async () => {
+    const accept = createSpanIngest({ spool, tokens: ['other-token-000000000', TOKEN], metrics });
+    await expect(accept([corsSpan(0)], { token: TOKEN })).resolves.toEqual({ rejectedSpans: 0 });
+  });
+
+  it('pushes back with 503 semantics and a Retry-After when the spool is full, losing nothing acknowledged', async () => {
+    const accept = createSpanIngest({ spool, tokens: [], metrics });
+    const many = Array.from({ length: 400 }, (_, index) => corsSpan(index));
+    let refusal: unknown;
+    let acknowledged = 0;
+    for (let round = 0; round < 20 && refusal === undefined; round++) {
+      try {
+        await accept(many, { token: undefined });
+        acknowledged += many.length;
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    expect(refusal).toBeInstanceOf(IngestBackpressureError);
+    expect(refusal).toMatchObject({ kind: 'unavailable' });
+    expect((refusal as IngestBackpressureError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    const stats = spool.stats();
+    expect(stats.openRows + stats.sealedRows).toBe(acknowledged);
+  });
+});
