@@ -8,7 +8,7 @@ import { type AcceptSpans, IngestAuthError, IngestBackpressureError } from '../o
 import { type CorsEventRow, encodeEventRows } from './cors-event-row.js';
 import { mapSpanToRow } from './span-to-row.js';
 import type { Spool } from './spool.js';
-import { isSpoolFullError } from './spool-errors.js';
+import { spoolRetryAfterSeconds } from './spool-errors.js';
 
 export interface SpanIngestOptions {
   readonly spool: Spool;
@@ -77,9 +77,11 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
       try {
         await spool.append(encodeEventRows(rows), rows.length);
       } catch (error) {
-        if (!isSpoolFullError(error)) throw error;
+        // A full spool, or one closing for a shutdown: the client keeps the spans and sends them again.
+        const retryAfter = spoolRetryAfterSeconds(error);
+        if (retryAfter === undefined) throw error;
         metrics.spansRejected.inc({ reason: 'backpressure' }, spans.length);
-        throw new IngestBackpressureError('unavailable', error.retryAfterSeconds, error.message);
+        throw new IngestBackpressureError('unavailable', retryAfter, (error as Error).message);
       }
       metrics.spansAccepted.inc(rows.length);
     }

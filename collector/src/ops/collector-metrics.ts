@@ -44,6 +44,11 @@ export class CollectorMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly rowsSetAside = new Counter({
+    name: 'corsight_rows_set_aside_total',
+    help: 'Rows of spool segments ClickHouse refused for their content, moved to <spool>/rejected/ for an operator.',
+    registers: [this.registry],
+  });
   readonly insertFailures = new Counter({
     name: 'corsight_batch_insert_failures_total',
     help: 'Failed inserts into ClickHouse (each is retried with backoff; the segment stays in the spool).',

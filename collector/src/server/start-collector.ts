@@ -105,6 +105,13 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
         );
       }
     },
+    onSegmentRejected: (rejection) => {
+      metrics.rowsSetAside.inc(rejection.rows);
+      app.log.error(
+        { err: rejection.error, segment: rejection.segmentId, rows: rejection.rows, path: rejection.path },
+        'ClickHouse refuses this spool segment for its content; it was moved aside, inspect it and re-insert it by hand',
+      );
+    },
   });
   writer.start();
 
