@@ -153,6 +153,40 @@ describe('decoding', () => {
     expect(decodeJsonTraceRequest('{}')).toEqual([]);
   });
 
+  it('takes more spans in one request than the per-list attribute limit', () => {
+    const count = DECODE_LIMITS.maxListLength + 1;
+    const json = {
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: Array.from({ length: count }, () => ({
+                traceId: '01'.repeat(16),
+                spanId: '02'.repeat(8),
+              })),
+            },
+          ],
+        },
+      ],
+    };
+    expect(decodeJsonTraceRequest(JSON.stringify(json))).toHaveLength(count);
+    const protobuf = {
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: Array.from({ length: count }, () => ({
+                traceId: Buffer.alloc(16, 1),
+                spanId: Buffer.alloc(8, 2),
+              })),
+            },
+          ],
+        },
+      ],
+    };
+    expect(decodeProtobufTraceRequest(encode(protobuf))).toHaveLength(count);
+  });
+
   it('keeps an attribute named __proto__ as an attribute', () => {
     const span = { ...PROTOBUF_SPAN, attributes: [{ key: '__proto__', value: { stringValue: 'x' } }] };
     const [decoded] = decodeProtobufTraceRequest(encode(requestWith(span)));

@@ -343,10 +343,7 @@ function jsonFields(value: unknown, path: string): Fields | undefined {
 
 function jsonList(value: unknown, path: string): readonly unknown[] {
   if (value === undefined || value === null) return [];
-  if (Array.isArray(value)) {
-    checkLength(value.length, path);
-    return value as unknown[];
-  }
+  if (Array.isArray(value)) return value as unknown[];
   throw new FieldError(path, `must be an array, got ${shown(value)}`);
 }
 
@@ -427,6 +424,7 @@ function jsonValue(value: unknown, depth: number): OtlpValue {
   if (v.arrayValue !== undefined) {
     checkDepth(depth);
     const values = jsonList(jsonFields(v.arrayValue, '.arrayValue')?.values, '.arrayValue.values');
+    checkLength(values.length, '.arrayValue.values');
     const items = new Array<OtlpValue>(values.length);
     for (let i = 0; i < values.length; i++) {
       items[i] = within(`.arrayValue.values[${i}]`, () => jsonValue(values[i], depth + 1));
@@ -450,6 +448,7 @@ function jsonValue(value: unknown, depth: number): OtlpValue {
 
 function jsonAttributes(value: unknown, depth: number): OtlpAttributes {
   const list = jsonList(value, '');
+  checkLength(list.length, '');
   const attributes: Record<string, OtlpValue> = {};
   for (let i = 0; i < list.length; i++) {
     const kv = jsonFields(list[i], `[${i}]`);
