@@ -54,8 +54,10 @@ const SOURCE = enum8(EVENT_SOURCES);
 const FINDING = enum8(['reason', 'warning']);
 
 // Codecs: timestamps are near-monotonic within a sort run, so DoubleDelta shrinks them to a few bits; small
-// integers take T64 (bit transposition) before ZSTD. Strings are LowCardinality: a part's dictionary
-// holds each route, origin or header value once. Measured with collector/bench/store.bench.ts.
+// integers take T64 (bit transposition) before ZSTD. Names that queries group by are LowCardinality (a part's
+// dictionary holds each route or origin once). The response headers, null on nine rows in ten, are plain
+// Nullable(String) + ZSTD: as LowCardinality they cost ~40 % more insert CPU for the same bytes on disk
+// (measured with collector/bench/store.bench.ts's mix, 10k-row inserts).
 const EVENT_COLUMNS = `
   timestamp DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
   service LowCardinality(String),
@@ -74,13 +76,13 @@ const EVENT_COLUMNS = `
   needs_preflight Nullable(Bool),
   request_headers Array(LowCardinality(String)),
   response_status UInt16 CODEC(T64, ZSTD(1)),
-  allow_origin LowCardinality(Nullable(String)),
-  allow_credentials LowCardinality(Nullable(String)),
-  allow_methods LowCardinality(Nullable(String)),
-  allow_headers LowCardinality(Nullable(String)),
-  expose_headers LowCardinality(Nullable(String)),
-  max_age LowCardinality(Nullable(String)),
-  vary LowCardinality(Nullable(String)),
+  allow_origin Nullable(String) CODEC(ZSTD(1)),
+  allow_credentials Nullable(String) CODEC(ZSTD(1)),
+  allow_methods Nullable(String) CODEC(ZSTD(1)),
+  allow_headers Nullable(String) CODEC(ZSTD(1)),
+  expose_headers Nullable(String) CODEC(ZSTD(1)),
+  max_age Nullable(String) CODEC(ZSTD(1)),
+  vary Nullable(String) CODEC(ZSTD(1)),
   failed_value Nullable(String) CODEC(ZSTD(1)),
   preflight_cache_chromium Nullable(UInt32) CODEC(T64, ZSTD(1)),
   preflight_cache_firefox Nullable(UInt32) CODEC(T64, ZSTD(1)),
@@ -310,7 +312,7 @@ ARRAY JOIN arrayConcat(
   arrayMap(r -> tuple('reason', toString(r)), reasons),
   arrayMap(w -> tuple('warning', toString(w)), warnings)
 ) AS finding_pair
-WHERE sample_weight > 0
+WHERE sample_weight > 0 AND (notEmpty(reasons) OR notEmpty(warnings))
 GROUP BY ${FINDINGS_KEY}`,
     ),
     view(
