@@ -9,6 +9,7 @@ import { detailEventRow, eventRow } from '../ingest/cors-event-row.fixture.js';
 import { createEventStore, type ClickHouseEventStore } from './create-event-store.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_SCHEMA_OPTIONS, TABLES, VIEWS } from './schema-ddl.js';
+import { insertSegmentAsBody } from './segment-insert.js';
 
 let dir: string;
 let opened: ClickHouseEventStore | undefined;
@@ -153,6 +154,18 @@ describe('insertSegment', () => {
       { service: 'dedup' },
     );
     expect(again).toEqual([{ n: '4' }]);
+  });
+
+  it('stores a segment sent as the request body (the server path) once per token', async () => {
+    // chDB's connection takes exec() with a body as a server does; only the transport differs.
+    const path = writeSegment([eventRow({ service: 'body', sampleWeight: 4 })]);
+    await insertSegmentAsBody(store().client, path, 'body-1');
+    await insertSegmentAsBody(store().client, path, 'body-1');
+    const raw = await rows<{ n: string; weight: number }>(
+      `SELECT count() AS n, sum(sample_weight) AS weight FROM ${TABLES.events} WHERE service = {service:String}`,
+      { service: 'body' },
+    );
+    expect(raw).toEqual([{ n: '1', weight: 4 }]);
   });
 
   it('refuses a relative path and a token that would need quoting', async () => {

@@ -1,16 +1,14 @@
 // The ClickHouse adapter: embedded chDB in a data directory, or a ClickHouse server by URL, both through
 // @clickhouse/client, with the schema migrated before the first insert. Thin: SQL text comes from
 // schema-ddl.ts and the row format from ingest/cors-event-row.ts.
-import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
-import { EVENT_INPUT_FORMAT, EVENT_INSERT_COLUMNS } from '../ingest/cors-event-row.js';
 import type { EventStore } from './event-store.js';
 import { migrate, type MigrationReport } from './migrations.js';
-import { DEFAULT_SCHEMA_OPTIONS, TABLES, type SchemaOptions } from './schema-ddl.js';
-import { SqlLiteralError, quoteFilePath } from './sql-literal.js';
+import { DEFAULT_SCHEMA_OPTIONS, type SchemaOptions } from './schema-ddl.js';
+import { checkedToken, insertSegmentAsBody, insertSegmentFromFile } from './segment-insert.js';
 
 export const DEFAULT_DATA_DIR = './.corsight/data';
 
@@ -45,24 +43,7 @@ export interface ClickHouseEventStore extends EventStore {
 // Every read answers like a server (64-bit integers as JSON strings), whichever backend is behind the client.
 const CLIENT_SETTINGS: ClickHouseSettings = { output_format_json_quote_64bit_integers: 1 };
 
-// A replayed segment must be dropped by the raw table and by every rollup view it feeds, or a retry after
-// a half-finished insert would count twice in the rollups (the tables keep a non-replicated dedup window).
-const DEDUP_SETTINGS = { deduplicate_blocks_in_dependent_materialized_views: 1 } as const;
-
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
-
-const TOKEN = /^[A-Za-z0-9_.:-]{1,200}$/;
-
-function checkedToken(token: string): string {
-  if (!TOKEN.test(token)) {
-    throw new SqlLiteralError(
-      `deduplication token must be 1–200 characters of [A-Za-z0-9_.:-], got ${JSON.stringify(token)}`,
-    );
-  }
-  return token;
-}
-
-const COLUMN_LIST = `(${EVENT_INSERT_COLUMNS.join(', ')})`;
 
 function openClient(target: ClickHouseTarget, dataDir: string | undefined): ClickHouseClient {
   if (target.kind === 'chdb') {
@@ -118,27 +99,11 @@ export async function createEventStore(options: EventStoreOptions): Promise<Clic
     await migrated().catch(() => undefined);
   }
 
+  const insert = target.kind === 'chdb' ? insertSegmentFromFile : insertSegmentAsBody;
   const insertSegment = async (path: string, token: string): Promise<void> => {
     checkedToken(token);
     await migrated();
-    if (target.kind === 'chdb') {
-      // In chDB a per-query setting sticks to the session, so the token goes into the statement's own
-      // SETTINGS clause (a checked literal: a SETTINGS value cannot be a query parameter).
-      await client.command({
-        query:
-          `INSERT INTO ${TABLES.events} ${COLUMN_LIST} FROM INFILE ${quoteFilePath(path)} ` +
-          `SETTINGS insert_deduplication_token = '${token}', deduplicate_blocks_in_dependent_materialized_views = 1 ` +
-          `FORMAT ${EVENT_INPUT_FORMAT}`,
-      });
-      return;
-    }
-    // The segment file is already in the INSERT's format: stream it as the request body, unparsed.
-    const result = await client.exec({
-      query: `INSERT INTO ${TABLES.events} ${COLUMN_LIST} FORMAT ${EVENT_INPUT_FORMAT}`,
-      values: createReadStream(path),
-      clickhouse_settings: { ...DEDUP_SETTINGS, insert_deduplication_token: token },
-    });
-    result.stream.resume();
+    await insert(client, path, token);
   };
 
   const ready = async (): Promise<boolean> => {
