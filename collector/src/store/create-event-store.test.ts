@@ -55,9 +55,16 @@ describe('migrations', () => {
 
   it('do nothing when run again', async () => {
     const report = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
-    expect(report).toEqual({ applied: [], current: 1 });
+    expect(report).toEqual({ applied: [], current: 1, retention: [] });
     const log = await rows<{ n: string }>(`SELECT count() AS n FROM ${TABLES.migrations}`);
     expect(log).toEqual([{ n: '1' }]);
+  });
+
+  it('find the schema current when the data directory is opened again', async () => {
+    await store().close();
+    opened = undefined;
+    opened = await createEventStore({ clickhouse: { kind: 'chdb', dataDir: join(dir, 'data') } });
+    expect(await store().migrated()).toEqual({ applied: [], current: 1, retention: [] });
   });
 
   it('put the raw TTL and the rollup TTL on the tables', async () => {
@@ -69,6 +76,29 @@ describe('migrations', () => {
     const byName = new Map(ddl.map((table) => [table.name, table.create_table_query]));
     expect(byName.get(TABLES.events)).toMatch(/TTL toDateTime\(timestamp\) \+ toIntervalDay\(14\)/);
     expect(byName.get(TABLES.rollup)).toMatch(/TTL minute \+ toIntervalDay\(400\)/);
+  });
+
+  it('move the TTLs to newly configured days on the next start', async () => {
+    const report = await migrate(store().client, {
+      ...DEFAULT_SCHEMA_OPTIONS,
+      rawTtlDays: 3,
+      rollupTtlDays: 30,
+    });
+    expect(report.retention).toEqual([
+      TABLES.events,
+      TABLES.rollup,
+      TABLES.findings,
+      TABLES.originsSeen,
+      TABLES.policyChanges,
+    ]);
+    const ddl = await rows<{ engine_full: string }>(
+      `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {name:String}`,
+      { name: TABLES.events },
+    );
+    expect(ddl[0]?.engine_full).toMatch(/TTL toDateTime\(timestamp\) \+ toIntervalDay\(3\)/);
+    const back = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
+    expect(back.retention).toHaveLength(5);
+    expect((await migrate(store().client, DEFAULT_SCHEMA_OPTIONS)).retention).toEqual([]);
   });
 
   it('pass the readiness check', async () => {
@@ -166,6 +196,21 @@ describe('insertSegment', () => {
       { service: 'body' },
     );
     expect(raw).toEqual([{ n: '1', weight: 4 }]);
+  });
+
+  it('deduplicates a segment that spans two days (two partitions, two blocks)', async () => {
+    const midnight = Date.UTC(2026, 10, 26);
+    const path = writeSegment([
+      eventRow({ service: 'midnight', timestamp: midnight - 1 }),
+      eventRow({ service: 'midnight', timestamp: midnight }),
+    ]);
+    await store().insertSegment(path, 'midnight-1');
+    await store().insertSegment(path, 'midnight-1');
+    const raw = await rows<{ n: string }>(
+      `SELECT count() AS n FROM ${TABLES.events} WHERE service = {service:String}`,
+      { service: 'midnight' },
+    );
+    expect(raw).toEqual([{ n: '2' }]);
   });
 
   it('refuses a relative path and a token that would need quoting', async () => {

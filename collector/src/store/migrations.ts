@@ -9,6 +9,7 @@ import {
   TABLES,
   initialSchemaDdl,
   migrationsTableDdl,
+  retentionRules,
   type SchemaOptions,
 } from './schema-ddl.js';
 
@@ -27,6 +28,8 @@ export interface MigrationReport {
   /** Versions this call applied (empty when the schema was already current). */
   readonly applied: readonly number[];
   readonly current: number;
+  /** Tables whose TTL was changed to the configured days. */
+  readonly retention: readonly string[];
 }
 
 async function appliedVersions(client: ClickHouseClient): Promise<Set<number>> {
@@ -65,5 +68,31 @@ export async function migrate(
     applied.push(migration.version);
   }
   const current = Math.max(0, ...migrations.map((migration) => migration.version));
-  return { applied, current };
+  return { applied, current, retention: await applyRetention(client, options) };
+}
+
+/**
+ * TTLs follow the configuration, not the version that created the table: a table whose TTL names other
+ * days gets ALTER … MODIFY TTL. Existing parts are not rewritten (materialize_ttl_after_modify = 0); rows
+ * past the new TTL go at the next merge, whole parts first (ttl_only_drop_parts).
+ */
+async function applyRetention(client: ClickHouseClient, options: SchemaOptions): Promise<readonly string[]> {
+  const rules = retentionRules(options);
+  const result = await client.query({
+    query: `SELECT name, engine_full FROM system.tables
+            WHERE database = currentDatabase() AND name IN {tables:Array(String)}`,
+    query_params: { tables: rules.map((rule) => rule.table) },
+    format: 'JSONEachRow',
+  });
+  const engines = new Map(
+    (await result.json<{ name: string; engine_full: string }>()).map((t) => [t.name, t.engine_full]),
+  );
+  const changed: string[] = [];
+  for (const rule of rules) {
+    const engine = engines.get(rule.table);
+    if (engine === undefined || engine.includes(`toIntervalDay(${rule.days})`)) continue;
+    await client.command({ query: rule.alter, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
+    changed.push(rule.table);
+  }
+  return changed;
 }

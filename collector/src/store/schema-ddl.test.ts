@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SCHEMA_OPTIONS, TABLES, initialSchemaDdl, migrationsTableDdl } from './schema-ddl.js';
+import {
+  DEFAULT_SCHEMA_OPTIONS,
+  TABLES,
+  initialSchemaDdl,
+  migrationsTableDdl,
+  retentionRules,
+} from './schema-ddl.js';
 
 const CLUSTER = { ...DEFAULT_SCHEMA_OPTIONS, cluster: 'corsight_cluster' };
 const STORED = [TABLES.events, TABLES.rollup, TABLES.findings, TABLES.originsSeen, TABLES.policyChanges];
@@ -87,6 +93,15 @@ describe('a cluster', () => {
     }
   });
 
+  it('changes TTLs on the local tables, on every node', () => {
+    expect(retentionRules(CLUSTER)[0]).toEqual({
+      table: 'cors_events_local',
+      days: 14,
+      alter:
+        'ALTER TABLE cors_events_local ON CLUSTER `corsight_cluster` MODIFY TTL toDateTime(timestamp) + INTERVAL 14 DAY',
+    });
+  });
+
   it.each(['', 'a b', 'x`; DROP TABLE cors_events; --', '1cluster'])(
     'refuses the cluster name %j',
     (cluster) => {
@@ -119,14 +134,15 @@ describe("ClickHouse's parser", () => {
     ['a cluster', CLUSTER],
   ])('accepts every statement for %s', async (_name, options) => {
     if (client === undefined) throw new Error('chDB did not open');
-    for (const sql of allStatements(options)) {
+    const alters = retentionRules(options).map((rule) => rule.alter);
+    for (const sql of [...allStatements(options), ...alters]) {
       const result = await client.query({
         query: 'SELECT formatQuery({sql:String}) AS formatted',
         query_params: { sql },
         format: 'JSONEachRow',
       });
       const [row] = await result.json<{ formatted: string }>();
-      expect(row?.formatted).toMatch(/^CREATE/);
+      expect(row?.formatted).toMatch(/^(CREATE|ALTER)/);
     }
   });
 });

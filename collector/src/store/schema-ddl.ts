@@ -335,6 +335,27 @@ GROUP BY service, policy_hash`,
   ];
 }
 
+export interface RetentionRule {
+  /** The table that stores rows (`<name>_local` in a cluster). */
+  readonly table: string;
+  readonly days: number;
+  /** Brings an existing table to `days` (the TTL is part of migration 1, so a changed setting needs it). */
+  readonly alter: string;
+}
+
+/** Every TTL the options ask for, with the ALTER that applies it to a table created with other days. */
+export function retentionRules(options: SchemaOptions): readonly RetentionRule[] {
+  const to = target(options.cluster);
+  const rules: RetentionRule[] = [];
+  for (const spec of tableSpecs(options)) {
+    if (spec.ttl === undefined) continue;
+    const days = spec.name === TABLES.events ? options.rawTtlDays : options.rollupTtlDays;
+    const table = to.storage(spec.name);
+    rules.push({ table, days, alter: `ALTER TABLE ${table}${to.onCluster} MODIFY TTL ${spec.ttl}` });
+  }
+  return rules;
+}
+
 /** The migration log, created before anything else so the runner can read it. */
 export function migrationsTableDdl(options: SchemaOptions): readonly string[] {
   const to = target(options.cluster);
