@@ -248,6 +248,9 @@ function pbAttributes(list: readonly PbKeyValue[], depth: number): OtlpAttribute
   return attributes;
 }
 
+// Most spans leave their status unset; they share one (read-only) object.
+const UNSET_STATUS: OtlpSpan['status'] = Object.freeze({ code: 0, message: undefined });
+
 function pbId(bytes: Uint8Array, size: number, path: string): string {
   if (bytes.length !== size) throw new FieldError(path, `must be ${size} bytes, got ${bytes.length}`);
   return hex(bytes);
@@ -265,8 +268,8 @@ function pbSpan(span: PbSpan, resource: OtlpAttributes, scope: OtlpSpan['scope']
     endTimeUnixNano: pbUint64(span.endTimeUnixNano),
     attributes: withPrefix('.attributes', span.attributes),
     status:
-      span.status === null
-        ? { code: 0, message: undefined }
+      span.status === null || (span.status.code === 0 && span.status.message === '')
+        ? UNSET_STATUS
         : { code: span.status.code, message: span.status.message || undefined },
     resource,
     scope,

@@ -251,6 +251,26 @@ describe('OTLP/HTTP answers', () => {
     expect(response.status).toBe(413);
   });
 
+  it.each([false, true])('shrugs off a client that leaves mid-body (gzip: %s)', async (gzip) => {
+    const { request } = await import('node:http');
+    const headers = {
+      ...PROTOBUF,
+      'content-length': '1000',
+      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    };
+    await new Promise<void>((resolve) => {
+      const partial = request(`${url}/v1/traces`, { method: 'POST', headers });
+      partial.on('error', () => {
+        resolve();
+      });
+      partial.write(gzip ? gzipSync(Buffer.alloc(5000)).subarray(0, 10) : Buffer.alloc(10), () => {
+        setTimeout(() => partial.destroy(), 20);
+      });
+    });
+    expect((await post(protobufRequest(1), PROTOBUF)).status).toBe(200);
+    expect(sink.calls).toHaveLength(1);
+  });
+
   it('takes a gzip body whose expansion stays within the limit', async () => {
     const request = protobufRequest(200, 10);
     expect(request.length).toBeGreaterThan(MAX_BODY);

@@ -81,47 +81,51 @@ function byteLimit(limit: number, error: () => Error, counted?: (bytes: number) 
 /** Fastify reads `receivedEncodedLength` to check Content-Length against the bytes really sent. */
 type BodyStream = Transform & { receivedEncodedLength?: number };
 
-// Fastify never gunzips request bodies: this hook does, and caps both sides. On failure the request stops
-// being read into the pipeline but keeps draining, so a client still sending gets the 413 rather than a
-// reset connection.
+// Fastify never gunzips request bodies: this hook does, and caps both sides. When a limit is hit the request
+// stops feeding the pipeline but keeps draining, so a client still sending reads the 413 instead of a reset
+// connection; when the client goes away mid-body, the pipeline fails rather than waiting for an end.
 function bodyStream(payload: Readable, gzip: boolean, maxBody: number, maxDecompressed: number): Readable {
-  if (!gzip) {
+  let stages: Transform[];
+  if (gzip) {
+    const inflated: BodyStream = byteLimit(maxDecompressed, () =>
+      tooLarge(maxDecompressed, 'request body after gunzip'),
+    );
+    inflated.receivedEncodedLength = 0;
+    const compressed = byteLimit(
+      maxBody,
+      () => tooLarge(maxBody, 'request body'),
+      (bytes) => {
+        inflated.receivedEncodedLength = (inflated.receivedEncodedLength ?? 0) + bytes;
+      },
+    );
+    stages = [compressed, createGunzip(), inflated];
+  } else {
     const limit = Math.min(maxBody, maxDecompressed);
-    const plain = byteLimit(limit, () => tooLarge(limit, 'request body'));
-    plain.once('error', () => {
-      payload.unpipe(plain);
-      payload.resume();
-    });
-    return payload.pipe(plain);
+    stages = [byteLimit(limit, () => tooLarge(limit, 'request body'))];
   }
-  const inflated: BodyStream = byteLimit(maxDecompressed, () =>
-    tooLarge(maxDecompressed, 'request body after gunzip'),
-  );
-  inflated.receivedEncodedLength = 0;
-  const compressed = byteLimit(
-    maxBody,
-    () => tooLarge(maxBody, 'request body'),
-    (bytes) => {
-      inflated.receivedEncodedLength = (inflated.receivedEncodedLength ?? 0) + bytes;
-    },
-  );
-  const gunzip = createGunzip();
-  const fail = (error: Error): void => {
-    payload.unpipe(compressed);
+  const [first] = stages;
+  const last = stages.at(-1);
+  if (first === undefined || last === undefined) throw new Error('unreachable: no body stages');
+
+  let stopped = false;
+  const stop = (error: Error): void => {
+    if (stopped) return;
+    stopped = true;
+    payload.unpipe(first);
     payload.resume();
-    compressed.destroy();
-    gunzip.destroy();
-    inflated.destroy(error);
+    for (const stage of stages) if (stage !== last) stage.destroy();
+    // Fastify answers with this error (our error handler turns it into a Status).
+    if (!last.destroyed) last.destroy(error);
   };
-  compressed.once('error', fail);
-  gunzip.once('error', fail);
-  inflated.once('error', () => {
-    payload.unpipe(compressed);
-    payload.resume();
-    gunzip.destroy();
+  for (const stage of stages) stage.on('error', stop);
+  payload.on('error', stop);
+  payload.on('close', () => {
+    if (!payload.readableEnded) stop(new Error('the client closed the connection before the body ended'));
   });
-  payload.pipe(compressed).pipe(gunzip).pipe(inflated);
-  return inflated;
+
+  let tail: Readable = payload;
+  for (const stage of stages) tail = tail.pipe(stage);
+  return tail;
 }
 
 function checkResult(result: AcceptResult, received: number): AcceptResult {
