@@ -1,0 +1,85 @@
+// A `corsight start` child process for benchmarks: pinned to a CPU with taskset, on a fresh data directory,
+// its /metrics read back as numbers. A separate process so the collector's CPU time and resident memory are
+// its own, not the load generator's.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface CollectorChild {
+  readonly process: ChildProcess;
+  /** Base URL: OTLP/HTTP at `/v1/traces`, ops at `/readyz` and `/metrics`. */
+  readonly baseUrl: string;
+  /** Prometheus samples by series name (with labels, if any, as printed: `name{label="value"}`). */
+  metrics(): Promise<Map<string, number>>;
+  /** SIGTERM, then waits for the exit (the collector drains its spool into ClickHouse first). */
+  stop(): Promise<number | null>;
+}
+
+export interface CollectorChildOptions {
+  readonly dataDir: string;
+  /** Passed to `taskset -c`; undefined runs unpinned. */
+  readonly cpus: string | undefined;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Parses Prometheus text exposition into series → value (comments and blank lines skipped). */
+export function parsePrometheusText(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return samples;
+}
+
+export function startCollectorChild(options: CollectorChildOptions): Promise<CollectorChild> {
+  const node = [
+    process.execPath,
+    '--import',
+    'tsx',
+    '--conditions=@corsight/source',
+    'collector/src/cli/main.ts',
+    'start',
+  ];
+  const [command, ...args] = options.cpus === undefined ? node : ['taskset', '-c', options.cpus, ...node];
+  const child = spawn(command ?? 'node', args, {
+    cwd: REPOSITORY,
+    env: {
+      ...process.env,
+      CORSIGHT_DATA_DIR: options.dataDir,
+      CORSIGHT_HOST: '127.0.0.1',
+      CORSIGHT_OTLP_PORT: '0',
+      CORSIGHT_OTLP_GRPC_PORT: 'off',
+      CORSIGHT_LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const tracesUrl = /OTLP\/HTTP (http:\/\/\S+)\/v1\/traces/.exec(output)?.[1];
+      if (tracesUrl === undefined) return;
+      const baseUrl = tracesUrl;
+      resolve({
+        process: child,
+        baseUrl,
+        metrics: async () => {
+          const response = await fetch(`${baseUrl}/metrics`);
+          return parsePrometheusText(await response.text());
+        },
+        stop: () => {
+          child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    });
+    void exited.then((code) => {
+      reject(new Error(`corsight start exited with ${String(code)} before listening:\n${output}`));
+    });
+  });
+}

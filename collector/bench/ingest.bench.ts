@@ -1,0 +1,375 @@
+// End-to-end ingest benchmark (issue 4): realistic OTLP/HTTP protobuf batches over loopback into a real
+// `corsight start` (its own process, pinned to CPU 0, fresh data directory, embedded chDB with the rollup
+// views), from a generator in this process (pinned to CPU 1). Prints spans/s stored end to end and per
+// collector core, client-side ingest latency, resident memory idle and under load, and bytes on disk per event
+// after OPTIMIZE FINAL, each beside a baseline measured in the same run and the issue's target. Prints numbers;
+// asserts nothing.
+//   node --import tsx --conditions=@corsight/source collector/bench/ingest.bench.ts
+//   BENCH_SECONDS=12 BENCH_IN_FLIGHT=8 BENCH_PAYLOADS=64 (defaults)
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { encodeEventRows, type CorsEventRow } from '../src/ingest/cors-event-row.js';
+import { mapSpanToRow } from '../src/ingest/span-to-row.js';
+import { DEFAULT_SPOOL_LIMITS, openSpool } from '../src/ingest/spool.js';
+import { decodeTraceRequest } from '../src/otlp/decode-traces.js';
+import { otlpProtos } from '../src/otlp/otlp-protos.js';
+import { chdbDirectory } from '../src/server/start-collector.js';
+import { createEventStore } from '../src/store/create-event-store.js';
+import { TABLES } from '../src/store/schema-ddl.js';
+import { type CollectorChild, startCollectorChild } from './collector-child.js';
+import { buildLoadPayloads, seededRandom, stampPayload, type LoadPayload } from './otlp-load-payloads.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 8);
+const PAYLOADS = Number(process.env.BENCH_PAYLOADS ?? 64);
+const SPANS_PER_REQUEST = 512;
+const BASELINE_SECONDS = 2;
+const COLLECTOR_CPU = '0';
+const GENERATOR_CPU = '1';
+/** How long the collector may take, after the load stops, to store what it acknowledged. */
+const STORE_DEADLINE_MS = 120_000;
+
+const TARGET = {
+  spansPerSecond: 50_000,
+  bytesPerEvent: 40,
+  idleRssMiB: 300,
+  loadRssMiB: 512,
+} as const;
+
+const MiB = 1024 * 1024;
+const M = {
+  stored: 'corsight_rows_stored_total',
+  accepted: 'corsight_spans_accepted_total',
+  cpu: 'corsight_process_cpu_seconds_total',
+  rss: 'corsight_process_resident_memory_bytes',
+  spool: 'corsight_spool_bytes',
+} as const;
+
+function thousands(perSecond: number): string {
+  return `${(perSecond / 1000).toFixed(1)}k`;
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'meets' : 'MISSES';
+}
+
+/** All threads of this process onto the generator's CPU, so the collector has CPU 0 to itself. */
+function pinSelf(): string {
+  try {
+    execFileSync('taskset', ['-a', '-cp', GENERATOR_CPU, String(process.pid)], { stdio: 'ignore' });
+    return `generator on CPU ${GENERATOR_CPU}`;
+  } catch {
+    return 'generator unpinned (taskset failed)';
+  }
+}
+
+/** Runs `step` back to back for `seconds`; returns how many times per second it ran. */
+async function rate(seconds: number, step: (round: number) => void | Promise<void>): Promise<number> {
+  let rounds = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  while (performance.now() < end) await step(rounds++);
+  return rounds / ((performance.now() - started) / 1000);
+}
+
+function rowsOf(body: Uint8Array): CorsEventRow[] {
+  return decodeTraceRequest(body, 'protobuf').map((span) => {
+    const mapped = mapSpanToRow(span);
+    if (mapped.kind !== 'row')
+      throw new Error(`a bench span does not map to a row: ${JSON.stringify(mapped)}`);
+    return mapped.row;
+  });
+}
+
+interface Baselines {
+  readonly decodeSpansPerSecond: number;
+  readonly ingestCpuSpansPerSecond: number;
+  readonly spoolRowsPerSecond: number;
+}
+
+/** The same payloads through the collector's own parts in this process: the ceiling each stage sets. */
+async function measureBaselines(bodies: readonly Buffer[]): Promise<Baselines> {
+  const pick = (round: number): Buffer => bodies[round % bodies.length] ?? Buffer.alloc(0);
+  const decodeSpansPerSecond =
+    (await rate(BASELINE_SECONDS, (round) => {
+      decodeTraceRequest(pick(round), 'protobuf');
+    })) * SPANS_PER_REQUEST;
+  const ingestCpuSpansPerSecond =
+    (await rate(BASELINE_SECONDS, (round) => {
+      encodeEventRows(rowsOf(pick(round)));
+    })) * SPANS_PER_REQUEST;
+
+  // Spool appends with fdatasync and group commit, IN_FLIGHT at a time as the receiver does them; sealed
+  // segments are deleted as they appear so the disk does not fill.
+  const encoded = bodies.slice(0, 8).map((body) => Buffer.from(encodeEventRows(rowsOf(body))));
+  const dataDir = await mkdtemp(join(tmpdir(), 'corsight-ingest-bench-spool-'));
+  const spool = await openSpool({ dataDir, ...DEFAULT_SPOOL_LIMITS });
+  const stop = new AbortController();
+  const drainer = (async () => {
+    while (!stop.signal.aborted) {
+      await spool.waitForSealed(stop.signal);
+      for (const segment of spool.sealedSegments()) await spool.remove(segment);
+    }
+  })();
+  let appends = 0;
+  const started = performance.now();
+  const end = started + BASELINE_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async (_, worker) => {
+      while (performance.now() < end) {
+        await spool.append(encoded[(appends + worker) % encoded.length] ?? '', SPANS_PER_REQUEST);
+        appends++;
+      }
+    }),
+  );
+  const spoolRowsPerSecond = (appends * SPANS_PER_REQUEST) / ((performance.now() - started) / 1000);
+  stop.abort();
+  await drainer;
+  await spool.close();
+  await rm(dataDir, { recursive: true, force: true });
+  return { decodeSpansPerSecond, ingestCpuSpansPerSecond, spoolRowsPerSecond };
+}
+
+async function waitReady(collector: CollectorChild): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${collector.baseUrl}/readyz`);
+    await response.arrayBuffer();
+    if (response.ok) return;
+    await sleep(100);
+  }
+  throw new Error('the collector did not become ready within 60 s');
+}
+
+interface LoadResult {
+  readonly acknowledgedSpans: number;
+  readonly requests: number;
+  readonly refused: ReadonlyMap<number, number>;
+  readonly rejectedSpans: number;
+  readonly latenciesMs: Float64Array;
+  readonly loadSeconds: number;
+}
+
+/** IN_FLIGHT clients post stamped payloads back to back for SECONDS over keep-alive connections. */
+async function sendLoad(collector: CollectorChild, payloads: readonly LoadPayload[]): Promise<LoadResult> {
+  const pool = new Pool(collector.baseUrl, { connections: IN_FLIGHT, pipelining: 1 });
+  const { exportResponse } = otlpProtos();
+  const largest = Math.max(...payloads.map((payload) => payload.template.length));
+  const latencies: number[] = [];
+  const refused = new Map<number, number>();
+  let sequence = 0;
+  let next = 0;
+  let acknowledgedSpans = 0;
+  let rejectedSpans = 0;
+  const started = performance.now();
+  const end = started + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async (_, worker) => {
+      const buffer = Buffer.alloc(largest);
+      const random = seededRandom(1000 + worker);
+      while (performance.now() < end) {
+        const payload = payloads[next++ % payloads.length];
+        if (payload === undefined) throw new Error('no payloads');
+        const body = stampPayload(payload, buffer, sequence, Date.now(), random);
+        sequence += payload.spans;
+        const sent = performance.now();
+        const response = await pool.request({
+          path: '/v1/traces',
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf' },
+          body,
+        });
+        const answer = new Uint8Array(await response.body.arrayBuffer());
+        latencies.push(performance.now() - sent);
+        if (response.statusCode === 200) {
+          const decoded = exportResponse.toObject(exportResponse.decode(answer), { longs: Number }) as {
+            partialSuccess?: { rejectedSpans?: number };
+          };
+          const rejected = decoded.partialSuccess?.rejectedSpans ?? 0;
+          rejectedSpans += rejected;
+          acknowledgedSpans += payload.spans - rejected;
+        } else {
+          refused.set(response.statusCode, (refused.get(response.statusCode) ?? 0) + 1);
+          const retryAfter = Number(response.headers['retry-after'] ?? 0);
+          await sleep(Math.min(1000, retryAfter * 1000));
+        }
+      }
+    }),
+  );
+  const loadSeconds = (performance.now() - started) / 1000;
+  await pool.close();
+  return {
+    acknowledgedSpans,
+    requests: latencies.length,
+    refused,
+    rejectedSpans,
+    latenciesMs: Float64Array.from(latencies).sort(),
+    loadSeconds,
+  };
+}
+
+interface DiskUsage {
+  readonly eventRows: number;
+  readonly eventBytes: number;
+  readonly eventUncompressedBytes: number;
+  readonly allTablesBytes: number;
+  readonly distinctSpans: number;
+}
+
+/** Opens the stopped collector's chDB directory here, merges cors_events to one part and reads its size. */
+async function measureDisk(dataDir: string): Promise<DiskUsage> {
+  const store = await createEventStore({ clickhouse: { kind: 'chdb', dataDir: chdbDirectory(dataDir) } });
+  try {
+    await store.client.command({ query: `OPTIMIZE TABLE ${TABLES.events} FINAL` });
+    const parts = await store.client.query({
+      query: `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes,
+                     sum(data_uncompressed_bytes) AS uncompressed
+              FROM system.parts WHERE active AND database = currentDatabase() GROUP BY table`,
+      format: 'JSONEachRow',
+    });
+    const tables = await parts.json<{ table: string; rows: string; bytes: string; uncompressed: string }>();
+    const events = tables.find((row) => row.table === TABLES.events);
+    const distinct = await store.client.query({
+      query: `SELECT uniqExact(span_id) AS spans FROM ${TABLES.events}`,
+      format: 'JSONEachRow',
+    });
+    const [spans] = await distinct.json<{ spans: string }>();
+    return {
+      eventRows: Number(events?.rows ?? 0),
+      eventBytes: Number(events?.bytes ?? 0),
+      eventUncompressedBytes: Number(events?.uncompressed ?? 0),
+      allTablesBytes: tables.reduce((sum, row) => sum + Number(row.bytes), 0),
+      distinctSpans: Number(spans?.spans ?? 0),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+async function main(): Promise<void> {
+  const pinned = pinSelf();
+  const [load1, load5] = loadavg();
+  const buildStarted = performance.now();
+  const payloads = buildLoadPayloads({ payloads: PAYLOADS, spansPerPayload: SPANS_PER_REQUEST });
+  const buildSeconds = (performance.now() - buildStarted) / 1000;
+  const attributes = payloads.reduce((sum, p) => sum + p.attributesPerSpan, 0) / payloads.length;
+  const averageBytes = payloads.reduce((sum, p) => sum + p.template.length, 0) / payloads.length;
+  console.log(
+    `ingest bench: ${PAYLOADS} OTLP/HTTP protobuf payloads of ${SPANS_PER_REQUEST} spans ` +
+      `(${attributes.toFixed(1)} attributes/span, ${(averageBytes / 1024).toFixed(0)} KiB each, built in ` +
+      `${buildSeconds.toFixed(1)} s), ${IN_FLIGHT} requests in flight for ${SECONDS} s; collector on CPU ` +
+      `${COLLECTOR_CPU}, ${pinned}; load average ${load1?.toFixed(2) ?? '?'} (1 min) ${load5?.toFixed(2) ?? '?'} (5 min)`,
+  );
+
+  // Every payload, stamped once, must map to rows: the bench measures storage, not rejections.
+  const random = seededRandom(7);
+  const stamped = payloads.map((payload, i) =>
+    Buffer.from(
+      stampPayload(payload, Buffer.alloc(payload.template.length), i * SPANS_PER_REQUEST, Date.now(), random),
+    ),
+  );
+  for (const body of stamped) rowsOf(body);
+  const baselines = await measureBaselines(stamped);
+  console.log(
+    `baseline in the generator process: decode ${thousands(baselines.decodeSpansPerSecond)} spans/s, ` +
+      `decode + map + encode rows ${thousands(baselines.ingestCpuSpansPerSecond)} spans/s, ` +
+      `spool append (fdatasync, ${IN_FLIGHT} in flight) ${thousands(baselines.spoolRowsPerSecond)} rows/s`,
+  );
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'corsight-ingest-bench-'));
+  const collector = await startCollectorChild({ dataDir, cpus: COLLECTOR_CPU });
+  let disk: DiskUsage;
+  try {
+    await waitReady(collector);
+    await sleep(2000);
+    const idle = await collector.metrics();
+    const idleRss = idle.get(M.rss) ?? Number.NaN;
+    const cpuBefore = idle.get(M.cpu) ?? Number.NaN;
+
+    let peakRss = idleRss;
+    let peakSpool = 0;
+    const sampling = new AbortController();
+    const sampler = (async () => {
+      while (!sampling.signal.aborted) {
+        const sample = await collector.metrics();
+        peakRss = Math.max(peakRss, sample.get(M.rss) ?? 0);
+        peakSpool = Math.max(peakSpool, sample.get(M.spool) ?? 0);
+        await sleep(250);
+      }
+    })();
+
+    const loadStarted = performance.now();
+    const load = await sendLoad(collector, payloads);
+    let stored = 0;
+    let after = idle;
+    const deadline = Date.now() + STORE_DEADLINE_MS;
+    while (Date.now() < deadline) {
+      after = await collector.metrics();
+      stored = after.get(M.stored) ?? 0;
+      if (stored >= load.acknowledgedSpans) break;
+      await sleep(50);
+    }
+    const storedSeconds = (performance.now() - loadStarted) / 1000;
+    sampling.abort();
+    await sampler;
+    const cpuSeconds = (after.get(M.cpu) ?? Number.NaN) - cpuBefore;
+    const accepted = after.get(M.accepted) ?? 0;
+
+    const endToEnd = load.acknowledgedSpans / storedSeconds;
+    const perCore = load.acknowledgedSpans / cpuSeconds;
+    const refused = [...load.refused].map(([status, count]) => `${String(count)}× ${String(status)}`);
+    console.log(
+      `load: ${String(load.requests)} requests in ${load.loadSeconds.toFixed(1)} s, ` +
+        `${String(load.acknowledgedSpans)} spans acknowledged (${thousands(load.acknowledgedSpans / load.loadSeconds)} spans/s while sending)` +
+        (refused.length > 0 ? `, refused: ${refused.join(', ')}` : '') +
+        (load.rejectedSpans > 0 ? `, ${String(load.rejectedSpans)} spans rejected in partial_success` : '') +
+        '; ' +
+        `collector counted ${String(accepted)} accepted, ${String(stored)} stored; spool peak ${(peakSpool / MiB).toFixed(0)} MiB`,
+    );
+    console.log(
+      `stored end to end: ${thousands(endToEnd)} spans/s (all acknowledged spans stored ${storedSeconds.toFixed(1)} s ` +
+        `after the first request) — ${verdict(endToEnd >= TARGET.spansPerSecond)} the target ≥ ${thousands(TARGET.spansPerSecond)}; ` +
+        `${(endToEnd / baselines.decodeSpansPerSecond).toFixed(2)}× decode alone, ` +
+        `${(endToEnd / baselines.spoolRowsPerSecond).toFixed(2)}× spool append alone`,
+    );
+    console.log(
+      `per collector core: ${thousands(perCore)} spans per CPU second (${cpuSeconds.toFixed(1)} CPU s for the run) — ` +
+        `${(perCore / baselines.ingestCpuSpansPerSecond).toFixed(2)}× decode + map + encode alone`,
+    );
+    console.log(
+      `ingest latency (client side, ${String(IN_FLIGHT)} in flight): p50 ${percentile(load.latenciesMs, 0.5).toFixed(1)} ms, ` +
+        `p99 ${percentile(load.latenciesMs, 0.99).toFixed(1)} ms, max ${percentile(load.latenciesMs, 1).toFixed(1)} ms`,
+    );
+    console.log(
+      `resident memory: idle ${(idleRss / MiB).toFixed(0)} MiB — ${verdict(idleRss / MiB < TARGET.idleRssMiB)} < ${String(TARGET.idleRssMiB)} MiB; ` +
+        `peak under load ${(peakRss / MiB).toFixed(0)} MiB — ${verdict(peakRss / MiB < TARGET.loadRssMiB)} < ${String(TARGET.loadRssMiB)} MiB`,
+    );
+  } finally {
+    const code = await collector.stop();
+    if (code !== 0) console.log(`corsight start exited with ${String(code)} after SIGTERM`);
+  }
+  try {
+    disk = await measureDisk(dataDir);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  const perEvent = disk.eventBytes / disk.eventRows;
+  console.log(
+    `on disk after OPTIMIZE FINAL: ${(disk.eventBytes / MiB).toFixed(1)} MiB for ${String(disk.eventRows)} events ` +
+      `(${String(disk.distinctSpans)} distinct span ids) = ${perEvent.toFixed(1)} bytes/event — ` +
+      `${verdict(perEvent < TARGET.bytesPerEvent)} < ${String(TARGET.bytesPerEvent)}; ` +
+      `${(disk.eventUncompressedBytes / disk.eventBytes).toFixed(1)}× compression; ` +
+      `with rollups and other tables ${(disk.allTablesBytes / disk.eventRows).toFixed(1)} bytes/event`,
+  );
+}
+
+await main();
