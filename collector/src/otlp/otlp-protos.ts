@@ -1,15 +1,24 @@
 // The vendored OTLP definitions (./proto, see its README), loaded once with protobufjs. The decoders and
 // encoders are the ones protobufjs generates from the official .proto files: nothing here hand-decodes the
 // wire format.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
-/** The directory the `.proto` files import each other from (`opentelemetry/proto/...`). */
-export const OTLP_PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
-
 /** The trace service's file, relative to OTLP_PROTO_DIR. */
 export const TRACE_SERVICE_PROTO = 'opentelemetry/proto/collector/trace/v1/trace_service.proto';
+
+/**
+ * The directory the `.proto` files import each other from (`opentelemetry/proto/...`): beside this module
+ * when it runs from src/, and the package's src/otlp/proto when it runs compiled from dist/otlp (tsc does
+ * not copy .proto files).
+ */
+export const OTLP_PROTO_DIR =
+  [new URL('./proto/', import.meta.url), new URL('../../src/otlp/proto/', import.meta.url)]
+    .map((url) => fileURLToPath(url))
+    .find((dir) => existsSync(join(dir, TRACE_SERVICE_PROTO))) ??
+  fileURLToPath(new URL('./proto/', import.meta.url));
 
 export interface OtlpProtos {
   readonly exportRequest: protobuf.Type;
