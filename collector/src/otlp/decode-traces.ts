@@ -7,8 +7,8 @@
 // with the conventions of otlp-span.ts (lowercase hex ids, bigint times, safe integers as numbers).
 //
 // Failures throw OtlpDecodeError naming the field (`resourceSpans[0].scopeSpans[1].spans[3].traceId must be
-// 32 hex characters, got "zz"`). Paths are built only when something fails: the happy path allocates no
-// strings for them.
+// 32 hex characters, got "zz"`). Paths are built as the error unwinds, so spans, attributes and array items
+// cost no path strings when they decode.
 import { InterningReader } from './interning-reader.js';
 import { otlpProtos } from './otlp-protos.js';
 import type { OtlpAttributes, OtlpSpan, OtlpValue } from './otlp-span.js';
@@ -430,7 +430,12 @@ function jsonValue(value: unknown, depth: number): OtlpValue {
     checkLength(values.length, '.arrayValue.values');
     const items = new Array<OtlpValue>(values.length);
     for (let i = 0; i < values.length; i++) {
-      items[i] = within(`.arrayValue.values[${i}]`, () => jsonValue(values[i], depth + 1));
+      try {
+        items[i] = jsonValue(values[i], depth + 1);
+      } catch (error) {
+        if (error instanceof FieldError) error.path = `.arrayValue.values[${i}]${error.path}`;
+        throw error;
+      }
     }
     return items;
   }
@@ -537,7 +542,12 @@ function jsonResourceSpans(root: Fields): OtlpSpan[] {
           };
           const list = jsonList(scopeSpans.spans, '.spans');
           for (let i = 0; i < list.length; i++) {
-            spans.push(within(`.spans[${i}]`, () => jsonSpan(list[i], resource, scope)));
+            try {
+              spans.push(jsonSpan(list[i], resource, scope));
+            } catch (error) {
+              if (error instanceof FieldError) error.path = `.spans[${i}]${error.path}`;
+              throw error;
+            }
           }
         });
       }
