@@ -26,7 +26,7 @@ describe('readCollectorConfig', () => {
         cluster: undefined,
       },
       retention: { rawDays: 14, rollupDays: 400 },
-      ingest: { tokens: [], maxBodyBytes: 16 * 1024 * 1024, maxDecompressedBytes: 64 * 1024 * 1024 },
+      ingest: { tokens: [], maxBodyBytes: 4 * 1024 * 1024, maxDecompressedBytes: 16 * 1024 * 1024 },
       spool: { maxBytes: 1024 * 1024 * 1024, segmentRows: 100_000, segmentAgeMs: 1000 },
       logLevel: 'info',
     });

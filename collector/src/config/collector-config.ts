@@ -166,14 +166,14 @@ const SETTINGS: readonly Setting[] = [
     key: 'ingest.maxBodyBytes',
     schema: positiveInt(1024 * MiB),
     expected: 'a byte count 1–1073741824',
-    fallback: 16 * MiB,
+    fallback: 4 * MiB,
   },
   {
     env: 'CORSIGHT_MAX_DECOMPRESSED_BYTES',
     key: 'ingest.maxDecompressedBytes',
     schema: positiveInt(1024 * MiB),
     expected: 'a byte count 1–1073741824',
-    fallback: 64 * MiB,
+    fallback: 16 * MiB,
   },
   {
     env: 'CORSIGHT_SPOOL_MAX_BYTES',
