@@ -29,6 +29,10 @@ export interface BatchOptions {
   /** The origin of span i; all spans share one by default. */
   readonly origin?: (index: number) => string;
   readonly timeMs?: number;
+  /** Attributes of span i set over (or added to) the valid defaults, e.g. to make one span invalid. */
+  readonly attributes?: (
+    index: number,
+  ) => Readonly<Record<string, string | number | boolean | readonly string[]>>;
 }
 
 /** An ExportTraceServiceRequest as OTLP/JSON text. */
@@ -47,6 +51,7 @@ export function otlpJsonBatch(options: BatchOptions): string {
       [ATTR.credentials]: 'unknown',
       [ATTR.needsPreflight]: false,
       [ATTR.sampleWeight]: 1,
+      ...options.attributes?.(index),
     };
     return {
       traceId: 'a'.repeat(16) + spanIdOf(options.batch, index),
