@@ -344,6 +344,24 @@ describe('mapSpanToRow: invalid spans name the attribute', () => {
     if (result.kind === 'invalid') expect(result.reason).toMatch(reason);
   });
 
+  it.each([
+    ['three days before the clock', START + 3 * 24 * 3600_000],
+    ['two days after the clock', START - 2 * 24 * 3600_000],
+  ])('rejects a start %s', (_name, nowMs) => {
+    const result = mapSpanToRow(span(), { nowMs });
+    expect(result.kind === 'invalid' && result.reason).toMatch(
+      /^startTimeUnixNano: expected a time from 2 days before to 1 day after the collector's clock/,
+    );
+  });
+
+  it('accepts a start within the window around the clock, and any sane start without one', () => {
+    expect(mapSpanToRow(span(), { nowMs: START + 3600_000 }).kind).toBe('row');
+    expect(mapSpanToRow(span(), { nowMs: START - 3600_000 }).kind).toBe('row');
+    expect(mapSpanToRow(span({ startTimeUnixNano: BigInt(Date.UTC(2001, 0, 1)) * 1_000_000n })).kind).toBe(
+      'row',
+    );
+  });
+
   it('never echoes a huge value into the reason', () => {
     const result = mapSpanToRow(span({}, { [ATTR.origin]: HUGE_ORIGIN }));
     expect(result.kind === 'invalid' && result.reason.length).toBeLessThan(120);

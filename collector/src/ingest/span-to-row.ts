@@ -35,9 +35,19 @@ export const ROW_LIMITS = {
 } as const;
 
 // A start outside these years is a clock fault or a forged span, not CORS traffic (and DateTime64 stops in
-// 2299). No clock is read here: "how far in the future" is the writer's business, not a mapping rule.
+// 2299). The mapping reads no clock; a caller that passes its own (MapOptions.nowMs) gets the tighter window
+// below, which also keeps one batch within a handful of day partitions: ClickHouse refuses a whole INSERT
+// that touches more than 100 partitions, so a few forged dates could otherwise sink every row beside them.
 const EARLIEST_MS = Date.UTC(2000, 0, 1);
 const LATEST_MS = Date.UTC(2100, 0, 1);
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface MapOptions {
+  /** The collector's clock; with it a span must start at most `maxAgeMs` before and one day after. */
+  readonly nowMs?: number;
+  /** Default two days: SDKs retry for minutes, the spool replays rows already mapped. */
+  readonly maxAgeMs?: number;
+}
 
 class InvalidAttribute extends Error {}
 
@@ -169,12 +179,21 @@ function serviceName(span: OtlpSpan): string {
   return requiredString(span.attributes, ATTR.serviceName, ROW_LIMITS.serviceName);
 }
 
-function timestampMs(span: OtlpSpan): number {
+function timestampMs(span: OtlpSpan, options: MapOptions | undefined): number {
   const start = span.startTimeUnixNano;
   const end = span.endTimeUnixNano;
   const ms = Number(start / 1_000_000n);
   if (ms < EARLIEST_MS || ms >= LATEST_MS) {
     throw new InvalidAttribute(`startTimeUnixNano: expected a time in the years 2000–2099, got ${start}`);
+  }
+  const now = options?.nowMs;
+  if (now !== undefined) {
+    const maxAge = options?.maxAgeMs ?? 2 * DAY_MS;
+    if (ms < now - maxAge || ms > now + DAY_MS) {
+      throw new InvalidAttribute(
+        `startTimeUnixNano: expected a time from ${maxAge / DAY_MS} days before to 1 day after the collector's clock, got ${start}`,
+      );
+    }
   }
   if (end < start) {
     throw new InvalidAttribute(`endTimeUnixNano: expected a time not before the span's start, got ${end}`);
@@ -202,12 +221,12 @@ export function isCorsSpan(span: OtlpSpan): boolean {
 }
 
 /** Maps a Corsight CORS span to a row, or says it is not one, or why it cannot be stored. */
-export function mapSpanToRow(span: OtlpSpan): SpanMapping {
+export function mapSpanToRow(span: OtlpSpan, options?: MapOptions): SpanMapping {
   if (!isCorsSpan(span)) return { kind: 'not-cors' };
   const a = span.attributes;
   try {
     const row: CorsEventRow = {
-      timestamp: timestampMs(span),
+      timestamp: timestampMs(span, options),
       service: serviceName(span),
       source: 'corsight',
       spanRole: oneOf(a, ATTR.spanRole, SPAN_ROLES),
