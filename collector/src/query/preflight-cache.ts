@@ -1,0 +1,172 @@
+// GET /preflight-cache: how well browsers' preflight caches work per route, origin and method
+// (DESIGN.md §6). The server never sees a browser's cache, but it sees both sides of it: A = actual requests
+// a browser had to preflight, P = allowed preflights (a blocked preflight is never cached). Every A without
+// its own P was served from a cache: hits ≈ max(A − P, 0), hit ratio = hits / A.
+//
+// Counts come from the per-minute rollup; the Max-Age actually sent is only on detail rows (raw events), so
+// it is read from them, restricted to the keys of the first answer.
+import type { QueryFilters } from './query-params.js';
+import {
+  SOURCE_TABLE,
+  filterConditions,
+  rangeCondition,
+  rangeParams,
+  type BuiltQuery,
+} from './sql-conditions.js';
+import type { TimeRange } from './time-range.js';
+
+/**
+ * What each engine honours at most (seconds), and the default when Max-Age is missing (5 s in every engine
+ * but Firefox, which does not cache without one). Chromium: kMaxPreflightCacheTime = 2 h
+ * (services/network/public/cpp/cors/preflight_result.cc); Firefox: 24 h (network.cors_preflight.cache_ttl);
+ * WebKit: 600 s (CrossOriginPreflightResultCache.cpp).
+ */
+export const ENGINE_MAX_AGE_CAPS = { chromium: 7200, firefox: 86_400, webkit: 600 } as const;
+
+/** The Max-Age the saving is estimated for: Chromium's cap, the longest lifetime most traffic can get. */
+export const TARGET_MAX_AGE = ENGINE_MAX_AGE_CAPS.chromium;
+
+/** The key's method: a preflight's is the method it asks for, an actual request's the one it sent. */
+const KEY_METHOD = "if(kind = 'preflight', request_method, method)";
+
+export function preflightCacheQuery(
+  range: TimeRange,
+  filters: Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>,
+  limit: number,
+): BuiltQuery {
+  const where = filterConditions(filters, { method: `${KEY_METHOD} = {method:String}` });
+  return {
+    query: `SELECT route, origin, ${KEY_METHOD} AS key_method,
+  sum(needs_preflight_requests) AS needing_preflight,
+  sum(allowed_preflights) AS allowed_preflights,
+  max(preflight_cache_chromium) AS cache_chromium,
+  max(preflight_cache_firefox) AS cache_firefox,
+  max(preflight_cache_webkit) AS cache_webkit
+FROM ${SOURCE_TABLE.rollup}
+WHERE ${rangeCondition('rollup')}${where.sql}
+GROUP BY route, origin, key_method
+HAVING needing_preflight > 0 OR allowed_preflights > 0
+ORDER BY allowed_preflights DESC, needing_preflight DESC, route, origin, key_method
+LIMIT {limit:UInt32}`,
+    params: { ...rangeParams(range), ...where.params, limit },
+  };
+}
+
+/**
+ * The most common Access-Control-Max-Age on the detail rows of allowed preflights per key. A header that
+ * was not sent counts as the value `null`, so "not sent" and "no detail rows" stay apart.
+ */
+export function maxAgeSentQuery(
+  range: TimeRange,
+  filters: Pick<QueryFilters, 'service'>,
+  keys: readonly (readonly string[])[],
+): BuiltQuery {
+  const where = filterConditions(filters);
+  return {
+    query: `SELECT route, origin, request_method AS key_method,
+  topK(1)(if(max_age IS NULL, 'null', concat('=', assumeNotNull(max_age))))[1] AS max_age_sent,
+  toUInt32(count()) AS samples
+FROM ${SOURCE_TABLE.events}
+WHERE ${rangeCondition('events')}${where.sql}
+  AND span_role = 'detail' AND kind = 'preflight' AND outcome != 'blocked'
+  AND has({keys:Array(Array(String))}, [route, origin, request_method])
+GROUP BY route, origin, key_method`,
+    params: { ...rangeParams(range), ...where.params, keys },
+  };
+}
+
+export interface PreflightCacheRow {
+  readonly route: string;
+  readonly origin: string;
+  readonly key_method: string;
+  readonly needing_preflight: number;
+  readonly allowed_preflights: number;
+  readonly cache_chromium: number;
+  readonly cache_firefox: number;
+  readonly cache_webkit: number;
+}
+
+export interface MaxAgeRow {
+  readonly route: string;
+  readonly origin: string;
+  readonly key_method: string;
+  readonly max_age_sent: string;
+  readonly samples: number;
+}
+
+export interface PreflightCacheEntry {
+  readonly route: string;
+  readonly origin: string;
+  /** The method of the actual request (what a preflight asks for). */
+  readonly method: string;
+  /** A: actual requests a browser had to preflight. */
+  readonly needingPreflight: number;
+  /** P: allowed preflights. */
+  readonly allowedPreflights: number;
+  /** max(A − P, 0). */
+  readonly estimatedHits: number;
+  /** estimatedHits / A; null without A. */
+  readonly hitRatio: number | null;
+  /**
+   * The most common Access-Control-Max-Age on detail rows (as sent, a string); null = not sent; undefined
+   * (absent from JSON) when no detail row of an allowed preflight was kept for this key.
+   */
+  readonly maxAgeSent?: string | null;
+  /** Detail rows the Max-Age was read from. */
+  readonly maxAgeSamples: number;
+  /** The longest effective cache lifetime each engine got in the range (after its cap), seconds. */
+  readonly effectiveCacheSeconds: {
+    readonly chromium: number;
+    readonly firefox: number;
+    readonly webkit: number;
+  };
+  readonly engineCaps: typeof ENGINE_MAX_AGE_CAPS;
+  /**
+   * Preflights a Max-Age of TARGET_MAX_AGE would have saved, an upper bound: a browser that keeps calling
+   * re-sends a preflight once per cache lifetime L, so a lifetime T > L cuts its preflights by the factor
+   * L / T: saved ≈ P × (1 − L / T), with L Chromium's effective lifetime. Callers whose calls are further
+   * apart than T miss the cache either way, and each caller's first preflight stays, so fewer are saved in
+   * practice. 0 when L ≥ T.
+   */
+  readonly preflightsSavedEstimate: number;
+}
+
+export function estimatePreflightsSaved(allowedPreflights: number, lifetimeSeconds: number): number {
+  if (allowedPreflights <= 0 || lifetimeSeconds >= TARGET_MAX_AGE) return 0;
+  return allowedPreflights * (1 - Math.max(lifetimeSeconds, 0) / TARGET_MAX_AGE);
+}
+
+function keyOf(row: { route: string; origin: string; key_method: string }): string {
+  return JSON.stringify([row.route, row.origin, row.key_method]);
+}
+
+export function shapePreflightCache(
+  rows: readonly PreflightCacheRow[],
+  maxAges: readonly MaxAgeRow[],
+): PreflightCacheEntry[] {
+  const maxAgeByKey = new Map(maxAges.map((row) => [keyOf(row), row]));
+  return rows.map((row) => {
+    const hits = Math.max(row.needing_preflight - row.allowed_preflights, 0);
+    const sent = maxAgeByKey.get(keyOf(row));
+    return {
+      route: row.route,
+      origin: row.origin,
+      method: row.key_method,
+      needingPreflight: row.needing_preflight,
+      allowedPreflights: row.allowed_preflights,
+      estimatedHits: hits,
+      hitRatio: row.needing_preflight > 0 ? hits / row.needing_preflight : null,
+      ...(sent === undefined
+        ? {}
+        : { maxAgeSent: sent.max_age_sent === 'null' ? null : sent.max_age_sent.slice(1) }),
+      maxAgeSamples: sent?.samples ?? 0,
+      effectiveCacheSeconds: {
+        chromium: row.cache_chromium,
+        firefox: row.cache_firefox,
+        webkit: row.cache_webkit,
+      },
+      engineCaps: ENGINE_MAX_AGE_CAPS,
+      preflightsSavedEstimate: estimatePreflightsSaved(row.allowed_preflights, row.cache_chromium),
+    };
+  });
+}

@@ -1,0 +1,599 @@
+// The query API against real chDB seeded with generated rows: every endpoint's numbers equal the truth the
+// test computes from the same rows (sums of weights, exemplars excluded), bad parameters get a 400 naming
+// the parameter, a missing read token a 401, and hostile values come back verbatim as JSON strings.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REASONS, WARNINGS } from '@corsight/instrumentation';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeEventRows, type CorsEventRow } from '../ingest/cors-event-row.js';
+import { createEventStore, type ClickHouseEventStore } from '../store/create-event-store.js';
+import { allowedByList, allowlistMatchers } from './allowlist-pattern.js';
+import { estimatePreflightsSaved } from './preflight-cache.js';
+import { queryApi } from './query-api.js';
+import { DAY, HOSTILE_ORIGIN, HOUR, ORIGINS, POLICY_CHANGE, T0, seedRows } from './query-seed.fixture.js';
+
+const NOW = T0 + 3 * DAY;
+const TOKEN = 'read-token-0123456789abcdef';
+
+let dir: string;
+let store: ClickHouseEventStore | undefined;
+let app: FastifyInstance;
+let guarded: FastifyInstance;
+const rows: CorsEventRow[] = seedRows();
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'corsight-query-'));
+  store = await createEventStore({ clickhouse: { kind: 'chdb', dataDir: join(dir, 'data') } });
+  const segment = join(dir, 'seed.jsonl');
+  writeFileSync(segment, encodeEventRows(rows));
+  await store.insertSegment(segment, 'query-seed-1');
+  app = Fastify();
+  await app.register(queryApi, { prefix: '/api/v1', client: store.client, readTokens: [], now: () => NOW });
+  guarded = Fastify();
+  await guarded.register(queryApi, {
+    prefix: '/api/v1',
+    client: store.client,
+    readTokens: [TOKEN],
+    now: () => NOW,
+  });
+});
+
+afterAll(async () => {
+  await app.close();
+  await guarded.close();
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// --- truth, from the generated rows ------------------------------------------------------------------
+
+interface Range {
+  readonly from: number;
+  readonly to: number;
+}
+
+const counted = rows.filter((row) => row.sampleWeight > 0);
+const within = (range: Range) => (row: CorsEventRow) =>
+  row.timestamp >= range.from && row.timestamp < range.to;
+const weight = (list: readonly CorsEventRow[]) => list.reduce((sum, row) => sum + row.sampleWeight, 0);
+const minuteOf = (ms: number) => Math.floor(ms / 60_000) * 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function countedIn(range: Range, where: (row: CorsEventRow) => boolean = () => true): CorsEventRow[] {
+  return counted.filter(within(range)).filter(where);
+}
+
+const ALL: Range = { from: T0, to: T0 + 3 * DAY };
+const DAY2: Range = { from: T0 + DAY, to: T0 + 2 * DAY };
+const rangeQuery = (range: Range) => ({ from: iso(range.from), to: String(range.to) });
+
+async function get(path: string, query: Record<string, string> = {}, on = app) {
+  const response = await on.inject({ method: 'GET', url: `/api/v1${path}`, query });
+  return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
+}
+
+// --- endpoints ---------------------------------------------------------------------------------------
+
+describe('GET /summary', () => {
+  it.each([
+    ['the whole seed', ALL, undefined],
+    ['one day of one service', DAY2, 'orders-api'],
+  ])('sums weights over %s', async (_name, range, service) => {
+    const where = (row: CorsEventRow) => service === undefined || row.service === service;
+    const truth = countedIn(range, where);
+    const { status, body } = await get('/summary', {
+      ...rangeQuery(range),
+      ...(service === undefined ? {} : { service }),
+    });
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      range: { from: iso(range.from), to: iso(range.to) },
+      requests: weight(truth),
+      preflights: weight(truth.filter((row) => row.kind === 'preflight')),
+      actual: weight(truth.filter((row) => row.kind === 'actual')),
+      allowed: weight(truth.filter((row) => row.outcome === 'allowed')),
+      blocked: weight(truth.filter((row) => row.outcome === 'blocked')),
+      blocked_if_credentialed: weight(truth.filter((row) => row.outcome === 'blocked_if_credentialed')),
+      needs_preflight: weight(truth.filter((row) => row.needsPreflight === true)),
+    });
+  });
+
+  it('defaults to the last 24 hours before now', async () => {
+    const { body } = await get('/summary');
+    expect(body.range).toEqual({ from: iso(NOW - DAY), to: iso(NOW) });
+    expect(body.requests).toBe(weight(countedIn({ from: NOW - DAY, to: NOW })));
+  });
+
+  it('widens a range to whole minutes', async () => {
+    const { body } = await get('/summary', { from: String(T0 + 90_500), to: String(T0 + HOUR + 1) });
+    expect(body.range).toEqual({ from: iso(T0 + 60_000), to: iso(T0 + HOUR + 60_000) });
+    expect(body.requests).toBe(weight(countedIn({ from: T0 + 60_000, to: T0 + HOUR + 60_000 })));
+  });
+});
+
+interface SeriesJson {
+  group: string;
+  total: number;
+  values: number[];
+}
+
+describe('GET /timeseries', () => {
+  it('zero-fills hourly buckets per outcome, equal to the truth', async () => {
+    const { status, body } = await get('/timeseries', {
+      ...rangeQuery(DAY2),
+      step: '1h',
+      groupBy: 'outcome',
+    });
+    expect(status).toBe(200);
+    expect(body.step).toEqual({ name: '1h', seconds: 3600 });
+    const buckets = body.buckets as string[];
+    expect(buckets).toHaveLength(24);
+    const series = body.series as SeriesJson[];
+    for (const outcome of ['allowed', 'blocked', 'blocked_if_credentialed']) {
+      const found = series.find((entry) => entry.group === outcome);
+      const expected = buckets.map((start) =>
+        weight(
+          countedIn(
+            { from: Date.parse(start), to: Date.parse(start) + HOUR },
+            (row) => row.outcome === outcome,
+          ),
+        ),
+      );
+      expect(found?.values).toEqual(expected);
+    }
+  });
+
+  it('keeps the top origins apart and sums the rest as (other)', async () => {
+    const { body } = await get('/timeseries', {
+      ...rangeQuery(ALL),
+      step: '1d',
+      groupBy: 'origin',
+      top: '2',
+      metric: 'blocked',
+    });
+    const truth = new Map<string, number>();
+    for (const row of countedIn(ALL, (r) => r.outcome === 'blocked')) {
+      truth.set(row.origin, (truth.get(row.origin) ?? 0) + row.sampleWeight);
+    }
+    const ranked = [...truth].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const series = body.series as SeriesJson[];
+    expect(series.map((entry) => entry.group)).toEqual([ranked[0]?.[0], ranked[1]?.[0], '(other)']);
+    expect(series.map((entry) => entry.total)).toEqual([
+      ranked[0]?.[1],
+      ranked[1]?.[1],
+      ranked.slice(2).reduce((sum, [, value]) => sum + value, 0),
+    ]);
+    expect(series[0]?.values).toHaveLength(3);
+  });
+
+  it('counts each reason code of a request (findings rollup)', async () => {
+    const { body } = await get('/timeseries', { ...rangeQuery(ALL), step: '1d', groupBy: 'reason' });
+    const series = body.series as SeriesJson[];
+    for (const entry of series) {
+      expect(entry.total).toBe(weight(countedIn(ALL, (row) => row.reasons.includes(entry.group))));
+    }
+    expect(series.map((entry) => entry.group).sort()).toEqual(
+      [...new Set(countedIn(ALL).flatMap((row) => row.reasons))].sort(),
+    );
+  });
+
+  it('answers an all-zero total series for an empty range', async () => {
+    const { body } = await get('/timeseries', { from: '2026-01-01T00:00:00Z', to: '2026-01-01T01:00:00Z' });
+    expect(body.step).toEqual({ name: '1m', seconds: 60 });
+    const series = body.series as SeriesJson[];
+    expect(series).toEqual([{ group: 'total', total: 0, values: Array.from({ length: 60 }, () => 0) }]);
+  });
+
+  it('picks a step that keeps a 30-day chart under 500 points', async () => {
+    const { body } = await get('/timeseries', { from: String(NOW - 30 * DAY), to: String(NOW) });
+    expect(body.step).toEqual({ name: '2h', seconds: 7200 });
+    expect(body.buckets as string[]).toHaveLength(360);
+  });
+});
+
+interface RejectedJson {
+  origin: string;
+  blocked: number;
+  requests: number;
+  share: number;
+  firstBlocked: string;
+  lastBlocked: string;
+  trend: { previousBlocked: number; change: number; ratio: number | null };
+  routes: { route: string; blocked: number }[];
+  reasons: { code: string; blocked: number }[];
+}
+
+describe('GET /origins/rejected', () => {
+  it('reports blocked weight, share, first and last blocked minute, trend, routes and reasons', async () => {
+    const range: Range = { from: T0 + 36 * HOUR, to: T0 + 60 * HOUR };
+    const previous: Range = { from: T0 + 12 * HOUR, to: T0 + 36 * HOUR };
+    const { body } = await get('/origins/rejected', { ...rangeQuery(range), service: 'orders-api' });
+    const origins = body.origins as RejectedJson[];
+    const service = (row: CorsEventRow) => row.service === 'orders-api';
+    const blockedOrigins = new Set(
+      countedIn(range, (r) => service(r) && r.outcome === 'blocked').map((r) => r.origin),
+    );
+    expect(new Set(origins.map((entry) => entry.origin))).toEqual(blockedOrigins);
+    // admin.example.com is blocked only since the policy change: new in this range.
+    expect(blockedOrigins).toContain('https://admin.example.com');
+    for (const entry of origins) {
+      const mine = (row: CorsEventRow) => service(row) && row.origin === entry.origin;
+      const blocked = countedIn(range, (r) => mine(r) && r.outcome === 'blocked');
+      const all = countedIn(range, mine);
+      const before = weight(countedIn(previous, (r) => mine(r) && r.outcome === 'blocked'));
+      const minutes = blocked.map((row) => minuteOf(row.timestamp));
+      const routes = new Map<string, number>();
+      for (const row of blocked) routes.set(row.route, (routes.get(row.route) ?? 0) + row.sampleWeight);
+      const reasons = new Map<string, number>();
+      for (const row of blocked) {
+        for (const code of row.reasons) reasons.set(code, (reasons.get(code) ?? 0) + row.sampleWeight);
+      }
+      expect(entry).toEqual({
+        origin: entry.origin,
+        blocked: weight(blocked),
+        requests: weight(all),
+        share: weight(blocked) / weight(all),
+        firstBlocked: iso(Math.min(...minutes)),
+        lastBlocked: iso(Math.max(...minutes)),
+        trend: {
+          previousBlocked: before,
+          change: weight(blocked) - before,
+          ratio: before > 0 ? weight(blocked) / before : null,
+        },
+        routes: [...routes]
+          .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+          .map(([route, value]) => ({ route, blocked: value })),
+        reasons: [...reasons]
+          .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+          .map(([code, value]) => ({ code, blocked: value })),
+      });
+    }
+    const admin = origins.find((entry) => entry.origin === 'https://admin.example.com');
+    expect(admin?.trend.ratio).toBeNull();
+    const ranked = origins.map((entry) => entry.blocked);
+    expect(ranked).toEqual([...ranked].sort((a, b) => b - a));
+  });
+});
+
+interface CacheJson {
+  route: string;
+  origin: string;
+  method: string;
+  needingPreflight: number;
+  allowedPreflights: number;
+  estimatedHits: number;
+  hitRatio: number | null;
+  maxAgeSent?: string | null;
+  maxAgeSamples: number;
+  effectiveCacheSeconds: { chromium: number; firefox: number; webkit: number };
+  preflightsSavedEstimate: number;
+}
+
+describe('GET /preflight-cache', () => {
+  it('estimates hits per route, origin and method beside the Max-Age sent and each engine', async () => {
+    const { body } = await get('/preflight-cache', { ...rangeQuery(ALL), limit: '1000' });
+    const entries = body.entries as CacheJson[];
+    const keyOf = (row: CorsEventRow) =>
+      JSON.stringify([row.route, row.origin, row.kind === 'preflight' ? row.requestMethod : row.method]);
+    const byKey = new Map<string, CorsEventRow[]>();
+    for (const row of rows.filter(within(ALL)))
+      byKey.set(keyOf(row), [...(byKey.get(keyOf(row)) ?? []), row]);
+    const allowedPreflight = (row: CorsEventRow) => row.kind === 'preflight' && row.outcome !== 'blocked';
+    const keys = [...byKey].filter(([, list]) =>
+      list.some((row) => row.sampleWeight > 0 && (row.needsPreflight === true || allowedPreflight(row))),
+    );
+    expect(entries).toHaveLength(keys.length);
+    let mostCommonChecked = 0;
+    for (const entry of entries) {
+      const mine = byKey.get(JSON.stringify([entry.route, entry.origin, entry.method])) ?? [];
+      const weighted = mine.filter((row) => row.sampleWeight > 0);
+      const needing = weight(weighted.filter((row) => row.needsPreflight === true));
+      const preflights = weight(weighted.filter(allowedPreflight));
+      const longest = (engine: (row: CorsEventRow) => number | null) =>
+        Math.max(0, ...weighted.map((row) => engine(row) ?? 0));
+      const chromium = longest((row) => row.preflightCacheChromium);
+      const hits = Math.max(needing - preflights, 0);
+      expect(entry).toMatchObject({
+        needingPreflight: needing,
+        allowedPreflights: preflights,
+        estimatedHits: hits,
+        hitRatio: needing > 0 ? hits / needing : null,
+        effectiveCacheSeconds: {
+          chromium,
+          firefox: longest((row) => row.preflightCacheFirefox),
+          webkit: longest((row) => row.preflightCacheWebkit),
+        },
+        preflightsSavedEstimate: estimatePreflightsSaved(preflights, chromium),
+      });
+      // Max-Age: the most common value on exemplars and per-request rows of allowed preflights.
+      const samples = mine.filter((row) => row.spanRole === 'detail' && allowedPreflight(row));
+      expect(entry.maxAgeSamples).toBe(samples.length);
+      if (samples.length === 0) {
+        expect(entry).not.toHaveProperty('maxAgeSent');
+        continue;
+      }
+      const tally = new Map<string | null, number>();
+      for (const row of samples) tally.set(row.maxAge, (tally.get(row.maxAge) ?? 0) + 1);
+      const ranked = [...tally].sort((a, b) => b[1] - a[1]);
+      if (ranked.length > 1 && ranked[0]?.[1] === ranked[1]?.[1]) continue; // a tie has no single answer
+      if (ranked.length > 1) mostCommonChecked += 1;
+      expect(entry.maxAgeSent).toBe(ranked[0]?.[0]);
+    }
+    expect(mostCommonChecked).toBe(1);
+    // /orders sends no Max-Age: Chromium's 5 s default, most of its preflights would be saved at 7200 s.
+    const orders = entries.find((entry) => entry.route === '/orders' && entry.allowedPreflights > 0);
+    expect(orders?.maxAgeSent ?? null).toBeNull();
+    expect(orders?.effectiveCacheSeconds.chromium).toBe(5);
+  });
+});
+
+interface MismatchJson {
+  finding: string;
+  code: string;
+  total: number;
+  values: number[];
+  summary: string | null;
+  fix: string | null;
+  examples: {
+    traceId: string;
+    spanId: string;
+    origin: string;
+    route: string;
+    status: number;
+    requestHeaders: string[];
+    responseHeaders: Record<string, string | null>;
+  }[];
+}
+
+describe('GET /mismatches', () => {
+  it('counts every code over time with its texts and newest examples', async () => {
+    const { body } = await get('/mismatches', { ...rangeQuery(DAY2), step: '6h', examples: '2' });
+    const codes = body.codes as MismatchJson[];
+    const truth = new Map<string, number>();
+    for (const row of countedIn(DAY2)) {
+      for (const code of row.reasons)
+        truth.set(`reason:${code}`, (truth.get(`reason:${code}`) ?? 0) + row.sampleWeight);
+      for (const code of row.warnings)
+        truth.set(`warning:${code}`, (truth.get(`warning:${code}`) ?? 0) + row.sampleWeight);
+    }
+    expect(new Map(codes.map((entry) => [`${entry.finding}:${entry.code}`, entry.total]))).toEqual(truth);
+    for (const entry of codes) {
+      expect(entry.values).toHaveLength(4);
+      expect(entry.values.reduce((sum, value) => sum + value, 0)).toBe(entry.total);
+      const table: Record<string, { summary: string; fix: string }> =
+        entry.finding === 'reason' ? REASONS : WARNINGS;
+      expect(entry.summary).toBe(table[entry.code]?.summary);
+      expect(entry.fix).toBe(table[entry.code]?.fix);
+      const detail = rows
+        .filter(within(DAY2))
+        .filter((row) => row.spanRole === 'detail')
+        .filter((row) => (entry.finding === 'reason' ? row.reasons : row.warnings).includes(entry.code))
+        .sort((a, b) => b.timestamp - a.timestamp);
+      expect(entry.examples.map((example) => example.spanId)).toEqual(
+        detail.slice(0, 2).map((row) => row.spanId),
+      );
+      for (const example of entry.examples) {
+        const row = detail.find((candidate) => candidate.spanId === example.spanId);
+        expect(example).toMatchObject({
+          traceId: row?.traceId,
+          origin: row?.origin,
+          route: row?.route,
+          status: row?.responseStatus,
+          requestHeaders: row?.requestHeaders,
+          responseHeaders: {
+            'access-control-allow-origin': row?.allowOrigin,
+            'access-control-max-age': row?.maxAge,
+            vary: row?.vary,
+          },
+        });
+      }
+    }
+  });
+});
+
+describe('GET /policy-changes', () => {
+  it('dates the change at the first request under the new policy and lists origins it blocked', async () => {
+    const { body } = await get('/policy-changes', rangeQuery(ALL));
+    const first = rows
+      .filter((row) => row.policyHash === 'p2')
+      .reduce((min, row) => Math.min(min, row.timestamp), Infinity);
+    expect(first).toBeGreaterThanOrEqual(POLICY_CHANGE);
+    const lost = (origin: string) => ({
+      origin,
+      allowedBefore: weight(
+        counted.filter((r) => r.origin === origin && r.policyHash === 'p1' && r.outcome !== 'blocked'),
+      ),
+      blockedAfter: weight(
+        counted.filter((r) => r.origin === origin && r.policyHash === 'p2' && r.outcome === 'blocked'),
+      ),
+    });
+    expect(body.changes).toEqual([
+      {
+        service: 'orders-api',
+        at: iso(first),
+        before: 'p1',
+        after: 'p2',
+        originsBlockedAfter: [lost('https://admin.example.com')],
+      },
+    ]);
+  });
+
+  it('lists no change for a range before it', async () => {
+    const { body } = await get('/policy-changes', rangeQuery({ from: T0, to: T0 + DAY }));
+    expect(body.changes).toEqual([]);
+  });
+});
+
+interface SimulationJson {
+  totals: {
+    requests: number;
+    refused: number;
+    newlyBlocked: number;
+    refusedOrigins: number;
+    newlyBlockedOrigins: number;
+  };
+  origins: {
+    origin: string;
+    requests: number;
+    newlyBlocked: number;
+    alreadyBlocked: number;
+    routes: string[];
+  }[];
+  routes: { service: string; route: string; newlyBlocked: number }[];
+}
+
+describe('POST /simulate', () => {
+  it.each([
+    [['https://app.example.com']],
+    [['https://*.example.com', 'http://localhost:3000']],
+    [['https://*.test']],
+  ])('reports what %j would block', async (allowlist) => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/simulate',
+      payload: { allowlist, from: DAY2.from, to: iso(DAY2.to) },
+    });
+    expect(response.statusCode).toBe(200);
+    const body = response.json<SimulationJson>();
+    const matchers = allowlistMatchers(allowlist);
+    const refused = countedIn(DAY2, (row) => !allowedByList(row.origin, matchers));
+    const newly = refused.filter((row) => row.outcome !== 'blocked');
+    expect(body.totals).toEqual({
+      requests: weight(countedIn(DAY2)),
+      refused: weight(refused),
+      newlyBlocked: weight(newly),
+      refusedOrigins: new Set(refused.map((row) => row.origin)).size,
+      newlyBlockedOrigins: new Set(newly.map((row) => row.origin)).size,
+    });
+    for (const entry of body.origins) {
+      const mine = refused.filter((row) => row.origin === entry.origin);
+      expect(entry).toMatchObject({
+        requests: weight(mine),
+        newlyBlocked: weight(mine.filter((row) => row.outcome !== 'blocked')),
+        alreadyBlocked: weight(mine.filter((row) => row.outcome === 'blocked')),
+        routes: [...new Set(mine.map((row) => row.route))].sort(),
+      });
+    }
+    expect(body.origins.map((entry) => entry.origin).sort()).toEqual(
+      [...new Set(refused.map((r) => r.origin))].sort(),
+    );
+    expect(body.routes.reduce((sum, route) => sum + route.newlyBlocked, 0)).toBe(weight(newly));
+  });
+
+  it('matches a wildcard to subdomains only, with the same scheme', () => {
+    const matchers = allowlistMatchers(['https://*.example.com']);
+    expect(allowedByList('https://a.b.example.com', matchers)).toBe(true);
+    expect(allowedByList('https://example.com', matchers)).toBe(false);
+    expect(allowedByList('http://a.example.com', matchers)).toBe(false);
+    expect(allowedByList('https://a.example.com.evil.test', matchers)).toBe(false);
+    expect(allowedByList('https://aexample.com', matchers)).toBe(false);
+  });
+});
+
+describe('GET /services and /routes', () => {
+  it('list what the filters offer with their volume', async () => {
+    const services = await get('/services', rangeQuery(ALL));
+    expect(services.body.services).toEqual(
+      ['orders-api', 'search-api']
+        .map((service) => ({ service, requests: weight(countedIn(ALL, (row) => row.service === service)) }))
+        .sort((a, b) => b.requests - a.requests),
+    );
+    const routes = await get('/routes', { ...rangeQuery(ALL), service: 'orders-api' });
+    expect(new Set((routes.body.routes as { route: string }[]).map((entry) => entry.route))).toEqual(
+      new Set(['/orders/:id', '/orders']),
+    );
+  });
+});
+
+// --- refusals and hostile input ------------------------------------------------------------------------
+
+describe('bad parameters', () => {
+  it.each([
+    ['from', { from: 'yesterday' }],
+    ['from', { from: '2026-11-20T10:00:00' }],
+    ['to', { to: '99999999999999999' }],
+    ['from', { from: String(T0 + DAY), to: String(T0) }],
+    ['from', { from: '2024-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }],
+    ['step', { step: '2m' }],
+    ['step', { step: '1m', from: String(NOW - 30 * DAY) }],
+    ['groupBy', { groupBy: 'trace_id; DROP TABLE cors_events' }],
+    ['metric', { metric: 'bytes' }],
+    ['outcome', { outcome: 'maybe' }],
+    ['top', { top: '0' }],
+    ['method', { method: 'GET POST' }],
+    ['origin', { origin: 'x'.repeat(64 * 1024) }],
+    ['service', { service: '' }],
+  ])('answer 400 naming %s', async (parameter, query) => {
+    const { status, body } = await get('/timeseries', query);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: 'bad_parameter', parameter });
+    expect(String(body.message).length).toBeLessThan(600);
+  });
+
+  it('answer 400 when a parameter is repeated', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/v1/summary?service=a&service=b' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ parameter: 'service' });
+  });
+
+  it.each([
+    ['allowlist', { allowlist: 'https://a.example.com' }],
+    ['allowlist[1]', { allowlist: ['https://a.example.com', 'https://a.example.com/path'] }],
+    ['allowlist[0]', { allowlist: ['*'] }],
+    ['from', { allowlist: [], from: 'soon' }],
+  ])('answer 400 naming %s for a bad simulation', async (parameter, payload) => {
+    const response = await app.inject({ method: 'POST', url: '/api/v1/simulate', payload });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ parameter });
+  });
+});
+
+describe('read tokens', () => {
+  it.each([
+    ['no header', undefined],
+    ['a wrong token', 'Bearer wrong-token-0123456789'],
+    ['another scheme', `Basic ${TOKEN}`],
+  ])('answer 401 for %s', async (_name, authorization) => {
+    const response = await guarded.inject({
+      method: 'GET',
+      url: '/api/v1/summary',
+      headers: authorization === undefined ? {} : { authorization },
+    });
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+  });
+
+  it('answer with the right token', async () => {
+    const response = await guarded.inject({
+      method: 'GET',
+      url: '/api/v1/summary',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(response.statusCode).toBe(200);
+  });
+});
+
+describe('hostile values', () => {
+  it('return an origin with markup verbatim as a JSON string', async () => {
+    const { status, body } = await get('/origins/rejected', { ...rangeQuery(ALL), origin: HOSTILE_ORIGIN });
+    expect(status).toBe(200);
+    const origins = body.origins as RejectedJson[];
+    expect(origins.map((entry) => entry.origin)).toEqual([HOSTILE_ORIGIN]);
+    expect(origins[0]?.blocked).toBe(weight(countedIn(ALL, (row) => row.origin === HOSTILE_ORIGIN)));
+  });
+
+  it('treat quotes and SQL in values as data', async () => {
+    for (const path of ['/summary', '/timeseries', '/preflight-cache', '/mismatches', '/origins/rejected']) {
+      const { status, body } = await get(path, {
+        ...rangeQuery(ALL),
+        route: "') OR 1=1 --",
+        service: "x'\\",
+      });
+      expect(status, path).toBe(200);
+      if (path === '/summary') expect(body.requests).toBe(0);
+    }
+    expect(ORIGINS).toContain(HOSTILE_ORIGIN);
+  });
+});

@@ -1,0 +1,311 @@
+// The query API as a Fastify plugin: `app.register(queryApi, { prefix: '/api/v1', client, readTokens })`.
+// A thin adapter: each route reads its parameters (query-params.ts), runs the SQL its builder returns with
+// bound parameters, and shapes the rows with a pure function. Answers are JSON and echo the counted range
+// (and step), so a chart can label itself and a link can reproduce it. Not wrapped in fastify-plugin on
+// purpose: the read-token hook and the error handler stay inside this prefix.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { allowlistMatchers } from './allowlist-pattern.js';
+import {
+  simulationOriginsQuery,
+  simulationRoutesQuery,
+  simulationTotalsQuery,
+  type SimulationOriginRow,
+  type SimulationRouteRow,
+  type SimulationTotalsRow,
+} from './allowlist-simulation.js';
+import { routesQuery, servicesQuery, type RouteRow, type ServiceRow } from './filter-lists.js';
+import {
+  mismatchExamplesQuery,
+  mismatchSeriesQuery,
+  shapeMismatches,
+  type MismatchExampleRow,
+  type MismatchSeriesRow,
+} from './mismatches-query.js';
+import {
+  originsLostQuery,
+  policyChangesIn,
+  policyHashesQuery,
+  shapePolicyChange,
+  type OriginLostRow,
+  type PolicyHashRow,
+} from './policy-changes.js';
+import {
+  ENGINE_MAX_AGE_CAPS,
+  TARGET_MAX_AGE,
+  maxAgeSentQuery,
+  preflightCacheQuery,
+  shapePreflightCache,
+  type MaxAgeRow,
+  type PreflightCacheRow,
+} from './preflight-cache.js';
+import { QueryParameterError } from './query-errors.js';
+import {
+  readFilters,
+  readParameters,
+  readRange,
+  readRangeAndStep,
+  readSimulationRequest,
+} from './query-params.js';
+import { readTokenChecker } from './read-token.js';
+import {
+  rejectedOriginReasonsQuery,
+  rejectedOriginRoutesQuery,
+  rejectedOriginsQuery,
+  shapeRejectedOrigins,
+  type OriginBreakdownRow,
+  type RejectedOriginRow,
+} from './rejected-origins-query.js';
+import type { BuiltQuery } from './sql-conditions.js';
+import { summaryQuery, type SummaryRow } from './summary-query.js';
+import { bucketStarts, previousRange, resolveRange, type Step, type TimeRange } from './time-range.js';
+import { shapeSeries, timeseriesQuery, type TimeseriesRow } from './timeseries-query.js';
+
+export interface QueryApiOptions {
+  readonly client: ClickHouseClient;
+  /** Bearer tokens accepted on the query API; empty means open (bind to a private interface). */
+  readonly readTokens: readonly string[];
+  /** The clock for default ranges; tests pin it. */
+  readonly now?: () => number;
+}
+
+/** How a range is echoed in every answer. */
+export interface RangeEcho {
+  readonly from: string;
+  readonly to: string;
+}
+
+function echoRange(range: TimeRange): RangeEcho {
+  return { from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString() };
+}
+
+function echoStep(step: Step): { name: string; seconds: number } {
+  return { name: step.name, seconds: step.seconds };
+}
+
+async function rowsOf<T>(client: ClickHouseClient, built: BuiltQuery): Promise<T[]> {
+  const result = await client.query({
+    query: built.query,
+    query_params: built.params,
+    format: 'JSONEachRow',
+  });
+  return result.json<T>();
+}
+
+const MAX_CHANGES = 50;
+
+export const queryApi: FastifyPluginAsync<QueryApiOptions> = async (app, options) => {
+  const { client } = options;
+  const now = options.now ?? Date.now;
+  const authorized = readTokenChecker(options.readTokens);
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (authorized(request.headers.authorization)) return;
+    await reply.code(401).header('www-authenticate', 'Bearer realm="corsight-query"').send({
+      error: 'unauthorized',
+      message: 'send the query API read token as Authorization: Bearer <token>',
+    });
+  });
+
+  app.setErrorHandler(async (error: FastifyError | QueryParameterError, request, reply) => {
+    if (error instanceof QueryParameterError) return reply.code(400).send(error.toBody());
+    const status = error.statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      // Fastify's own refusals (malformed JSON body, wrong content type, too large): keep their status.
+      return reply.code(status).send({ error: error.code, message: error.message });
+    }
+    request.log.error({ err: error }, 'a query API request failed');
+    return reply
+      .code(500)
+      .send({ error: 'query_failed', message: 'the query failed; see the collector log' });
+  });
+
+  registerCounts(app, client, now);
+  registerDetail(app, client, now);
+  registerPolicy(app, client, now);
+  await Promise.resolve();
+};
+
+function registerCounts(app: FastifyInstance, client: ClickHouseClient, now: () => number): void {
+  app.get('/summary', async (request) => {
+    const range = readRange(request.query, now());
+    const filters = readFilters(request.query, ['service', 'route', 'origin', 'method']);
+    const [row] = await rowsOf<SummaryRow>(client, summaryQuery(range, filters));
+    const { total = 0, ...rest } = row ?? {};
+    return { range: echoRange(range), requests: total, ...rest };
+  });
+
+  app.get('/timeseries', async (request) => {
+    const { range, step } = readRangeAndStep(request.query, now());
+    const filters = readFilters(request.query, ['service', 'route', 'origin', 'method', 'outcome', 'kind']);
+    const {
+      metric = 'requests',
+      groupBy,
+      top = 10,
+    } = readParameters(request.query, ['metric', 'groupBy', 'top']);
+    const rows = await rowsOf<TimeseriesRow>(
+      client,
+      timeseriesQuery({ range, step, metric, groupBy, top, filters }),
+    );
+    const buckets = bucketStarts(range, step);
+    return {
+      range: echoRange(range),
+      step: echoStep(step),
+      metric,
+      groupBy: groupBy ?? null,
+      buckets: buckets.map((start) => new Date(start).toISOString()),
+      series: shapeSeries(rows, buckets, groupBy !== undefined),
+    };
+  });
+
+  app.get('/services', async (request) => {
+    const range = readRange(request.query, now());
+    const { limit = 1000 } = readParameters(request.query, ['limit']);
+    const rows = await rowsOf<ServiceRow>(client, servicesQuery(range, limit));
+    return {
+      range: echoRange(range),
+      services: rows.map((row) => ({ service: row.service, requests: row.volume })),
+    };
+  });
+
+  app.get('/routes', async (request) => {
+    const range = readRange(request.query, now());
+    const { service, limit = 1000 } = readParameters(request.query, ['service', 'limit']);
+    const rows = await rowsOf<RouteRow>(client, routesQuery(range, service, limit));
+    return {
+      range: echoRange(range),
+      routes: rows.map((row) => ({ service: row.service, route: row.route, requests: row.volume })),
+    };
+  });
+}
+
+function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () => number): void {
+  app.get('/origins/rejected', async (request) => {
+    const range = readRange(request.query, now());
+    const filters = readFilters(request.query, ['service', 'route', 'origin', 'method']);
+    const { limit = 100 } = readParameters(request.query, ['limit']);
+    const rows = await rowsOf<RejectedOriginRow>(client, rejectedOriginsQuery(range, filters, limit));
+    const origins = rows.map((row) => row.origin);
+    const [routes, reasons] =
+      origins.length === 0
+        ? [[], []]
+        : await Promise.all([
+            rowsOf<OriginBreakdownRow & { route: string }>(
+              client,
+              rejectedOriginRoutesQuery(range, filters, origins),
+            ),
+            rowsOf<OriginBreakdownRow & { code: string }>(
+              client,
+              rejectedOriginReasonsQuery(range, filters, origins),
+            ),
+          ]);
+    return {
+      range: echoRange(range),
+      previousRange: echoRange(previousRange(range)),
+      origins: shapeRejectedOrigins(rows, routes, reasons),
+    };
+  });
+
+  app.get('/preflight-cache', async (request) => {
+    const range = readRange(request.query, now());
+    const filters = readFilters(request.query, ['service', 'route', 'origin', 'method']);
+    const { limit = 100 } = readParameters(request.query, ['limit']);
+    const rows = await rowsOf<PreflightCacheRow>(client, preflightCacheQuery(range, filters, limit));
+    const keys = rows.map((row) => [row.route, row.origin, row.key_method]);
+    const maxAges =
+      keys.length === 0
+        ? []
+        : await rowsOf<MaxAgeRow>(client, maxAgeSentQuery(range, { service: filters.service }, keys));
+    return {
+      range: echoRange(range),
+      engineCaps: ENGINE_MAX_AGE_CAPS,
+      targetMaxAge: TARGET_MAX_AGE,
+      entries: shapePreflightCache(rows, maxAges),
+    };
+  });
+
+  app.get('/mismatches', async (request) => {
+    const { range, step } = readRangeAndStep(request.query, now());
+    const filters = readFilters(request.query, ['service', 'route', 'origin', 'method', 'outcome', 'kind']);
+    const {
+      finding,
+      code,
+      examples = 3,
+      limit = 50,
+    } = readParameters(request.query, ['finding', 'code', 'examples', 'limit']);
+    const mismatch = { range, step, filters, finding, code };
+    const series = await rowsOf<MismatchSeriesRow>(client, mismatchSeriesQuery(mismatch));
+    const buckets = bucketStarts(range, step);
+    const codes = [...new Set(series.filter((row) => row.value > 0).map((row) => row.code))];
+    const exampleRows =
+      examples === 0 || codes.length === 0
+        ? []
+        : await rowsOf<MismatchExampleRow>(client, mismatchExamplesQuery(mismatch, codes, examples));
+    return {
+      range: echoRange(range),
+      step: echoStep(step),
+      buckets: buckets.map((start) => new Date(start).toISOString()),
+      codes: shapeMismatches(series, exampleRows, buckets, limit),
+    };
+  });
+}
+
+function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () => number): void {
+  app.get('/policy-changes', async (request) => {
+    const range = readRange(request.query, now());
+    const { service, limit = 50 } = readParameters(request.query, ['service', 'limit']);
+    const hashes = await rowsOf<PolicyHashRow>(client, policyHashesQuery(service));
+    // The most recent changes when there are more than an answer should carry.
+    const changes = policyChangesIn(hashes, range)
+      .sort((a, b) => b.atMs - a.atMs)
+      .slice(0, MAX_CHANGES);
+    const origins = await Promise.all(
+      changes.map((change) => rowsOf<OriginLostRow>(client, originsLostQuery(change, range, limit))),
+    );
+    return {
+      range: echoRange(range),
+      changes: changes.map((change, i) => shapePolicyChange(change, origins[i] ?? [])),
+    };
+  });
+
+  app.post('/simulate', async (request) => {
+    const input = readSimulationRequest(request.body);
+    const range = resolveRange(input.from, input.to, now());
+    const simulation = {
+      range,
+      matchers: allowlistMatchers(input.allowlist),
+      service: input.service,
+      limit: input.limit ?? 100,
+    };
+    const [totals, origins, routes] = await Promise.all([
+      rowsOf<SimulationTotalsRow>(client, simulationTotalsQuery(simulation)),
+      rowsOf<SimulationOriginRow>(client, simulationOriginsQuery(simulation)),
+      rowsOf<SimulationRouteRow>(client, simulationRoutesQuery(simulation)),
+    ]);
+    const total = totals[0];
+    return {
+      range: echoRange(range),
+      allowlist: input.allowlist,
+      totals: {
+        requests: total?.volume ?? 0,
+        refused: total?.refused ?? 0,
+        newlyBlocked: total?.newly_blocked ?? 0,
+        refusedOrigins: total?.refused_origins ?? 0,
+        newlyBlockedOrigins: total?.newly_blocked_origins ?? 0,
+      },
+      origins: origins.map((row) => ({
+        origin: row.origin,
+        requests: row.volume,
+        newlyBlocked: row.newly_blocked,
+        alreadyBlocked: row.already_blocked,
+        currentlyAllowed: row.newly_blocked > 0,
+        routes: row.routes,
+      })),
+      routes: routes.map((row) => ({
+        service: row.service,
+        route: row.route,
+        newlyBlocked: row.newly_blocked,
+      })),
+    };
+  });
+}

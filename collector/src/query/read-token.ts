@@ -1,0 +1,21 @@
+// The read token check for the query API: `Authorization: Bearer <token>`, compared in constant time.
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** A checker for the configured tokens; with none configured every request passes. */
+export function readTokenChecker(tokens: readonly string[]): (authorization: string | undefined) => boolean {
+  if (tokens.length === 0) return () => true;
+  // Hashing first makes every comparison the same length, so timingSafeEqual can run on each.
+  const digests = tokens.map(digest);
+  return (authorization) => {
+    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(authorization ?? '');
+    if (match?.[1] === undefined) return false;
+    const presented = digest(match[1]);
+    let ok = false;
+    for (const expected of digests) ok = timingSafeEqual(expected, presented) || ok;
+    return ok;
+  };
+}

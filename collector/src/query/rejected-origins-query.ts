@@ -1,0 +1,148 @@
+// GET /origins/rejected: origins whose requests were blocked, from the per-minute rollups. `blocked` only:
+// blocked_if_credentialed is allowed traffic at risk, not a rejection (DESIGN.md §3). First and last blocked
+// are minutes (the rollup's grain). The trend compares with the range of equal length just before.
+import type { QueryFilters } from './query-params.js';
+import { SOURCE_TABLE, epochSeconds, filterConditions, seconds, type BuiltQuery } from './sql-conditions.js';
+import { previousRange, type TimeRange } from './time-range.js';
+
+/** Routes and reason codes listed per origin, biggest first. */
+export const DETAIL_PER_ORIGIN = 20;
+
+export function rejectedOriginsQuery(
+  range: TimeRange,
+  filters: Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>,
+  limit: number,
+): BuiltQuery {
+  const where = filterConditions(filters);
+  const inRange = "minute >= {from:DateTime('UTC')}";
+  return {
+    query: `SELECT origin,
+  sumIf(requests, outcome = 'blocked' AND ${inRange}) AS blocked,
+  sumIf(requests, ${inRange}) AS volume,
+  sumIf(requests, outcome = 'blocked' AND NOT ${inRange}) AS previous_blocked,
+  ${epochSeconds(`minIf(minute, outcome = 'blocked' AND ${inRange})`)} AS first_blocked,
+  ${epochSeconds(`maxIf(minute, outcome = 'blocked' AND ${inRange})`)} AS last_blocked
+FROM ${SOURCE_TABLE.rollup}
+WHERE minute >= {previous_from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
+GROUP BY origin
+HAVING blocked > 0
+ORDER BY blocked DESC, origin
+LIMIT {limit:UInt32}`,
+    params: {
+      from: seconds(range.fromMs),
+      to: seconds(range.toMs),
+      previous_from: seconds(previousRange(range).fromMs),
+      ...where.params,
+      limit,
+    },
+  };
+}
+
+/** Blocked weight per origin and route, for the origins of the first query. */
+export function rejectedOriginRoutesQuery(
+  range: TimeRange,
+  filters: Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>,
+  origins: readonly string[],
+): BuiltQuery {
+  const where = filterConditions(filters);
+  return {
+    query: `SELECT origin, route, sum(requests) AS blocked
+FROM ${SOURCE_TABLE.rollup}
+WHERE minute >= {from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
+  AND outcome = 'blocked' AND has({origins:Array(String)}, origin)
+GROUP BY origin, route
+ORDER BY origin, blocked DESC, route
+LIMIT ${DETAIL_PER_ORIGIN} BY origin`,
+    params: { from: seconds(range.fromMs), to: seconds(range.toMs), ...where.params, origins },
+  };
+}
+
+/** Blocked weight per origin and reason code (a request with two reasons counts under each). */
+export function rejectedOriginReasonsQuery(
+  range: TimeRange,
+  filters: Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>,
+  origins: readonly string[],
+): BuiltQuery {
+  const where = filterConditions(filters);
+  return {
+    query: `SELECT origin, code, sum(requests) AS blocked
+FROM ${SOURCE_TABLE.findings}
+WHERE minute >= {from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
+  AND outcome = 'blocked' AND finding = 'reason' AND has({origins:Array(String)}, origin)
+GROUP BY origin, code
+ORDER BY origin, blocked DESC, code
+LIMIT ${DETAIL_PER_ORIGIN} BY origin`,
+    params: { from: seconds(range.fromMs), to: seconds(range.toMs), ...where.params, origins },
+  };
+}
+
+export interface RejectedOriginRow {
+  readonly origin: string;
+  readonly blocked: number;
+  readonly volume: number;
+  readonly previous_blocked: number;
+  readonly first_blocked: number;
+  readonly last_blocked: number;
+}
+
+export interface OriginBreakdownRow {
+  readonly origin: string;
+  readonly blocked: number;
+}
+
+export interface RejectedOrigin {
+  readonly origin: string;
+  /** Sum of weights of blocked requests (preflights and actual) in the range. */
+  readonly blocked: number;
+  /** All of this origin's requests in the range, whatever their outcome. */
+  readonly requests: number;
+  /** blocked / requests. */
+  readonly share: number;
+  /** Start of the first and last minute with a blocked request, ISO-8601. */
+  readonly firstBlocked: string;
+  readonly lastBlocked: string;
+  readonly trend: {
+    /** Blocked weight in the range of equal length just before. */
+    readonly previousBlocked: number;
+    /** blocked − previousBlocked. */
+    readonly change: number;
+    /** blocked / previousBlocked; null when nothing was blocked before (a new rejected origin). */
+    readonly ratio: number | null;
+  };
+  readonly routes: readonly { readonly route: string; readonly blocked: number }[];
+  readonly reasons: readonly { readonly code: string; readonly blocked: number }[];
+}
+
+export function shapeRejectedOrigins(
+  rows: readonly RejectedOriginRow[],
+  routes: readonly (OriginBreakdownRow & { readonly route: string })[],
+  reasons: readonly (OriginBreakdownRow & { readonly code: string })[],
+): RejectedOrigin[] {
+  const routesOf = groupByOrigin(routes);
+  const reasonsOf = groupByOrigin(reasons);
+  return rows.map((row) => ({
+    origin: row.origin,
+    blocked: row.blocked,
+    requests: row.volume,
+    share: row.volume > 0 ? row.blocked / row.volume : 0,
+    firstBlocked: new Date(row.first_blocked * 1000).toISOString(),
+    lastBlocked: new Date(row.last_blocked * 1000).toISOString(),
+    trend: {
+      previousBlocked: row.previous_blocked,
+      change: row.blocked - row.previous_blocked,
+      ratio: row.previous_blocked > 0 ? row.blocked / row.previous_blocked : null,
+    },
+    routes: (routesOf.get(row.origin) ?? []).map(({ route, blocked }) => ({ route, blocked })),
+    reasons: (reasonsOf.get(row.origin) ?? []).map(({ code, blocked }) => ({ code, blocked })),
+  }));
+}
+
+function groupByOrigin<T extends OriginBreakdownRow>(rows: readonly T[]): Map<string, T[]> {
+  const byOrigin = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = byOrigin.get(row.origin);
+    if (list === undefined) byOrigin.set(row.origin, [row]);
+    else list.push(row);
+  }
+  return byOrigin;
+}

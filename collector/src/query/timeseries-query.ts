@@ -1,0 +1,128 @@
+// GET /timeseries: a metric per step, split by a group. Counts come from the per-minute rollup (reasons and
+// warnings from their own rollup, one row per code); high-cardinality groups keep the top N by volume over
+// the range and fold the rest into `(other)`. Buckets are zero-filled by ClickHouse (WITH FILL, per group).
+import type { GroupBy, Metric, QueryFilters } from './query-params.js';
+import {
+  METRIC_CONDITIONS,
+  SOURCE_TABLE,
+  filterConditions,
+  rangeCondition,
+  rangeParams,
+  type BuiltQuery,
+} from './sql-conditions.js';
+import { bucketStarts, type Step, type TimeRange } from './time-range.js';
+
+export const OTHER_GROUP = '(other)';
+export const TOTAL_GROUP = 'total';
+
+interface GroupSpec {
+  readonly source: 'rollup' | 'findings';
+  readonly expression: string;
+  /** Extra condition on the source (findings: which kind of code). */
+  readonly condition: string;
+}
+
+const GROUPS: Record<GroupBy | 'none', GroupSpec> = {
+  none: { source: 'rollup', expression: `'${TOTAL_GROUP}'`, condition: '1' },
+  outcome: { source: 'rollup', expression: 'toString(outcome)', condition: '1' },
+  kind: { source: 'rollup', expression: 'toString(kind)', condition: '1' },
+  origin: { source: 'rollup', expression: 'origin', condition: '1' },
+  route: { source: 'rollup', expression: 'route', condition: '1' },
+  service: { source: 'rollup', expression: 'service', condition: '1' },
+  method: { source: 'rollup', expression: 'method', condition: '1' },
+  // A request with two reasons counts once under each; requests without one are not in these series.
+  reason: { source: 'findings', expression: 'code', condition: "finding = 'reason'" },
+  warning: { source: 'findings', expression: 'code', condition: "finding = 'warning'" },
+};
+
+export interface TimeseriesRequest {
+  readonly range: TimeRange;
+  readonly step: Step;
+  readonly metric: Metric;
+  readonly groupBy: GroupBy | undefined;
+  /** Groups kept apart; the rest are summed as `(other)`. */
+  readonly top: number;
+  readonly filters: QueryFilters;
+}
+
+export function timeseriesQuery(request: TimeseriesRequest): BuiltQuery {
+  const group = GROUPS[request.groupBy ?? 'none'];
+  const table = SOURCE_TABLE[group.source];
+  const where = filterConditions(request.filters);
+  const rows = `${rangeCondition(group.source)}${where.sql} AND ${METRIC_CONDITIONS[request.metric]} AND ${group.condition}`;
+  const first = bucketStarts(request.range, request.step)[0] ?? request.range.fromMs;
+  return {
+    query: `WITH top_groups AS (
+  SELECT ${group.expression} AS g FROM ${table} WHERE ${rows}
+  GROUP BY g ORDER BY sum(requests) DESC, g LIMIT {top:UInt32}
+)
+SELECT grp, t, sum(value) AS value FROM (
+  SELECT if(${group.expression} IN top_groups, ${group.expression}, '${OTHER_GROUP}') AS grp,
+    toUInt32(toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32})))) AS t,
+    requests AS value
+  FROM ${table} WHERE ${rows}
+)
+GROUP BY grp, t
+ORDER BY grp, t WITH FILL FROM {first:UInt32} TO {fill_to:UInt32} STEP {step:UInt32}`,
+    params: {
+      ...rangeParams(request.range),
+      ...where.params,
+      top: request.top,
+      step: request.step.seconds,
+      first: Math.floor(first / 1000),
+      fill_to: Math.floor(request.range.toMs / 1000),
+    },
+  };
+}
+
+export interface TimeseriesRow {
+  readonly grp: string;
+  readonly t: number;
+  readonly value: number;
+}
+
+export interface Series {
+  readonly group: string;
+  readonly total: number;
+  /** One value per bucket of `buckets`, zero where nothing was counted. */
+  readonly values: readonly number[];
+}
+
+/**
+ * Rows (already zero-filled per group) into one array per group aligned with the buckets, biggest group
+ * first and `(other)` last. Without a group-by, `total` is always there, all zeros for an empty range.
+ */
+export function shapeSeries(
+  rows: readonly TimeseriesRow[],
+  buckets: readonly number[],
+  grouped: boolean,
+): Series[] {
+  const index = new Map(buckets.map((start, i) => [Math.floor(start / 1000), i]));
+  const byGroup = new Map<string, number[]>();
+  for (const row of rows) {
+    const i = index.get(row.t);
+    if (i === undefined) continue;
+    let values = byGroup.get(row.grp);
+    if (values === undefined) {
+      values = buckets.map(() => 0);
+      byGroup.set(row.grp, values);
+    }
+    values[i] = (values[i] ?? 0) + row.value;
+  }
+  if (!grouped && !byGroup.has(TOTAL_GROUP))
+    byGroup.set(
+      TOTAL_GROUP,
+      buckets.map(() => 0),
+    );
+  // WITH FILL on an empty result invents one group named '' full of zeros; a group that counted nothing
+  // is no group (rollups hold no zero-weight rows), so it is dropped.
+  const series = [...byGroup]
+    .map(([group, values]) => ({ group, total: values.reduce((sum, value) => sum + value, 0), values }))
+    .filter((entry) => entry.total > 0 || (!grouped && entry.group === TOTAL_GROUP));
+  return series.sort(
+    (a, b) =>
+      Number(a.group === OTHER_GROUP) - Number(b.group === OTHER_GROUP) ||
+      b.total - a.total ||
+      (a.group < b.group ? -1 : 1),
+  );
+}
