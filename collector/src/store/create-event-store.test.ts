@@ -213,6 +213,20 @@ describe('insertSegment', () => {
     expect(raw).toEqual([{ n: '2' }]);
   });
 
+  it('takes a segment whose rows span more than 100 days, keeping those within the TTL', async () => {
+    const now = Date.now();
+    const days = Array.from({ length: 101 }, (_, day) =>
+      eventRow({ service: 'many-days', timestamp: now - day * 86_400_000 }),
+    );
+    await store().insertSegment(writeSegment(days), 'many-days-1');
+    const raw = await rows<{ n: string }>(
+      `SELECT count() AS n FROM ${TABLES.events}
+       WHERE service = {service:String} AND timestamp >= fromUnixTimestamp64Milli({since:Int64})`,
+      { service: 'many-days', since: now - 10.5 * 86_400_000 },
+    );
+    expect(raw).toEqual([{ n: '11' }]);
+  });
+
   it('refuses a relative path and a token that would need quoting', async () => {
     await expect(store().insertSegment('segment.jsonl', 'ok')).rejects.toThrow(/absolute/);
     await expect(store().insertSegment(join(dir, 'x'), "a'b")).rejects.toThrow(/token/);

@@ -21,6 +21,11 @@ export function checkedToken(token: string): string {
 
 const COLUMN_LIST = `(${EVENT_INSERT_COLUMNS.join(', ')})`;
 
+// A segment is stored whole or not at all. ClickHouse refuses an INSERT touching more than 100 partitions
+// (days); mapSpanToRow with a clock keeps real batches to a few days, and this keeps a batch of forged dates
+// from being refused (and moved aside with its good rows) when it did not.
+const PARTITION_SETTING = 'throw_on_max_partitions_per_insert_block';
+
 /**
  * Embedded chDB reads the file itself (INSERT … FROM INFILE: ~2.5× faster than passing the rows as query
  * text). A per-query setting sticks to a chDB session, so the token goes into the statement's own SETTINGS
@@ -35,7 +40,8 @@ export async function insertSegmentFromFile(
     query:
       `INSERT INTO ${TABLES.events} ${COLUMN_LIST} FROM INFILE ${quoteFilePath(path)} ` +
       `SETTINGS insert_deduplication_token = '${checkedToken(token)}', ` +
-      `deduplicate_blocks_in_dependent_materialized_views = 1 FORMAT ${EVENT_INPUT_FORMAT}`,
+      `deduplicate_blocks_in_dependent_materialized_views = 1, ${PARTITION_SETTING} = 0 ` +
+      `FORMAT ${EVENT_INPUT_FORMAT}`,
   });
 }
 
@@ -51,6 +57,7 @@ export async function insertSegmentAsBody(
     clickhouse_settings: {
       insert_deduplication_token: checkedToken(token),
       deduplicate_blocks_in_dependent_materialized_views: 1,
+      [PARTITION_SETTING]: 0,
     },
   });
   await finished(result.stream.resume());
