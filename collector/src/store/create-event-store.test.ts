@@ -161,6 +161,19 @@ describe('insertSegment', () => {
     expect(stored).toEqual(expected);
   });
 
+  it('stores control characters, quotes and non-ASCII text in values exactly', async () => {
+    const hostile = 'a\tb\nc"d\\e\u0000f\u2028 é 漢 😀';
+    const path = writeSegment([
+      detailEventRow({ service: 'hostile', allowHeaders: hostile, requestHeaders: [hostile, "x'y"] }),
+    ]);
+    await store().insertSegment(path, 'hostile-1');
+    const stored = await rows<{ allow_headers: string; request_headers: string[] }>(
+      `SELECT allow_headers, request_headers FROM ${TABLES.events} WHERE service = {service:String}`,
+      { service: 'hostile' },
+    );
+    expect(stored).toEqual([{ allow_headers: hostile, request_headers: [hostile, "x'y"] }]);
+  });
+
   it('stores a segment inserted twice under one token once, in the raw table and the rollups', async () => {
     const path = writeSegment([
       eventRow({ service: 'dedup', sampleWeight: 2 }),
