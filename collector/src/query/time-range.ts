@@ -106,7 +106,7 @@ export function resolveStep(step: string | undefined, range: TimeRange): Step {
   if (points > MAX_POINTS) {
     throw new QueryParameterError(
       'step',
-      `a step giving at most ${MAX_POINTS} points for this range (${name} gives ${points}); use a coarser step or auto`,
+      `coarser for this range: ${name} gives ${points} points, at most ${MAX_POINTS} are allowed (or use auto)`,
       step,
     );
   }

@@ -1,0 +1,136 @@
+// The SQL builders, without ClickHouse: request values reach the statement only as bound parameters, every
+// placeholder has a value and every value a placeholder, and each question reads the table meant for it
+// (rollups for counts over any range, raw events only for detail).
+import { describe, expect, it } from 'vitest';
+import { TABLES } from '../store/schema-ddl.js';
+import { allowlistMatchers } from './allowlist-pattern.js';
+import {
+  simulationOriginsQuery,
+  simulationRoutesQuery,
+  simulationTotalsQuery,
+} from './allowlist-simulation.js';
+import { routesQuery, servicesQuery } from './filter-lists.js';
+import { mismatchExamplesQuery, mismatchSeriesQuery } from './mismatches-query.js';
+import { originsLostQuery, policyHashesQuery } from './policy-changes.js';
+import { maxAgeSentQuery, preflightCacheQuery } from './preflight-cache.js';
+import { GROUP_BYS, METRICS } from './query-params.js';
+import {
+  rejectedOriginReasonsQuery,
+  rejectedOriginRoutesQuery,
+  rejectedOriginsQuery,
+} from './rejected-origins-query.js';
+import type { BuiltQuery } from './sql-conditions.js';
+import { summaryQuery } from './summary-query.js';
+import { timeseriesQuery } from './timeseries-query.js';
+
+const HOSTILE = {
+  service: "svc'); DROP TABLE cors_events; --",
+  route: '/a/{b:String}/`c`',
+  origin: 'https://x.test"><img src=x onerror=alert(1)>',
+  method: 'PUT',
+  outcome: 'blocked',
+  kind: 'actual',
+} as const;
+const RANGE = { fromMs: Date.UTC(2026, 10, 25), toMs: Date.UTC(2026, 10, 26) };
+const STEP = { name: '1h', seconds: 3600 } as const;
+const CHANGE = { service: HOSTILE.service, atMs: RANGE.fromMs + 1000, before: "a'b", after: 'c\\d' };
+const MISMATCH = {
+  range: RANGE,
+  step: STEP,
+  filters: HOSTILE,
+  finding: 'reason',
+  code: 'allow_origin_mismatch',
+} as const;
+const SIMULATION = {
+  range: RANGE,
+  matchers: allowlistMatchers(['https://app.example.com', 'https://*.example.com']),
+  service: HOSTILE.service,
+  limit: 10,
+};
+
+const BUILT: readonly (readonly [string, BuiltQuery, string])[] = [
+  ['summary', summaryQuery(RANGE, HOSTILE), TABLES.rollup],
+  [
+    'timeseries',
+    timeseriesQuery({
+      range: RANGE,
+      step: STEP,
+      metric: 'blocked',
+      groupBy: 'origin',
+      top: 5,
+      filters: HOSTILE,
+    }),
+    TABLES.rollup,
+  ],
+  [
+    'timeseries by reason',
+    timeseriesQuery({
+      range: RANGE,
+      step: STEP,
+      metric: 'requests',
+      groupBy: 'reason',
+      top: 5,
+      filters: HOSTILE,
+    }),
+    TABLES.findings,
+  ],
+  ['rejected origins', rejectedOriginsQuery(RANGE, HOSTILE, 10), TABLES.rollup],
+  ['rejected routes', rejectedOriginRoutesQuery(RANGE, HOSTILE, [HOSTILE.origin]), TABLES.rollup],
+  ['rejected reasons', rejectedOriginReasonsQuery(RANGE, HOSTILE, [HOSTILE.origin]), TABLES.findings],
+  ['preflight cache', preflightCacheQuery(RANGE, HOSTILE, 10), TABLES.rollup],
+  ['max-age sent', maxAgeSentQuery(RANGE, HOSTILE, [[HOSTILE.route, HOSTILE.origin, 'PUT']]), TABLES.events],
+  ['mismatch series', mismatchSeriesQuery(MISMATCH), TABLES.findings],
+  ['mismatch examples', mismatchExamplesQuery(MISMATCH, ['allow_origin_mismatch'], 3), TABLES.events],
+  ['policy hashes', policyHashesQuery(HOSTILE.service), TABLES.policyChanges],
+  ['origins lost', originsLostQuery(CHANGE, RANGE, 10), TABLES.events],
+  ['simulation totals', simulationTotalsQuery(SIMULATION), TABLES.rollup],
+  ['simulation origins', simulationOriginsQuery(SIMULATION), TABLES.rollup],
+  ['simulation routes', simulationRoutesQuery(SIMULATION), TABLES.rollup],
+  ['services', servicesQuery(RANGE, 10), TABLES.rollup],
+  ['routes', routesQuery(RANGE, HOSTILE.service, 10), TABLES.rollup],
+];
+
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*):([^{}]+)\}/g;
+const TABLE_NAMES = Object.values(TABLES);
+
+describe.each(BUILT)('%s', (_name, built, table) => {
+  it('binds every request value as a parameter, never in the SQL text', () => {
+    for (const value of [HOSTILE.service, HOSTILE.route, HOSTILE.origin, CHANGE.before, CHANGE.after]) {
+      expect(built.query).not.toContain(value);
+    }
+    const placeholders = new Set([...built.query.matchAll(PLACEHOLDER)].map((match) => match[1]));
+    expect(placeholders).toEqual(new Set(Object.keys(built.params)));
+  });
+
+  it(`reads ${table}`, () => {
+    const read = TABLE_NAMES.filter((name) => new RegExp(`\\bFROM ${name}\\b`).test(built.query));
+    expect(read).toEqual([table]);
+  });
+});
+
+describe('request choices only pick among fixed SQL', () => {
+  it.each(METRICS.flatMap((metric) => GROUP_BYS.map((groupBy) => [metric, groupBy] as const)))(
+    '%s by %s',
+    (metric, groupBy) => {
+      const built = timeseriesQuery({ range: RANGE, step: STEP, metric, groupBy, top: 3, filters: {} });
+      expect(built.query).not.toContain('undefined');
+      expect(built.params).toMatchObject({
+        from: RANGE.fromMs / 1000,
+        to: RANGE.toMs / 1000,
+        step: 3600,
+        top: 3,
+      });
+    },
+  );
+
+  it('adds a filter condition only for a filter that is set', () => {
+    expect(summaryQuery(RANGE, {}).query).not.toContain('{service:String}');
+    expect(summaryQuery(RANGE, { service: 'a' }).params).toMatchObject({ service: 'a' });
+  });
+
+  it('matches the preflight cache method filter against the method a preflight asks for', () => {
+    expect(preflightCacheQuery(RANGE, { method: 'PUT' }, 10).query).toContain(
+      "if(kind = 'preflight', request_method, method) = {method:String}",
+    );
+  });
+});
