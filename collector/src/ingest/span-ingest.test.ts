@@ -10,6 +10,8 @@ import { createSpanIngest } from './span-ingest.js';
 import { openSpool, type Spool } from './spool.js';
 
 const TOKEN = 'token-0123456789abcdef';
+// The ingest bounds start times by its clock: the spans are from now.
+const NOW_NANOS = BigInt(Date.now()) * 1_000_000n;
 
 function corsSpan(index: number, attributes: OtlpAttributes = {}): OtlpSpan {
   return {
@@ -19,8 +21,8 @@ function corsSpan(index: number, attributes: OtlpAttributes = {}): OtlpSpan {
     traceState: undefined,
     name: 'CORS summary',
     kind: 1,
-    startTimeUnixNano: 1_795_000_000_000_000_000n,
-    endTimeUnixNano: 1_795_000_001_000_000_000n,
+    startTimeUnixNano: NOW_NANOS,
+    endTimeUnixNano: NOW_NANOS + 1_000_000_000n,
     attributes: {
       [ATTR.spanRole]: 'summary',
       [ATTR.kind]: 'actual',

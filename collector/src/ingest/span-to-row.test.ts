@@ -123,7 +123,11 @@ describe('mapSpanToRow: CORS spans', () => {
 
   it('maps a detail span with every header, its parent, and the service from its own attribute', () => {
     const result = mapSpanToRow(
-      span({ attributes: DETAIL_ATTRIBUTES, resource: {}, parentSpanId: '00f067aa0ba902b7' }),
+      span({
+        attributes: DETAIL_ATTRIBUTES,
+        resource: { [ATTR.serviceName]: 'unknown_service:node' },
+        parentSpanId: '00f067aa0ba902b7',
+      }),
     );
     expect(result.kind).toBe('row');
     if (result.kind !== 'row') return;

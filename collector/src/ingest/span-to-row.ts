@@ -172,11 +172,12 @@ function sampleWeight(attributes: OtlpAttributes): number {
   return value;
 }
 
+// The span's own service.name first: Corsight sets it only when the application passed `serviceName`, which
+// then names the service even under an SDK whose resource says `unknown_service:node`.
 function serviceName(span: OtlpSpan): string {
-  const fromResource = span.resource[ATTR.serviceName];
-  if (fromResource !== undefined)
-    return requiredString(span.resource, ATTR.serviceName, ROW_LIMITS.serviceName);
-  return requiredString(span.attributes, ATTR.serviceName, ROW_LIMITS.serviceName);
+  if (span.attributes[ATTR.serviceName] !== undefined)
+    return requiredString(span.attributes, ATTR.serviceName, ROW_LIMITS.serviceName);
+  return requiredString(span.resource, ATTR.serviceName, ROW_LIMITS.serviceName);
 }
 
 function timestampMs(span: OtlpSpan, options: MapOptions | undefined): number {
