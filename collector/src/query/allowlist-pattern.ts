@@ -40,4 +40,4 @@ export function allowedByList(origin: string, matchers: AllowlistMatchers): bool
 
 /** The same decision as an SQL expression over `origin`, with {exact} and {patterns} bound. */
 export const ALLOWED_BY_LIST_SQL =
-  '(has({exact:Array(String)}, origin) OR arrayExists(p -> match(origin, p), {patterns:Array(String)}))';
+  '(origin IN {exact:Array(String)} OR arrayExists(p -> match(origin, p), {patterns:Array(String)}))';

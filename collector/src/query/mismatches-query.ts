@@ -83,7 +83,8 @@ ARRAY JOIN arrayConcat(
   arrayMap(w -> tuple('warning', toString(w)), warnings)
 ) AS finding_pair
 WHERE ${rangeCondition('events')}${where.sql} AND span_role = 'detail'
-  AND has({codes:Array(String)}, finding_pair.2)${finding.sql}
+  AND (notEmpty(reasons) OR notEmpty(warnings))
+  AND finding_pair.2 IN {codes:Array(String)}${finding.sql}
 ORDER BY timestamp DESC, span_id
 LIMIT {examples:UInt32} BY finding, code`,
     params: { ...rangeParams(request.range), ...where.params, ...finding.params, codes, examples },

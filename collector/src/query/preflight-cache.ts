@@ -59,8 +59,10 @@ LIMIT {limit:UInt32}`,
 export function maxAgeSentQuery(
   range: TimeRange,
   filters: Pick<QueryFilters, 'service'>,
-  keys: readonly (readonly string[])[],
+  keys: readonly PreflightCacheKey[],
 ): BuiltQuery {
+  // A superset of the keys (every route × origin × method among them) filters cheaply as three IN sets;
+  // shapePreflightCache keeps the exact keys.
   const where = filterConditions(filters);
   return {
     query: `SELECT route, origin, request_method AS key_method,
@@ -69,10 +71,23 @@ export function maxAgeSentQuery(
 FROM ${SOURCE_TABLE.events}
 WHERE ${rangeCondition('events')}${where.sql}
   AND span_role = 'detail' AND kind = 'preflight' AND outcome != 'blocked'
-  AND has({keys:Array(Array(String))}, [route, origin, request_method])
+  AND route IN {routes:Array(String)} AND origin IN {origins:Array(String)}
+  AND request_method IN {methods:Array(String)}
 GROUP BY route, origin, key_method`,
-    params: { ...rangeParams(range), ...where.params, keys },
+    params: {
+      ...rangeParams(range),
+      ...where.params,
+      routes: [...new Set(keys.map((key) => key.route))],
+      origins: [...new Set(keys.map((key) => key.origin))],
+      methods: [...new Set(keys.map((key) => key.key_method))],
+    },
   };
+}
+
+export interface PreflightCacheKey {
+  readonly route: string;
+  readonly origin: string;
+  readonly key_method: string;
 }
 
 export interface PreflightCacheRow {

@@ -49,6 +49,7 @@ import {
 } from './query-params.js';
 import { readTokenChecker } from './read-token.js';
 import {
+  previouslyBlockedQuery,
   rejectedOriginReasonsQuery,
   rejectedOriginRoutesQuery,
   rejectedOriginsQuery,
@@ -186,9 +187,9 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
     const { limit = 100 } = readParameters(request.query, ['limit']);
     const rows = await rowsOf<RejectedOriginRow>(client, rejectedOriginsQuery(range, filters, limit));
     const origins = rows.map((row) => row.origin);
-    const [routes, reasons] =
+    const [routes, reasons, previous] =
       origins.length === 0
-        ? [[], []]
+        ? [[], [], []]
         : await Promise.all([
             rowsOf<OriginBreakdownRow & { route: string }>(
               client,
@@ -198,11 +199,12 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
               client,
               rejectedOriginReasonsQuery(range, filters, origins),
             ),
+            rowsOf<OriginBreakdownRow>(client, previouslyBlockedQuery(range, filters, origins)),
           ]);
     return {
       range: echoRange(range),
       previousRange: echoRange(previousRange(range)),
-      origins: shapeRejectedOrigins(rows, routes, reasons),
+      origins: shapeRejectedOrigins(rows, routes, reasons, previous),
     };
   });
 
@@ -211,11 +213,10 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
     const filters = readFilters(request.query, ['service', 'route', 'origin', 'method']);
     const { limit = 100 } = readParameters(request.query, ['limit']);
     const rows = await rowsOf<PreflightCacheRow>(client, preflightCacheQuery(range, filters, limit));
-    const keys = rows.map((row) => [row.route, row.origin, row.key_method]);
     const maxAges =
-      keys.length === 0
+      rows.length === 0
         ? []
-        : await rowsOf<MaxAgeRow>(client, maxAgeSentQuery(range, { service: filters.service }, keys));
+        : await rowsOf<MaxAgeRow>(client, maxAgeSentQuery(range, { service: filters.service }, rows));
     return {
       range: echoRange(range),
       engineCaps: ENGINE_MAX_AGE_CAPS,

@@ -14,27 +14,37 @@ export function rejectedOriginsQuery(
   limit: number,
 ): BuiltQuery {
   const where = filterConditions(filters);
-  const inRange = "minute >= {from:DateTime('UTC')}";
   return {
     query: `SELECT origin,
-  sumIf(requests, outcome = 'blocked' AND ${inRange}) AS blocked,
-  sumIf(requests, ${inRange}) AS volume,
-  sumIf(requests, outcome = 'blocked' AND NOT ${inRange}) AS previous_blocked,
-  ${epochSeconds(`minIf(minute, outcome = 'blocked' AND ${inRange})`)} AS first_blocked,
-  ${epochSeconds(`maxIf(minute, outcome = 'blocked' AND ${inRange})`)} AS last_blocked
+  sumIf(requests, outcome = 'blocked') AS blocked,
+  sum(requests) AS volume,
+  ${epochSeconds(`minIf(minute, outcome = 'blocked')`)} AS first_blocked,
+  ${epochSeconds(`maxIf(minute, outcome = 'blocked')`)} AS last_blocked
 FROM ${SOURCE_TABLE.rollup}
-WHERE minute >= {previous_from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
+WHERE minute >= {from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
 GROUP BY origin
 HAVING blocked > 0
 ORDER BY blocked DESC, origin
 LIMIT {limit:UInt32}`,
-    params: {
-      from: seconds(range.fromMs),
-      to: seconds(range.toMs),
-      previous_from: seconds(previousRange(range).fromMs),
-      ...where.params,
-      limit,
-    },
+    params: { from: seconds(range.fromMs), to: seconds(range.toMs), ...where.params, limit },
+  };
+}
+
+/** Blocked weight of the given origins in the range of equal length just before (the trend's base). */
+export function previouslyBlockedQuery(
+  range: TimeRange,
+  filters: Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>,
+  origins: readonly string[],
+): BuiltQuery {
+  const where = filterConditions(filters);
+  const previous = previousRange(range);
+  return {
+    query: `SELECT origin, sum(requests) AS blocked
+FROM ${SOURCE_TABLE.rollup}
+WHERE minute >= {from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
+  AND outcome = 'blocked' AND origin IN {origins:Array(String)}
+GROUP BY origin`,
+    params: { from: seconds(previous.fromMs), to: seconds(previous.toMs), ...where.params, origins },
   };
 }
 
@@ -49,7 +59,7 @@ export function rejectedOriginRoutesQuery(
     query: `SELECT origin, route, sum(requests) AS blocked
 FROM ${SOURCE_TABLE.rollup}
 WHERE minute >= {from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
-  AND outcome = 'blocked' AND has({origins:Array(String)}, origin)
+  AND outcome = 'blocked' AND origin IN {origins:Array(String)}
 GROUP BY origin, route
 ORDER BY origin, blocked DESC, route
 LIMIT ${DETAIL_PER_ORIGIN} BY origin`,
@@ -68,7 +78,7 @@ export function rejectedOriginReasonsQuery(
     query: `SELECT origin, code, sum(requests) AS blocked
 FROM ${SOURCE_TABLE.findings}
 WHERE minute >= {from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
-  AND outcome = 'blocked' AND finding = 'reason' AND has({origins:Array(String)}, origin)
+  AND outcome = 'blocked' AND finding = 'reason' AND origin IN {origins:Array(String)}
 GROUP BY origin, code
 ORDER BY origin, blocked DESC, code
 LIMIT ${DETAIL_PER_ORIGIN} BY origin`,
@@ -80,7 +90,6 @@ export interface RejectedOriginRow {
   readonly origin: string;
   readonly blocked: number;
   readonly volume: number;
-  readonly previous_blocked: number;
   readonly first_blocked: number;
   readonly last_blocked: number;
 }
@@ -117,24 +126,29 @@ export function shapeRejectedOrigins(
   rows: readonly RejectedOriginRow[],
   routes: readonly (OriginBreakdownRow & { readonly route: string })[],
   reasons: readonly (OriginBreakdownRow & { readonly code: string })[],
+  previous: readonly OriginBreakdownRow[],
 ): RejectedOrigin[] {
+  const previouslyBlocked = new Map(previous.map((row) => [row.origin, row.blocked]));
   const routesOf = groupByOrigin(routes);
   const reasonsOf = groupByOrigin(reasons);
-  return rows.map((row) => ({
-    origin: row.origin,
-    blocked: row.blocked,
-    requests: row.volume,
-    share: row.volume > 0 ? row.blocked / row.volume : 0,
-    firstBlocked: new Date(row.first_blocked * 1000).toISOString(),
-    lastBlocked: new Date(row.last_blocked * 1000).toISOString(),
-    trend: {
-      previousBlocked: row.previous_blocked,
-      change: row.blocked - row.previous_blocked,
-      ratio: row.previous_blocked > 0 ? row.blocked / row.previous_blocked : null,
-    },
-    routes: (routesOf.get(row.origin) ?? []).map(({ route, blocked }) => ({ route, blocked })),
-    reasons: (reasonsOf.get(row.origin) ?? []).map(({ code, blocked }) => ({ code, blocked })),
-  }));
+  return rows.map((row) => {
+    const before = previouslyBlocked.get(row.origin) ?? 0;
+    return {
+      origin: row.origin,
+      blocked: row.blocked,
+      requests: row.volume,
+      share: row.volume > 0 ? row.blocked / row.volume : 0,
+      firstBlocked: new Date(row.first_blocked * 1000).toISOString(),
+      lastBlocked: new Date(row.last_blocked * 1000).toISOString(),
+      trend: {
+        previousBlocked: before,
+        change: row.blocked - before,
+        ratio: before > 0 ? row.blocked / before : null,
+      },
+      routes: (routesOf.get(row.origin) ?? []).map(({ route, blocked }) => ({ route, blocked })),
+      reasons: (reasonsOf.get(row.origin) ?? []).map(({ code, blocked }) => ({ code, blocked })),
+    };
+  });
 }
 
 function groupByOrigin<T extends OriginBreakdownRow>(rows: readonly T[]): Map<string, T[]> {

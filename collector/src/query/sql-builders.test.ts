@@ -78,7 +78,11 @@ const BUILT: readonly (readonly [string, BuiltQuery, string])[] = [
   ['rejected routes', rejectedOriginRoutesQuery(RANGE, HOSTILE, [HOSTILE.origin]), TABLES.rollup],
   ['rejected reasons', rejectedOriginReasonsQuery(RANGE, HOSTILE, [HOSTILE.origin]), TABLES.findings],
   ['preflight cache', preflightCacheQuery(RANGE, HOSTILE, 10), TABLES.rollup],
-  ['max-age sent', maxAgeSentQuery(RANGE, HOSTILE, [[HOSTILE.route, HOSTILE.origin, 'PUT']]), TABLES.events],
+  [
+    'max-age sent',
+    maxAgeSentQuery(RANGE, HOSTILE, [{ route: HOSTILE.route, origin: HOSTILE.origin, key_method: 'PUT' }]),
+    TABLES.events,
+  ],
   ['mismatch series', mismatchSeriesQuery(MISMATCH), TABLES.findings],
   ['mismatch examples', mismatchExamplesQuery(MISMATCH, ['allow_origin_mismatch'], 3), TABLES.events],
   ['policy hashes', policyHashesQuery(HOSTILE.service), TABLES.policyChanges],
