@@ -228,7 +228,8 @@ const row = (label: string, m: Measurement, baseline: Measurement | undefined): 
       : `${((m.requestsPerSecond / baseline.requestsPerSecond) * 100).toFixed(1)} %`;
   const added =
     baseline === undefined ? '' : `${(m.cpuMicrosPerRequest - baseline.cpuMicrosPerRequest).toFixed(1)} µs`;
-  return `  ${label.padEnd(34)} ${m.requestsPerSecond.toFixed(0).padStart(8)} req/s ${ratio.padStart(8)}  CPU ${m.cpuMicrosPerRequest.toFixed(1).padStart(6)} µs/req ${added.padStart(9)}  p99 ${m.p99Ms.toFixed(2).padStart(6)} ms  loop max ${m.stats.eventLoopMaxMs.toFixed(1).padStart(5)} ms`;
+  const system = (m.stats.systemMicros / m.requests).toFixed(1);
+  return `  ${label.padEnd(34)} ${m.requestsPerSecond.toFixed(0).padStart(8)} req/s ${ratio.padStart(8)}  CPU ${m.cpuMicrosPerRequest.toFixed(1).padStart(6)} µs/req (kernel ${system.padStart(5)}) ${added.padStart(9)}  p99 ${m.p99Ms.toFixed(2).padStart(6)} ms  loop max ${m.stats.eventLoopMaxMs.toFixed(1).padStart(5)} ms`;
 };
 console.log(`\nFastify + @fastify/cors, wrk -c${CONNECTIONS}, ${SECONDS} s per run, server pinned to core 0`);
 for (const kind of ['get', 'preflight'] as const) {

@@ -244,7 +244,7 @@ describe.each(['@fastify/cors first', 'Corsight first'] as const)('beside @fasti
         responseAllowHeaders: 'content-type,x-trace',
       }),
     );
-    // The span covers the exchange even when @fastify/cors answered before Corsight's onRequest could run.
+    // The span covers the exchange even when @fastify/cors answered in its onRequest hook.
     const start = put === undefined ? 0 : put.startTime[0] * 1000 + put.startTime[1] / 1e6;
     expect(start).toBeGreaterThanOrEqual(before);
     expect(start).toBeLessThanOrEqual(after);

@@ -1,12 +1,12 @@
 // The Fastify plugin: `await app.register(corsight, { serviceName, policy, sampling })`.
 //
-// It watches each request with an Origin from arrival to the response as written, and hands the exchange to
-// the CorsObserver, which judges, counts and emits. Hooks:
+// It watches each request with an Origin until its response is written, and hands the exchange to the
+// CorsObserver, which judges, counts and emits (in a batch, after the hooks). Hooks, as few as can see
+// everything, since each costs every request of the app:
 // - onRoute: records route templates, so a preflight can be attributed to the route of the method it asks
 //   for (fastify-route.ts); routes added before the plugin are not seen, so register it before the routes;
-// - onRequest, and onSend for replies sent before it ran (preflights @fastify/cors answers): the start time
-//   and the OpenTelemetry context (fastify-in-flight.ts explains why);
-// - onSend also notes that Fastify writes the headers itself, from the reply;
+// - onSend: the OpenTelemetry context of the request (fastify-in-flight.ts explains why there), and that
+//   Fastify writes the headers itself, from the reply;
 // - onResponse: the only hook that runs for every response, including preflights @fastify/cors answers in
 //   its onRequest hook, errors, 404s and hijacked replies, and the only point where every header is final,
 //   those added by hooks registered after this plugin included. Headers Fastify wrote are read from the
@@ -34,14 +34,69 @@ import type {
   RouteOptions,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import { claimInFlight, recordArrival, recordSend } from './fastify-in-flight.js';
+import type { Context } from '@opentelemetry/api';
+import type { CorsRequest, CorsResponse, ResponseHeaders } from './core/index.js';
+import { claimInFlight, type InFlight, recordSend } from './fastify-in-flight.js';
 import { RouteTemplates } from './fastify-route.js';
-import { CorsObserver, type CorsightOptions, headersAsWritten } from './observe/index.js';
+import {
+  CorsObserver,
+  type CorsightOptions,
+  headersAsWritten,
+  type ObservedExchange,
+} from './observe/index.js';
 
 export type { CorsightOptions } from './observe/index.js';
 
 // Marks a context (and, through the prototype chain, its children) as observed.
 const kObserved = Symbol('corsight.observed');
+
+/**
+ * A request whose response has been written, judged later in a batch with others (CorsObserver.observe says
+ * why): its fields are read then, from request and reply objects that no longer change.
+ */
+class FastifyExchange implements ObservedExchange, CorsResponse {
+  constructor(
+    readonly corsight: FastifyCorsight,
+    readonly fastifyRequest: FastifyRequest,
+    readonly reply: FastifyReply,
+    readonly inFlight: InFlight,
+    readonly endTime: number,
+  ) {}
+
+  get request(): CorsRequest {
+    const raw = this.fastifyRequest.raw;
+    return { method: raw.method ?? '', url: raw.url, headers: raw.headers };
+  }
+
+  get response(): CorsResponse {
+    return this;
+  }
+
+  get status(): number {
+    return this.reply.raw.statusCode;
+  }
+
+  get headers(): ResponseHeaders {
+    return this.inFlight.headersInReply ? this.reply.getHeaders() : headersAsWritten(this.reply.raw);
+  }
+
+  get route(): string | undefined {
+    return this.corsight.routeOf(this.fastifyRequest);
+  }
+
+  /** Epoch milliseconds: the response finished reply.elapsedTime after Fastify set the reply up. */
+  get startTime(): number {
+    return this.endTime - this.reply.elapsedTime;
+  }
+
+  get context(): Context {
+    return this.inFlight.context;
+  }
+
+  get serverOrigin(): string | undefined {
+    return this.corsight.serverOriginOf(this.fastifyRequest);
+  }
+}
 
 /** One registration's state; its methods are created once, so the hot path allocates no closures. */
 class FastifyCorsight {
@@ -73,19 +128,6 @@ class FastifyCorsight {
 
   // Each hook catches what it calls (the context manager is the app's, the headers are the client's): the
   // app never sees Corsight fail, and the first failure is logged.
-  readonly onRequest = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    done: HookHandlerDoneFunction,
-  ): void => {
-    try {
-      recordArrival(request.raw, reply);
-    } catch (error) {
-      this.#failed(error);
-    }
-    done();
-  };
-
   readonly onSend = (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -105,10 +147,9 @@ class FastifyCorsight {
     reply: FastifyReply,
     done: HookHandlerDoneFunction,
   ): void => {
-    const origin = request.raw.headers.origin;
-    if (origin !== undefined) {
+    if (request.raw.headers.origin !== undefined) {
       try {
-        this.#observe(request, reply, origin);
+        this.#observe(request, reply);
       } catch (error) {
         this.#failed(error);
       }
@@ -138,35 +179,25 @@ class FastifyCorsight {
     }
   }
 
-  #observe(request: FastifyRequest, reply: FastifyReply, origin: string): void {
-    const raw = request.raw;
-    const inFlight = claimInFlight(raw, reply);
-    const res = reply.raw;
+  #observe(request: FastifyRequest, reply: FastifyReply): void {
+    const inFlight = claimInFlight(request.raw);
     // Another registration observes it, or nothing reached the browser (the connection closed first).
-    if (inFlight === undefined || !res.headersSent) return;
-    let serverOrigin: string | undefined;
-    if (!this.#fixedServerOrigin) {
-      serverOrigin = this.#ownOrigin(request);
-      if (origin === serverOrigin) return;
-    }
-    const method = raw.method ?? '';
+    if (inFlight === undefined || !reply.raw.headersSent) return;
+    this.#observer.observe(new FastifyExchange(this, request, reply, inFlight, Date.now()));
+  }
+
+  /** The route a request counts under: a preflight's is the route of the method it asks for. */
+  routeOf(request: FastifyRequest): string | undefined {
+    const raw = request.raw;
     const requestMethod = raw.headers['access-control-request-method'];
-    const route =
-      method === 'OPTIONS' && requestMethod !== undefined
-        ? this.#preflightRoute(requestMethod, raw)
-        : request.routeOptions.url;
-    this.#observer.observe({
-      request: { method, url: raw.url, headers: raw.headers },
-      response: {
-        status: res.statusCode,
-        headers: inFlight.headersInReply ? reply.getHeaders() : headersAsWritten(res),
-      },
-      route,
-      startTime: inFlight.startTime,
-      endTime: Date.now(),
-      context: inFlight.context,
-      serverOrigin,
-    });
+    return raw.method === 'OPTIONS' && typeof requestMethod === 'string'
+      ? this.#preflightRoute(requestMethod, raw)
+      : request.routeOptions.url;
+  }
+
+  /** The API's own origin, unless the options fix it. */
+  serverOriginOf(request: FastifyRequest): string | undefined {
+    return this.#fixedServerOrigin ? undefined : this.#ownOrigin(request);
   }
 
   /** The API's own origin as this request addressed it (Fastify reads X-Forwarded-* when it trusts a proxy). */
@@ -220,7 +251,6 @@ const plugin: FastifyPluginCallback<CorsightOptions> = (fastify, options, done) 
     fastify.decorate(kObserved, true);
   }
   fastify.addHook('onRoute', corsight.onRoute);
-  fastify.addHook('onRequest', corsight.onRequest);
   fastify.addHook('onSend', corsight.onSend);
   fastify.addHook('onResponse', corsight.onResponse);
   fastify.addHook('onClose', corsight.onClose);

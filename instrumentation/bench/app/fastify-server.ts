@@ -18,6 +18,7 @@ export const ALLOWED_ORIGINS = [
 
 export interface ServerStats {
   readonly cpuMicros: number;
+  readonly systemMicros: number;
   readonly eventLoopMaxMs: number;
   readonly eventLoopP99Ms: number;
   readonly heapUsedBytes: number;
@@ -60,6 +61,7 @@ process.on('message', (message: string) => {
     const memory = process.memoryUsage();
     const stats: ServerStats = {
       cpuMicros: cpu.user + cpu.system,
+      systemMicros: cpu.system,
       eventLoopMaxMs: delay.max / 1e6,
       eventLoopP99Ms: delay.percentile(99) / 1e6,
       heapUsedBytes: memory.heapUsed,
