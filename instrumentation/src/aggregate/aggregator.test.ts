@@ -77,6 +77,33 @@ describe('CorsAggregator', () => {
     expect(records.at(-1)?.key.origin).toBe(ORIGIN_OTHER);
   });
 
+  it.each<[string, Partial<SummaryKey>]>([
+    ['kind and method', { kind: 'preflight', method: 'OPTIONS', requestMethod: 'PUT' }],
+    ['requested method', { requestMethod: 'DELETE' }],
+    ['outcome', { outcome: 'blocked_if_credentialed' }],
+    ['reasons', { reasons: ['missing_allow_origin'] }],
+    ['warnings', { warnings: ['missing_vary_origin'] }],
+    ['needs-preflight', { needsPreflight: true }],
+    ['credentials', { credentials: 'include' }],
+    ['preflight cache', { preflightCacheSeconds: { chromium: 600, firefox: 600, webkit: 600 } }],
+    ['policy', { policyHash: 'abc123' }],
+  ])('counts keys that differ only in %s apart', (_field, difference) => {
+    const aggregator = new CorsAggregator(0, limits);
+    aggregator.record(key());
+    aggregator.record(key(difference));
+    aggregator.record(key({ ...difference }));
+    expect(aggregator.drain(1).records.map((record) => record.count)).toEqual([1, 2]);
+  });
+
+  it('counts equal keys together whatever objects hold their codes and cache lifetimes', () => {
+    const aggregator = new CorsAggregator(0, limits);
+    const cache = () => ({ chromium: 7200, firefox: 86400, webkit: 600 });
+    aggregator.record(key({ reasons: ['a', 'b'], preflightCacheSeconds: cache() }));
+    aggregator.record(key({ reasons: ['a', 'b'], preflightCacheSeconds: cache() }));
+    aggregator.record(key({ reasons: ['b', 'a'], preflightCacheSeconds: cache() }));
+    expect(aggregator.drain(1).records.map((record) => record.count)).toEqual([2, 1]);
+  });
+
   it('stays bounded under a stream of distinct hostile origins', () => {
     const aggregator = new CorsAggregator(0, { ...limits, keysPerInterval: 10_000 });
     for (let i = 0; i < 50_000; i++) aggregator.record(key({ origin: `https://r${i}.example` }));

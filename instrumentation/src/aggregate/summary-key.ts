@@ -18,36 +18,3 @@ export interface SummaryKey {
   readonly preflightCacheSeconds: PreflightCacheSeconds | undefined;
   readonly policyHash: string | undefined;
 }
-
-// A separator no header value, route or code can contain (control characters never survive an HTTP parser).
-const SEP = '\u0001';
-
-/** The key as one string, for a Map. */
-export function keyString(key: SummaryKey): string {
-  const cache = key.preflightCacheSeconds;
-  return (
-    key.kind +
-    SEP +
-    key.route +
-    SEP +
-    key.origin +
-    SEP +
-    key.method +
-    SEP +
-    (key.requestMethod ?? '') +
-    SEP +
-    key.outcome +
-    SEP +
-    key.reasons.join(',') +
-    SEP +
-    key.warnings.join(',') +
-    SEP +
-    String(key.needsPreflight) +
-    SEP +
-    key.credentials +
-    SEP +
-    (cache === undefined ? '' : `${cache.chromium}/${cache.firefox}/${cache.webkit}`) +
-    SEP +
-    (key.policyHash ?? '')
-  );
-}
