@@ -98,9 +98,24 @@ describe('CorsAggregator', () => {
   it('counts equal keys together whatever objects hold their codes and cache lifetimes', () => {
     const aggregator = new CorsAggregator(0, limits);
     const cache = () => ({ chromium: 7200, firefox: 86400, webkit: 600 });
-    aggregator.record(key({ reasons: ['a', 'b'], preflightCacheSeconds: cache() }));
-    aggregator.record(key({ reasons: ['a', 'b'], preflightCacheSeconds: cache() }));
-    aggregator.record(key({ reasons: ['b', 'a'], preflightCacheSeconds: cache() }));
+    aggregator.record(
+      key({
+        reasons: ['missing_allow_origin', 'allow_credentials_not_true'],
+        preflightCacheSeconds: cache(),
+      }),
+    );
+    aggregator.record(
+      key({
+        reasons: ['missing_allow_origin', 'allow_credentials_not_true'],
+        preflightCacheSeconds: cache(),
+      }),
+    );
+    aggregator.record(
+      key({
+        reasons: ['allow_credentials_not_true', 'missing_allow_origin'],
+        preflightCacheSeconds: cache(),
+      }),
+    );
     expect(aggregator.drain(1).records.map((record) => record.count)).toEqual([2, 1]);
   });
 
