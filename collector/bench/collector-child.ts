@@ -34,9 +34,18 @@ export function parsePrometheusText(text: string): Map<string, number> {
   return samples;
 }
 
+/**
+ * Extra node flags for the collector child, e.g. `BENCH_COLLECTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"`
+ * to profile it (NODE_OPTIONS refuses --cpu-prof).
+ */
+function extraNodeArgs(): string[] {
+  return (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+}
+
 export function startCollectorChild(options: CollectorChildOptions): Promise<CollectorChild> {
   const node = [
     process.execPath,
+    ...extraNodeArgs(),
     '--import',
     'tsx',
     '--conditions=@corsight/source',

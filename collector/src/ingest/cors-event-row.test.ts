@@ -32,6 +32,37 @@ describe('encodeEventRows', () => {
     expect(values[EVENT_INSERT_COLUMNS.indexOf('request_headers')]).toEqual([hostile]);
   });
 
+  it('writes exactly what JSON.stringify writes for the values, whatever the strings hold', () => {
+    const strings = [
+      '',
+      'plain',
+      'quote " and backslash \\',
+      'tab\tnewline\ncarriage\r nul\u0000 unit\u001f del\u007f',
+      'line separators \u2028\u2029',
+      'accents é and CJK 漢字',
+      'emoji 😀 pair',
+      'lone high \ud800 surrogate',
+      'lone low \udfff surrogate',
+    ];
+    const rows = strings.flatMap((text) => [
+      detailEventRow({
+        service: text,
+        route: text,
+        origin: text,
+        userAgent: text,
+        vary: text,
+        policyHash: text,
+        requestHeaders: [text, 'x'],
+        reasons: [],
+        needsPreflight: true,
+        sampleWeight: 0.125,
+      }),
+      eventRow({ serverAddress: text, allowOrigin: null, needsPreflight: null, hints: [text] }),
+    ]);
+    const expected = rows.map((row) => `${JSON.stringify(eventRowValues(row))}\n`).join('');
+    expect(encodeEventRows(rows)).toBe(expected);
+  });
+
   it('encodes nothing for no rows', () => {
     expect(encodeEventRows([])).toBe('');
   });

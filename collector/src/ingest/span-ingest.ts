@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CollectorMetrics } from '../ops/collector-metrics.js';
 import type { OtlpSpan } from '../otlp/otlp-span.js';
 import { type AcceptSpans, IngestAuthError, IngestBackpressureError } from '../otlp/span-sink.js';
-import { type CorsEventRow, encodeEventRows } from './cors-event-row.js';
+import { encodeEventRow } from './cors-event-row.js';
 import { mapSpanToRow } from './span-to-row.js';
 import type { Spool } from './spool.js';
 import { spoolRetryAfterSeconds } from './spool-errors.js';
@@ -50,8 +50,14 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
           : 'the bearer token is not one this collector accepts (CORSIGHT_INGEST_TOKENS)',
       );
     }
-    metrics.spansReceived.inc(spans.length);
-    const rows: CorsEventRow[] = [];
+    const received = spans.length;
+    metrics.spansReceived.inc(received);
+    // Each row is encoded as soon as it is mapped, and neither the spans nor the rows are referenced past the
+    // loop: a request waits for the spool's fdatasync with only its text alive, rather than holding its
+    // decoded spans and rows (~2 MB of small objects per 512-span request, 8 requests in flight in the bench)
+    // across that await, where the young-generation GC would copy and promote them.
+    let encoded = '';
+    let rows = 0;
     const reasons = new Set<string>();
     let invalid = 0;
     let notCors = 0;
@@ -61,7 +67,8 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
       const mapped = mapSpanToRow(span, mapOptions);
       switch (mapped.kind) {
         case 'row':
-          rows.push(mapped.row);
+          encoded += encodeEventRow(mapped.row);
+          rows++;
           break;
         case 'not-cors':
           notCors++;
@@ -75,23 +82,23 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
       }
     }
     if (notCors > 0) metrics.spansNotCors.inc(notCors);
-    if (rows.length > 0) {
+    if (rows > 0) {
       try {
-        await spool.append(encodeEventRows(rows), rows.length);
+        await spool.append(encoded, rows);
       } catch (error) {
         // A full spool, or one closing for a shutdown: the client keeps the spans and sends them again.
         const retryAfter = spoolRetryAfterSeconds(error);
         if (retryAfter === undefined) throw error;
-        metrics.spansRejected.inc({ reason: 'backpressure' }, spans.length);
+        metrics.spansRejected.inc({ reason: 'backpressure' }, received);
         throw new IngestBackpressureError('unavailable', retryAfter, (error as Error).message);
       }
-      metrics.spansAccepted.inc(rows.length);
+      metrics.spansAccepted.inc(rows);
     }
     if (invalid === 0) return { rejectedSpans: 0 };
     metrics.spansRejected.inc({ reason: 'invalid_span' }, invalid);
     return {
       rejectedSpans: invalid,
-      errorMessage: `${invalid} of ${spans.length} spans are not valid CORS spans and were not stored: ${[...reasons].join('; ')}`,
+      errorMessage: `${invalid} of ${received} spans are not valid CORS spans and were not stored: ${[...reasons].join('; ')}`,
     };
   };
 }
