@@ -176,5 +176,18 @@ describe('instrumented app → OTLP exporter → collector → ClickHouse', () =
     expect(weight((row) => row.kind === 'actual' && row.outcome === 'blocked')).toBe(2);
     expect(weight((row) => row.kind === 'preflight')).toBe(1);
     expect(rows.find((row) => row.origin === REJECTED)?.reasons).toEqual(['missing_allow_origin']);
+
+    // The query API reads the same counts from the per-minute rollups.
+    const summary = (await (
+      await fetch(`${collector.httpUrl}/api/v1/summary?service=${encodeURIComponent(service)}`)
+    ).json()) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      requests: 6,
+      preflights: 1,
+      actual: 5,
+      allowed: 4,
+      blocked: 2,
+      blocked_if_credentialed: 0,
+    });
   });
 });

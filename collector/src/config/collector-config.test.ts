@@ -27,6 +27,7 @@ describe('readCollectorConfig', () => {
       },
       retention: { rawDays: 14, rollupDays: 400 },
       ingest: { tokens: [], maxBodyBytes: 4 * 1024 * 1024, maxDecompressedBytes: 16 * 1024 * 1024 },
+      api: { readTokens: [] },
       spool: { maxBytes: 1024 * 1024 * 1024, segmentRows: 100_000, segmentAgeMs: 1000 },
       logLevel: 'info',
     });
@@ -46,6 +47,7 @@ describe('readCollectorConfig', () => {
       CORSIGHT_RAW_TTL_DAYS: '7',
       CORSIGHT_ROLLUP_TTL_DAYS: '90',
       CORSIGHT_INGEST_TOKENS: 'aaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb',
+      CORSIGHT_READ_TOKENS: 'reader-token-0000000',
       CORSIGHT_MAX_BODY_BYTES: '1048576',
       CORSIGHT_MAX_DECOMPRESSED_BYTES: '4194304',
       CORSIGHT_SPOOL_MAX_BYTES: '1000000',
@@ -71,6 +73,7 @@ describe('readCollectorConfig', () => {
         maxBodyBytes: 1048576,
         maxDecompressedBytes: 4194304,
       },
+      api: { readTokens: ['reader-token-0000000'] },
       spool: { maxBytes: 1000000, segmentRows: 1000, segmentAgeMs: 250 },
       logLevel: 'warn',
     });

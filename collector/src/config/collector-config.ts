@@ -33,6 +33,10 @@ export interface CollectorConfig {
     /** Largest body after gunzip: a gzip bomb stops here. */
     readonly maxDecompressedBytes: number;
   };
+  readonly api: {
+    /** Bearer tokens accepted on the query API (`/api/v1`); empty means it is open. */
+    readonly readTokens: readonly string[];
+  };
   readonly spool: {
     /** Past this, ingest answers 503 + Retry-After until the writer catches up. */
     readonly maxBytes: number;
@@ -162,6 +166,13 @@ const SETTINGS: readonly Setting[] = [
     fallback: '',
   },
   {
+    env: 'CORSIGHT_READ_TOKENS',
+    key: 'api.readTokens',
+    schema: tokenList,
+    expected: 'a comma-separated list of tokens, each 16–512 printable ASCII characters',
+    fallback: '',
+  },
+  {
     env: 'CORSIGHT_MAX_BODY_BYTES',
     key: 'ingest.maxBodyBytes',
     schema: positiveInt(1024 * MiB),
@@ -265,7 +276,7 @@ export function readCollectorConfig(
 ): CollectorConfig {
   const problems: string[] = [];
   const fromFile = file === undefined ? new Map<string, unknown>() : readFile(file.text, file.name, problems);
-  const config: Record<string, unknown> = { clickhouse: {}, retention: {}, ingest: {}, spool: {} };
+  const config: Record<string, unknown> = { clickhouse: {}, retention: {}, ingest: {}, api: {}, spool: {} };
   for (const setting of SETTINGS) {
     const envValue = env[setting.env];
     const source = envValue !== undefined && envValue !== '' ? setting.env : undefined;
@@ -280,7 +291,7 @@ export function readCollectorConfig(
       continue;
     }
     // A file may give numbers and lists as JSON values; the environment always gives text.
-    const input = setting.key === 'ingest.tokens' && Array.isArray(raw) ? raw.join(',') : raw;
+    const input = Array.isArray(raw) && setting.schema === tokenList ? raw.join(',') : raw;
     const result = setting.schema.safeParse(input);
     if (result.success) {
       assign(config, setting.key, result.data);

@@ -13,10 +13,14 @@ import { CollectorMetrics } from '../ops/collector-metrics.js';
 import { opsRoutes } from '../ops/ops-routes.js';
 import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../otlp/grpc-receiver.js';
 import { otlpHttpReceiver } from '../otlp/http-receiver.js';
+import { queryApi } from '../query/query-api.js';
 import { type ClickHouseEventStore, createEventStore } from '../store/create-event-store.js';
 
 export interface RunningCollector {
-  /** Base URL of the HTTP server: OTLP/HTTP at `/v1/traces`, ops at `/healthz`, `/readyz`, `/metrics`. */
+  /**
+   * Base URL of the HTTP server: OTLP/HTTP at `/v1/traces`, the query API under `/api/v1`, ops at `/healthz`,
+   * `/readyz`, `/metrics`.
+   */
   readonly httpUrl: string;
   /** `host:port` of the OTLP/gRPC server, when it runs. */
   readonly grpcAddress: string | undefined;
@@ -122,6 +126,11 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     maxDecompressedBytes: config.ingest.maxDecompressedBytes,
   });
   await app.register(opsRoutes, { registry: metrics.registry, ready: () => store.ready() });
+  await app.register(queryApi, {
+    prefix: '/api/v1',
+    client: store.client,
+    readTokens: config.api.readTokens,
+  });
 
   let grpc: OtlpGrpcReceiver | undefined;
   let grpcAddress: string | undefined;
