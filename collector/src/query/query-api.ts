@@ -3,6 +3,24 @@
 // bound parameters, and shapes the rows with a pure function. Answers are JSON and echo the counted range
 // (and step), so a chart can label itself and a link can reproduce it. Not wrapped in fastify-plugin on
 // purpose: the read-token hook and the error handler stay inside this prefix.
+//
+// The contract (every answer also has `range: { from, to }` as ISO-8601, whole minutes, `to` exclusive):
+//   GET  /summary          from to service route origin method
+//                          → { requests, preflights, actual, allowed, blocked, blocked_if_credentialed,
+//                              needs_preflight }
+//   GET  /timeseries       from to step metric groupBy top + filters (service route origin method outcome kind)
+//                          → { step, metric, groupBy, buckets: ISO[], series: [{ group, total, values[] }] }
+//   GET  /origins/rejected from to service route origin method limit
+//                          → { previousRange, origins: RejectedOrigin[] }
+//   GET  /preflight-cache  from to service route origin method limit
+//                          → { engineCaps, targetMaxAge, entries: PreflightCacheEntry[] }
+//   GET  /mismatches       from to step finding code examples limit + filters
+//                          → { step, buckets, codes: Mismatch[] }
+//   GET  /policy-changes   from to service limit → { changes: PolicyChange[] }
+//   POST /simulate         { allowlist, service?, from?, to?, limit? } → { allowlist, totals, origins, routes }
+//   GET  /services         from to limit → { services: [{ service, requests }] }
+//   GET  /routes           from to service limit → { routes: [{ service, route, requests }] }
+// 400 { error: 'bad_parameter', parameter, expected, message }; 401 without the read token.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { allowlistMatchers } from './allowlist-pattern.js';

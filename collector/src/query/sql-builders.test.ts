@@ -118,12 +118,10 @@ describe('request choices only pick among fixed SQL', () => {
     (metric, groupBy) => {
       const built = timeseriesQuery({ range: RANGE, step: STEP, metric, groupBy, top: 3, filters: {} });
       expect(built.query).not.toContain('undefined');
-      expect(built.params).toMatchObject({
-        from: RANGE.fromMs / 1000,
-        to: RANGE.toMs / 1000,
-        step: 3600,
-        top: 3,
-      });
+      expect(built.params).toMatchObject({ from: RANGE.fromMs / 1000, to: RANGE.toMs / 1000, step: 3600 });
+      const placeholders = new Set([...built.query.matchAll(PLACEHOLDER)].map((match) => match[1]));
+      expect(placeholders).toEqual(new Set(Object.keys(built.params)));
+      expect(built.params.top === undefined).toBe(['outcome', 'kind'].includes(groupBy));
     },
   );
 
