@@ -38,15 +38,15 @@ export function preflightCacheQuery(
   return {
     query: `SELECT route, origin, ${KEY_METHOD} AS key_method,
   sum(needs_preflight_requests) AS needing_preflight,
-  sum(allowed_preflights) AS allowed_preflights,
+  sum(allowed_preflights) AS preflights,
   max(preflight_cache_chromium) AS cache_chromium,
   max(preflight_cache_firefox) AS cache_firefox,
   max(preflight_cache_webkit) AS cache_webkit
 FROM ${SOURCE_TABLE.rollup}
 WHERE ${rangeCondition('rollup')}${where.sql}
+  AND (needs_preflight_requests > 0 OR allowed_preflights > 0)
 GROUP BY route, origin, key_method
-HAVING needing_preflight > 0 OR allowed_preflights > 0
-ORDER BY allowed_preflights DESC, needing_preflight DESC, route, origin, key_method
+ORDER BY preflights DESC, needing_preflight DESC, route, origin, key_method
 LIMIT {limit:UInt32}`,
     params: { ...rangeParams(range), ...where.params, limit },
   };
@@ -95,7 +95,8 @@ export interface PreflightCacheRow {
   readonly origin: string;
   readonly key_method: string;
   readonly needing_preflight: number;
-  readonly allowed_preflights: number;
+  /** Sum of `allowed_preflights` (an alias may not shadow the column it sums). */
+  readonly preflights: number;
   readonly cache_chromium: number;
   readonly cache_firefox: number;
   readonly cache_webkit: number;
@@ -129,7 +130,10 @@ export interface PreflightCacheEntry {
   readonly maxAgeSent?: string | null;
   /** Detail rows the Max-Age was read from. */
   readonly maxAgeSamples: number;
-  /** The longest effective cache lifetime each engine got in the range (after its cap), seconds. */
+  /**
+   * The longest effective cache lifetime each engine got in the range (after its cap), seconds, over the
+   * key's allowed preflights (a blocked preflight is not cached).
+   */
   readonly effectiveCacheSeconds: {
     readonly chromium: number;
     readonly firefox: number;
@@ -161,14 +165,14 @@ export function shapePreflightCache(
 ): PreflightCacheEntry[] {
   const maxAgeByKey = new Map(maxAges.map((row) => [keyOf(row), row]));
   return rows.map((row) => {
-    const hits = Math.max(row.needing_preflight - row.allowed_preflights, 0);
+    const hits = Math.max(row.needing_preflight - row.preflights, 0);
     const sent = maxAgeByKey.get(keyOf(row));
     return {
       route: row.route,
       origin: row.origin,
       method: row.key_method,
       needingPreflight: row.needing_preflight,
-      allowedPreflights: row.allowed_preflights,
+      allowedPreflights: row.preflights,
       estimatedHits: hits,
       hitRatio: row.needing_preflight > 0 ? hits / row.needing_preflight : null,
       ...(sent === undefined
@@ -181,7 +185,7 @@ export function shapePreflightCache(
         webkit: row.cache_webkit,
       },
       engineCaps: ENGINE_MAX_AGE_CAPS,
-      preflightsSavedEstimate: estimatePreflightsSaved(row.allowed_preflights, row.cache_chromium),
+      preflightsSavedEstimate: estimatePreflightsSaved(row.preflights, row.cache_chromium),
     };
   });
 }

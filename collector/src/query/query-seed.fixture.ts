@@ -63,6 +63,10 @@ function judge(
   route: string,
 ): Verdict {
   const warnings = kind === 'preflight' && MAX_AGE[route]?.sent === null ? ['max_age_missing'] : [];
+  // A code seen only on the first half day: the newest examples of it are not in the last day.
+  if (kind === 'preflight' && service === 'search-api' && timestamp < T0 + 12 * HOUR) {
+    warnings.push('preflight_unmatched_route');
+  }
   if (origin === 'https://evil.test' || origin === HOSTILE_ORIGIN) {
     return { outcome: 'blocked', reasons: ['allow_origin_mismatch'], warnings };
   }

@@ -76,9 +76,9 @@ describe('preflight cache estimate', () => {
     };
     const [more, fewer, none] = shapePreflightCache(
       [
-        { ...base, needing_preflight: 10, allowed_preflights: 4 },
-        { ...base, origin: 'https://p', needing_preflight: 3, allowed_preflights: 4 },
-        { ...base, origin: 'https://q', needing_preflight: 0, allowed_preflights: 2 },
+        { ...base, needing_preflight: 10, preflights: 4 },
+        { ...base, origin: 'https://p', needing_preflight: 3, preflights: 4 },
+        { ...base, origin: 'https://q', needing_preflight: 0, preflights: 2 },
       ],
       [
         { route: '/r', origin: 'https://o', key_method: 'PUT', max_age_sent: '=600', samples: 3 },

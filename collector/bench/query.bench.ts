@@ -1,0 +1,165 @@
+// How fast the query API answers with many events stored: every endpoint for the last 24 hours and the last
+// 30 days, median of repeated warm runs through Fastify (SQL, ClickHouse, shaping, JSON), and how long a
+// fresh start takes to its first answer. A script, not a test: run it alone on a quiet machine.
+//
+//   pnpm exec tsx --conditions=@corsight/source collector/bench/query.bench.ts [--rows 10000000] [--days 30]
+//       [--runs 15] [--data DIR]   (--data: load into DIR once, and reuse it on the next run)
+//
+// The rows: synthetic-events.ts's mix (a few services, ~50 routes, ~500 origins, ~10 % exemplars), spread
+// evenly over the last `days` days. Raw rows older than the raw TTL (14 days) expire as they would in use.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Fastify from 'fastify';
+import { encodeEventRows, type CorsEventRow } from '../src/ingest/cors-event-row.ts';
+import { queryApi } from '../src/query/query-api.ts';
+import { createEventStore, type ClickHouseEventStore } from '../src/store/create-event-store.ts';
+import { TABLES } from '../src/store/schema-ddl.ts';
+import { syntheticRow } from './synthetic-events.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '10000000' },
+    days: { type: 'string', default: '30' },
+    runs: { type: 'string', default: '15' },
+    batch: { type: 'string', default: '200000' },
+    data: { type: 'string' },
+  },
+});
+const TOTAL = Number(args.rows);
+const DAYS = Number(args.days);
+const RUNS = Number(args.runs);
+const BATCH = Number(args.batch);
+const DAY_MS = 86_400_000;
+
+const dir = args.data ?? mkdtempSync(join(tmpdir(), 'corsight-query-bench-'));
+const dataDir = join(dir, 'data');
+const reuse = args.data !== undefined && existsSync(join(dir, 'loaded.json'));
+const nowMs = reuse
+  ? (
+      JSON.parse((await import('node:fs')).readFileSync(join(dir, 'loaded.json'), 'utf8')) as {
+        nowMs: number;
+      }
+    ).nowMs
+  : Date.now();
+
+async function count(store: ClickHouseEventStore, table: string): Promise<number> {
+  const result = await store.client.query({
+    query: `SELECT count() AS n FROM ${table}`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: string }>();
+  return Number(row?.n ?? 0);
+}
+
+if (!reuse) {
+  const store = await createEventStore({ clickhouse: { kind: 'chdb', dataDir } });
+  const startMs = nowMs - DAYS * DAY_MS;
+  const t0 = performance.now();
+  let segment = 0;
+  for (let offset = 0; offset < TOTAL; offset += BATCH) {
+    const rows: CorsEventRow[] = [];
+    for (let i = offset; i < Math.min(TOTAL, offset + BATCH); i++) {
+      const row = syntheticRow(i, startMs);
+      rows.push({ ...row, timestamp: startMs + Math.floor((i / TOTAL) * DAYS * DAY_MS) });
+    }
+    const path = join(dir, `segment-${segment}.jsonl`);
+    writeFileSync(path, encodeEventRows(rows));
+    await store.insertSegment(path, `query-bench-${segment}`);
+    rmSync(path);
+    segment += 1;
+    process.stdout.write(
+      `\rloading: ${Math.min(TOTAL, offset + BATCH).toLocaleString('en')} / ${TOTAL.toLocaleString('en')} rows`,
+    );
+  }
+  process.stdout.write(`\n`);
+  console.log(`loaded in ${((performance.now() - t0) / 1000).toFixed(0)} s; merging`);
+  for (const table of [TABLES.events, TABLES.rollup, TABLES.findings]) {
+    await store.client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
+  }
+  writeFileSync(join(dir, 'loaded.json'), JSON.stringify({ nowMs, rows: TOTAL, days: DAYS }));
+  await store.close();
+}
+
+// A fresh start on the stored data: open chDB (no migrations left to run) and answer one request.
+const t0 = performance.now();
+const store = await createEventStore({ clickhouse: { kind: 'chdb', dataDir } });
+const app = Fastify();
+await app.register(queryApi, { prefix: '/api/v1', client: store.client, readTokens: [], now: () => nowMs });
+const first = await app.inject({ method: 'GET', url: '/api/v1/summary' });
+const firstAnswerMs = performance.now() - t0;
+if (first.statusCode !== 200) throw new Error(`first answer: ${first.statusCode} ${first.body}`);
+
+console.log(
+  `stored: cors_events ${(await count(store, TABLES.events)).toLocaleString('en')} rows (raw TTL applies), ` +
+    `cors_rollup_1m ${(await count(store, TABLES.rollup)).toLocaleString('en')}, ` +
+    `cors_findings_1m ${(await count(store, TABLES.findings)).toLocaleString('en')}`,
+);
+console.log(`fresh start to first answer: ${firstAnswerMs.toFixed(0)} ms`);
+
+const ENDPOINTS: readonly {
+  readonly name: string;
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly body?: unknown;
+}[] = [
+  { name: 'summary', method: 'GET', url: '/summary' },
+  { name: 'timeseries by outcome', method: 'GET', url: '/timeseries?groupBy=outcome' },
+  { name: 'timeseries by origin (top 10)', method: 'GET', url: '/timeseries?groupBy=origin&metric=blocked' },
+  { name: 'timeseries by reason', method: 'GET', url: '/timeseries?groupBy=reason' },
+  { name: 'origins/rejected', method: 'GET', url: '/origins/rejected' },
+  { name: 'preflight-cache', method: 'GET', url: '/preflight-cache' },
+  { name: 'mismatches', method: 'GET', url: '/mismatches' },
+  { name: 'policy-changes', method: 'GET', url: '/policy-changes' },
+  {
+    name: 'simulate',
+    method: 'POST',
+    url: '/simulate',
+    body: { allowlist: ['https://*.customer1.example.com', 'http://localhost:3000'] },
+  },
+  { name: 'services', method: 'GET', url: '/services' },
+  { name: 'routes', method: 'GET', url: '/routes?service=orders-api' },
+];
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+const ranges = [
+  { label: '24 h', from: nowMs - DAY_MS },
+  { label: '30 d', from: nowMs - 30 * DAY_MS },
+];
+console.log(`\nmedian of ${RUNS} warm runs (ms), target < 100`);
+console.log(`${'endpoint'.padEnd(32)}${ranges.map((range) => range.label.padStart(10)).join('')}`);
+for (const endpoint of ENDPOINTS) {
+  const cells: string[] = [];
+  for (const range of ranges) {
+    const bounds = { from: String(range.from), to: String(nowMs) };
+    const url =
+      endpoint.method === 'GET'
+        ? `/api/v1${endpoint.url}${endpoint.url.includes('?') ? '&' : '?'}from=${bounds.from}&to=${bounds.to}`
+        : `/api/v1${endpoint.url}`;
+    const payload = endpoint.body === undefined ? undefined : { ...(endpoint.body as object), ...bounds };
+    const times: number[] = [];
+    for (let run = 0; run < RUNS + 2; run++) {
+      const started = performance.now();
+      const response = await app.inject({
+        method: endpoint.method,
+        url,
+        ...(payload === undefined ? {} : { payload }),
+      });
+      const elapsed = performance.now() - started;
+      if (response.statusCode !== 200)
+        throw new Error(`${endpoint.name}: ${response.statusCode} ${response.body}`);
+      if (run >= 2) times.push(elapsed);
+    }
+    cells.push(median(times).toFixed(1).padStart(10));
+  }
+  console.log(`${endpoint.name.padEnd(32)}${cells.join('')}`);
+}
+
+await app.close();
+await store.close();
+if (args.data === undefined) rmSync(dir, { recursive: true, force: true });
