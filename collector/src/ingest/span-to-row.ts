@@ -202,18 +202,33 @@ function timestampMs(span: OtlpSpan, options: MapOptions | undefined): number {
   return ms;
 }
 
-function ids(span: OtlpSpan): Pick<CorsEventRow, 'traceId' | 'spanId' | 'parentSpanId'> {
-  if (!HEX32.test(span.traceId) || /^0+$/.test(span.traceId)) {
+// Ids are checked where the row is built (no intermediate object to spread: that made the row literal a
+// slow, generic object build). After the pattern test the length is known, so "all zero" is one comparison.
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+
+function traceId(span: OtlpSpan): string {
+  const id = span.traceId;
+  if (!HEX32.test(id) || id === ZERO_TRACE_ID) {
     throw new InvalidAttribute(`traceId: expected 32 lowercase hex digits, not all zero`);
   }
-  if (!HEX16.test(span.spanId) || /^0+$/.test(span.spanId)) {
+  return id;
+}
+
+function spanId(span: OtlpSpan): string {
+  const id = span.spanId;
+  if (!HEX16.test(id) || id === ZERO_SPAN_ID) {
     throw new InvalidAttribute(`spanId: expected 16 lowercase hex digits, not all zero`);
   }
+  return id;
+}
+
+function parentSpanId(span: OtlpSpan): string {
   const parent = span.parentSpanId ?? '';
   if (parent !== '' && !HEX16.test(parent)) {
     throw new InvalidAttribute(`parentSpanId: expected 16 lowercase hex digits or none`);
   }
-  return { traceId: span.traceId, spanId: span.spanId, parentSpanId: parent };
+  return parent;
 }
 
 /** Whether a span is one of Corsight's CORS spans (summary or detail). */
@@ -263,7 +278,9 @@ export function mapSpanToRow(span: OtlpSpan, options?: MapOptions): SpanMapping 
       preflightCacheWebkit: optionalInteger(a, ATTR.preflightCacheWebkit, 0, ROW_LIMITS.cacheSeconds),
       policyHash: optionalString(a, ATTR.policyHash, ROW_LIMITS.policyHash) ?? '',
       sampleWeight: sampleWeight(a),
-      ...ids(span),
+      traceId: traceId(span),
+      spanId: spanId(span),
+      parentSpanId: parentSpanId(span),
       userAgent: optionalString(a, ATTR.userAgent, LIMITS.headerValueLength) ?? '',
       serverAddress: optionalString(a, ATTR.serverAddress, LIMITS.headerValueLength) ?? '',
     };
