@@ -1,0 +1,76 @@
+// Overview: totals and requests by outcome over time, for the view's range, service and origin.
+import Link from 'next/link';
+import { connection } from 'next/server';
+import { OutcomeChart, type OutcomePoint } from '../components/outcome-chart';
+import { EmptyState, ErrorNotice } from '../components/notice';
+import { Shell } from '../components/shell';
+import { SummaryTiles } from '../components/summary-tiles';
+import type { Summary, Timeseries } from '../lib/api-types';
+import { getApi } from '../lib/collector-api';
+import { formatInstant } from '../lib/format';
+import { load, serviceNames } from '../lib/page-data';
+import { apiRange, readView, viewHref, type SearchParams } from '../lib/view-params';
+
+function outcomePoints(answer: Timeseries): OutcomePoint[] {
+  const valuesOf = (group: string) => answer.series.find((series) => series.group === group)?.values ?? [];
+  const allowed = valuesOf('allowed');
+  const blocked = valuesOf('blocked');
+  const risk = valuesOf('blocked_if_credentialed');
+  return answer.buckets.map((bucket, i) => ({
+    t: Date.parse(bucket),
+    allowed: allowed[i] ?? 0,
+    blocked: blocked[i] ?? 0,
+    blocked_if_credentialed: risk[i] ?? 0,
+  }));
+}
+
+export default async function OverviewPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  await connection();
+  const view = readView(await searchParams);
+  const nowMs = Date.now();
+  const filters = { ...apiRange(view, nowMs), service: view.service, origin: view.origin };
+  const [services, loaded] = await Promise.all([
+    serviceNames(view, nowMs),
+    load(async () => {
+      const [summary, series] = await Promise.all([
+        getApi<Summary>('/summary', filters),
+        getApi<Timeseries>('/timeseries', { ...filters, groupBy: 'outcome' }),
+      ]);
+      return { summary, series };
+    }),
+  ]);
+  return (
+    <Shell path="/" title="Overview" view={view} services={services}>
+      {view.origin === undefined ? null : (
+        <p className="scope">
+          Origin <code className="origin">{view.origin}</code>{' '}
+          <Link href={viewHref('/', view, { origin: undefined })}>Show all origins</Link>
+        </p>
+      )}
+      {loaded.ok ? (
+        <>
+          <p className="range-echo">
+            {formatInstant(loaded.data.summary.range.from)} – {formatInstant(loaded.data.summary.range.to)}
+          </p>
+          <SummaryTiles summary={loaded.data.summary} />
+          <section aria-labelledby="by-outcome">
+            <h2 id="by-outcome">Requests by outcome</h2>
+            {loaded.data.summary.requests === 0 ? (
+              <EmptyState>
+                No CORS requests in this range{view.service === undefined ? '' : ` for ${view.service}`}. Pick
+                a longer range, or check that your API exports Corsight spans to the collector.
+              </EmptyState>
+            ) : (
+              <OutcomeChart
+                points={outcomePoints(loaded.data.series)}
+                stepSeconds={loaded.data.series.step.seconds}
+              />
+            )}
+          </section>
+        </>
+      ) : (
+        <ErrorNotice message={loaded.message} />
+      )}
+    </Shell>
+  );
+}

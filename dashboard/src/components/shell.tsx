@@ -1,0 +1,55 @@
+// The frame of every page: navigation (links keep the view's range and service), the view controls and
+// the page's content. Server-rendered; the controls work as plain links and a GET form, so every state
+// change is a URL.
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import { viewHref, type View } from '../lib/view-params';
+import { AutoRefresh } from './auto-refresh';
+import { ViewControls } from './view-controls';
+
+export const PAGES = [
+  { path: '/', label: 'Overview' },
+  { path: '/origins', label: 'Origins' },
+] as const;
+export type PagePath = (typeof PAGES)[number]['path'];
+
+export interface ShellProps {
+  readonly path: PagePath;
+  readonly title: string;
+  readonly view: View;
+  readonly services: readonly string[];
+  readonly children: ReactNode;
+}
+
+export function Shell({ path, title, view, services, children }: ShellProps) {
+  return (
+    <>
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">Corsight</span>
+        <nav aria-label="Pages">
+          <ul>
+            {PAGES.map((page) => (
+              <li key={page.path}>
+                <Link
+                  href={viewHref(page.path, view, { origin: undefined, sort: undefined, dir: undefined })}
+                  aria-current={page.path === path ? 'page' : undefined}
+                >
+                  {page.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </header>
+      <ViewControls path={path} view={view} services={services} />
+      <AutoRefresh enabled={view.refresh} />
+      <main id="content" tabIndex={-1}>
+        <h1>{title}</h1>
+        {children}
+      </main>
+    </>
+  );
+}

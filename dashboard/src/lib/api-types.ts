@@ -1,0 +1,62 @@
+// The answers of the collector's query API (collector/src/query/query-api.ts) that the dashboard reads.
+// The dashboard depends on this wire contract only, never on the collector's code; counts are sums of
+// sample weights and may be fractional.
+
+export interface RangeEcho {
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface Summary {
+  readonly range: RangeEcho;
+  readonly requests: number;
+  readonly preflights: number;
+  readonly actual: number;
+  readonly allowed: number;
+  readonly blocked: number;
+  /** Allowed traffic at risk (blocked only for credentialed callers): never shown as a rejection. */
+  readonly blocked_if_credentialed: number;
+  readonly needs_preflight: number;
+}
+
+export interface Series {
+  readonly group: string;
+  readonly total: number;
+  readonly values: readonly number[];
+}
+
+export interface Timeseries {
+  readonly range: RangeEcho;
+  readonly step: { readonly name: string; readonly seconds: number };
+  readonly metric: string;
+  readonly groupBy: string | null;
+  readonly buckets: readonly string[];
+  readonly series: readonly Series[];
+}
+
+export interface RejectedOrigin {
+  readonly origin: string;
+  readonly blocked: number;
+  readonly requests: number;
+  readonly share: number;
+  readonly firstBlocked: string;
+  readonly lastBlocked: string;
+  readonly trend: {
+    readonly previousBlocked: number;
+    readonly change: number;
+    readonly ratio: number | null;
+  };
+  readonly routes: readonly { readonly route: string; readonly blocked: number }[];
+  readonly reasons: readonly { readonly code: string; readonly blocked: number }[];
+}
+
+export interface RejectedOrigins {
+  readonly range: RangeEcho;
+  readonly previousRange: RangeEcho;
+  readonly origins: readonly RejectedOrigin[];
+}
+
+export interface Services {
+  readonly range: RangeEcho;
+  readonly services: readonly { readonly service: string; readonly requests: number }[];
+}

@@ -1,0 +1,71 @@
+// The one place the dashboard talks to the collector: GET /api/v1/<path> on CORSIGHT_API_URL with the
+// optional read token, from server components only (the token never reaches a browser). Failures become a
+// CollectorApiError whose message says what to do, shown in the page instead of a blank screen.
+export const DEFAULT_API_URL = 'http://127.0.0.1:4318';
+
+export class CollectorApiError extends Error {
+  override readonly name = 'CollectorApiError';
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export type ApiParams = Readonly<Record<string, string | undefined>>;
+
+function apiBase(): string {
+  const base = process.env.CORSIGHT_API_URL ?? DEFAULT_API_URL;
+  if (!/^https?:\/\//.test(base)) {
+    throw new CollectorApiError(`CORSIGHT_API_URL must be an http(s) URL, got "${base}"`, undefined);
+  }
+  return base.replace(/\/+$/, '');
+}
+
+async function errorText(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { message?: unknown };
+    if (typeof body.message === 'string') return body.message;
+  } catch {
+    // Not JSON: show the start of whatever came back.
+  }
+  return text.slice(0, 300);
+}
+
+/** GET /api/v1/<path>?<params>; parameters left undefined are not sent. */
+export async function getApi<T>(path: string, params: ApiParams = {}): Promise<T> {
+  const base = apiBase();
+  const url = new URL(`${base}/api/v1${path}`);
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && value !== '') url.searchParams.set(name, value);
+  }
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const token = process.env.CORSIGHT_READ_TOKEN;
+  if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { headers, cache: 'no-store' });
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new CollectorApiError(
+      `Cannot reach the collector's query API at ${base} (${cause}). Start the collector (corsight start) ` +
+        'or point CORSIGHT_API_URL at it.',
+      undefined,
+    );
+  }
+  if (response.status === 401) {
+    throw new CollectorApiError(
+      'The collector refused the read token: set CORSIGHT_READ_TOKEN to one of its CORSIGHT_READ_TOKENS.',
+      401,
+    );
+  }
+  if (!response.ok) {
+    throw new CollectorApiError(
+      `The query API answered ${response.status} to ${path}: ${await errorText(response)}`,
+      response.status,
+    );
+  }
+  return (await response.json()) as T;
+}

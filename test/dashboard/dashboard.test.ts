@@ -1,0 +1,185 @@
+// The dashboard in real Chromium against a real collector: `next build` (reused when fresh) and
+// `next start` reading an in-process collector seeded with known traffic. Each page must show the seeded
+// figures, filters and links must change the URL and the data, and an origin carrying markup must render
+// as text. Screenshots of each page (light and dark) go to test/dashboard/screenshots/ for review.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readCollectorConfig, type RunningCollector, startCollector } from '@corsight/collector';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath } from '../oracle/browser-runner.ts';
+import {
+  ADMIN_ORIGIN,
+  EVIL_ORIGIN,
+  EXPECTED,
+  HOSTILE_ORIGIN,
+  seedDashboardData,
+  type Totals,
+} from './dashboard-seed.ts';
+import { ensureDashboardBuild, type RunningDashboard, startDashboard } from './dashboard-server.ts';
+
+const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let dataDir: string;
+let collector: RunningCollector;
+let dashboard: RunningDashboard;
+let browser: Browser;
+let page: Page;
+const dialogs: string[] = [];
+/** What beforeAll started, stopped in reverse order even when it failed halfway. */
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'corsight-dashboard-'));
+  cleanups.push(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+    return Promise.resolve();
+  });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const [buildMs] = await Promise.all([
+    ensureDashboardBuild(),
+    (async () => {
+      collector = await startCollector(
+        readCollectorConfig({
+          CORSIGHT_DATA_DIR: dataDir,
+          CORSIGHT_OTLP_PORT: '0',
+          CORSIGHT_OTLP_GRPC_PORT: 'off',
+          CORSIGHT_BATCH_AGE_MS: '50',
+          CORSIGHT_LOG_LEVEL: 'silent',
+        }),
+      );
+      cleanups.push(() => collector.close());
+      await seedDashboardData(collector, Date.now());
+    })(),
+  ]);
+  console.log(
+    buildMs === 0
+      ? 'dashboard: reused a fresh build'
+      : `dashboard: next build took ${Math.round(buildMs)} ms`,
+  );
+  dashboard = await startDashboard(collector.httpUrl);
+  cleanups.push(() => dashboard.close());
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+  cleanups.push(() => browser.close());
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+}, 180_000);
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function tiles(): Promise<Totals> {
+  const read = async (id: string) =>
+    Number((await page.locator(`[data-tile="${id}"] .tile-value`).innerText()).replaceAll(',', ''));
+  return {
+    preflights: await read('preflights'),
+    actual: await read('actual'),
+    allowed: await read('allowed'),
+    blocked: await read('blocked'),
+    blocked_if_credentialed: await read('blocked_if_credentialed'),
+  };
+}
+
+async function open(path: string): Promise<void> {
+  const response = await page.goto(`${dashboard.url}${path}`);
+  expect(response?.status()).toBe(200);
+}
+
+async function noInjectedMarkup(): Promise<void> {
+  expect(await page.locator('img').count()).toBe(0);
+  expect(dialogs).toEqual([]);
+}
+
+describe('dashboard', () => {
+  it('Overview shows the seeded totals and a chart of requests by outcome over time', async () => {
+    await open('/');
+    expect(await tiles()).toEqual(EXPECTED.all24h);
+    await expect.poll(() => page.locator('.chart .recharts-area').count()).toBe(3);
+    await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(SCREENSHOTS, 'overview-dark.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('the service filter and the range presets change the URL and the figures', async () => {
+    await open('/');
+    await page.selectOption('select[name="service"]', 'orders-api');
+    await Promise.all([
+      page.waitForURL(/service=orders-api/),
+      page.getByRole('button', { name: 'Apply' }).click(),
+    ]);
+    expect(await tiles()).toEqual(EXPECTED.orders24h);
+    await Promise.all([page.waitForURL(/range=7d/), page.getByRole('link', { name: 'Last 7 d' }).click()]);
+    expect(new URL(page.url()).searchParams.get('service')).toBe('orders-api');
+    expect(await tiles()).toEqual(EXPECTED.orders7d);
+    // The same URL in a fresh page reproduces the view.
+    const link = page.url();
+    await page.goto(link);
+    expect(await tiles()).toEqual(EXPECTED.orders7d);
+  });
+
+  it('a custom range without traffic shows the empty state', async () => {
+    await open('/?from=2001-01-01T00:00&to=2001-01-02T00:00');
+    expect(await tiles()).toEqual({
+      preflights: 0,
+      actual: 0,
+      allowed: 0,
+      blocked: 0,
+      blocked_if_credentialed: 0,
+    });
+    await expect.poll(() => page.getByRole('status').first().innerText()).toContain('No CORS requests');
+  });
+
+  it('Origins lists the rejected origins with their blocked counts, sorts, and renders markup as text', async () => {
+    await open('/origins');
+    const rows = page.locator('table.origins tbody tr');
+    expect(await rows.count()).toBe(3);
+    const shown: Record<string, number> = {};
+    for (const row of await rows.all()) {
+      const origin = await row.locator('th a').innerText();
+      shown[origin] = Number(await row.locator('[data-col="blocked"]').innerText());
+    }
+    expect(shown).toEqual(EXPECTED.rejected24h);
+    // Default order: most blocked first.
+    expect(await rows.locator('th a').allInnerTexts()).toEqual([HOSTILE_ORIGIN, EVIL_ORIGIN, ADMIN_ORIGIN]);
+    await noInjectedMarkup();
+    await page.screenshot({ path: join(SCREENSHOTS, 'origins.png'), fullPage: true });
+
+    await Promise.all([
+      page.waitForURL(/sort=origin/),
+      page.getByRole('link', { name: 'Origin', exact: true }).click(),
+    ]);
+    expect(await rows.locator('th a').allInnerTexts()).toEqual([ADMIN_ORIGIN, EVIL_ORIGIN, HOSTILE_ORIGIN]);
+    expect(await page.locator('th[aria-sort="ascending"]').innerText()).toContain('Origin');
+  });
+
+  it('an origin links to the Overview filtered to it, hostile origins included', async () => {
+    await open('/origins');
+    await Promise.all([page.waitForURL(/origin=/), page.getByRole('link', { name: EVIL_ORIGIN }).click()]);
+    expect(new URL(page.url()).searchParams.get('origin')).toBe(EVIL_ORIGIN);
+    expect(await tiles()).toMatchObject({ blocked: 5, allowed: 0, actual: 5 });
+
+    await open('/origins');
+    await Promise.all([page.waitForURL(/origin=/), page.getByRole('link', { name: HOSTILE_ORIGIN }).click()]);
+    expect(new URL(page.url()).searchParams.get('origin')).toBe(HOSTILE_ORIGIN);
+    expect(await page.locator('.scope code.origin').innerText()).toBe(HOSTILE_ORIGIN);
+    expect(await tiles()).toMatchObject({ blocked: 7, allowed: 0 });
+    await noInjectedMarkup();
+    await page.screenshot({ path: join(SCREENSHOTS, 'overview-hostile-origin.png'), fullPage: true });
+  });
+});
