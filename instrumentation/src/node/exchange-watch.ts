@@ -72,10 +72,10 @@ class PendingExchange implements ObservedExchange, CorsResponse {
 }
 
 // One listener for every response, reading its request from the response's slot: no closure per request.
+// 'close' ends every response, finished or cut off (Node emits it after 'finish'), so it is the only one.
 function onResponseDone(this: ServerResponse): void {
   const exchange = (this as WatchedResponse)[EXCHANGE];
   if (exchange === undefined || exchange.ended) return;
-  // 'close' follows 'finish' on every completed response; only the first counts.
   exchange.ended = true;
   exchange.watch.end(exchange);
 }
@@ -110,8 +110,7 @@ export class ExchangeWatch {
       // Installed twice (middleware and wrap, or two app.use): the first one observes.
       if ((res as WatchedResponse)[EXCHANGE] !== undefined) return;
       const exchange = new PendingExchange(this, req, res, Date.now(), context.active());
-      Object.defineProperty(res, EXCHANGE, { value: exchange });
-      res.on('finish', onResponseDone);
+      (res as { [EXCHANGE]?: PendingExchange })[EXCHANGE] = exchange;
       res.on('close', onResponseDone);
     } catch (error) {
       this.#failed('watching a request failed', error);
