@@ -37,6 +37,11 @@ function base(input: SimulationInput): { where: string; params: Record<string, u
 
 // Each query first sums per origin (a few thousand rows at most, whatever the range), then matches the list
 // against those origins only: a regular expression per rollup row would cost more than the sums.
+//
+// ClickHouse pushes a filter on a GROUP BY key down into the subquery's WHERE, which would run the match on
+// every rollup row again (measured over 9M rollup rows: 3.8 s instead of 0.45 s). A LIMIT the subquery
+// never reaches keeps the filter outside.
+const KEEP_FILTER_OUTSIDE = 'LIMIT 4294967295';
 
 /** Totals: all volume, and the volume of origins the list does not match. */
 export function simulationTotalsQuery(input: SimulationInput): BuiltQuery {
@@ -62,14 +67,14 @@ export function simulationOriginsQuery(input: SimulationInput): BuiltQuery {
   const { where, params } = base(input);
   return {
     query: `SELECT origin, origin_volume AS volume, origin_allowed AS newly_blocked,
-  origin_blocked AS already_blocked, origin_routes AS routes
+  origin_blocked AS already_blocked
 FROM (
   SELECT origin, sum(requests) AS origin_volume,
     sumIf(requests, outcome != 'blocked') AS origin_allowed,
-    sumIf(requests, outcome = 'blocked') AS origin_blocked,
-    arraySort(groupUniqArray(20)(route)) AS origin_routes
+    sumIf(requests, outcome = 'blocked') AS origin_blocked
   FROM ${SOURCE_TABLE.rollup} WHERE ${where}
   GROUP BY origin
+  ${KEEP_FILTER_OUTSIDE}
 )
 WHERE NOT ${ALLOWED_BY_LIST_SQL}
 ORDER BY newly_blocked DESC, volume DESC, origin
@@ -78,17 +83,35 @@ LIMIT {limit:UInt32}`,
   };
 }
 
-/** Routes that would lose traffic, by newly blocked volume. */
+/** The routes each listed refused origin reached (at most 20 per origin), for the origins of the answer. */
+export function simulationOriginRoutesQuery(input: SimulationInput, origins: readonly string[]): BuiltQuery {
+  const filters = filterConditions({ service: input.service });
+  return {
+    query: `SELECT origin, route
+FROM ${SOURCE_TABLE.rollup}
+WHERE ${rangeCondition('rollup')}${filters.sql} AND origin IN {origins:Array(String)}
+GROUP BY origin, route
+ORDER BY origin, route
+LIMIT 20 BY origin`,
+    params: { ...rangeParams(input.range), ...filters.params, origins },
+  };
+}
+
+/**
+ * Routes that would lose traffic, by newly blocked volume. The refused origins are found per origin first
+ * (one key: cheap) and used as a set; grouping rollup rows by service, route and origin at once costs
+ * several times more in ClickHouse (several LowCardinality keys are materialised per row).
+ */
 export function simulationRoutesQuery(input: SimulationInput): BuiltQuery {
   const { where, params } = base(input);
   return {
-    query: `SELECT service, route, sum(origin_allowed) AS newly_blocked
-FROM (
-  SELECT service, route, origin, sum(requests) AS origin_allowed
-  FROM ${SOURCE_TABLE.rollup} WHERE ${where} AND outcome != 'blocked'
-  GROUP BY service, route, origin
+    query: `SELECT service, route, sum(requests) AS newly_blocked
+FROM ${SOURCE_TABLE.rollup}
+WHERE ${where} AND outcome != 'blocked' AND origin IN (
+  SELECT origin FROM (
+    SELECT origin FROM ${SOURCE_TABLE.rollup} WHERE ${where} GROUP BY origin ${KEEP_FILTER_OUTSIDE}
+  ) WHERE NOT ${ALLOWED_BY_LIST_SQL}
 )
-WHERE NOT ${ALLOWED_BY_LIST_SQL}
 GROUP BY service, route
 ORDER BY newly_blocked DESC, service, route
 LIMIT {limit:UInt32}`,
@@ -109,7 +132,11 @@ export interface SimulationOriginRow {
   readonly volume: number;
   readonly newly_blocked: number;
   readonly already_blocked: number;
-  readonly routes: readonly string[];
+}
+
+export interface SimulationOriginRouteRow {
+  readonly origin: string;
+  readonly route: string;
 }
 
 export interface SimulationRouteRow {

@@ -25,9 +25,11 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { allowlistMatchers } from './allowlist-pattern.js';
 import {
+  simulationOriginRoutesQuery,
   simulationOriginsQuery,
   simulationRoutesQuery,
   simulationTotalsQuery,
+  type SimulationOriginRouteRow,
   type SimulationOriginRow,
   type SimulationRouteRow,
   type SimulationTotalsRow,
@@ -333,6 +335,19 @@ function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () 
       rowsOf<SimulationOriginRow>(client, simulationOriginsQuery(simulation)),
       rowsOf<SimulationRouteRow>(client, simulationRoutesQuery(simulation)),
     ]);
+    const originRoutes =
+      origins.length === 0
+        ? []
+        : await rowsOf<SimulationOriginRouteRow>(
+            client,
+            simulationOriginRoutesQuery(
+              simulation,
+              origins.map((row) => row.origin),
+            ),
+          );
+    const routesOf = new Map<string, string[]>();
+    for (const row of originRoutes)
+      routesOf.set(row.origin, [...(routesOf.get(row.origin) ?? []), row.route]);
     const total = totals[0];
     return {
       range: echoRange(range),
@@ -350,7 +365,7 @@ function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () 
         newlyBlocked: row.newly_blocked,
         alreadyBlocked: row.already_blocked,
         currentlyAllowed: row.newly_blocked > 0,
-        routes: row.routes,
+        routes: routesOf.get(row.origin) ?? [],
       })),
       routes: routes.map((row) => ({
         service: row.service,

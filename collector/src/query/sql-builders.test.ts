@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { TABLES } from '../store/schema-ddl.js';
 import { allowlistMatchers } from './allowlist-pattern.js';
 import {
+  simulationOriginRoutesQuery,
   simulationOriginsQuery,
   simulationRoutesQuery,
   simulationTotalsQuery,
@@ -90,6 +91,7 @@ const BUILT: readonly (readonly [string, BuiltQuery, string])[] = [
   ['simulation totals', simulationTotalsQuery(SIMULATION), TABLES.rollup],
   ['simulation origins', simulationOriginsQuery(SIMULATION), TABLES.rollup],
   ['simulation routes', simulationRoutesQuery(SIMULATION), TABLES.rollup],
+  ['simulation origin routes', simulationOriginRoutesQuery(SIMULATION, [HOSTILE.origin]), TABLES.rollup],
   ['services', servicesQuery(RANGE, 10), TABLES.rollup],
   ['routes', routesQuery(RANGE, HOSTILE.service, 10), TABLES.rollup],
 ];
