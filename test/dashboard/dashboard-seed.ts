@@ -10,6 +10,8 @@ export const HOSTILE_ORIGIN = 'https://x.test"><img src=x onerror=alert(1)>';
 export const EVIL_ORIGIN = 'https://evil.test';
 export const ADMIN_ORIGIN = 'https://admin.example.com';
 export const OLD_ORIGIN = 'https://old.example.com';
+/** The Access-Control-Allow-Origin the exemplar of a blocked evil.test request carries. */
+export const EXAMPLE_ALLOW_ORIGIN = 'https://app.example.com';
 const HOUR_MS = 3_600_000;
 
 interface Group {
@@ -22,6 +24,8 @@ interface Group {
   readonly spans: number;
   /** How long before "now" the spans start. */
   readonly agoMs: number;
+  /** Attributes over the group's defaults (method asked for, exemplar role and headers, …). */
+  readonly extra?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
 }
 
 const GROUPS: readonly Group[] = [
@@ -34,6 +38,7 @@ const GROUPS: readonly Group[] = [
     route: '/orders/:id',
     spans: 6,
     agoMs: 10 * 60_000,
+    extra: { [ATTR.httpRequestMethod]: 'PUT', [ATTR.needsPreflight]: true },
   },
   {
     service: 'orders-api',
@@ -44,6 +49,24 @@ const GROUPS: readonly Group[] = [
     route: '/orders/:id',
     spans: 4,
     agoMs: 20 * 60_000,
+    extra: { [ATTR.requestMethod]: 'PUT' },
+  },
+  // An exemplar (weight 0: counted nowhere) with the headers the Mismatches page shows as an example.
+  {
+    service: 'orders-api',
+    origin: EVIL_ORIGIN,
+    kind: 'actual',
+    outcome: 'blocked',
+    reasons: ['allow_origin_mismatch'],
+    route: '/orders/:id',
+    spans: 1,
+    agoMs: 5 * 60_000,
+    extra: {
+      [ATTR.spanRole]: 'detail',
+      [ATTR.sampleWeight]: 0,
+      [ATTR.responseAllowOrigin]: EXAMPLE_ALLOW_ORIGIN,
+      [ATTR.responseVary]: 'Origin',
+    },
   },
   {
     service: 'orders-api',
@@ -114,6 +137,14 @@ export const EXPECTED = {
   orders24h: { preflights: 4, actual: 21, allowed: 10, blocked: 12, blocked_if_credentialed: 3 },
   orders7d: { preflights: 4, actual: 30, allowed: 10, blocked: 21, blocked_if_credentialed: 3 },
   /** Blocked per origin in the last 24 h (the Origins table). */
+  /** Reason codes (Mismatches page), last 24 h. */
+  reasons24h: {
+    allow_origin_mismatch: 12,
+    missing_allow_origin: 2,
+    wildcard_origin_with_credentials: 3,
+  } as Record<string, number>,
+  /** The preflight-cache row of app.example.com's PUTs to /orders/:id: A = 6, P = 4, hits = 2. */
+  preflightCache: { needing: 6, preflights: 4, hits: 2 },
   rejected24h: { [HOSTILE_ORIGIN]: HOSTILE_BLOCKED, [EVIL_ORIGIN]: 5, [ADMIN_ORIGIN]: 2 } as Record<
     string,
     number
@@ -161,6 +192,7 @@ export async function seedDashboardData(collector: RunningCollector, nowMs: numb
           [ATTR.httpRequestMethod]: group.kind === 'preflight' ? 'OPTIONS' : 'GET',
           [ATTR.outcome]: group.outcome,
           [ATTR.reasons]: group.reasons,
+          ...group.extra,
         }),
       }),
     );

@@ -13,6 +13,7 @@ import { chromiumPath } from '../oracle/browser-runner.ts';
 import {
   ADMIN_ORIGIN,
   EVIL_ORIGIN,
+  EXAMPLE_ALLOW_ORIGIN,
   EXPECTED,
   HOSTILE_ORIGIN,
   seedDashboardData,
@@ -181,5 +182,33 @@ describe('dashboard', () => {
     expect(await tiles()).toMatchObject({ blocked: 7, allowed: 0 });
     await noInjectedMarkup();
     await page.screenshot({ path: join(SCREENSHOTS, 'overview-hostile-origin.png'), fullPage: true });
+  });
+
+  it('Routes shows the preflight-cache estimate of a route, origin and method', async () => {
+    await open('/routes');
+    const row = page.locator('table.preflight-cache tbody tr', { hasText: 'https://app.example.com' });
+    expect(await row.count()).toBe(1);
+    expect(await row.locator('th').innerText()).toBe('/orders/:id');
+    const cell = async (col: string) => await row.locator(`[data-col="${col}"]`).innerText();
+    expect(await cell('needing')).toBe(String(EXPECTED.preflightCache.needing));
+    expect(await cell('preflights')).toBe(String(EXPECTED.preflightCache.preflights));
+    expect(await cell('hits')).toMatch(new RegExp(`^${EXPECTED.preflightCache.hits} `));
+    await page.screenshot({ path: join(SCREENSHOTS, 'routes.png'), fullPage: true });
+  });
+
+  it('Mismatches lists each reason code with its volume, fix text and an example as text', async () => {
+    await open('/mismatches');
+    const shown: Record<string, number> = {};
+    for (const item of await page.locator('.mismatch.finding-reason').all()) {
+      const code = await item.getAttribute('data-code');
+      shown[code ?? ''] = Number(await item.locator('[data-col="total"]').innerText());
+    }
+    expect(shown).toEqual(EXPECTED.reasons24h);
+    const mismatch = page.locator('.mismatch[data-code="allow_origin_mismatch"]');
+    expect(await mismatch.innerText()).toContain('Fix:');
+    await mismatch.locator('summary').click();
+    expect(await mismatch.locator('.headers').first().innerText()).toContain(EXAMPLE_ALLOW_ORIGIN);
+    await noInjectedMarkup();
+    await page.screenshot({ path: join(SCREENSHOTS, 'mismatches.png'), fullPage: true });
   });
 });

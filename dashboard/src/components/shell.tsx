@@ -10,6 +10,8 @@ import { ViewControls } from './view-controls';
 export const PAGES = [
   { path: '/', label: 'Overview' },
   { path: '/origins', label: 'Origins' },
+  { path: '/routes', label: 'Routes' },
+  { path: '/mismatches', label: 'Mismatches' },
 ] as const;
 export type PagePath = (typeof PAGES)[number]['path'];
 

@@ -60,3 +60,66 @@ export interface Services {
   readonly range: RangeEcho;
   readonly services: readonly { readonly service: string; readonly requests: number }[];
 }
+
+export interface EngineSeconds {
+  readonly chromium: number;
+  readonly firefox: number;
+  readonly webkit: number;
+}
+
+export interface PreflightCacheEntry {
+  readonly route: string;
+  readonly origin: string;
+  readonly method: string;
+  readonly needingPreflight: number;
+  readonly allowedPreflights: number;
+  readonly estimatedHits: number;
+  readonly hitRatio: number | null;
+  /** null = not sent; absent = no example kept to read it from. */
+  readonly maxAgeSent?: string | null;
+  readonly maxAgeSamples: number;
+  readonly effectiveCacheSeconds: EngineSeconds;
+  readonly engineCaps: EngineSeconds;
+  readonly preflightsSavedEstimate: number;
+}
+
+export interface PreflightCache {
+  readonly range: RangeEcho;
+  readonly engineCaps: EngineSeconds;
+  readonly targetMaxAge: number;
+  readonly entries: readonly PreflightCacheEntry[];
+}
+
+export interface MismatchExample {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly time: string;
+  readonly service: string;
+  readonly route: string;
+  readonly origin: string;
+  readonly method: string;
+  readonly requestMethod: string;
+  readonly kind: string;
+  readonly outcome: string;
+  readonly credentials: string;
+  readonly status: number;
+  readonly requestHeaders: readonly string[];
+  readonly responseHeaders: Readonly<Record<string, string | null>>;
+}
+
+export interface Mismatch {
+  readonly finding: 'reason' | 'warning';
+  readonly code: string;
+  readonly total: number;
+  readonly values: readonly number[];
+  readonly summary: string | null;
+  readonly fix: string | null;
+  readonly examples: readonly MismatchExample[];
+}
+
+export interface Mismatches {
+  readonly range: RangeEcho;
+  readonly step: { readonly name: string; readonly seconds: number };
+  readonly buckets: readonly string[];
+  readonly codes: readonly Mismatch[];
+}
