@@ -13,6 +13,8 @@ export const OLD_ORIGIN = 'https://old.example.com';
 /** The Access-Control-Allow-Origin the exemplar of a blocked evil.test request carries. */
 export const EXAMPLE_ALLOW_ORIGIN = 'https://app.example.com';
 const HOUR_MS = 3_600_000;
+/** orders-api's first request under policy p2 (the app's PUTs, 10 minutes back). */
+export const POLICY_CHANGE_AGO_MS = 10 * 60_000;
 
 interface Group {
   readonly service: 'orders-api' | 'search-api';
@@ -168,7 +170,7 @@ async function insertHostileRow(collector: RunningCollector, nowMs: number): Pro
               user_agent, server_address)
             SELECT fromUnixTimestamp64Milli({ts:Int64}, 'UTC'), 'orders-api', 'corsight', 'summary', 'actual',
               '/orders', {origin:String}, 'GET', '', 'blocked', ['allow_origin_mismatch'], [], [], 'unknown',
-              false, [], 0, '', {weight:Float64}, repeat('b', 32), repeat('c', 16), '', '', ''`,
+              false, [], 0, 'p2', {weight:Float64}, repeat('b', 32), repeat('c', 16), '', '', ''`,
     query_params: { ts: nowMs - 8 * 60_000, origin: HOSTILE_ORIGIN, weight: HOSTILE_BLOCKED },
   });
 }
@@ -192,6 +194,10 @@ export async function seedDashboardData(collector: RunningCollector, nowMs: numb
           [ATTR.httpRequestMethod]: group.kind === 'preflight' ? 'OPTIONS' : 'GET',
           [ATTR.outcome]: group.outcome,
           [ATTR.reasons]: group.reasons,
+          // orders-api switches policy POLICY_CHANGE_AGO_MS ago (search-api sends no fingerprint).
+          ...(group.service === 'orders-api'
+            ? { [ATTR.policyHash]: group.agoMs > POLICY_CHANGE_AGO_MS ? 'p1' : 'p2' }
+            : {}),
           ...group.extra,
         }),
       }),

@@ -96,9 +96,18 @@ async function tiles(): Promise<Totals> {
   };
 }
 
+/**
+ * Waits until the page's content is on screen. A server-rendered page streams in after loading.tsx, and
+ * React reveals streamed content a moment after it arrived: until then it sits in the DOM hidden.
+ */
+async function shown(): Promise<void> {
+  await page.locator('main h1').waitFor({ state: 'visible' });
+}
+
 async function open(path: string): Promise<void> {
   const response = await page.goto(`${dashboard.url}${path}`);
   expect(response?.status()).toBe(200);
+  await shown();
 }
 
 async function noInjectedMarkup(): Promise<void> {
@@ -111,6 +120,9 @@ describe('dashboard', () => {
     await open('/');
     expect(await tiles()).toEqual(EXPECTED.all24h);
     await expect.poll(() => page.locator('.chart .recharts-area').count()).toBe(3);
+    // orders-api's policy change is marked on the time axis.
+    expect(await page.locator('.chart').getAttribute('data-markers')).toBe('1');
+    expect(await page.locator('.chart .recharts-reference-line').count()).toBe(1);
     await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(SCREENSHOTS, 'overview-dark.png'), fullPage: true });
@@ -124,13 +136,16 @@ describe('dashboard', () => {
       page.waitForURL(/service=orders-api/),
       page.getByRole('button', { name: 'Apply' }).click(),
     ]);
+    await shown();
     expect(await tiles()).toEqual(EXPECTED.orders24h);
     await Promise.all([page.waitForURL(/range=7d/), page.getByRole('link', { name: 'Last 7 d' }).click()]);
+    await shown();
     expect(new URL(page.url()).searchParams.get('service')).toBe('orders-api');
     expect(await tiles()).toEqual(EXPECTED.orders7d);
     // The same URL in a fresh page reproduces the view.
     const link = page.url();
     await page.goto(link);
+    await shown();
     expect(await tiles()).toEqual(EXPECTED.orders7d);
   });
 
@@ -150,12 +165,12 @@ describe('dashboard', () => {
     await open('/origins');
     const rows = page.locator('table.origins tbody tr');
     expect(await rows.count()).toBe(3);
-    const shown: Record<string, number> = {};
+    const blocked: Record<string, number> = {};
     for (const row of await rows.all()) {
       const origin = await row.locator('th a').innerText();
-      shown[origin] = Number(await row.locator('[data-col="blocked"]').innerText());
+      blocked[origin] = Number(await row.locator('[data-col="blocked"]').innerText());
     }
-    expect(shown).toEqual(EXPECTED.rejected24h);
+    expect(blocked).toEqual(EXPECTED.rejected24h);
     // Default order: most blocked first.
     expect(await rows.locator('th a').allInnerTexts()).toEqual([HOSTILE_ORIGIN, EVIL_ORIGIN, ADMIN_ORIGIN]);
     await noInjectedMarkup();
@@ -165,6 +180,7 @@ describe('dashboard', () => {
       page.waitForURL(/sort=origin/),
       page.getByRole('link', { name: 'Origin', exact: true }).click(),
     ]);
+    await shown();
     expect(await rows.locator('th a').allInnerTexts()).toEqual([ADMIN_ORIGIN, EVIL_ORIGIN, HOSTILE_ORIGIN]);
     expect(await page.locator('th[aria-sort="ascending"]').innerText()).toContain('Origin');
   });
@@ -172,11 +188,13 @@ describe('dashboard', () => {
   it('an origin links to the Overview filtered to it, hostile origins included', async () => {
     await open('/origins');
     await Promise.all([page.waitForURL(/origin=/), page.getByRole('link', { name: EVIL_ORIGIN }).click()]);
+    await shown();
     expect(new URL(page.url()).searchParams.get('origin')).toBe(EVIL_ORIGIN);
     expect(await tiles()).toMatchObject({ blocked: 5, allowed: 0, actual: 5 });
 
     await open('/origins');
     await Promise.all([page.waitForURL(/origin=/), page.getByRole('link', { name: HOSTILE_ORIGIN }).click()]);
+    await shown();
     expect(new URL(page.url()).searchParams.get('origin')).toBe(HOSTILE_ORIGIN);
     expect(await page.locator('.scope code.origin').innerText()).toBe(HOSTILE_ORIGIN);
     expect(await tiles()).toMatchObject({ blocked: 7, allowed: 0 });
@@ -198,17 +216,35 @@ describe('dashboard', () => {
 
   it('Mismatches lists each reason code with its volume, fix text and an example as text', async () => {
     await open('/mismatches');
-    const shown: Record<string, number> = {};
+    const totals: Record<string, number> = {};
     for (const item of await page.locator('.mismatch.finding-reason').all()) {
       const code = await item.getAttribute('data-code');
-      shown[code ?? ''] = Number(await item.locator('[data-col="total"]').innerText());
+      totals[code ?? ''] = Number(await item.locator('[data-col="total"]').innerText());
     }
-    expect(shown).toEqual(EXPECTED.reasons24h);
+    expect(totals).toEqual(EXPECTED.reasons24h);
     const mismatch = page.locator('.mismatch[data-code="allow_origin_mismatch"]');
     expect(await mismatch.innerText()).toContain('Fix:');
     await mismatch.locator('summary').click();
     expect(await mismatch.locator('.headers').first().innerText()).toContain(EXAMPLE_ALLOW_ORIGIN);
     await noInjectedMarkup();
     await page.screenshot({ path: join(SCREENSHOTS, 'mismatches.png'), fullPage: true });
+  });
+
+  it('Policy lists the policy change and the simulator counts what an allowlist would block', async () => {
+    await open('/policy');
+    const change = page.locator('table.policy-changes tbody tr');
+    expect(await change.count()).toBe(1);
+    expect(await change.innerText()).toMatch(/orders-api\s+p1 → p2/);
+    await page.fill('textarea[name="allowlist"]', 'https://app.example.com');
+    await Promise.all([
+      page.waitForURL(/allowlist=/),
+      page.getByRole('button', { name: 'Simulate' }).click(),
+    ]);
+    await shown();
+    const refused = page.locator('table.simulated-origins tbody tr', { hasText: 'http://localhost:3000' });
+    expect(await refused.locator('td').first().innerText()).toBe('3');
+    expect(await page.locator('table.simulated-origins').innerText()).toContain(HOSTILE_ORIGIN);
+    await noInjectedMarkup();
+    await page.screenshot({ path: join(SCREENSHOTS, 'policy.png'), fullPage: true });
   });
 });

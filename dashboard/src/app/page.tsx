@@ -1,11 +1,11 @@
 // Overview: totals and requests by outcome over time, for the view's range, service and origin.
 import Link from 'next/link';
 import { connection } from 'next/server';
-import { OutcomeChart, type OutcomePoint } from '../components/outcome-chart';
+import { OutcomeChart, type ChartMarker, type OutcomePoint } from '../components/outcome-chart';
 import { EmptyState, ErrorNotice } from '../components/notice';
 import { Shell } from '../components/shell';
 import { SummaryTiles } from '../components/summary-tiles';
-import type { Summary, Timeseries } from '../lib/api-types';
+import type { PolicyChanges, Summary, Timeseries } from '../lib/api-types';
 import { getApi } from '../lib/collector-api';
 import { formatInstant } from '../lib/format';
 import { load, serviceNames } from '../lib/page-data';
@@ -24,6 +24,13 @@ function outcomePoints(answer: Timeseries): OutcomePoint[] {
   }));
 }
 
+function policyMarkers(answer: PolicyChanges): ChartMarker[] {
+  return answer.changes.map((change) => ({
+    t: Date.parse(change.at),
+    label: `${change.service}: policy ${change.after}`,
+  }));
+}
+
 export default async function OverviewPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await connection();
   const view = readView(await searchParams);
@@ -32,11 +39,16 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
   const [services, loaded] = await Promise.all([
     serviceNames(view, nowMs),
     load(async () => {
-      const [summary, series] = await Promise.all([
+      const [summary, series, policy] = await Promise.all([
         getApi<Summary>('/summary', filters),
         getApi<Timeseries>('/timeseries', { ...filters, groupBy: 'outcome' }),
+        getApi<PolicyChanges>('/policy-changes', {
+          from: filters.from,
+          to: filters.to,
+          service: filters.service,
+        }),
       ]);
-      return { summary, series };
+      return { summary, series, markers: policyMarkers(policy) };
     }),
   ]);
   return (
@@ -64,6 +76,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
               <OutcomeChart
                 points={outcomePoints(loaded.data.series)}
                 stepSeconds={loaded.data.series.step.seconds}
+                markers={loaded.data.markers}
               />
             )}
           </section>

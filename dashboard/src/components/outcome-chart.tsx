@@ -1,7 +1,17 @@
 'use client';
 // Requests per step by outcome, stacked, time on the x-axis. Rendered in the browser (recharts measures
 // its container); the server passes plain numbers.
-import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Area,
+  AreaChart,
+  CartesianGrid,
+  Legend,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 
 export interface OutcomePoint {
   /** Bucket start, ms since the epoch. */
@@ -9,6 +19,12 @@ export interface OutcomePoint {
   readonly allowed: number;
   readonly blocked: number;
   readonly blocked_if_credentialed: number;
+}
+
+/** A policy change to mark on the time axis. */
+export interface ChartMarker {
+  readonly t: number;
+  readonly label: string;
 }
 
 const SERIES = [
@@ -27,13 +43,15 @@ function tickOf(stepSeconds: number) {
 export function OutcomeChart({
   points,
   stepSeconds,
+  markers,
 }: {
   readonly points: readonly OutcomePoint[];
   readonly stepSeconds: number;
+  readonly markers: readonly ChartMarker[];
 }) {
   const tick = tickOf(stepSeconds);
   return (
-    <div className="chart" data-points={points.length}>
+    <div className="chart" data-points={points.length} data-markers={markers.length}>
       <ResponsiveContainer width="100%" height={280}>
         <AreaChart data={[...points]} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
           <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
@@ -63,6 +81,15 @@ export function OutcomeChart({
               fill={series.color}
               fillOpacity={0.35}
               isAnimationActive={false}
+            />
+          ))}
+          {markers.map((marker) => (
+            <ReferenceLine
+              key={`${marker.t}:${marker.label}`}
+              x={marker.t}
+              stroke="var(--muted)"
+              strokeDasharray="4 2"
+              label={{ value: marker.label, position: 'insideTopLeft', fill: 'var(--muted)', fontSize: 12 }}
             />
           ))}
         </AreaChart>

@@ -12,6 +12,7 @@ export const PAGES = [
   { path: '/origins', label: 'Origins' },
   { path: '/routes', label: 'Routes' },
   { path: '/mismatches', label: 'Mismatches' },
+  { path: '/policy', label: 'Policy' },
 ] as const;
 export type PagePath = (typeof PAGES)[number]['path'];
 

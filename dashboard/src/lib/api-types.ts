@@ -123,3 +123,45 @@ export interface Mismatches {
   readonly buckets: readonly string[];
   readonly codes: readonly Mismatch[];
 }
+
+export interface PolicyChange {
+  readonly service: string;
+  readonly at: string;
+  readonly before: string;
+  readonly after: string;
+  readonly originsBlockedAfter: readonly {
+    readonly origin: string;
+    readonly allowedBefore: number;
+    readonly blockedAfter: number;
+  }[];
+}
+
+export interface PolicyChanges {
+  readonly range: RangeEcho;
+  readonly changes: readonly PolicyChange[];
+}
+
+export interface Simulation {
+  readonly range: RangeEcho;
+  readonly allowlist: readonly string[];
+  readonly totals: {
+    readonly requests: number;
+    readonly refused: number;
+    readonly newlyBlocked: number;
+    readonly refusedOrigins: number;
+    readonly newlyBlockedOrigins: number;
+  };
+  readonly origins: readonly {
+    readonly origin: string;
+    readonly requests: number;
+    readonly newlyBlocked: number;
+    readonly alreadyBlocked: number;
+    readonly currentlyAllowed: boolean;
+    readonly routes: readonly string[];
+  }[];
+  readonly routes: readonly {
+    readonly service: string;
+    readonly route: string;
+    readonly newlyBlocked: number;
+  }[];
+}

@@ -36,17 +36,41 @@ async function errorText(response: Response): Promise<string> {
 
 /** GET /api/v1/<path>?<params>; parameters left undefined are not sent. */
 export async function getApi<T>(path: string, params: ApiParams = {}): Promise<T> {
-  const base = apiBase();
-  const url = new URL(`${base}/api/v1${path}`);
+  const url = new URL(`${apiBase()}/api/v1${path}`);
   for (const [name, value] of Object.entries(params)) {
     if (value !== undefined && value !== '') url.searchParams.set(name, value);
   }
+  return request<T>(url, path, { method: 'GET' });
+}
+
+/** POST /api/v1/<path> with a JSON body (the allowlist simulator). */
+export async function postApi<T>(path: string, body: unknown): Promise<T> {
+  const url = new URL(`${apiBase()}/api/v1${path}`);
+  return request<T>(url, path, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    contentType: 'application/json',
+  });
+}
+
+async function request<T>(
+  url: URL,
+  path: string,
+  init: { method: 'GET' | 'POST'; body?: string; contentType?: string },
+): Promise<T> {
+  const base = url.origin;
   const headers: Record<string, string> = { accept: 'application/json' };
+  if (init.contentType !== undefined) headers['content-type'] = init.contentType;
   const token = process.env.CORSIGHT_READ_TOKEN;
   if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
   let response: Response;
   try {
-    response = await fetch(url, { headers, cache: 'no-store' });
+    response = await fetch(url, {
+      method: init.method,
+      headers,
+      cache: 'no-store',
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error);
     throw new CollectorApiError(
