@@ -192,6 +192,17 @@ describe('dashboard', () => {
     expect(new URL(page.url()).searchParams.get('origin')).toBe(EVIL_ORIGIN);
     expect(await tiles()).toMatchObject({ blocked: 5, allowed: 0, actual: 5 });
 
+    // Origin → its reasons → example requests.
+    await open('/origins');
+    const evil = page.locator('table.origins tbody tr', { hasText: EVIL_ORIGIN });
+    await Promise.all([
+      page.waitForURL(/\/mismatches\?.*origin=/),
+      evil.getByRole('link', { name: 'allow_origin_mismatch' }).click(),
+    ]);
+    await shown();
+    expect(await page.locator('.mismatch').count()).toBe(1);
+    expect(await page.locator('.mismatch [data-col="total"]').innerText()).toBe('5');
+
     await open('/origins');
     await Promise.all([page.waitForURL(/origin=/), page.getByRole('link', { name: HOSTILE_ORIGIN }).click()]);
     await shown();

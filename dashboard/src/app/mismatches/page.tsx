@@ -1,6 +1,7 @@
 // Mismatches: every reason (blocking) and warning code seen in the range with its volume, what it means,
 // the fix, and example requests with their CORS headers. Header values and names come from requests and
 // responses: text only.
+import Link from 'next/link';
 import { connection } from 'next/server';
 import { EmptyState, ErrorNotice } from '../../components/notice';
 import { Shell } from '../../components/shell';
@@ -8,7 +9,7 @@ import type { Mismatch, Mismatches } from '../../lib/api-types';
 import { getApi } from '../../lib/collector-api';
 import { formatCount, formatInstant } from '../../lib/format';
 import { load, serviceNames } from '../../lib/page-data';
-import { apiRange, readView, type SearchParams } from '../../lib/view-params';
+import { apiRange, readView, viewHref, type SearchParams } from '../../lib/view-params';
 
 function Examples({ mismatch }: { readonly mismatch: Mismatch }) {
   if (mismatch.examples.length === 0) return <p className="muted">No example request kept in this range.</p>;
@@ -69,6 +70,12 @@ export default async function MismatchesPage({ searchParams }: { searchParams: P
   ]);
   return (
     <Shell path="/mismatches" title="Header mismatches" view={view} services={services}>
+      {view.origin === undefined ? null : (
+        <p className="scope">
+          Origin <code className="origin">{view.origin}</code>{' '}
+          <Link href={viewHref('/mismatches', view, { origin: undefined })}>Show all origins</Link>
+        </p>
+      )}
       {!loaded.ok ? (
         <ErrorNotice message={loaded.message} />
       ) : loaded.data.codes.length === 0 ? (

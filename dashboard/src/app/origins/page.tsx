@@ -117,7 +117,16 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
                     <ul className="breakdown">
                       {origin.routes.map((route) => (
                         <li key={route.route}>
-                          <code>{route.route}</code> {formatCount(route.blocked)}
+                          <Link
+                            href={viewHref('/routes', view, {
+                              origin: origin.origin,
+                              sort: undefined,
+                              dir: undefined,
+                            })}
+                          >
+                            <code>{route.route}</code>
+                          </Link>{' '}
+                          {formatCount(route.blocked)}
                         </li>
                       ))}
                     </ul>
@@ -126,7 +135,16 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
                     <ul className="breakdown">
                       {origin.reasons.map((reason) => (
                         <li key={reason.code}>
-                          <code>{reason.code}</code> {formatCount(reason.blocked)}
+                          <Link
+                            href={viewHref('/mismatches', view, {
+                              origin: origin.origin,
+                              sort: undefined,
+                              dir: undefined,
+                            })}
+                          >
+                            <code>{reason.code}</code>
+                          </Link>{' '}
+                          {formatCount(reason.blocked)}
                         </li>
                       ))}
                     </ul>

@@ -1,6 +1,7 @@
 // Routes: the preflight-cache estimate per route, origin and method (DESIGN.md §6): actual requests that
 // needed a preflight (A), allowed preflights (P), estimated cache hits max(A − P, 0), the Max-Age sent and
 // what each engine made of it, and the preflights a longer Max-Age would save.
+import Link from 'next/link';
 import { connection } from 'next/server';
 import { EmptyState, ErrorNotice } from '../../components/notice';
 import { Shell } from '../../components/shell';
@@ -8,7 +9,7 @@ import type { PreflightCache } from '../../lib/api-types';
 import { getApi } from '../../lib/collector-api';
 import { formatCount, formatInstant, formatShare } from '../../lib/format';
 import { load, serviceNames } from '../../lib/page-data';
-import { apiRange, readView, type SearchParams } from '../../lib/view-params';
+import { apiRange, readView, viewHref, type SearchParams } from '../../lib/view-params';
 
 function maxAgeText(sent: string | null | undefined): string {
   if (sent === undefined) return 'unknown';
@@ -31,6 +32,12 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
   ]);
   return (
     <Shell path="/routes" title="Routes and the preflight cache" view={view} services={services}>
+      {view.origin === undefined ? null : (
+        <p className="scope">
+          Origin <code className="origin">{view.origin}</code>{' '}
+          <Link href={viewHref('/routes', view, { origin: undefined })}>Show all origins</Link>
+        </p>
+      )}
       {!loaded.ok ? (
         <ErrorNotice message={loaded.message} />
       ) : loaded.data.entries.length === 0 ? (
