@@ -142,6 +142,12 @@ describe('dashboard', () => {
     await shown();
     expect(new URL(page.url()).searchParams.get('service')).toBe('orders-api');
     expect(await tiles()).toEqual(EXPECTED.orders7d);
+    await Promise.all([
+      page.waitForURL(/refresh=1/),
+      page.getByRole('link', { name: 'Auto-refresh: off' }).click(),
+    ]);
+    await shown();
+    expect(await page.getByRole('link', { name: 'Auto-refresh: on' }).count()).toBe(1);
     // The same URL in a fresh page reproduces the view.
     const link = page.url();
     await page.goto(link);

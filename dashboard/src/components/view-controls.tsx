@@ -54,8 +54,7 @@ export function ViewControls({ path, view, services }: ViewControlsProps) {
       <Link
         className="refresh-toggle"
         href={viewHref(path, view, { refresh: view.refresh ? undefined : '1' })}
-        aria-pressed={view.refresh}
-        role="button"
+        data-on={view.refresh}
       >
         Auto-refresh: {view.refresh ? 'on' : 'off'}
       </Link>
