@@ -134,7 +134,7 @@ describe('dashboard', () => {
     await page.selectOption('select[name="service"]', 'orders-api');
     await Promise.all([
       page.waitForURL(/service=orders-api/),
-      page.getByRole('button', { name: 'Apply' }).click(),
+      page.getByRole('button', { name: 'Filter' }).click(),
     ]);
     await shown();
     expect(await tiles()).toEqual(EXPECTED.orders24h);
@@ -156,7 +156,17 @@ describe('dashboard', () => {
   });
 
   it('a custom range without traffic shows the empty state', async () => {
-    await open('/?from=2001-01-01T00:00&to=2001-01-02T00:00');
+    await open('/?service=orders-api');
+    await page.fill('input[name="from"]', '2001-01-01T00:00');
+    await page.fill('input[name="to"]', '2001-01-02T00:00');
+    await Promise.all([page.waitForURL(/from=/), page.getByRole('button', { name: 'Apply range' }).click()]);
+    await shown();
+    const params = new URL(page.url()).searchParams;
+    expect(Object.fromEntries(params)).toEqual({
+      service: 'orders-api',
+      from: '2001-01-01T00:00',
+      to: '2001-01-02T00:00',
+    });
     expect(await tiles()).toEqual({
       preflights: 0,
       actual: 0,

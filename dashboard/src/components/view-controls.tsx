@@ -1,7 +1,20 @@
-// Time range, service and auto-refresh. Presets and the refresh toggle are links; service and a custom
-// range go through a GET form (works without JavaScript, and the result is a shareable URL).
+// Time range, service and auto-refresh. Presets and the refresh toggle are links; the service and a custom
+// range each have a GET form (works without JavaScript, and the result is a shareable URL) that carries the
+// rest of the view along in hidden fields.
 import Link from 'next/link';
-import { RANGE_PRESET_NAMES, RANGE_PRESETS, viewHref, type View } from '../lib/view-params';
+import { RANGE_PRESET_NAMES, RANGE_PRESETS, viewHref, viewParams, type View } from '../lib/view-params';
+
+/** The rest of the view as hidden fields, so a form changes one thing and keeps the others. */
+function HiddenView({ view, omit }: { readonly view: View; readonly omit: readonly string[] }) {
+  const fields = [...viewParams(view).entries()].filter(([name]) => !omit.includes(name));
+  return (
+    <>
+      {fields.map(([name, value]) => (
+        <input key={name} type="hidden" name={name} value={value} />
+      ))}
+    </>
+  );
+}
 
 export interface ViewControlsProps {
   readonly path: string;
@@ -25,10 +38,8 @@ export function ViewControls({ path, view, services }: ViewControlsProps) {
           </li>
         ))}
       </ul>
-      <form method="get" action={path} className="filters">
-        {view.range === 'custom' ? null : <input type="hidden" name="range" value={view.range} />}
-        {view.origin === undefined ? null : <input type="hidden" name="origin" value={view.origin} />}
-        {view.refresh ? <input type="hidden" name="refresh" value="1" /> : null}
+      <form method="get" action={path} className="filters" aria-label="Service">
+        <HiddenView view={view} omit={['service']} />
         <label>
           Service
           <select name="service" defaultValue={view.service ?? ''}>
@@ -41,6 +52,10 @@ export function ViewControls({ path, view, services }: ViewControlsProps) {
             ))}
           </select>
         </label>
+        <button type="submit">Filter</button>
+      </form>
+      <form method="get" action={path} className="filters" aria-label="Custom range">
+        <HiddenView view={view} omit={['range', 'from', 'to']} />
         <label>
           From (UTC)
           <input type="datetime-local" name="from" defaultValue={view.from ?? ''} />
@@ -49,7 +64,7 @@ export function ViewControls({ path, view, services }: ViewControlsProps) {
           To (UTC)
           <input type="datetime-local" name="to" defaultValue={view.to ?? ''} />
         </label>
-        <button type="submit">Apply</button>
+        <button type="submit">Apply range</button>
       </form>
       <Link
         className="refresh-toggle"
