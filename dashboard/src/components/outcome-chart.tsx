@@ -89,7 +89,7 @@ export function OutcomeChart({
               x={marker.t}
               stroke="var(--muted)"
               strokeDasharray="4 2"
-              label={{ value: marker.label, position: 'insideTopLeft', fill: 'var(--muted)', fontSize: 12 }}
+              label={{ value: marker.label, position: 'insideTopRight', fill: 'var(--muted)', fontSize: 12 }}
             />
           ))}
         </AreaChart>
