@@ -284,8 +284,7 @@ if (base !== undefined && corsight !== undefined) {
   // Each round's own ratio (the variants ran back to back), then the median.
   const getShare = medianOf(ratios.get);
   const preflightShare = medianOf(ratios.preflight);
-  const listed = (values: readonly number[]): string =>
-    values.map((v) => `${(v * 100).toFixed(0)}`).join(' ');
+  const listed = (values: readonly number[]): string => values.map((v) => (v * 100).toFixed(0)).join(' ');
   console.log(
     `\nPer-round throughput of Corsight vs @fastify/cors alone, %: GET ${listed(ratios.get)}; preflights ${listed(ratios.preflight)}`,
   );
