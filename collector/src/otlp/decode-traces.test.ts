@@ -346,7 +346,7 @@ describe('malformed protobuf', () => {
     [
       'truncated',
       good.subarray(0, good.length - 7),
-      /^request is not a valid ExportTraceServiceRequest \(protobuf\): /,
+      /^request is not a valid ExportTraceServiceRequest \(protobuf\): .*cut short or is not OTLP protobuf: send .*application\/x-protobuf/,
     ],
     [
       'garbage',

@@ -297,7 +297,12 @@ export function decodeProtobufTraceRequest(body: Uint8Array): OtlpSpan[] {
     // Truncated or garbage input (protobufjs: "index out of range", "invalid wire type"), or nesting
     // deep enough to exhaust the stack.
     const why = error instanceof Error ? error.message : String(error);
-    throw new OtlpDecodeError(`request is not a valid ExportTraceServiceRequest (protobuf): ${why}`);
+    throw new OtlpDecodeError(
+      `request is not a valid ExportTraceServiceRequest (protobuf): ${why}. The ${String(bytes.length)}-byte ` +
+        'body is cut short or is not OTLP protobuf: send an opentelemetry.proto.collector.trace.v1.' +
+        'ExportTraceServiceRequest as application/x-protobuf (gzip only with Content-Encoding: gzip), or ' +
+        'OTLP/JSON as application/json',
+    );
   }
 
   const spans: OtlpSpan[] = [];
