@@ -5,6 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { checkCommand } from './check-command.js';
 import { DEFAULT_TIMEOUT_MS, parseCheckOptions, type RawCheckOptions } from './check-options.js';
 import { EXIT_STATUS, NetworkError, UsageError } from './cli-errors.js';
+import { demoCommand } from './demo-command.js';
+import { DEMO_DEFAULTS, DemoUsageError, parseDemoOptions, type RawDemoOptions } from './demo-options.js';
 import { startCommand } from './start-command.js';
 import { displayText, safeJson } from './terminal-text.js';
 
@@ -97,6 +99,37 @@ export async function runCli(
     )
     .action(async () => {
       status = await startCommand(context.env, io, context.stop);
+    });
+
+  program
+    .command('demo')
+    .description(
+      'Run two instrumented demo services (Fastify + @fastify/cors, Express + cors) and browser-like traffic from ' +
+        'several origins against them: allowed, preflight-heavy, misconfigured, rejected, scanner noise, and a ' +
+        'policy change that blocks an origin midway. Spans go to a running collector; stops on SIGINT/SIGTERM.',
+    )
+    .option('--collector <url>', `the collector's OTLP/HTTP base URL (default: ${DEMO_DEFAULTS.collector})`)
+    .option(
+      '--shop-port <port>',
+      `port of the shop API (Fastify; default: ${DEMO_DEFAULTS.shopPort}, 0: any free)`,
+    )
+    .option(
+      '--catalog-port <port>',
+      `port of the catalog API (Express; default: ${DEMO_DEFAULTS.catalogPort}, 0: any free)`,
+    )
+    .option('--duration <seconds>', 'stop after this many seconds (default: run until stopped)')
+    .option('--speed <factor>', 'run the scenario this many times faster (default: 1; for tests)')
+    .option('--seed <integer>', `seed of the traffic plan (default: ${DEMO_DEFAULTS.seed})`)
+    .action(async (options: RawDemoOptions) => {
+      try {
+        status = await demoCommand(parseDemoOptions(options), io, context.stop);
+      } catch (error) {
+        if (!(error instanceof DemoUsageError)) throw error;
+        io.stderr(
+          `corsight demo: ${displayText(error.message, 2000)}\nRun 'corsight demo --help' for the options.\n`,
+        );
+        status = EXIT_STATUS.cannotCheck;
+      }
     });
 
   try {

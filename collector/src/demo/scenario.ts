@@ -1,0 +1,275 @@
+// The demo's traffic as data: the two demo services, the pages (origins) that call them and how often, the
+// scanner noise, and the shop API's allowlist over time. Pure: no clock, no I/O. The timing is chosen so a
+// new user sees every dashboard chart filled within a minute: every persona starts at once, summary spans
+// leave every 5 s, and the policy change falls at 35 s, leaving time to see the newly blocked origin.
+//
+// To add a spike (alerting), give a persona another rate phase; to block another origin later, add a policy
+// phase. Both are read by position in time only, so nothing else changes.
+import type { HeaderList } from '../cli/browser-request.js';
+
+export type DemoServiceId = 'shop' | 'catalog';
+
+/** A rate that changes over the scenario: each phase holds from its second until the next phase's. */
+export type RateSchedule = readonly { readonly fromSecond: number; readonly perSecond: number }[];
+
+/** One kind of fetch() a page makes; `{id}` in the path is replaced by a number in 1..ids. */
+export interface FetchTemplate {
+  readonly service: DemoServiceId;
+  readonly method: string;
+  readonly path: string;
+  readonly ids?: number | undefined;
+  /** Headers page script sets (the browser adds Origin, Accept, User-Agent, Cookie itself). */
+  readonly headers: HeaderList;
+  readonly body?: string | undefined;
+  readonly credentials: 'include' | 'omit';
+  /** Relative share among the persona's fetches. */
+  readonly weight: number;
+}
+
+/** A page on one origin, loaded in one browser: its preflight cache and cookies belong to that browser. */
+export interface BrowserPersona {
+  readonly kind: 'browser';
+  readonly name: string;
+  readonly origin: string;
+  /** The cookie the browser holds for the demo services; sent with credentials: 'include' only. */
+  readonly cookie?: string | undefined;
+  readonly rate: RateSchedule;
+  readonly fetches: readonly FetchTemplate[];
+}
+
+/** Not a browser: a script sending whatever Origin it likes, the kind every public API receives. */
+export interface ScannerPersona {
+  readonly kind: 'scanner';
+  readonly name: string;
+  readonly rate: RateSchedule;
+  /** Sent as-is, including values no browser could send. */
+  readonly origins: readonly string[];
+  /** Share of requests carrying a freshly made-up origin instead (one per request, never repeated). */
+  readonly randomOriginShare: number;
+  readonly services: readonly DemoServiceId[];
+  readonly paths: readonly string[];
+}
+
+export type Persona = BrowserPersona | ScannerPersona;
+
+/** The shop API's CORS allowlist from `fromSecond` on (the policy it is redeployed with). */
+export interface PolicyPhase {
+  readonly fromSecond: number;
+  readonly allowedOrigins: readonly string[];
+}
+
+export interface Scenario {
+  readonly personas: readonly Persona[];
+  /** Ordered by fromSecond; the first starts at 0. */
+  readonly shopPolicy: readonly PolicyPhase[];
+}
+
+export const DEMO_ORIGINS = {
+  storefront: 'https://shop.example.com',
+  admin: 'https://admin.example.com',
+  partner: 'https://partner.example.net',
+  legacy: 'https://legacy.example.com',
+  copycat: 'https://shop-example.copycat.test',
+} as const;
+
+/** The hostile origin every Corsight view must show as text (issue 5). */
+export const HOSTILE_ORIGIN = 'https://x.test"><img src=x onerror=alert(1)>';
+
+/** When the shop API drops the legacy storefront from its allowlist, in scenario seconds. */
+export const POLICY_CHANGE_SECOND = 35;
+
+const JSON_BODY = [['Content-Type', 'application/json']] as const;
+
+export const DEMO_SCENARIO: Scenario = {
+  shopPolicy: [
+    {
+      fromSecond: 0,
+      allowedOrigins: [
+        DEMO_ORIGINS.storefront,
+        DEMO_ORIGINS.admin,
+        DEMO_ORIGINS.partner,
+        DEMO_ORIGINS.legacy,
+      ],
+    },
+    {
+      fromSecond: POLICY_CHANGE_SECOND,
+      allowedOrigins: [DEMO_ORIGINS.storefront, DEMO_ORIGINS.admin, DEMO_ORIGINS.partner],
+    },
+  ],
+  personas: [
+    {
+      // The healthy case: mostly simple GETs, a JSON POST now and then (preflighted once per 10 min), a
+      // credentialed profile call, and the public catalog (wildcard: fine without credentials).
+      kind: 'browser',
+      name: 'storefront SPA',
+      origin: DEMO_ORIGINS.storefront,
+      cookie: 'session=storefront-demo',
+      rate: [{ fromSecond: 0, perSecond: 8 }],
+      fetches: [
+        { service: 'shop', method: 'GET', path: '/products', headers: [], credentials: 'omit', weight: 4 },
+        {
+          service: 'shop',
+          method: 'GET',
+          path: '/products/{id}',
+          ids: 40,
+          headers: [],
+          credentials: 'omit',
+          weight: 4,
+        },
+        {
+          service: 'shop',
+          method: 'POST',
+          path: '/cart',
+          headers: JSON_BODY,
+          body: '{"sku":"tee-42","quantity":1}',
+          credentials: 'include',
+          weight: 1,
+        },
+        { service: 'shop', method: 'GET', path: '/me', headers: [], credentials: 'include', weight: 1 },
+        {
+          service: 'catalog',
+          method: 'GET',
+          path: '/search?q=shoes',
+          headers: [],
+          credentials: 'omit',
+          weight: 2,
+        },
+      ],
+    },
+    {
+      // Preflight-heavy: custom headers and JSON on every call, many distinct URLs (the preflight cache is per
+      // URL), and a catalog that sends no Max-Age, so its preflights are cached for 5 s only.
+      kind: 'browser',
+      name: 'admin SPA',
+      origin: DEMO_ORIGINS.admin,
+      cookie: 'session=admin-demo',
+      rate: [{ fromSecond: 0, perSecond: 5 }],
+      fetches: [
+        {
+          service: 'shop',
+          method: 'PUT',
+          path: '/cart/items/{id}',
+          ids: 60,
+          headers: [...JSON_BODY, ['X-Request-Id', 'admin-1']],
+          body: '{"quantity":2}',
+          credentials: 'include',
+          weight: 3,
+        },
+        {
+          service: 'shop',
+          method: 'DELETE',
+          path: '/cart/items/{id}',
+          ids: 60,
+          headers: [['X-Request-Id', 'admin-2']],
+          credentials: 'include',
+          weight: 1,
+        },
+        {
+          service: 'catalog',
+          method: 'POST',
+          path: '/recommendations',
+          headers: [...JSON_BODY, ['X-Client-Version', '2.3.1']],
+          body: '{"basket":["tee-42"]}',
+          credentials: 'omit',
+          weight: 3,
+        },
+      ],
+    },
+    {
+      // Wrongly configured: a header the shop does not allow, and cookies sent to the wildcard catalog.
+      kind: 'browser',
+      name: 'partner widget',
+      origin: DEMO_ORIGINS.partner,
+      cookie: 'partner_session=demo',
+      rate: [{ fromSecond: 0, perSecond: 2 }],
+      fetches: [
+        {
+          service: 'shop',
+          method: 'GET',
+          path: '/products',
+          headers: [['X-Partner-Key', 'demo-key']],
+          credentials: 'omit',
+          weight: 1,
+        },
+        {
+          service: 'catalog',
+          method: 'GET',
+          path: '/items/{id}',
+          ids: 20,
+          headers: [],
+          credentials: 'include',
+          weight: 1,
+        },
+      ],
+    },
+    {
+      // Allowed until the shop's allowlist drops it at POLICY_CHANGE_SECOND, then blocked.
+      kind: 'browser',
+      name: 'legacy storefront',
+      origin: DEMO_ORIGINS.legacy,
+      rate: [{ fromSecond: 0, perSecond: 2 }],
+      fetches: [
+        { service: 'shop', method: 'GET', path: '/products', headers: [], credentials: 'omit', weight: 2 },
+        {
+          service: 'shop',
+          method: 'POST',
+          path: '/cart',
+          headers: JSON_BODY,
+          body: '{"sku":"mug-7","quantity":1}',
+          credentials: 'omit',
+          weight: 1,
+        },
+      ],
+    },
+    {
+      // A site the API never allowed, embedding its calls anyway.
+      kind: 'browser',
+      name: 'copycat site',
+      origin: DEMO_ORIGINS.copycat,
+      rate: [{ fromSecond: 0, perSecond: 1 }],
+      fetches: [
+        { service: 'shop', method: 'GET', path: '/products', headers: [], credentials: 'omit', weight: 2 },
+        {
+          service: 'shop',
+          method: 'POST',
+          path: '/cart',
+          headers: JSON_BODY,
+          body: '{"sku":"tee-42","quantity":9}',
+          credentials: 'omit',
+          weight: 1,
+        },
+      ],
+    },
+    {
+      kind: 'scanner',
+      name: 'scanner',
+      rate: [{ fromSecond: 0, perSecond: 1 }],
+      origins: [
+        HOSTILE_ORIGIN,
+        'null',
+        'http://localhost:8080',
+        'https://shop.example.com.evil.test',
+        "https://o'; DROP TABLE cors_events;--.test",
+      ],
+      randomOriginShare: 0.5,
+      services: ['shop', 'catalog'],
+      paths: ['/', '/.env', '/admin', '/wp-login.php', '/products', '/api/v1/users'],
+    },
+  ],
+};
+
+/** The rate in force at `second`: the last phase that has started (0 before the first). */
+export function rateAt(schedule: RateSchedule, second: number): number {
+  let rate = 0;
+  for (const phase of schedule) if (phase.fromSecond <= second) rate = phase.perSecond;
+  return rate;
+}
+
+/** Index into scenario.shopPolicy of the phase in force at `second`. */
+export function policyPhaseAt(scenario: Scenario, second: number): number {
+  let index = 0;
+  scenario.shopPolicy.forEach((phase, i) => {
+    if (phase.fromSecond <= second) index = i;
+  });
+  return index;
+}
