@@ -18,3 +18,11 @@ export {
   type SdkInstrumentation,
   type StartCorsightOptions,
 } from './setup.js';
+export type { SummaryKey } from './aggregate/summary-key.js';
+export {
+  exchangeSpanAttributes,
+  isCrossOrigin,
+  summaryKeyOf,
+  type CrossOriginVerdict,
+  type ExchangeSpanFacts,
+} from './emit/exchange-span.js';

@@ -26,7 +26,12 @@ describe('readCollectorConfig', () => {
         cluster: undefined,
       },
       retention: { rawDays: 14, rollupDays: 400 },
-      ingest: { tokens: [], maxBodyBytes: 4 * 1024 * 1024, maxDecompressedBytes: 16 * 1024 * 1024 },
+      ingest: {
+        tokens: [],
+        maxBodyBytes: 4 * 1024 * 1024,
+        maxDecompressedBytes: 16 * 1024 * 1024,
+        httpSpanWeights: {},
+      },
       api: { readTokens: [] },
       spool: { maxBytes: 1024 * 1024 * 1024, segmentRows: 100_000, segmentAgeMs: 1000 },
       logLevel: 'info',
@@ -72,6 +77,7 @@ describe('readCollectorConfig', () => {
         tokens: ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb'],
         maxBodyBytes: 1048576,
         maxDecompressedBytes: 4194304,
+        httpSpanWeights: {},
       },
       api: { readTokens: ['reader-token-0000000'] },
       spool: { maxBytes: 1000000, segmentRows: 1000, segmentAgeMs: 250 },
@@ -131,6 +137,19 @@ describe('readCollectorConfig', () => {
     const problems = problemsOf(() => readCollectorConfig(env));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(message);
+  });
+
+  it('reads per-service HTTP span weights from the environment or the file', () => {
+    expect(
+      readCollectorConfig({ CORSIGHT_HTTP_SPAN_WEIGHTS: 'checkout=10, search=2.5' }).ingest.httpSpanWeights,
+    ).toEqual({ checkout: 10, search: 2.5 });
+    const file = { name: 'c.json', text: '{"ingest": {"httpSpanWeights": {"checkout": 4}}}' };
+    expect(readCollectorConfig({}, file).ingest.httpSpanWeights).toEqual({ checkout: 4 });
+    for (const wrong of ['checkout', 'checkout=0', 'checkout=-1', '=3', 'a=b']) {
+      expect(problemsOf(() => readCollectorConfig({ CORSIGHT_HTTP_SPAN_WEIGHTS: wrong }))[0]).toMatch(
+        /^CORSIGHT_HTTP_SPAN_WEIGHTS must be service=weight pairs/,
+      );
+    }
   });
 
   it('reports every wrong value at once', () => {

@@ -32,6 +32,8 @@ export interface CollectorConfig {
     readonly maxBodyBytes: number;
     /** Largest body after gunzip: a gzip bomb stops here. */
     readonly maxDecompressedBytes: number;
+    /** Requests one unsampled HTTP server span stands for, per service (default 1; `ot=th:` wins). */
+    readonly httpSpanWeights: Readonly<Record<string, number>>;
   };
   readonly api: {
     /** Bearer tokens accepted on the query API (`/api/v1`); empty means it is open. */
@@ -77,6 +79,25 @@ const tokenList = z
   )
   .pipe(z.array(z.string().regex(/^[\x21-\x7e]{16,512}$/)).max(1000));
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const weight = z.number().positive().max(1e9);
+// `service=weight,…` in the environment, an object in the file. Service names may hold anything but `=`/`,`.
+const serviceWeights = z.union([
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((pair) => pair.trim())
+        .filter((pair) => pair !== '')
+        .map((pair) => {
+          const at = pair.lastIndexOf('=');
+          return [pair.slice(0, at).trim(), at === -1 ? Number.NaN : Number(pair.slice(at + 1))] as const;
+        }),
+    )
+    .pipe(z.array(z.tuple([z.string().min(1).max(256), weight])).max(10_000))
+    .transform((pairs) => Object.fromEntries(pairs)),
+  z.record(z.string().min(1).max(256), weight),
+]);
 const grpcPort = z.union([z.literal('off').transform(() => undefined), port]);
 
 /** One setting: where it comes from, what it must look like, and its default. */
@@ -185,6 +206,13 @@ const SETTINGS: readonly Setting[] = [
     schema: positiveInt(1024 * MiB),
     expected: 'a byte count 1–1073741824',
     fallback: 16 * MiB,
+  },
+  {
+    env: 'CORSIGHT_HTTP_SPAN_WEIGHTS',
+    key: 'ingest.httpSpanWeights',
+    schema: serviceWeights,
+    expected: 'service=weight pairs separated by commas, e.g. "checkout=10,search=4" (weights > 0)',
+    fallback: '',
   },
   {
     env: 'CORSIGHT_SPOOL_MAX_BYTES',

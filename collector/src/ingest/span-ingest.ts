@@ -6,7 +6,8 @@ import type { CollectorMetrics } from '../ops/collector-metrics.js';
 import type { OtlpSpan } from '../otlp/otlp-span.js';
 import { type AcceptSpans, IngestAuthError, IngestBackpressureError } from '../otlp/span-sink.js';
 import { encodeEventRow } from './cors-event-row.js';
-import { mapSpanToRow } from './span-to-row.js';
+import { type HttpSpanJudging, judgeHttpSpan } from './http-span-ingest.js';
+import { mapSpanToRow, type SpanMapping } from './span-to-row.js';
 import type { Spool } from './spool.js';
 import { spoolRetryAfterSeconds } from './spool-errors.js';
 
@@ -15,6 +16,8 @@ export interface SpanIngestOptions {
   /** Bearer tokens accepted; empty accepts every request. */
   readonly tokens: readonly string[];
   readonly metrics: CollectorMetrics;
+  /** Plain HTTP server spans with captured CORS headers, judged here (issue 8). */
+  readonly httpSpans: HttpSpanJudging;
 }
 
 // Tokens are compared as SHA-256 digests in constant time: neither the comparison nor a Set lookup on the
@@ -39,7 +42,7 @@ function tokenCheck(tokens: readonly string[]): (token: string | undefined) => b
 const REASONS_LISTED = 3;
 
 export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
-  const { spool, metrics } = options;
+  const { spool, metrics, httpSpans } = options;
   const authorised = tokenCheck(options.tokens);
   return async (spans: OtlpSpan[], auth) => {
     if (!authorised(auth.token)) {
@@ -63,8 +66,10 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
     let notCors = 0;
     // The clock bounds span start times (forged dates would scatter rows over many partitions).
     const mapOptions = { nowMs: Date.now() };
-    for (const span of spans) {
-      const mapped = mapSpanToRow(span, mapOptions);
+    // HTTP server spans wait until the request's Corsight spans are counted: a service that sends both is
+    // then known to Corsight before its HTTP spans are looked at, even in its very first request.
+    let others: OtlpSpan[] | undefined;
+    const take = (mapped: SpanMapping): void => {
       switch (mapped.kind) {
         case 'row':
           encoded += encodeEventRow(mapped.row);
@@ -79,6 +84,26 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
           break;
         default:
           mapped satisfies never;
+      }
+    };
+    for (const span of spans) {
+      const mapped = mapSpanToRow(span, mapOptions);
+      if (mapped.kind === 'not-cors') (others ??= []).push(span);
+      else {
+        if (mapped.kind === 'row') httpSpans.services.noteCorsight(mapped.row.service);
+        take(mapped);
+      }
+    }
+    if (others !== undefined) {
+      for (const span of others) {
+        const outcome = judgeHttpSpan(span, httpSpans, mapOptions);
+        if (outcome.kind === 'skipped') {
+          notCors++;
+          metrics.httpSpansSkipped.inc({ decision: outcome.decision });
+        } else {
+          if (outcome.kind === 'row') metrics.httpSpansJudged.inc();
+          take(outcome);
+        }
       }
     }
     if (notCors > 0) metrics.spansNotCors.inc(notCors);
@@ -98,7 +123,7 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
     metrics.spansRejected.inc({ reason: 'invalid_span' }, invalid);
     return {
       rejectedSpans: invalid,
-      errorMessage: `${invalid} of ${received} spans are not valid CORS spans and were not stored: ${[...reasons].join('; ')}`,
+      errorMessage: `${invalid} of ${received} spans could not be stored as CORS events: ${[...reasons].join('; ')}`,
     };
   };
 }

@@ -14,7 +14,7 @@ import {
   isSerialisedOrigin,
 } from '@corsight/instrumentation';
 import type { OtlpAttributes, OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
-import type { CorsEventRow } from './cors-event-row.js';
+import type { CorsEventRow, EventSource } from './cors-event-row.js';
 
 export type SpanMapping =
   | { readonly kind: 'row'; readonly row: CorsEventRow }
@@ -236,15 +236,22 @@ export function isCorsSpan(span: OtlpSpan): boolean {
   return span.attributes[ATTR.spanRole] !== undefined || span.scope.name === INSTRUMENTATION_SCOPE;
 }
 
-/** Maps a Corsight CORS span to a row, or says it is not one, or why it cannot be stored. */
-export function mapSpanToRow(span: OtlpSpan, options?: MapOptions): SpanMapping {
+/**
+ * Maps a Corsight CORS span to a row, or says it is not one, or why it cannot be stored. `source`
+ * 'http_span': the span's CORS attributes were derived in the collector from an HTTP server span.
+ */
+export function mapSpanToRow(
+  span: OtlpSpan,
+  options?: MapOptions,
+  source: EventSource = 'corsight',
+): SpanMapping {
   if (!isCorsSpan(span)) return { kind: 'not-cors' };
   const a = span.attributes;
   try {
     const row: CorsEventRow = {
       timestamp: timestampMs(span, options),
       service: serviceName(span),
-      source: 'corsight',
+      source,
       spanRole: oneOf(a, ATTR.spanRole, SPAN_ROLES),
       kind: oneOf(a, ATTR.kind, CORS_KINDS),
       route: route(a),

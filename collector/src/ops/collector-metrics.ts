@@ -38,6 +38,19 @@ export class CollectorMetrics {
     help: 'Spans that are not CORS spans, counted and dropped.',
     registers: [this.registry],
   });
+  readonly httpSpansJudged = new Counter({
+    name: 'corsight_http_spans_judged_total',
+    help: 'HTTP server spans from other instrumentations with captured CORS headers, judged and stored as CORS events.',
+    registers: [this.registry],
+  });
+  readonly httpSpansSkipped = new Counter({
+    name: 'corsight_http_spans_skipped_total',
+    help:
+      'HTTP server spans with a captured Origin not judged: not_enough_data (the service captures no CORS ' +
+      'response header yet) or counted_by_corsight (the service sends Corsight spans). Also counted as non-CORS.',
+    labelNames: ['decision'] as const,
+    registers: [this.registry],
+  });
   readonly batchSeconds = new Histogram({
     name: 'corsight_batch_insert_seconds',
     help: 'Time to insert one spool segment into ClickHouse.',

@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { BatchWriter } from '../ingest/batch-writer.js';
+import { type HttpSpanJudging, httpSpanJudging } from '../ingest/http-span-ingest.js';
+import { restoreHttpSpanServices } from '../ingest/http-span-restore.js';
 import { createSpanIngest } from '../ingest/span-ingest.js';
 import { openSpool, type Spool } from '../ingest/spool.js';
 import { CollectorMetrics } from '../ops/collector-metrics.js';
@@ -29,6 +31,8 @@ export interface RunningCollector {
   readonly spool: Spool;
   readonly writer: BatchWriter;
   readonly metrics: CollectorMetrics;
+  /** Which services' plain HTTP server spans are judged, and each one's capture status. */
+  readonly httpSpans: HttpSpanJudging;
   /**
    * Stops taking spans, seals the spool and stores what it can within `drainMs` (default 10 s); whatever is
    * left stays in the spool for the next start.
@@ -119,7 +123,17 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
   });
   writer.start();
 
-  const accept = createSpanIngest({ spool, tokens: config.ingest.tokens, metrics });
+  const httpSpans = httpSpanJudging(config.ingest.httpSpanWeights);
+  try {
+    await restoreHttpSpanServices(store.client, httpSpans.services);
+  } catch (error) {
+    // Not fatal: HTTP spans of known services are skipped until they show a CORS header again.
+    app.log.warn(
+      { err: error },
+      'reading which services send HTTP spans failed; starting without that knowledge',
+    );
+  }
+  const accept = createSpanIngest({ spool, tokens: config.ingest.tokens, metrics, httpSpans });
   await app.register(otlpHttpReceiver, {
     accept,
     maxBodyBytes: config.ingest.maxBodyBytes,
@@ -181,6 +195,7 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     spool,
     writer,
     metrics,
+    httpSpans,
     close: (options) => (closing ??= close(options?.drainMs ?? 10_000)),
   };
 }

@@ -3,12 +3,16 @@
 // and the response as written, then call observe().
 import { type Context, diag, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import { CorsAggregator, type SummaryInterval } from '../aggregate/aggregator.js';
-import { originLabel } from '../aggregate/origin-label.js';
 import type { SummaryKey } from '../aggregate/summary-key.js';
-import { type CorsRequest, type CorsResponse, type CorsVerdict, evaluateCors } from '../core/index.js';
-import { readResponse } from '../core/response-facts.js';
-import { detailAttributes, summaryAttributes } from '../emit/span-attributes.js';
-import { detailSpanName, INSTRUMENTATION_SCOPE, ROUTE_UNMATCHED, SPAN_NAMES } from '../schema.js';
+import { type CorsRequest, type CorsResponse, evaluateCors } from '../core/index.js';
+import {
+  type CrossOriginVerdict,
+  exchangeSpanAttributes,
+  isCrossOrigin,
+  summaryKeyOf,
+} from '../emit/exchange-span.js';
+import { summaryAttributes } from '../emit/span-attributes.js';
+import { detailSpanName, INSTRUMENTATION_SCOPE, SPAN_NAMES } from '../schema.js';
 import { type CorsightOptions, normaliseOptions, type ObserverSettings } from './options.js';
 
 export interface ObservedExchange {
@@ -100,21 +104,8 @@ export class CorsObserver {
       serverOrigin: settings.serverOrigin ?? exchange.serverOrigin,
       allowedOrigins: settings.policy?.allowedOrigins,
     });
-    if (verdict.kind === 'not-cors') return;
-    const key: SummaryKey = {
-      kind: verdict.kind,
-      route: exchange.route ?? ROUTE_UNMATCHED,
-      origin: originLabel(verdict.origin),
-      method: exchange.request.method,
-      requestMethod: verdict.requestMethod,
-      outcome: verdict.outcome,
-      reasons: verdict.reasons,
-      warnings: verdict.warnings,
-      needsPreflight: verdict.needsPreflight,
-      credentials: verdict.credentials,
-      preflightCacheSeconds: verdict.preflightCacheSeconds,
-      policyHash: settings.policy?.hash,
-    };
+    if (!isCrossOrigin(verdict)) return;
+    const key = summaryKeyOf(verdict, exchange.request.method, exchange.route, settings.policy?.hash);
     if (settings.sampling !== undefined) {
       // Per-request mode: a weighted span for a sample of the requests, no summaries.
       if (settings.random() < settings.sampling)
@@ -125,21 +116,24 @@ export class CorsObserver {
     if (counted.exemplar) this.#emitDetail(counted.key, verdict, exchange, 0);
   }
 
-  #emitDetail(key: SummaryKey, verdict: CorsVerdict, exchange: ObservedExchange, weight: number): void {
+  #emitDetail(
+    key: SummaryKey,
+    verdict: CrossOriginVerdict,
+    exchange: ObservedExchange,
+    weight: number,
+  ): void {
     const headers = exchange.request.headers;
     const userAgent = headers['user-agent'];
     const host = headers.host;
-    const attributes = detailAttributes(
+    const attributes = exchangeSpanAttributes({
       key,
-      {
-        verdict,
-        response: readResponse(exchange.response),
-        userAgent: typeof userAgent === 'string' ? userAgent : undefined,
-        serverAddress: typeof host === 'string' ? host.replace(/:\d+$/, '') : undefined,
-      },
+      verdict,
+      response: exchange.response,
+      userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+      serverAddress: typeof host === 'string' ? host.replace(/:\d+$/, '') : undefined,
       weight,
-      this.#settings.serviceName,
-    );
+      serviceName: this.#settings.serviceName,
+    });
     const name = detailSpanName(key.kind, key.method);
     this.#tracer
       .startSpan(

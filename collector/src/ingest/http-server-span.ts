@@ -1,0 +1,165 @@
+// A plain OpenTelemetry HTTP server span (any language's instrumentation) read as the exchange the verdict
+// engine judges: the method, the captured request and response headers, the status, the route and the
+// server's own origin. Pure. The attribute shapes read are the ones instrumentations emit in the wild:
+// current semantic conventions (`http.request.header.<name>`, lower-case and hyphenated, values a string
+// array) and older ones (underscores in the name, `http.method`, `http.status_code`, `net.host.*`), values
+// as an array (one per header line, or one comma-joined element) or a plain string.
+import type { CorsRequest, CorsResponse, RequestHeaders } from '@corsight/instrumentation';
+import { serialiseOrigin } from '@corsight/instrumentation';
+import type { OtlpAttributes, OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
+
+/** OTLP's SpanKind for a server span. */
+const SPAN_KIND_SERVER = 2;
+const REQUEST_PREFIX = 'http.request.header.';
+const RESPONSE_PREFIX = 'http.response.header.';
+// Header attributes are attacker-shaped (a client picks its headers, a sender picks its attributes): a span
+// gives the engine at most this many headers per side, each value at most this long. Longer than any real
+// CORS header; an over-long Origin is still over-long after the cut, and still judged `invalid`.
+export const HTTP_SPAN_LIMITS = { headersPerSide: 64, valueLength: 8192, valuesPerHeader: 16 } as const;
+
+export interface HttpServerExchange {
+  readonly request: CorsRequest;
+  readonly response: CorsResponse;
+  /** `http.route`; undefined when the span has none. */
+  readonly route: string | undefined;
+  /** The server's own origin from `url.scheme` + `server.address` + `server.port` (or older names). */
+  readonly serverOrigin: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly serverAddress: string | undefined;
+  /** The span holds at least one captured `Access-Control-*` response header. */
+  readonly hasCorsResponseHeader: boolean;
+}
+
+export type HttpSpanReading =
+  | { readonly kind: 'not-http-server' }
+  /** An HTTP server span without a captured Origin: not cross-origin, or Origin not captured. */
+  | { readonly kind: 'no-origin' }
+  | { readonly kind: 'exchange'; readonly exchange: HttpServerExchange };
+
+function text(value: OtlpValue | undefined): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number') return String(value);
+  return undefined;
+}
+
+function firstText(attributes: OtlpAttributes, ...keys: string[]): string | undefined {
+  for (const key of keys) {
+    const value = text(attributes[key]);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+function capped(value: string): string {
+  return value.length > HTTP_SPAN_LIMITS.valueLength ? value.slice(0, HTTP_SPAN_LIMITS.valueLength) : value;
+}
+
+/** A captured header's value(s): the engine combines repeated lines with ", " as a browser does. */
+function headerValue(value: OtlpValue): string | readonly string[] | undefined {
+  if (typeof value === 'string') return capped(value);
+  if (!Array.isArray(value)) return undefined;
+  const values: string[] = [];
+  for (const item of value as readonly OtlpValue[]) {
+    if (typeof item === 'string') values.push(capped(item));
+    if (values.length === HTTP_SPAN_LIMITS.valuesPerHeader) break;
+  }
+  if (values.length === 0) return undefined;
+  return values.length === 1 ? values[0] : values;
+}
+
+/** Captured headers under one prefix, by lower-case hyphenated name (`access_control_*` → `access-control-*`). */
+function capturedHeaders(
+  attributes: OtlpAttributes,
+  prefix: string,
+): Record<string, string | readonly string[]> {
+  const headers: Record<string, string | readonly string[]> = Object.create(null) as Record<
+    string,
+    string | readonly string[]
+  >;
+  let count = 0;
+  for (const key in attributes) {
+    if (!key.startsWith(prefix)) continue;
+    const value = headerValue(attributes[key] as OtlpValue);
+    if (value === undefined) continue;
+    headers[key.slice(prefix.length).toLowerCase().replaceAll('_', '-')] = value;
+    if (++count === HTTP_SPAN_LIMITS.headersPerSide) break;
+  }
+  return headers;
+}
+
+function requestMethod(attributes: OtlpAttributes): string | undefined {
+  const method = firstText(attributes, 'http.request.method', 'http.method');
+  // Current conventions report methods they do not know as `_OTHER` with the original beside it.
+  if (method === '_OTHER') return firstText(attributes, 'http.request.method_original');
+  return method;
+}
+
+function statusCode(attributes: OtlpAttributes): number {
+  const value = attributes['http.response.status_code'] ?? attributes['http.status_code'];
+  const status = typeof value === 'string' ? Number(value) : value;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 999
+    ? status
+    : 0;
+}
+
+function serverOrigin(attributes: OtlpAttributes, hostHeader: string | undefined): string | undefined {
+  const scheme = firstText(attributes, 'url.scheme', 'http.scheme');
+  if (scheme !== 'http' && scheme !== 'https') return undefined;
+  const address = firstText(attributes, 'server.address', 'net.host.name');
+  const port = firstText(attributes, 'server.port', 'net.host.port');
+  // Semantic conventions write IPv6 addresses bare (`::1`); a URL needs them in brackets.
+  const host = address?.includes(':') === true && !address.startsWith('[') ? `[${address}]` : address;
+  // Older spans name the authority in `http.host`; a captured Host header is the same value.
+  const authority =
+    host === undefined
+      ? (firstText(attributes, 'http.host') ?? hostHeader)
+      : port === undefined
+        ? host
+        : `${host}:${port}`;
+  return authority === undefined ? undefined : serialiseOrigin(`${scheme}://${authority}`);
+}
+
+function hasCorsHeader(headers: Record<string, string | readonly string[]>): boolean {
+  for (const name in headers) if (name.startsWith('access-control-')) return true;
+  return false;
+}
+
+function first(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : value?.[0];
+}
+
+/** Reads an HTTP server span; anything else is `not-http-server`. */
+export function readHttpServerSpan(span: OtlpSpan): HttpSpanReading {
+  const a = span.attributes;
+  if (span.kind !== SPAN_KIND_SERVER) return { kind: 'not-http-server' };
+  const method = requestMethod(a);
+  const status = statusCode(a);
+  // Without a response status there is no finished exchange to judge (a span cut short, or not HTTP).
+  if (method === undefined || status === 0) return { kind: 'not-http-server' };
+  const requestHeaders: RequestHeaders = capturedHeaders(a, REQUEST_PREFIX);
+  if (requestHeaders.origin === undefined) return { kind: 'no-origin' };
+  const responseHeaders = capturedHeaders(a, RESPONSE_PREFIX);
+  const host = first(requestHeaders.host);
+  const path = firstText(a, 'url.path');
+  const query = firstText(a, 'url.query');
+  return {
+    kind: 'exchange',
+    exchange: {
+      request: {
+        method,
+        url:
+          path === undefined ? firstText(a, 'http.target') : query === undefined ? path : `${path}?${query}`,
+        headers: requestHeaders,
+      },
+      response: { status, headers: responseHeaders },
+      route: firstText(a, 'http.route'),
+      serverOrigin: serverOrigin(a, host),
+      userAgent:
+        firstText(a, 'user_agent.original', 'http.user_agent') ?? first(requestHeaders['user-agent']),
+      serverAddress:
+        firstText(a, 'server.address', 'net.host.name') ??
+        (firstText(a, 'http.host') ?? host)?.replace(/:\d+$/, ''),
+      hasCorsResponseHeader: hasCorsHeader(responseHeaders),
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// At start-up, what the stored rows already say about each service's HTTP spans (issue 8): a service with
+// rows from Corsight's spans is counted from those, a service with rows judged from HTTP spans captures its
+// CORS response headers. Without this, a restart would skip a known service's spans as "not enough data"
+// until its next span with a CORS header, and could count a Corsight service's HTTP spans once more.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { TABLES } from '../store/schema-ddl.js';
+import { DEFAULT_TRACKED_SERVICES, type HttpSpanServices } from './http-span-services.js';
+
+interface ServiceSourcesRow {
+  readonly service: string;
+  readonly corsight: number;
+  readonly captured: number;
+}
+
+export async function restoreHttpSpanServices(
+  client: ClickHouseClient,
+  services: HttpSpanServices,
+): Promise<number> {
+  const result = await client.query({
+    query: `SELECT service, toUInt8(max(source = 'corsight')) AS corsight, toUInt8(max(source = 'http_span')) AS captured
+            FROM ${TABLES.events} GROUP BY service ORDER BY service LIMIT {limit:UInt32}`,
+    query_params: { limit: DEFAULT_TRACKED_SERVICES },
+    format: 'JSONEachRow',
+  });
+  const rows = await result.json<ServiceSourcesRow>();
+  for (const row of rows) {
+    services.restore(row.service, {
+      corsight: row.corsight === 1,
+      captured: row.captured === 1,
+    });
+  }
+  return rows.length;
+}

@@ -1,0 +1,64 @@
+// An HTTP server span from any language's OpenTelemetry instrumentation → a `cors_events` row, through the
+// same engine and the same attributes as Corsight's own spans (exchangeSpanAttributes), then the same
+// validating row mapping: a chart cannot tell which way a row came, except by its `source`. Pure.
+import {
+  ATTR,
+  evaluateCors,
+  exchangeSpanAttributes,
+  INSTRUMENTATION_SCOPE,
+  isCrossOrigin,
+  isSafelistedMethod,
+  summaryKeyOf,
+} from '@corsight/instrumentation';
+import type { OtlpAttributes, OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
+import type { HttpServerExchange } from './http-server-span.js';
+import { type MapOptions, mapSpanToRow, type SpanMapping } from './span-to-row.js';
+
+function otlpAttributes(
+  attributes: Readonly<Record<string, unknown>>,
+  serviceName: OtlpValue | undefined,
+): OtlpAttributes {
+  const result: Record<string, OtlpValue> = {};
+  // The span's own service.name (if a sender set one as a span attribute) names the service, as for
+  // Corsight's spans; otherwise the resource's.
+  if (serviceName !== undefined) result[ATTR.serviceName] = serviceName;
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value !== undefined) result[key] = value as OtlpValue;
+  }
+  return result;
+}
+
+/**
+ * Judges the exchange an HTTP server span describes. `weight`: how many requests the span stands for (its
+ * adjusted count under sampling). A request the engine finds same-origin or not CORS is `not-cors`.
+ */
+export function mapHttpSpanToRow(
+  span: OtlpSpan,
+  exchange: HttpServerExchange,
+  weight: number,
+  options?: MapOptions,
+): SpanMapping {
+  const verdict = evaluateCors(exchange.request, exchange.response, { serverOrigin: exchange.serverOrigin });
+  if (!isCrossOrigin(verdict)) return { kind: 'not-cors' };
+  const key = summaryKeyOf(verdict, exchange.request.method, exchange.route, undefined);
+  // A span holds only the request headers its service was told to capture, so whether a GET or POST needed a
+  // preflight (which depends on every page-set header) is unknown; a non-safelisted method always does.
+  const needsPreflight =
+    verdict.kind === 'actual' && !isSafelistedMethod(exchange.request.method) ? true : undefined;
+  const attributes = exchangeSpanAttributes({
+    key: { ...key, needsPreflight },
+    verdict,
+    response: exchange.response,
+    userAgent: exchange.userAgent,
+    serverAddress: exchange.serverAddress,
+    weight,
+    serviceName: undefined,
+  });
+  const judged: OtlpSpan = {
+    ...span,
+    attributes: otlpAttributes(attributes, span.attributes[ATTR.serviceName]),
+    scope: { name: INSTRUMENTATION_SCOPE, version: undefined },
+  };
+  return mapSpanToRow(judged, options, 'http_span');
+}
