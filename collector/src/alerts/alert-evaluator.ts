@@ -1,0 +1,372 @@
+// The decision, pure: (rule, the window's counts at `nowMs`, the previous state, silences) → (new state,
+// state transitions, notifications). The collector's loop runs it every minute over the rollups and the
+// backtest runs it over stored minutes; neither adds any logic of its own.
+//
+// States follow Grafana and Prometheus: an instance (one per `groupBy` group) is absent (inactive) until
+// its condition holds, then `pending` until it has held for `for`, then `firing`; a firing instance becomes
+// `resolved` (and is dropped) once its condition has been clear for `keepFiringFor`, and while firing it
+// sends a reminder every `repeat`. A pending instance whose condition fails is dropped without a word (a
+// one-minute blip under `for` never notifies).
+//
+// Notifications: one per instance and transition (firing, reminder, resolved), except that more than the
+// rule's `groupLimit` of one transition in one evaluation (a scanner sending from hundreds of random
+// origins) are folded into one grouped notification. A silenced instance changes state as usual but its
+// notifications are recorded as suppressed; a firing instance that was never announced is announced when
+// its silence ends, and one that was never announced resolves silently.
+import type {
+  AlertSilence,
+  GroupKey,
+  GroupWindow,
+  PolicyChange,
+  ReasonCount,
+  RuleEvaluationInput,
+} from './alert-input.js';
+import { keyId, projectKey } from './alert-key.js';
+import type { AlertKind, AlertRule } from './alert-rule.js';
+import { evaluateCondition, precedingPolicyChange, type ConditionResult } from './rule-condition.js';
+
+export type InstanceState = 'pending' | 'firing';
+
+export interface AlertInstance {
+  readonly id: string;
+  readonly key: GroupKey;
+  readonly state: InstanceState;
+  /** First evaluation at which the condition held (start of pending). */
+  readonly activeSinceMs: number;
+  readonly firingSinceMs: number | undefined;
+  /** Last firing or reminder notification actually sent (not suppressed). */
+  readonly lastNotifiedMs: number | undefined;
+  /** Last firing or reminder notification sent or suppressed by a silence: reminders count from here. */
+  readonly lastAnnouncedMs: number | undefined;
+  /** First evaluation of the current clear stretch while firing. */
+  readonly clearSinceMs: number | undefined;
+  /** Largest blocked count in the window since the instance started. */
+  readonly peak: number;
+  readonly last: ConditionResult;
+  readonly topReasons: readonly ReasonCount[];
+  /** `newly_blocked_origin`: the policy change found when the instance started. */
+  readonly policyChange: PolicyChange | undefined;
+}
+
+/** Instances by `keyId`; a rule without any is inactive everywhere. */
+export interface RuleState {
+  readonly instances: ReadonlyMap<string, AlertInstance>;
+}
+
+export const INACTIVE: RuleState = { instances: new Map() };
+
+/** Every state change, for `alert_events` (and for rebuilding state at start-up). */
+export interface AlertTransition {
+  readonly type: 'pending' | 'firing' | 'resolved' | 'cancelled';
+  readonly ruleId: string;
+  readonly instanceId: string;
+  readonly key: GroupKey;
+  readonly atMs: number;
+  readonly condition: ConditionResult;
+}
+
+export type NotificationTransition = 'firing' | 'reminder' | 'resolved';
+
+export interface NotifiedInstance {
+  readonly id: string;
+  readonly key: GroupKey;
+  /** When the instance started firing. */
+  readonly startsAtMs: number;
+  /** When it resolved; undefined while firing. */
+  readonly endsAtMs: number | undefined;
+  readonly blocked: number;
+  readonly allowed: number;
+  readonly value: number;
+  readonly threshold: number;
+  readonly baseline: number | undefined;
+  readonly peak: number;
+  readonly topReasons: readonly ReasonCount[];
+  readonly policyChange: PolicyChange | undefined;
+}
+
+export interface AlertNotification {
+  readonly rule: {
+    readonly id: string;
+    readonly name: string;
+    readonly kind: AlertKind;
+    readonly windowMs: number;
+    readonly repeatMs: number;
+  };
+  readonly transition: NotificationTransition;
+  readonly atMs: number;
+  readonly channels: readonly string[];
+  /** Largest blocked count first; a grouped notification lists at most MAX_LISTED_INSTANCES. */
+  readonly instances: readonly NotifiedInstance[];
+  readonly totalInstances: number;
+  readonly grouped: boolean;
+}
+
+export interface SuppressedNotification {
+  readonly instanceId: string;
+  readonly transition: NotificationTransition;
+  readonly silenceId: string;
+}
+
+export interface EvaluationResult {
+  readonly state: RuleState;
+  readonly transitions: readonly AlertTransition[];
+  readonly notifications: readonly AlertNotification[];
+  readonly suppressed: readonly SuppressedNotification[];
+}
+
+/** A grouped notification names this many instances and counts the rest. */
+export const MAX_LISTED_INSTANCES = 20;
+
+const TOP_REASONS = 3;
+
+function emptyGroup(key: GroupKey): GroupWindow {
+  return { key, blocked: 0, allowed: 0 };
+}
+
+function sumElementwise(a: readonly number[], b: readonly number[]): readonly number[] {
+  return a.length === b.length ? a.map((value, index) => value + (b[index] ?? 0)) : a;
+}
+
+function mergeReasons(a: readonly ReasonCount[], b: readonly ReasonCount[]): readonly ReasonCount[] {
+  const totals = new Map<string, number>();
+  for (const { code, requests } of [...a, ...b]) totals.set(code, (totals.get(code) ?? 0) + requests);
+  return [...totals].map(([code, requests]) => ({ code, requests })).sort((x, y) => y.requests - x.requests);
+}
+
+/** Groups folded onto the rule's `groupBy` (an adapter may hand over finer groups). */
+function groupsByKey(rule: AlertRule, groups: readonly GroupWindow[]): Map<string, GroupWindow> {
+  const byKey = new Map<string, GroupWindow>();
+  for (const group of groups) {
+    const key = projectKey(group.key, rule.groupBy);
+    const id = keyId(key);
+    const seen = byKey.get(id);
+    if (seen === undefined) {
+      byKey.set(id, { ...group, key });
+      continue;
+    }
+    const merged: {
+      -readonly [K in keyof GroupWindow]: GroupWindow[K];
+    } = { key, blocked: seen.blocked + group.blocked, allowed: seen.allowed + group.allowed };
+    const firstBlocked = [seen.firstBlockedMs, group.firstBlockedMs].filter((ms) => ms !== undefined);
+    if (firstBlocked.length > 0) merged.firstBlockedMs = Math.min(...firstBlocked);
+    merged.topReasons = mergeReasons(seen.topReasons ?? [], group.topReasons ?? []);
+    if (seen.seasonal !== undefined && group.seasonal !== undefined) {
+      merged.seasonal = {
+        daily: sumElementwise(seen.seasonal.daily, group.seasonal.daily),
+        weekly: sumElementwise(seen.seasonal.weekly, group.seasonal.weekly),
+      };
+    }
+    if (seen.prior !== undefined && group.prior !== undefined) {
+      merged.prior = {
+        allowed: seen.prior.allowed + group.prior.allowed,
+        blocked: seen.prior.blocked + group.prior.blocked,
+        spanMs: Math.max(seen.prior.spanMs, group.prior.spanMs),
+      };
+    }
+    byKey.set(id, merged);
+  }
+  return byKey;
+}
+
+function activeSilence(
+  rule: AlertRule,
+  key: GroupKey,
+  silences: readonly AlertSilence[],
+  nowMs: number,
+): AlertSilence | undefined {
+  return silences.find(
+    (silence) =>
+      silence.ruleId === rule.id &&
+      (silence.origin === undefined || silence.origin === key.origin) &&
+      silence.startsAtMs <= nowMs &&
+      nowMs < silence.endsAtMs,
+  );
+}
+
+function notified(instance: AlertInstance, endsAtMs: number | undefined): NotifiedInstance {
+  return {
+    id: instance.id,
+    key: instance.key,
+    startsAtMs: instance.firingSinceMs ?? instance.activeSinceMs,
+    endsAtMs,
+    blocked: instance.last.blocked,
+    allowed: instance.last.allowed,
+    value: instance.last.value,
+    threshold: instance.last.threshold,
+    baseline: instance.last.baseline,
+    peak: instance.peak,
+    topReasons: instance.topReasons,
+    policyChange: instance.policyChange,
+  };
+}
+
+interface Outgoing {
+  readonly transition: NotificationTransition;
+  readonly instance: NotifiedInstance;
+}
+
+function bundle(rule: AlertRule, nowMs: number, outgoing: readonly Outgoing[]): AlertNotification[] {
+  const notifications: AlertNotification[] = [];
+  const ruleSummary = {
+    id: rule.id,
+    name: rule.name,
+    kind: rule.kind,
+    windowMs: rule.windowMs,
+    repeatMs: rule.repeatMs,
+  };
+  for (const transition of ['firing', 'reminder', 'resolved'] as const) {
+    const instances = outgoing
+      .filter((item) => item.transition === transition)
+      .map((item) => item.instance)
+      .sort((a, b) => b.blocked - a.blocked || a.id.localeCompare(b.id));
+    if (instances.length === 0) continue;
+    const base = { rule: ruleSummary, transition, atMs: nowMs, channels: rule.notify };
+    if (instances.length > rule.groupLimit) {
+      notifications.push({
+        ...base,
+        instances: instances.slice(0, MAX_LISTED_INSTANCES),
+        totalInstances: instances.length,
+        grouped: true,
+      });
+    } else {
+      for (const instance of instances) {
+        notifications.push({ ...base, instances: [instance], totalInstances: 1, grouped: false });
+      }
+    }
+  }
+  return notifications;
+}
+
+/**
+ * One evaluation of one rule at `input.nowMs`. `previous` is the result's `state` of the last evaluation
+ * (or INACTIVE, or state rebuilt from `alert_events`).
+ */
+export function evaluateRule(
+  rule: AlertRule,
+  input: RuleEvaluationInput,
+  previous: RuleState,
+  silences: readonly AlertSilence[] = [],
+): EvaluationResult {
+  const nowMs = input.nowMs;
+  const groups = groupsByKey(rule, input.groups);
+  const instances = new Map<string, AlertInstance>();
+  const transitions: AlertTransition[] = [];
+  const outgoing: Outgoing[] = [];
+  const suppressed: SuppressedNotification[] = [];
+
+  const transition = (type: AlertTransition['type'], instance: AlertInstance): void => {
+    transitions.push({
+      type,
+      ruleId: rule.id,
+      instanceId: instance.id,
+      key: instance.key,
+      atMs: nowMs,
+      condition: instance.last,
+    });
+  };
+
+  /** Sends (or suppresses) a notification; answers whether it went out. */
+  const announce = (kind: NotificationTransition, instance: AlertInstance, endsAtMs?: number): boolean => {
+    const silence = activeSilence(rule, instance.key, silences, nowMs);
+    if (silence !== undefined) {
+      suppressed.push({ instanceId: instance.id, transition: kind, silenceId: silence.id });
+      return false;
+    }
+    outgoing.push({ transition: kind, instance: notified(instance, endsAtMs) });
+    return true;
+  };
+
+  const announceFiring = (instance: AlertInstance): AlertInstance => {
+    const sent = announce('firing', instance);
+    return { ...instance, lastAnnouncedMs: nowMs, ...(sent ? { lastNotifiedMs: nowMs } : {}) };
+  };
+
+  for (const [id, before] of previous.instances) {
+    const group = groups.get(id) ?? emptyGroup(before.key);
+    const condition = evaluateCondition(rule, group, before.state === 'firing' ? 'sustain' : 'hold');
+    const current: AlertInstance = {
+      ...before,
+      peak: Math.max(before.peak, condition.blocked),
+      last: condition,
+      topReasons: (group.topReasons ?? before.topReasons).slice(0, TOP_REASONS),
+    };
+
+    if (before.state === 'pending') {
+      if (!condition.holds) {
+        transition('cancelled', current);
+        continue;
+      }
+      if (nowMs - before.activeSinceMs < rule.forMs) {
+        instances.set(id, current);
+        continue;
+      }
+      const firing: AlertInstance = { ...current, state: 'firing', firingSinceMs: nowMs };
+      transition('firing', firing);
+      instances.set(id, announceFiring(firing));
+      continue;
+    }
+
+    if (condition.holds) {
+      const holding: AlertInstance = { ...current, clearSinceMs: undefined };
+      if (holding.lastNotifiedMs === undefined) {
+        // Never announced (silenced until now): announce as soon as no silence covers it.
+        const silenced = activeSilence(rule, holding.key, silences, nowMs) !== undefined;
+        instances.set(id, silenced ? holding : announceFiring(holding));
+      } else if (nowMs - (holding.lastAnnouncedMs ?? holding.lastNotifiedMs) >= rule.repeatMs) {
+        const sent = announce('reminder', holding);
+        instances.set(id, { ...holding, lastAnnouncedMs: nowMs, ...(sent ? { lastNotifiedMs: nowMs } : {}) });
+      } else {
+        instances.set(id, holding);
+      }
+      continue;
+    }
+
+    const clearSinceMs = before.clearSinceMs ?? nowMs;
+    if (nowMs - clearSinceMs < rule.keepFiringForMs) {
+      instances.set(id, { ...current, clearSinceMs });
+      continue;
+    }
+    transition('resolved', current);
+    // An instance nobody was told about resolves silently (it was silenced throughout).
+    if (current.lastNotifiedMs !== undefined) announce('resolved', current, nowMs);
+  }
+
+  for (const [id, group] of groups) {
+    if (previous.instances.has(id)) continue;
+    const condition = evaluateCondition(rule, group, 'entry');
+    if (!condition.holds) continue;
+    const policyChange =
+      rule.kind === 'newly_blocked_origin'
+        ? precedingPolicyChange(group.key.service, nowMs - rule.windowMs, nowMs, input.policyChanges ?? [])
+        : undefined;
+    const started: AlertInstance = {
+      id,
+      key: group.key,
+      state: 'pending',
+      activeSinceMs: nowMs,
+      firingSinceMs: undefined,
+      lastNotifiedMs: undefined,
+      lastAnnouncedMs: undefined,
+      clearSinceMs: undefined,
+      peak: condition.blocked,
+      last: condition,
+      topReasons: (group.topReasons ?? []).slice(0, TOP_REASONS),
+      policyChange,
+    };
+    if (rule.forMs > 0) {
+      transition('pending', started);
+      instances.set(id, started);
+      continue;
+    }
+    const firing: AlertInstance = { ...started, state: 'firing', firingSinceMs: nowMs };
+    transition('firing', firing);
+    instances.set(id, announceFiring(firing));
+  }
+
+  return {
+    state: { instances },
+    transitions,
+    notifications: bundle(rule, nowMs, outgoing),
+    suppressed,
+  };
+}

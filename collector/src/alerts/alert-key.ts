@@ -1,0 +1,34 @@
+// Alert instance identity: a rule's `groupBy` fields of a group, and a stable text id for maps, the
+// alert_events table and Alertmanager's fingerprinting.
+import type { GroupKey } from './alert-input.js';
+import type { GroupField, RuleFilter } from './alert-rule.js';
+import { compileGlob, type Glob } from './glob.js';
+
+/** The key restricted to `groupBy` (a group given with more fields is folded onto the rule's grouping). */
+export function projectKey(key: GroupKey, groupBy: readonly GroupField[]): GroupKey {
+  const projected: { service?: string; route?: string; origin?: string } = {};
+  for (const field of groupBy) {
+    const value = key[field];
+    if (value !== undefined) projected[field] = value;
+  }
+  return projected;
+}
+
+/** Same key, same id, whatever the property order; `[service, route, origin]` with null for absent ones. */
+export function keyId(key: GroupKey): string {
+  return JSON.stringify([key.service ?? null, key.route ?? null, key.origin ?? null]);
+}
+
+export interface CompiledFilter {
+  matches(key: GroupKey): boolean;
+}
+
+/** A rule's filter as a predicate over fully specified keys (service, route, origin all present). */
+export function compileFilter(filter: RuleFilter): CompiledFilter {
+  const globs: [keyof RuleFilter, Glob][] = [];
+  for (const field of ['service', 'route', 'origin'] as const) {
+    const pattern = filter[field];
+    if (pattern !== undefined) globs.push([field, compileGlob(pattern)]);
+  }
+  return { matches: (key) => globs.every(([field, glob]) => glob.matches(key[field] ?? '')) };
+}

@@ -1,0 +1,113 @@
+// Each kind's condition over one group's window, in three forms: `entry` (may an instance start?), `hold`
+// (does a pending instance keep counting towards `for`?) and `sustain` (does a firing instance stay?).
+// Staying is easier than entering: a firing instance's thresholds are scaled by RESOLVE_HYSTERESIS, so a
+// count hovering on the threshold does not resolve and re-fire every few minutes. The origin kinds are events ("a new origin appeared", "an allowed origin is now blocked"):
+// novelty is checked on entry only, and an instance then holds while the origin stays blocked.
+import type { GroupWindow, PolicyChange } from './alert-input.js';
+import type { AlertRule } from './alert-rule.js';
+import { seasonalBaseline } from './seasonal-baseline.js';
+
+/** A sustained instance needs this share of the entry threshold. */
+export const RESOLVE_HYSTERESIS = 0.8;
+
+/**
+ * `newly_blocked_origin` compares the window with the origin's own past: its blocked rate must be this many
+ * times the rate before (a stray blocked request weeks ago does not hide today's breakage, a chronic
+ * partial block is not news) and its blocked share must have grown by NEWLY_BLOCKED_SHARE_RISE (a chronic
+ * block that follows the daily traffic curve keeps its share, so its busy hour is not news either).
+ */
+export const NEWLY_BLOCKED_RATE_FACTOR = 5;
+export const NEWLY_BLOCKED_SHARE_RISE = 0.05;
+
+function share(blocked: number, allowed: number): number {
+  const total = blocked + allowed;
+  return total === 0 ? 0 : blocked / total;
+}
+
+/** A policy change this long before the window (or inside it) is named as the likely cause. */
+export const POLICY_CHANGE_LEAD_MS = 3_600_000;
+
+export interface ConditionResult {
+  readonly holds: boolean;
+  readonly blocked: number;
+  readonly allowed: number;
+  /** What is compared: the blocked count, or for `blocked_ratio` the blocked share. */
+  readonly value: number;
+  /** The threshold `value` was compared with (already scaled for sustain). */
+  readonly threshold: number;
+  /** `rejected_spike`: the seasonal baseline, undefined without history. */
+  readonly baseline?: number;
+}
+
+export type ConditionMode = 'entry' | 'hold' | 'sustain';
+
+export function evaluateCondition(rule: AlertRule, group: GroupWindow, mode: ConditionMode): ConditionResult {
+  const scale = mode === 'sustain' ? RESOLVE_HYSTERESIS : 1;
+  const novelty = mode === 'entry';
+  const { blocked, allowed } = group;
+  const minCount = rule.minCount * scale;
+  switch (rule.kind) {
+    case 'rejected_spike': {
+      const baseline = group.seasonal === undefined ? undefined : seasonalBaseline(group.seasonal);
+      const threshold = Math.max(rule.minCount, rule.factor * (baseline ?? 0)) * scale;
+      const result = {
+        holds: blocked > 0 && blocked >= threshold,
+        blocked,
+        allowed,
+        value: blocked,
+        threshold,
+      };
+      return baseline === undefined ? result : { ...result, baseline };
+    }
+    case 'new_rejected_origin': {
+      const unseen =
+        !novelty || (group.prior !== undefined && group.prior.allowed + group.prior.blocked === 0);
+      return { holds: unseen && blocked >= minCount, blocked, allowed, value: blocked, threshold: minCount };
+    }
+    case 'newly_blocked_origin': {
+      const prior = group.prior;
+      const wasAllowed =
+        !novelty ||
+        (prior !== undefined &&
+          prior.spanMs > 0 &&
+          prior.allowed > 0 &&
+          blocked / rule.windowMs >= NEWLY_BLOCKED_RATE_FACTOR * (prior.blocked / prior.spanMs) &&
+          share(blocked, allowed) >= share(prior.blocked, prior.allowed) + NEWLY_BLOCKED_SHARE_RISE);
+      return {
+        holds: wasAllowed && blocked >= minCount,
+        blocked,
+        allowed,
+        value: blocked,
+        threshold: minCount,
+      };
+    }
+    case 'blocked_ratio': {
+      const value = share(blocked, allowed);
+      const threshold = rule.ratio * scale;
+      return { holds: blocked >= minCount && value >= threshold, blocked, allowed, value, threshold };
+    }
+    default: {
+      const unexpected: never = rule;
+      throw new Error(`unhandled rule kind ${JSON.stringify(unexpected)}`);
+    }
+  }
+}
+
+/**
+ * The policy change that most likely broke a newly blocked origin: the service's latest change between an
+ * hour before the window and now.
+ */
+export function precedingPolicyChange(
+  service: string | undefined,
+  windowStartMs: number,
+  nowMs: number,
+  changes: readonly PolicyChange[],
+): PolicyChange | undefined {
+  let found: PolicyChange | undefined;
+  for (const change of changes) {
+    if (service !== undefined && change.service !== service) continue;
+    if (change.atMs < windowStartMs - POLICY_CHANGE_LEAD_MS || change.atMs > nowMs) continue;
+    if (found === undefined || change.atMs > found.atMs) found = change;
+  }
+  return found;
+}
