@@ -40,7 +40,7 @@ export interface DemoReport {
 
 const TICK_MS = 50;
 // Tens of requests per second at speed 1; this bounds the pile-up if a service stalls.
-const MAX_IN_FLIGHT = 64;
+const MAX_IN_FLIGHT = 256;
 const PROGRESS_EVERY_MS = 10_000;
 
 function emptyReport(): DemoReport {
@@ -163,6 +163,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       for (const planned of plan.due(scenarioMs)) {
         if (inFlight.size >= MAX_IN_FLIGHT) {
           report.failed += 1;
+          if (firstFailure) {
+            firstFailure = false;
+            options.log(
+              `${MAX_IN_FLIGHT} requests are waiting for an answer; skipping requests until some return`,
+            );
+          }
           continue;
         }
         const task = send(planned, scenarioMs).finally(() => inFlight.delete(task));

@@ -1,0 +1,84 @@
+// `pnpm start` arguments, validated once with node's own parser; a wrong value is refused with the form.
+import { parseArgs } from 'node:util';
+
+export interface StartOptions {
+  readonly demo: boolean;
+  readonly dashboard: boolean;
+  /** Collector OTLP/HTTP + query API port. */
+  readonly port: number;
+  /** Collector OTLP/gRPC port, or 'off'. */
+  readonly grpcPort: number | 'off';
+  readonly dashboardPort: number;
+  /** Passed to the collector as CORSIGHT_DATA_DIR when given. */
+  readonly dataDir: string | undefined;
+  /** Passed to `corsight demo --speed` when given. */
+  readonly demoSpeed: string | undefined;
+  readonly help: boolean;
+}
+
+export class StartUsageError extends Error {
+  override readonly name = 'StartUsageError';
+}
+
+export const START_USAGE = `Usage: pnpm start [--demo] [options]
+
+Starts the Corsight collector and the dashboard on 127.0.0.1 (building the dashboard when its build is
+missing or older than its sources); with --demo also two instrumented demo services and browser-like
+traffic. Ctrl-C (or SIGTERM) stops everything, the collector last.
+
+Options:
+  --demo                  also run \`corsight demo\` (demo services on 4400 and 4401)
+  --no-dashboard          collector (and demo) only
+  --port <port>           collector OTLP/HTTP and query API port (default: 4318, or CORSIGHT_OTLP_PORT)
+  --grpc-port <port|off>  collector OTLP/gRPC port (default: 4317, or CORSIGHT_OTLP_GRPC_PORT)
+  --dashboard-port <port> dashboard port (default: 3000)
+  --data-dir <dir>        collector data directory (default: ./.corsight/data, or CORSIGHT_DATA_DIR)
+  --demo-speed <factor>   run the demo scenario faster (for trying things out quickly)
+  -h, --help              this text
+`;
+
+function port(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  // Port 0 would hide the address the other parts need.
+  if (!/^\d+$/.test(value) || number < 1 || number > 65535) {
+    throw new StartUsageError(`--${name} must be a port number 1–65535, got "${value}"`);
+  }
+  return number;
+}
+
+export function parseStartOptions(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): StartOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      allowNegative: true,
+      options: {
+        demo: { type: 'boolean', default: false },
+        dashboard: { type: 'boolean', default: true },
+        port: { type: 'string' },
+        'grpc-port': { type: 'string' },
+        'dashboard-port': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'demo-speed': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new StartUsageError((error as Error).message);
+  }
+  const grpc = values['grpc-port'] ?? env.CORSIGHT_OTLP_GRPC_PORT;
+  return {
+    demo: values.demo,
+    dashboard: values.dashboard,
+    port: port('port', values.port ?? env.CORSIGHT_OTLP_PORT, 4318),
+    grpcPort: grpc === 'off' ? 'off' : port('grpc-port', grpc, 4317),
+    dashboardPort: port('dashboard-port', values['dashboard-port'], 3000),
+    dataDir: values['data-dir'],
+    demoSpeed: values['demo-speed'],
+    help: values.help,
+  };
+}

@@ -1,0 +1,253 @@
+// `pnpm start [--demo]`: the collector, the dashboard (built first when its build is missing or stale) and,
+// with --demo, `corsight demo`, as child processes of this one, their output prefixed with their names. It
+// prints the dashboard URL once everything answers, and on Ctrl-C or SIGTERM stops the demo, then the
+// dashboard, then the collector (last, so the spans still on their way are stored). A second Ctrl-C kills
+// whatever is left.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dashboardBuildState } from './start-build.ts';
+import { type ChildSpec, LaunchedChild } from './start-children.ts';
+import { LauncherOutput } from './start-output.ts';
+import { parseStartOptions, START_USAGE, type StartOptions, StartUsageError } from './start-options.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DASHBOARD_DIR = join(ROOT, 'dashboard');
+const NEXT_BIN = join(DASHBOARD_DIR, 'node_modules', 'next', 'dist', 'bin', 'next');
+const CORSIGHT_MAIN = join(ROOT, 'collector', 'src', 'cli', 'main.ts');
+const HOST = '127.0.0.1';
+
+// The collector's drain bound is 10 s (start-collector.ts); give it that and a margin before insisting.
+const STOP_GRACE_MS = { demo: 15_000, dashboard: 10_000, collector: 20_000 } as const;
+const READY_TIMEOUT_MS = { collector: 120_000, dashboard: 60_000 } as const;
+
+const output = new LauncherOutput(
+  (text) => process.stdout.write(text),
+  process.stdout.isTTY,
+  process.stdout.isTTY && process.env.NO_COLOR === undefined,
+);
+const say = (line: string) => {
+  output.line('start', line);
+};
+
+const children: LaunchedChild[] = [];
+const stop = new AbortController();
+let failed = false;
+
+function fail(message: string): void {
+  if (!failed) say(message);
+  failed = true;
+  stop.abort();
+}
+
+/** Node with tsx, resolving workspace packages to their TypeScript sources, as `pnpm corsight` does. */
+function corsightSpec(
+  name: 'collector' | 'demo',
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): ChildSpec {
+  return {
+    name,
+    command: process.execPath,
+    args: ['--import', 'tsx', '--conditions=@corsight/source', CORSIGHT_MAIN, ...args],
+    cwd: ROOT,
+    env,
+  };
+}
+
+/** `endsByItself`: a step such as the build, whose exit its caller handles. */
+function launch(spec: ChildSpec, endsByItself = false): LaunchedChild {
+  const child = new LaunchedChild(spec, output);
+  children.push(child);
+  void child.exited.then(({ code, signal }) => {
+    if (endsByItself || child.stopping || stop.signal.aborted) return;
+    // The demo ends by itself only with --duration (not offered here), so any early exit is a failure.
+    fail(
+      `${spec.name} exited (${signal ?? `status ${String(code)}`}) before it was asked to stop; stopping the rest.`,
+    );
+  });
+  return child;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `url` until it answers 2xx; false when stopped, when the child exited, or after `timeoutMs`. */
+async function waitFor(url: string, child: LaunchedChild, what: string, timeoutMs: number): Promise<boolean> {
+  const status = output.status(`waiting for ${what} (${url})`);
+  const deadline = performance.now() + timeoutMs;
+  while (!stop.signal.aborted && child.running) {
+    if (await answers(url)) {
+      status.done(`${what} answers`);
+      return true;
+    }
+    if (performance.now() > deadline) {
+      status.done(`${what} did not answer`);
+      fail(`${what} did not answer at ${url} within ${timeoutMs / 1000} s; stopping.`);
+      return false;
+    }
+    await sleep(250);
+  }
+  status.done(`stopped waiting for ${what}`);
+  return false;
+}
+
+async function buildDashboard(): Promise<boolean> {
+  const state = dashboardBuildState(ROOT);
+  if (state === 'fresh') {
+    say('dashboard build is up to date (dashboard/.next)');
+    return true;
+  }
+  const status = output.status(
+    state === 'missing'
+      ? 'building the dashboard (next build; about a minute the first time)'
+      : 'rebuilding the dashboard (sources changed since the last build)',
+  );
+  const build = launch(
+    {
+      name: 'dashboard',
+      command: process.execPath,
+      args: [NEXT_BIN, 'build'],
+      cwd: DASHBOARD_DIR,
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    },
+    true,
+  );
+  const { code } = await build.exited;
+  children.splice(children.indexOf(build), 1);
+  if (code === 0) {
+    status.done('dashboard built');
+    return true;
+  }
+  status.done('dashboard build failed');
+  if (!stop.signal.aborted) fail(`next build exited with status ${String(code)}; see its output above.`);
+  return false;
+}
+
+async function run(options: StartOptions): Promise<void> {
+  const collectorUrl = `http://${HOST}:${options.port}`;
+  const dashboardUrl = `http://${HOST}:${options.dashboardPort}`;
+  if (options.dashboard && !existsSync(NEXT_BIN)) {
+    fail(`Next.js is not installed in dashboard/; run 'npx --yes pnpm@10.34.9 install' first.`);
+    return;
+  }
+  const parts = [
+    'the collector',
+    options.dashboard ? 'the dashboard' : undefined,
+    options.demo ? 'the demo' : undefined,
+  ];
+  say(`starting ${parts.filter((part) => part !== undefined).join(', ')}; Ctrl-C stops everything`);
+
+  const collector = launch(
+    corsightSpec('collector', ['start'], {
+      ...process.env,
+      // Request logs would drown the other parts' lines; warnings and errors still show.
+      CORSIGHT_LOG_LEVEL: process.env.CORSIGHT_LOG_LEVEL ?? 'warn',
+      CORSIGHT_HOST: HOST,
+      CORSIGHT_OTLP_PORT: String(options.port),
+      CORSIGHT_OTLP_GRPC_PORT: String(options.grpcPort),
+      ...(options.dataDir === undefined ? {} : { CORSIGHT_DATA_DIR: options.dataDir }),
+    }),
+  );
+  // The build (CPU-bound) overlaps the collector's start (opening chDB, migrations).
+  const built = options.dashboard ? buildDashboard() : Promise.resolve(true);
+  if (!(await waitFor(`${collectorUrl}/readyz`, collector, 'the collector', READY_TIMEOUT_MS.collector)))
+    return;
+  if (options.demo) {
+    const args = ['demo', '--collector', collectorUrl];
+    if (options.demoSpeed !== undefined) args.push('--speed', options.demoSpeed);
+    launch(corsightSpec('demo', args, process.env));
+  }
+  if (!(await built) || stop.signal.aborted) return;
+  if (options.dashboard) {
+    const dashboard = launch({
+      name: 'dashboard',
+      command: process.execPath,
+      args: [NEXT_BIN, 'start', '--hostname', HOST, '--port', String(options.dashboardPort)],
+      cwd: DASHBOARD_DIR,
+      env: {
+        ...process.env,
+        CORSIGHT_API_URL: collectorUrl,
+        NODE_ENV: 'production',
+        NEXT_TELEMETRY_DISABLED: '1',
+      },
+    });
+    if (!(await waitFor(dashboardUrl, dashboard, 'the dashboard', READY_TIMEOUT_MS.dashboard))) return;
+  }
+  const grpc = options.grpcPort === 'off' ? '' : `, OTLP/gRPC ${HOST}:${options.grpcPort}`;
+  say(
+    options.dashboard
+      ? `Corsight is running: open ${dashboardUrl}  (collector ${collectorUrl}${grpc})`
+      : `Corsight is running: collector ${collectorUrl}${grpc} (no dashboard)`,
+  );
+  if (options.demo) {
+    say('demo traffic is flowing; every chart fills within a minute, the policy change comes after ~35 s');
+  }
+}
+
+async function stopAll(): Promise<void> {
+  const order = ['demo', 'dashboard', 'collector'] as const;
+  for (const name of order) {
+    for (const child of children.filter((c) => c.name === name && c.running)) {
+      say(`stopping the ${name}…`);
+      await child.stop(STOP_GRACE_MS[name]);
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  let options: StartOptions;
+  try {
+    options = parseStartOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof StartUsageError)) throw error;
+    process.stderr.write(`pnpm start: ${error.message}\n\n${START_USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(START_USAGE);
+    return 0;
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stop.signal.aborted) {
+        say('stopping now (second signal)');
+        for (const child of children) child.kill();
+        process.exit(130);
+      }
+      stop.abort();
+    });
+  }
+  // Children lead their own process groups: if this process ends any other way, take them along.
+  process.on('exit', () => {
+    for (const child of children) child.kill();
+  });
+  await run(options);
+  await new Promise<void>((resolve) => {
+    if (stop.signal.aborted) resolve();
+    else
+      stop.signal.addEventListener(
+        'abort',
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
+  });
+  await stopAll();
+  say(failed ? 'stopped after a failure' : 'stopped');
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
