@@ -4,7 +4,7 @@
 // stored: straight into cors_events, with the value only ever a bound query parameter.
 import type { RunningCollector } from '@corsight/collector';
 import { ATTR } from '@corsight/instrumentation';
-import { otlpJsonBatch } from '../collector/otlp-json-batch.ts';
+import { otlpJsonBatch, spanIdOf } from '../collector/otlp-json-batch.ts';
 
 export const HOSTILE_ORIGIN = 'https://x.test"><img src=x onerror=alert(1)>';
 export const EVIL_ORIGIN = 'https://evil.test';
@@ -125,6 +125,12 @@ const GROUPS: readonly Group[] = [
 
 const HOSTILE_BLOCKED = 7;
 
+/** Group i goes out as OTLP batch FIRST_BATCH + i (span ids and trace ids derive from it). */
+const FIRST_BATCH = 9001;
+const EXAMPLE_GROUP = GROUPS.findIndex((group) => group.extra?.[ATTR.spanRole] === 'detail');
+/** The trace id of the kept example of a blocked evil.test request (otlpJsonBatch's id scheme). */
+export const EXAMPLE_TRACE_ID = 'a'.repeat(16) + spanIdOf(FIRST_BATCH + EXAMPLE_GROUP, 0);
+
 export interface Totals {
   readonly preflights: number;
   readonly actual: number;
@@ -177,14 +183,12 @@ async function insertHostileRow(collector: RunningCollector, nowMs: number): Pro
 
 /** Sends every group to the collector, writes the hostile row, and waits until the summary counts them. */
 export async function seedDashboardData(collector: RunningCollector, nowMs: number): Promise<void> {
-  let batch = 9000;
-  for (const group of GROUPS) {
-    batch += 1;
+  for (const [index, group] of GROUPS.entries()) {
     await post(
       collector,
       otlpJsonBatch({
         service: group.service,
-        batch,
+        batch: FIRST_BATCH + index,
         spans: group.spans,
         origin: () => group.origin,
         timeMs: nowMs - group.agoMs,

@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCollectorConfig, type RunningCollector, startCollector } from '@corsight/collector';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath } from '../oracle/browser-runner.ts';
 import {
   ADMIN_ORIGIN,
   EVIL_ORIGIN,
   EXAMPLE_ALLOW_ORIGIN,
+  EXAMPLE_TRACE_ID,
   EXPECTED,
   HOSTILE_ORIGIN,
   seedDashboardData,
@@ -110,6 +111,25 @@ async function open(path: string): Promise<void> {
   await shown();
 }
 
+/** Follows a link (client-side navigation) and waits for the new URL and content. */
+async function follow(link: Locator, url: RegExp): Promise<void> {
+  await Promise.all([page.waitForURL(url), link.click()]);
+  await shown();
+}
+
+/** Clicks a sortable column's header button; resolves once the URL carries the new sort. */
+async function sortBy(label: string, url: RegExp): Promise<void> {
+  await follow(page.getByRole('button', { name: label, exact: true }), url);
+}
+
+/** The `data-<name>` values of the elements `locator` matches, in document order. */
+function dataValues(locator: Locator, name: string): Promise<(string | null)[]> {
+  return locator.evaluateAll(
+    (elements, attribute) => elements.map((element) => element.getAttribute(attribute)),
+    `data-${name}`,
+  );
+}
+
 async function noInjectedMarkup(): Promise<void> {
   expect(await page.locator('img').count()).toBe(0);
   expect(dialogs).toEqual([]);
@@ -177,9 +197,10 @@ describe('dashboard', () => {
     await expect.poll(() => page.getByRole('status').first().innerText()).toContain('No CORS requests');
   });
 
-  it('Origins lists the rejected origins with their blocked counts, sorts, and renders markup as text', async () => {
+  it('Origins lists the rejected origins with their blocked counts and sorts by a header button', async () => {
     await open('/origins');
     const rows = page.locator('table.origins tbody tr');
+    const origins = () => rows.locator('th a').allInnerTexts();
     expect(await rows.count()).toBe(3);
     const blocked: Record<string, number> = {};
     for (const row of await rows.all()) {
@@ -188,48 +209,80 @@ describe('dashboard', () => {
     }
     expect(blocked).toEqual(EXPECTED.rejected24h);
     // Default order: most blocked first.
-    expect(await rows.locator('th a').allInnerTexts()).toEqual([HOSTILE_ORIGIN, EVIL_ORIGIN, ADMIN_ORIGIN]);
+    expect(await origins()).toEqual([HOSTILE_ORIGIN, EVIL_ORIGIN, ADMIN_ORIGIN]);
+    expect(await page.locator('th[aria-sort="descending"]').innerText()).toContain('Blocked');
     await noInjectedMarkup();
     await page.screenshot({ path: join(SCREENSHOTS, 'origins.png'), fullPage: true });
 
-    await Promise.all([
-      page.waitForURL(/sort=origin/),
-      page.getByRole('link', { name: 'Origin', exact: true }).click(),
-    ]);
-    await shown();
-    expect(await rows.locator('th a').allInnerTexts()).toEqual([ADMIN_ORIGIN, EVIL_ORIGIN, HOSTILE_ORIGIN]);
+    await sortBy('Origin', /sort=origin&dir=asc/);
+    await expect.poll(origins).toEqual([ADMIN_ORIGIN, EVIL_ORIGIN, HOSTILE_ORIGIN]);
     expect(await page.locator('th[aria-sort="ascending"]').innerText()).toContain('Origin');
+    await sortBy('Origin', /sort=origin&dir=desc/);
+    await expect.poll(origins).toEqual([HOSTILE_ORIGIN, EVIL_ORIGIN, ADMIN_ORIGIN]);
+    // From the keyboard: newest first blocked first (evil.test 5 min ago, the hostile origin 8, admin 30).
+    await page.getByRole('button', { name: 'First blocked' }).focus();
+    await Promise.all([page.waitForURL(/sort=firstBlocked&dir=desc/), page.keyboard.press('Enter')]);
+    await expect.poll(origins).toEqual([EVIL_ORIGIN, HOSTILE_ORIGIN, ADMIN_ORIGIN]);
+    // The sorted URL in a fresh page reproduces the order.
+    await open(new URL(page.url()).pathname + new URL(page.url()).search);
+    expect(await origins()).toEqual([EVIL_ORIGIN, HOSTILE_ORIGIN, ADMIN_ORIGIN]);
   });
 
-  it('an origin links to the Overview filtered to it, hostile origins included', async () => {
-    await open('/origins');
-    await Promise.all([page.waitForURL(/origin=/), page.getByRole('link', { name: EVIL_ORIGIN }).click()]);
-    await shown();
-    expect(new URL(page.url()).searchParams.get('origin')).toBe(EVIL_ORIGIN);
-    expect(await tiles()).toMatchObject({ blocked: 5, allowed: 0, actual: 5 });
+  it('an origin links to its routes, reasons and example requests, keeping range and service', async () => {
+    await open('/origins?range=1h&service=orders-api');
+    await follow(page.getByRole('link', { name: EVIL_ORIGIN }), /origin=/);
+    const params = new URL(page.url()).searchParams;
+    expect(Object.fromEntries(params)).toEqual({ range: '1h', service: 'orders-api', origin: EVIL_ORIGIN });
+    const row = page.locator('table.origins tbody tr');
+    expect(await row.count()).toBe(1);
+    expect(await dataValues(row.locator('[data-route]'), 'route')).toEqual(['/orders/:id']);
+    expect(await dataValues(row.locator('[data-code]'), 'code')).toEqual(['allow_origin_mismatch']);
+    const example = page.locator('table.example-requests tbody tr');
+    expect(await example.count()).toBe(1);
+    expect(await example.locator('[data-col="trace"]').innerText()).toBe(EXAMPLE_TRACE_ID);
+    expect(await example.locator('.headers').innerText()).toContain(EXAMPLE_ALLOW_ORIGIN);
+    await page.screenshot({ path: join(SCREENSHOTS, 'origin-detail.png'), fullPage: true });
 
-    // Origin → its reasons → example requests.
-    await open('/origins');
-    const evil = page.locator('table.origins tbody tr', { hasText: EVIL_ORIGIN });
-    await Promise.all([
-      page.waitForURL(/\/mismatches\?.*origin=/),
-      evil.getByRole('link', { name: 'allow_origin_mismatch' }).click(),
-    ]);
-    await shown();
-    expect(await page.locator('.mismatch').count()).toBe(1);
-    expect(await page.locator('.mismatch [data-col="total"]').innerText()).toBe('5');
+    // Its route → the Mismatches page narrowed to the origin and the route, same range and service.
+    await follow(row.locator('[data-route] a'), /\/mismatches\?/);
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({
+      range: '1h',
+      service: 'orders-api',
+      origin: EVIL_ORIGIN,
+      route: '/orders/:id',
+    });
+    expect(await page.locator('tr.mismatch').count()).toBe(1);
+    expect(await page.locator('tr.mismatch [data-col="total"]').innerText()).toBe('5');
+    expect(await page.locator('table.example-requests [data-col="trace"]').innerText()).toBe(
+      EXAMPLE_TRACE_ID,
+    );
+  });
 
+  it('the hostile origin renders as text on its detail, its mismatches and its Overview', async () => {
     await open('/origins');
-    await Promise.all([page.waitForURL(/origin=/), page.getByRole('link', { name: HOSTILE_ORIGIN }).click()]);
-    await shown();
+    await follow(page.getByRole('link', { name: HOSTILE_ORIGIN }), /origin=/);
     expect(new URL(page.url()).searchParams.get('origin')).toBe(HOSTILE_ORIGIN);
     expect(await page.locator('.scope code.origin').innerText()).toBe(HOSTILE_ORIGIN);
+    expect(await page.locator('table.origins tbody th a').innerText()).toBe(HOSTILE_ORIGIN);
+    // It only has summary rows: no example was kept.
+    expect(await page.locator('#origin-examples + .notice').innerText()).toContain('No example request');
+    await noInjectedMarkup();
+
+    await follow(page.locator('table.origins [data-code] a'), /code=allow_origin_mismatch/);
+    expect(await page.locator('tr.mismatch [data-col="total"]').innerText()).toBe('7');
+    expect(await page.locator('.scope code.origin').innerText()).toBe(HOSTILE_ORIGIN);
+    await noInjectedMarkup();
+
+    await page.goBack();
+    await page.waitForURL(/\/origins\?/);
+    await shown();
+    await follow(page.getByRole('link', { name: 'Its requests over time' }), /^[^?]*\/\?origin=/);
     expect(await tiles()).toMatchObject({ blocked: 7, allowed: 0 });
     await noInjectedMarkup();
     await page.screenshot({ path: join(SCREENSHOTS, 'overview-hostile-origin.png'), fullPage: true });
   });
 
-  it('Routes shows the preflight-cache estimate of a route, origin and method', async () => {
+  it('Routes shows the preflight-cache estimate of a route, origin and method, and a route narrows it', async () => {
     await open('/routes');
     const row = page.locator('table.preflight-cache tbody tr', { hasText: 'https://app.example.com' });
     expect(await row.count()).toBe(1);
@@ -239,22 +292,40 @@ describe('dashboard', () => {
     expect(await cell('preflights')).toBe(String(EXPECTED.preflightCache.preflights));
     expect(await cell('hits')).toMatch(new RegExp(`^${EXPECTED.preflightCache.hits} `));
     await page.screenshot({ path: join(SCREENSHOTS, 'routes.png'), fullPage: true });
+
+    await follow(row.locator('th a'), /route=/);
+    expect(new URL(page.url()).searchParams.get('route')).toBe('/orders/:id');
+    const routes = await dataValues(page.locator('table.preflight-cache tbody tr'), 'route');
+    expect(new Set(routes)).toEqual(new Set(['/orders/:id']));
   });
 
-  it('Mismatches lists each reason code with its volume, fix text and an example as text', async () => {
+  it('Mismatches lists each reason code with its volume and fix, sorts, and shows examples as text', async () => {
     await open('/mismatches');
+    const codes = page.locator('tr.mismatch');
     const totals: Record<string, number> = {};
-    for (const item of await page.locator('.mismatch.finding-reason').all()) {
+    for (const item of await page.locator('tr.mismatch.finding-reason').all()) {
       const code = await item.getAttribute('data-code');
       totals[code ?? ''] = Number(await item.locator('[data-col="total"]').innerText());
     }
     expect(totals).toEqual(EXPECTED.reasons24h);
-    const mismatch = page.locator('.mismatch[data-code="allow_origin_mismatch"]');
-    expect(await mismatch.innerText()).toContain('Fix:');
-    await mismatch.locator('summary').click();
-    expect(await mismatch.locator('.headers').first().innerText()).toContain(EXAMPLE_ALLOW_ORIGIN);
+    expect(await dataValues(codes, 'code')).toEqual([
+      'allow_origin_mismatch',
+      'wildcard_origin_with_credentials',
+      'missing_allow_origin',
+    ]);
+    expect(await page.locator('tr.mismatch[data-code="allow_origin_mismatch"]').innerText()).toContain(
+      'Fix:',
+    );
+    const example = page.locator('table.example-requests tbody tr[data-code="allow_origin_mismatch"]');
+    expect(await example.locator('[data-col="trace"]').innerText()).toBe(EXAMPLE_TRACE_ID);
+    expect(await example.locator('.headers').innerText()).toContain(EXAMPLE_ALLOW_ORIGIN);
     await noInjectedMarkup();
     await page.screenshot({ path: join(SCREENSHOTS, 'mismatches.png'), fullPage: true });
+
+    await sortBy('Requests', /sort=total&dir=asc/);
+    await expect
+      .poll(() => dataValues(codes, 'code'))
+      .toEqual(['missing_allow_origin', 'wildcard_origin_with_credentials', 'allow_origin_mismatch']);
   });
 
   it('Policy lists the policy change and the simulator counts what an allowlist would block', async () => {
@@ -273,5 +344,13 @@ describe('dashboard', () => {
     expect(await page.locator('table.simulated-origins').innerText()).toContain(HOSTILE_ORIGIN);
     await noInjectedMarkup();
     await page.screenshot({ path: join(SCREENSHOTS, 'policy.png'), fullPage: true });
+
+    // Sorting the result keeps the simulated allowlist in the URL.
+    await sortBy('Origin refused', /sort=refusedOrigin&dir=asc/);
+    expect(new URL(page.url()).searchParams.get('allowlist')).toBe('https://app.example.com');
+    await expect
+      .poll(() => page.locator('table.simulated-origins tbody th a').allInnerTexts())
+      .toEqual(['http://localhost:3000', ADMIN_ORIGIN, EVIL_ORIGIN, HOSTILE_ORIGIN]);
+    await noInjectedMarkup();
   });
 });

@@ -1,17 +1,17 @@
 // Overview: totals and requests by outcome over time, for the view's range, service and origin.
-import Link from 'next/link';
+import type { PolicyChangesAnswer, SummaryAnswer, TimeseriesAnswer } from '@corsight/collector/api-types';
 import { connection } from 'next/server';
 import { OutcomeChart, type ChartMarker, type OutcomePoint } from '../components/outcome-chart';
 import { EmptyState, ErrorNotice } from '../components/notice';
+import { ScopeNotes } from '../components/scope-notes';
 import { Shell } from '../components/shell';
 import { SummaryTiles } from '../components/summary-tiles';
-import type { PolicyChanges, Summary, Timeseries } from '../lib/api-types';
 import { getApi } from '../lib/collector-api';
 import { formatInstant } from '../lib/format';
 import { load, serviceNames } from '../lib/page-data';
-import { apiRange, readView, viewHref, type SearchParams } from '../lib/view-params';
+import { apiRange, readView, type SearchParams } from '../lib/view-params';
 
-function outcomePoints(answer: Timeseries): OutcomePoint[] {
+function outcomePoints(answer: TimeseriesAnswer): OutcomePoint[] {
   const valuesOf = (group: string) => answer.series.find((series) => series.group === group)?.values ?? [];
   const allowed = valuesOf('allowed');
   const blocked = valuesOf('blocked');
@@ -24,7 +24,7 @@ function outcomePoints(answer: Timeseries): OutcomePoint[] {
   }));
 }
 
-function policyMarkers(answer: PolicyChanges): ChartMarker[] {
+function policyMarkers(answer: PolicyChangesAnswer): ChartMarker[] {
   return answer.changes.map((change) => ({
     t: Date.parse(change.at),
     label: `${change.service}: policy ${change.after}`,
@@ -35,14 +35,14 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
   await connection();
   const view = readView(await searchParams);
   const nowMs = Date.now();
-  const filters = { ...apiRange(view, nowMs), service: view.service, origin: view.origin };
+  const filters = { ...apiRange(view, nowMs), service: view.service, origin: view.origin, route: view.route };
   const [services, loaded] = await Promise.all([
     serviceNames(view, nowMs),
     load(async () => {
       const [summary, series, policy] = await Promise.all([
-        getApi<Summary>('/summary', filters),
-        getApi<Timeseries>('/timeseries', { ...filters, groupBy: 'outcome' }),
-        getApi<PolicyChanges>('/policy-changes', {
+        getApi<SummaryAnswer>('/summary', filters),
+        getApi<TimeseriesAnswer>('/timeseries', { ...filters, groupBy: 'outcome' }),
+        getApi<PolicyChangesAnswer>('/policy-changes', {
           from: filters.from,
           to: filters.to,
           service: filters.service,
@@ -53,12 +53,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
   ]);
   return (
     <Shell path="/" title="Overview" view={view} services={services}>
-      {view.origin === undefined ? null : (
-        <p className="scope">
-          Origin <code className="origin">{view.origin}</code>{' '}
-          <Link href={viewHref('/', view, { origin: undefined })}>Show all origins</Link>
-        </p>
-      )}
+      <ScopeNotes path="/" view={view} />
       {loaded.ok ? (
         <>
           <p className="range-echo">

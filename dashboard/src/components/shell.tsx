@@ -3,7 +3,7 @@
 // change is a URL.
 import Link from 'next/link';
 import type { ReactNode } from 'react';
-import { viewHref, type View } from '../lib/view-params';
+import { UNNARROWED, viewHref, type View } from '../lib/view-params';
 import { AutoRefresh } from './auto-refresh';
 import { ViewControls } from './view-controls';
 
@@ -37,7 +37,7 @@ export function Shell({ path, title, view, services, children }: ShellProps) {
             {PAGES.map((page) => (
               <li key={page.path}>
                 <Link
-                  href={viewHref(page.path, view, { origin: undefined, sort: undefined, dir: undefined })}
+                  href={viewHref(page.path, view, UNNARROWED)}
                   aria-current={page.path === path ? 'page' : undefined}
                 >
                   {page.label}

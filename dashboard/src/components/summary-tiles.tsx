@@ -1,6 +1,6 @@
 // The Overview's totals. Blocked-if-credentialed is allowed traffic at risk (DESIGN.md §3): it sits
 // beside the rejections with its own wording and colour, never inside them.
-import type { Summary } from '../lib/api-types';
+import type { Summary } from '@corsight/collector/api-types';
 import { formatCount, formatShare } from '../lib/format';
 
 interface Tile {

@@ -1,5 +1,5 @@
 // What every page loads besides its own data, and how a failed load becomes a message in the page.
-import type { Services } from './api-types';
+import type { ServicesAnswer } from '@corsight/collector/api-types';
 import { CollectorApiError, getApi } from './collector-api';
 import { apiRange, type View } from './view-params';
 
@@ -18,8 +18,8 @@ export async function load<T>(run: () => Promise<T>): Promise<Loaded<T>> {
 
 /** Service names for the filter: those seen in the view's range, busiest first. */
 export async function serviceNames(view: View, nowMs: number): Promise<string[]> {
-  const answer = await getApi<Services>('/services', apiRange(view, nowMs)).catch(
-    (error: unknown): Services | undefined => {
+  const answer = await getApi<ServicesAnswer>('/services', apiRange(view, nowMs)).catch(
+    (error: unknown): ServicesAnswer | undefined => {
       // The page shows its own load error; the filter just offers no services then.
       if (error instanceof CollectorApiError) return undefined;
       throw error;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiInstant, apiRange, readView, viewHref } from './view-params';
+import { apiInstant, apiRange, readView, UNNARROWED, viewHref } from './view-params';
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 
@@ -26,6 +26,10 @@ describe('readView', () => {
     [
       { sort: 'origin', dir: 'up' },
       { sort: 'origin', dir: undefined },
+    ],
+    [
+      { route: '/orders/:id', code: 'allow_origin_mismatch' },
+      { route: '/orders/:id', code: 'allow_origin_mismatch' },
     ],
   ])('%j → %j', (params, expected) => {
     expect(readView(params)).toMatchObject(expected);
@@ -55,6 +59,22 @@ describe('viewHref', () => {
   it('keeps the view and encodes values', () => {
     expect(viewHref('/origins', view)).toBe(
       '/origins?range=7d&service=orders-api&origin=https%3A%2F%2Fx.test%22%3E%3Cb%3E',
+    );
+  });
+
+  it('UNNARROWED leaves the origin, route, code and sort, keeping range and service', () => {
+    const narrowed = readView({
+      range: '7d',
+      service: 'orders-api',
+      origin: 'https://a.test',
+      route: '/orders',
+      code: 'x',
+      sort: 'origin',
+      dir: 'asc',
+    });
+    expect(viewHref('/routes', narrowed, UNNARROWED)).toBe('/routes?range=7d&service=orders-api');
+    expect(viewHref('/mismatches', narrowed, { ...UNNARROWED, route: '/orders/:id' })).toBe(
+      '/mismatches?range=7d&service=orders-api&route=%2Forders%2F%3Aid',
     );
   });
 

@@ -5,6 +5,8 @@
 //           datetime-local inputs send), or epoch milliseconds; passed to the query API as ISO-8601
 //   service one service (from /api/v1/services); absent = all
 //   origin  one origin (a rejected origin's link)
+//   route   one route template (a route's link)
+//   code    one reason or warning code (Mismatches)
 //   refresh 1 = reload the data every REFRESH_SECONDS
 //   sort,dir a table's sort column and direction (asc | desc)
 
@@ -27,10 +29,24 @@ export interface View {
   readonly to?: string | undefined;
   readonly service?: string | undefined;
   readonly origin?: string | undefined;
+  readonly route?: string | undefined;
+  readonly code?: string | undefined;
   readonly refresh: boolean;
   readonly sort?: string | undefined;
   readonly dir?: SortDirection | undefined;
 }
+
+/**
+ * The changes that leave a narrowed view: a link to another page or another origin starts that page
+ * unfiltered and in its default order, keeping the range, service and refresh.
+ */
+export const UNNARROWED = {
+  origin: undefined,
+  route: undefined,
+  code: undefined,
+  sort: undefined,
+  dir: undefined,
+} as const satisfies Partial<Record<keyof View, undefined>>;
 
 /** What Next.js hands a page as `searchParams`. */
 export type SearchParams = Readonly<Record<string, string | string[] | undefined>>;
@@ -63,6 +79,8 @@ export function readView(params: SearchParams): View {
     to: range === 'custom' ? to : undefined,
     service: single(params, 'service'),
     origin: single(params, 'origin'),
+    route: single(params, 'route'),
+    code: single(params, 'code'),
     refresh: single(params, 'refresh') === '1',
     sort: single(params, 'sort'),
     dir: dir === 'asc' || dir === 'desc' ? dir : undefined,
@@ -96,6 +114,8 @@ export function viewParams(view: View, changes: Partial<Record<keyof View, strin
     to: view.to,
     service: view.service,
     origin: view.origin,
+    route: view.route,
+    code: view.code,
     refresh: view.refresh ? '1' : undefined,
     sort: view.sort,
     dir: view.dir,

@@ -1,56 +1,91 @@
-// Mismatches: every reason (blocking) and warning code seen in the range with its volume, what it means,
-// the fix, and example requests with their CORS headers. Header values and names come from requests and
-// responses: text only.
+// Mismatches: every reason (blocking) and warning code seen in the range with its volume, what it means
+// and the fix, then the example requests kept for them with their CORS headers. Both tables sort; a code
+// narrows the page to it, and the page can be narrowed to an origin and a route (links from Origins and
+// Routes). Header names and values come from requests and responses: text only.
+import type { Mismatch, MismatchesAnswer } from '@corsight/collector/api-types';
 import Link from 'next/link';
 import { connection } from 'next/server';
+import { ExampleRequests } from '../../components/example-requests';
 import { EmptyState, ErrorNotice } from '../../components/notice';
+import { ScopeNotes } from '../../components/scope-notes';
 import { Shell } from '../../components/shell';
-import type { Mismatch, Mismatches } from '../../lib/api-types';
+import { sortHeaders } from '../../components/sort-header';
 import { getApi } from '../../lib/collector-api';
 import { formatCount, formatInstant } from '../../lib/format';
 import { load, serviceNames } from '../../lib/page-data';
-import { apiRange, readView, viewHref, type SearchParams } from '../../lib/view-params';
+import { exampleRows, MISMATCHES_TABLE } from '../../lib/table-columns';
+import { readSort, sortRows } from '../../lib/table-sort';
+import { apiRange, readView, viewHref, type SearchParams, type View } from '../../lib/view-params';
 
-function Examples({ mismatch }: { readonly mismatch: Mismatch }) {
-  if (mismatch.examples.length === 0) return <p className="muted">No example request kept in this range.</p>;
+function CodesTable({ codes, view }: { readonly codes: readonly Mismatch[]; readonly view: View }) {
+  const state = readSort(MISMATCHES_TABLE, view.sort, view.dir);
+  const header = sortHeaders(MISMATCHES_TABLE, state, { path: '/mismatches', view });
   return (
-    <details>
-      <summary>
-        {mismatch.examples.length} example {mismatch.examples.length === 1 ? 'request' : 'requests'}
-      </summary>
-      <ul className="examples">
-        {mismatch.examples.map((example) => (
-          <li key={example.spanId}>
-            <p>
-              {formatInstant(example.time)} · {example.service} · <code>{example.kind}</code>{' '}
-              <code>
-                {example.requestMethod === ''
-                  ? example.method
-                  : `${example.method} → ${example.requestMethod}`}
-              </code>{' '}
-              <code>{example.route}</code> from <code className="origin">{example.origin}</code> · trace{' '}
-              <code>{example.traceId}</code>
-            </p>
-            <dl className="headers">
-              {example.requestHeaders.length === 0 ? null : (
-                <div>
-                  <dt>request headers</dt>
-                  <dd>
-                    <code>{example.requestHeaders.join(', ')}</code>
-                  </dd>
-                </div>
-              )}
-              {Object.entries(example.responseHeaders).map(([name, value]) => (
-                <div key={name}>
-                  <dt>{name}</dt>
-                  <dd>{value === null ? <span className="muted">not sent</span> : <code>{value}</code>}</dd>
-                </div>
-              ))}
-            </dl>
-          </li>
-        ))}
-      </ul>
-    </details>
+    <div className="table-wrap">
+      <table className="mismatches">
+        <thead>
+          <tr>
+            {header('code')}
+            {header('finding')}
+            {header('total')}
+            {header('examples')}
+            <th scope="col">Meaning and fix</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sortRows(codes, MISMATCHES_TABLE, state).map((mismatch) => (
+            <tr
+              key={`${mismatch.finding}:${mismatch.code}`}
+              className={`mismatch finding-${mismatch.finding}`}
+              data-code={mismatch.code}
+            >
+              <th scope="row">
+                <Link
+                  href={viewHref('/mismatches', view, {
+                    code: mismatch.code,
+                    sort: undefined,
+                    dir: undefined,
+                  })}
+                >
+                  <code>{mismatch.code}</code>
+                </Link>
+              </th>
+              <td>
+                <span className="badge">{mismatch.finding === 'reason' ? 'blocks requests' : 'warning'}</span>
+              </td>
+              <td className="num" data-col="total">
+                {formatCount(mismatch.total)}
+              </td>
+              <td className="num" data-col="examples">
+                {mismatch.examples.length}
+              </td>
+              <td className="meaning">
+                {mismatch.summary === null ? null : <p>{mismatch.summary}</p>}
+                {mismatch.fix === null ? null : (
+                  <p>
+                    <strong>Fix:</strong> {mismatch.fix}
+                  </p>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Examples({ answer, view }: { readonly answer: MismatchesAnswer; readonly view: View }) {
+  const rows = exampleRows(answer.codes);
+  if (rows.length === 0) return <EmptyState>No example request was kept in this range.</EmptyState>;
+  const { from, to } = answer.range;
+  return (
+    <ExampleRequests
+      rows={rows}
+      path="/mismatches"
+      view={view}
+      caption={`Newest examples per code, ${formatInstant(from)} – ${formatInstant(to)}`}
+    />
   );
 }
 
@@ -61,51 +96,30 @@ export default async function MismatchesPage({ searchParams }: { searchParams: P
   const [services, loaded] = await Promise.all([
     serviceNames(view, nowMs),
     load(() =>
-      getApi<Mismatches>('/mismatches', {
+      getApi<MismatchesAnswer>('/mismatches', {
         ...apiRange(view, nowMs),
         service: view.service,
         origin: view.origin,
+        route: view.route,
+        code: view.code,
       }),
     ),
   ]);
   return (
     <Shell path="/mismatches" title="Header mismatches" view={view} services={services}>
-      {view.origin === undefined ? null : (
-        <p className="scope">
-          Origin <code className="origin">{view.origin}</code>{' '}
-          <Link href={viewHref('/mismatches', view, { origin: undefined })}>Show all origins</Link>
-        </p>
-      )}
+      <ScopeNotes path="/mismatches" view={view} />
       {!loaded.ok ? (
         <ErrorNotice message={loaded.message} />
       ) : loaded.data.codes.length === 0 ? (
         <EmptyState>No blocking reason and no warning in this range.</EmptyState>
       ) : (
-        <ul className="mismatches">
-          {loaded.data.codes.map((mismatch) => (
-            <li
-              key={`${mismatch.finding}:${mismatch.code}`}
-              className={`mismatch finding-${mismatch.finding}`}
-              data-code={mismatch.code}
-            >
-              <h2>
-                <code>{mismatch.code}</code>{' '}
-                <span className="badge">{mismatch.finding === 'reason' ? 'blocks requests' : 'warning'}</span>{' '}
-                <span className="mismatch-total" data-col="total">
-                  {formatCount(mismatch.total)}
-                </span>{' '}
-                requests
-              </h2>
-              {mismatch.summary === null ? null : <p>{mismatch.summary}</p>}
-              {mismatch.fix === null ? null : (
-                <p>
-                  <strong>Fix:</strong> {mismatch.fix}
-                </p>
-              )}
-              <Examples mismatch={mismatch} />
-            </li>
-          ))}
-        </ul>
+        <>
+          <CodesTable codes={loaded.data.codes} view={view} />
+          <section aria-labelledby="examples">
+            <h2 id="examples">Example requests</h2>
+            <Examples answer={loaded.data} view={view} />
+          </section>
+        </>
       )}
     </Shell>
   );

@@ -1,75 +1,77 @@
-// Origins: every origin with blocked requests in the view's range, sortable, each linking to the Overview
-// filtered to it. Origins, routes and codes come from requests (attacker-controlled): rendered as React
-// text children only, so markup in them stays text.
+// Origins: every origin with blocked requests in the view's range, sortable. An origin links to this page
+// narrowed to it (its routes and reasons, and example requests with their CORS headers); its routes and
+// reasons link to the Mismatches page narrowed to them. Origins, routes and codes come from requests
+// (attacker-controlled): rendered as React text only, so markup in them stays text.
+import type { MismatchesAnswer, RejectedOriginsAnswer } from '@corsight/collector/api-types';
 import Link from 'next/link';
 import { connection } from 'next/server';
+import { Clipped } from '../../components/clipped';
+import { ExampleRequests } from '../../components/example-requests';
 import { EmptyState, ErrorNotice } from '../../components/notice';
+import { ScopeNotes } from '../../components/scope-notes';
 import { Shell } from '../../components/shell';
-import type { RejectedOrigins } from '../../lib/api-types';
+import { sortHeaders } from '../../components/sort-header';
+import { CLIP } from '../../lib/clip-text';
 import { getApi } from '../../lib/collector-api';
 import { formatCount, formatInstant, formatShare } from '../../lib/format';
-import { DEFAULT_ORIGIN_SORT, originSortKey, sortOrigins, type OriginSortKey } from '../../lib/origin-sort';
-import { load, serviceNames } from '../../lib/page-data';
-import { apiRange, readView, viewHref, type SearchParams, type View } from '../../lib/view-params';
+import { load, serviceNames, type Loaded } from '../../lib/page-data';
+import { exampleRows, ORIGINS_TABLE } from '../../lib/table-columns';
+import { readSort, sortRows } from '../../lib/table-sort';
+import {
+  apiRange,
+  readView,
+  UNNARROWED,
+  viewHref,
+  type SearchParams,
+  type View,
+} from '../../lib/view-params';
 
-const COLUMNS: readonly { key: OriginSortKey; label: string; numeric: boolean }[] = [
-  { key: 'origin', label: 'Origin', numeric: false },
-  { key: 'blocked', label: 'Blocked', numeric: true },
-  { key: 'share', label: 'Share blocked', numeric: true },
-  { key: 'firstBlocked', label: 'First blocked', numeric: false },
-  { key: 'lastBlocked', label: 'Last blocked', numeric: false },
-];
-
-function SortHeader({
-  column,
+function OriginExamples({
   view,
-  sortKey,
-  dir,
+  examples,
 }: {
-  column: (typeof COLUMNS)[number];
-  view: View;
-  sortKey: OriginSortKey;
-  dir: 'asc' | 'desc';
+  readonly view: View;
+  readonly examples: Loaded<MismatchesAnswer>;
 }) {
-  const active = column.key === sortKey;
-  const nextDir = active ? (dir === 'desc' ? 'asc' : 'desc') : column.numeric ? 'desc' : 'asc';
-  return (
-    <th
-      scope="col"
-      className={column.numeric ? 'num' : undefined}
-      aria-sort={active ? (dir === 'asc' ? 'ascending' : 'descending') : undefined}
-    >
-      <Link href={viewHref('/origins', view, { sort: column.key, dir: nextDir })}>
-        {column.label}
-        <span aria-hidden="true">{active ? (dir === 'asc' ? ' ▲' : ' ▼') : ''}</span>
-      </Link>
-    </th>
-  );
+  if (!examples.ok) return <ErrorNotice message={examples.message} />;
+  const rows = exampleRows(examples.data.codes);
+  if (rows.length === 0) {
+    return <EmptyState>No example request from this origin was kept in this range.</EmptyState>;
+  }
+  return <ExampleRequests rows={rows} path="/origins" view={view} caption="Newest examples per code" />;
 }
 
 export default async function OriginsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await connection();
   const view = readView(await searchParams);
   const nowMs = Date.now();
-  const sortKey = originSortKey(view.sort);
-  const dir = view.dir ?? (view.sort === undefined ? DEFAULT_ORIGIN_SORT.dir : 'asc');
-  const [services, loaded] = await Promise.all([
+  const filters = { ...apiRange(view, nowMs), service: view.service, origin: view.origin, route: view.route };
+  const [services, loaded, examples] = await Promise.all([
     serviceNames(view, nowMs),
-    load(() =>
-      getApi<RejectedOrigins>('/origins/rejected', {
-        ...apiRange(view, nowMs),
-        service: view.service,
-        origin: view.origin,
-      }),
-    ),
+    load(() => getApi<RejectedOriginsAnswer>('/origins/rejected', filters)),
+    // Narrowed to one origin, the page is that origin's detail: its example requests too.
+    view.origin === undefined
+      ? undefined
+      : load(() => getApi<MismatchesAnswer>('/mismatches', { ...filters, examples: '3' })),
   ]);
+  const state = readSort(ORIGINS_TABLE, view.sort, view.dir);
+  const header = sortHeaders(ORIGINS_TABLE, state, { path: '/origins', view });
   return (
     <Shell path="/origins" title="Rejected origins" view={view} services={services}>
+      <ScopeNotes path="/origins" view={view} />
       {view.origin === undefined ? null : (
-        <p className="scope">
-          Origin <code className="origin">{view.origin}</code>{' '}
-          <Link href={viewHref('/origins', view, { origin: undefined })}>Show all origins</Link>
-        </p>
+        <ul className="see-also">
+          <li>
+            <Link href={viewHref('/', view, { ...UNNARROWED, origin: view.origin })}>
+              Its requests over time
+            </Link>
+          </li>
+          <li>
+            <Link href={viewHref('/mismatches', view, { ...UNNARROWED, origin: view.origin })}>
+              All its reasons, warnings and examples
+            </Link>
+          </li>
+        </ul>
       )}
       {!loaded.ok ? (
         <ErrorNotice message={loaded.message} />
@@ -87,22 +89,24 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
             </caption>
             <thead>
               <tr>
-                {COLUMNS.map((column) => (
-                  <SortHeader key={column.key} column={column} view={view} sortKey={sortKey} dir={dir} />
-                ))}
-                <th scope="col">Routes</th>
-                <th scope="col">Reasons</th>
+                {header('origin')}
+                {header('blocked')}
+                {header('share')}
+                {header('firstBlocked')}
+                {header('lastBlocked')}
+                <th scope="col">Routes (blocked)</th>
+                <th scope="col">Reasons (blocked)</th>
               </tr>
             </thead>
             <tbody>
-              {sortOrigins(loaded.data.origins, sortKey, dir).map((origin) => (
+              {sortRows(loaded.data.origins, ORIGINS_TABLE, state).map((origin) => (
                 <tr key={origin.origin} data-origin={origin.origin}>
                   <th scope="row">
                     <Link
-                      className="origin"
-                      href={viewHref('/', view, { origin: origin.origin, sort: undefined, dir: undefined })}
+                      className="origin-link"
+                      href={viewHref('/origins', view, { ...UNNARROWED, origin: origin.origin })}
                     >
-                      {origin.origin}
+                      <Clipped className="origin" text={origin.origin} max={CLIP.origin} />
                     </Link>
                   </th>
                   <td className="num" data-col="blocked">
@@ -114,17 +118,17 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
                   <td>{formatInstant(origin.firstBlocked)}</td>
                   <td>{formatInstant(origin.lastBlocked)}</td>
                   <td>
-                    <ul className="breakdown">
+                    <ul className="breakdown" aria-label="Routes">
                       {origin.routes.map((route) => (
-                        <li key={route.route}>
+                        <li key={route.route} data-route={route.route}>
                           <Link
-                            href={viewHref('/routes', view, {
+                            href={viewHref('/mismatches', view, {
+                              ...UNNARROWED,
                               origin: origin.origin,
-                              sort: undefined,
-                              dir: undefined,
+                              route: route.route,
                             })}
                           >
-                            <code>{route.route}</code>
+                            <Clipped text={route.route} max={CLIP.route} />
                           </Link>{' '}
                           {formatCount(route.blocked)}
                         </li>
@@ -132,14 +136,14 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
                     </ul>
                   </td>
                   <td>
-                    <ul className="breakdown">
+                    <ul className="breakdown" aria-label="Reasons">
                       {origin.reasons.map((reason) => (
-                        <li key={reason.code}>
+                        <li key={reason.code} data-code={reason.code}>
                           <Link
                             href={viewHref('/mismatches', view, {
+                              ...UNNARROWED,
                               origin: origin.origin,
-                              sort: undefined,
-                              dir: undefined,
+                              code: reason.code,
                             })}
                           >
                             <code>{reason.code}</code>
@@ -154,6 +158,12 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
             </tbody>
           </table>
         </div>
+      )}
+      {examples === undefined ? null : (
+        <section aria-labelledby="origin-examples">
+          <h2 id="origin-examples">Example requests from this origin</h2>
+          <OriginExamples view={view} examples={examples} />
+        </section>
       )}
     </Shell>
   );

@@ -1,31 +1,62 @@
 // Policy: when each service's CORS policy fingerprint changed and which origins it cut off, and an allowlist
 // simulator: given candidate origins, what the observed traffic of the range would lose. The allowlist is
-// a URL parameter (a GET form), so a simulation can be shared like any other view.
+// a URL parameter (a GET form), so a simulation can be shared like any other view. Both tables sort (one
+// at a time: the URL's sort names a column of one of them); origins link to their detail on Origins.
+import type { PolicyChangesAnswer, SimulationAnswer } from '@corsight/collector/api-types';
+import Link from 'next/link';
 import { connection } from 'next/server';
+import { Clipped } from '../../components/clipped';
 import { EmptyState, ErrorNotice } from '../../components/notice';
 import { Shell } from '../../components/shell';
+import { sortHeaders } from '../../components/sort-header';
 import { readAllowlist } from '../../lib/allowlist-param';
-import type { PolicyChanges, Simulation } from '../../lib/api-types';
+import { CLIP } from '../../lib/clip-text';
 import { getApi, postApi } from '../../lib/collector-api';
 import { formatCount, formatInstant } from '../../lib/format';
 import { load, serviceNames } from '../../lib/page-data';
-import { apiRange, readView, type SearchParams, type View } from '../../lib/view-params';
+import { POLICY_CHANGES_TABLE, SIMULATED_ORIGINS_TABLE } from '../../lib/table-columns';
+import { readSort, sortRows } from '../../lib/table-sort';
+import {
+  apiRange,
+  readView,
+  UNNARROWED,
+  viewHref,
+  type SearchParams,
+  type View,
+} from '../../lib/view-params';
 
-function ChangesTable({ data }: { readonly data: PolicyChanges }) {
+interface TableProps<T> {
+  readonly data: T;
+  readonly view: View;
+  /** The simulator's allowlist, kept by the sort headers. */
+  readonly extra: Readonly<Record<string, string>>;
+}
+
+function OriginLink({ origin, view }: { readonly origin: string; readonly view: View }) {
+  return (
+    <Link href={viewHref('/origins', view, { ...UNNARROWED, origin })}>
+      <Clipped className="origin" text={origin} max={CLIP.origin} />
+    </Link>
+  );
+}
+
+function ChangesTable({ data, view, extra }: TableProps<PolicyChangesAnswer>) {
   if (data.changes.length === 0) return <EmptyState>No policy change in this range.</EmptyState>;
+  const state = readSort(POLICY_CHANGES_TABLE, view.sort, view.dir);
+  const header = sortHeaders(POLICY_CHANGES_TABLE, state, { path: '/policy', view, extra });
   return (
     <div className="table-wrap">
       <table className="policy-changes">
         <thead>
           <tr>
-            <th scope="col">When</th>
-            <th scope="col">Service</th>
+            {header('at')}
+            {header('service')}
             <th scope="col">Policy</th>
-            <th scope="col">Origins allowed before, blocked after</th>
+            {header('blockedAfter')}
           </tr>
         </thead>
         <tbody>
-          {data.changes.map((change) => (
+          {sortRows(data.changes, POLICY_CHANGES_TABLE, state).map((change) => (
             <tr key={`${change.service}\u0000${change.at}`} data-service={change.service}>
               <th scope="row">{formatInstant(change.at)}</th>
               <td>{change.service}</td>
@@ -39,7 +70,7 @@ function ChangesTable({ data }: { readonly data: PolicyChanges }) {
                   <ul className="breakdown">
                     {change.originsBlockedAfter.map((origin) => (
                       <li key={origin.origin}>
-                        <code className="origin">{origin.origin}</code> {formatCount(origin.blockedAfter)}{' '}
+                        <OriginLink origin={origin.origin} view={view} /> {formatCount(origin.blockedAfter)}{' '}
                         blocked after ({formatCount(origin.allowedBefore)} allowed before)
                       </li>
                     ))}
@@ -75,8 +106,10 @@ function SimulatorForm({ view, allowlist }: { readonly view: View; readonly allo
   );
 }
 
-function SimulationResult({ simulation }: { readonly simulation: Simulation }) {
+function SimulationResult({ data: simulation, view, extra }: TableProps<SimulationAnswer>) {
   const { totals } = simulation;
+  const state = readSort(SIMULATED_ORIGINS_TABLE, view.sort, view.dir);
+  const header = sortHeaders(SIMULATED_ORIGINS_TABLE, state, { path: '/policy', view, extra });
   return (
     <section aria-labelledby="simulation" className="simulation">
       <h3 id="simulation">Under this allowlist</h3>
@@ -90,28 +123,32 @@ function SimulationResult({ simulation }: { readonly simulation: Simulation }) {
           <table className="simulated-origins">
             <thead>
               <tr>
-                <th scope="col">Origin refused</th>
-                <th scope="col" className="num">
-                  Newly blocked
-                </th>
-                <th scope="col" className="num">
-                  Already blocked
-                </th>
+                {header('refusedOrigin')}
+                {header('newlyBlocked')}
+                {header('alreadyBlocked')}
+                {header('requests')}
                 <th scope="col">Routes</th>
               </tr>
             </thead>
             <tbody>
-              {simulation.origins.map((origin) => (
-                <tr key={origin.origin}>
+              {sortRows(simulation.origins, SIMULATED_ORIGINS_TABLE, state).map((origin) => (
+                <tr key={origin.origin} data-origin={origin.origin}>
                   <th scope="row">
-                    <code className="origin">{origin.origin}</code>
+                    <OriginLink origin={origin.origin} view={view} />
                   </th>
-                  <td className="num">{formatCount(origin.newlyBlocked)}</td>
+                  <td className="num" data-col="newlyBlocked">
+                    {formatCount(origin.newlyBlocked)}
+                  </td>
                   <td className="num">{formatCount(origin.alreadyBlocked)}</td>
+                  <td className="num">{formatCount(origin.requests)}</td>
                   <td>
-                    {origin.routes.map((route) => (
-                      <code key={route}>{route} </code>
-                    ))}
+                    <ul className="breakdown">
+                      {origin.routes.map((route) => (
+                        <li key={route}>
+                          <Clipped text={route} max={CLIP.route} />
+                        </li>
+                      ))}
+                    </ul>
                   </td>
                 </tr>
               ))}
@@ -130,13 +167,14 @@ export default async function PolicyPage({ searchParams }: { searchParams: Promi
   const allowlist = readAllowlist(params.allowlist);
   const nowMs = Date.now();
   const range = apiRange(view, nowMs);
+  const extra: Record<string, string> = allowlist === undefined ? {} : { allowlist: allowlist.join('\n') };
   const [services, changes, simulation] = await Promise.all([
     serviceNames(view, nowMs),
-    load(() => getApi<PolicyChanges>('/policy-changes', { ...range, service: view.service })),
+    load(() => getApi<PolicyChangesAnswer>('/policy-changes', { ...range, service: view.service })),
     allowlist === undefined
       ? undefined
       : load(() =>
-          postApi<Simulation>('/simulate', {
+          postApi<SimulationAnswer>('/simulate', {
             allowlist,
             ...(view.service === undefined ? {} : { service: view.service }),
             ...(range.from === undefined ? {} : { from: range.from }),
@@ -147,11 +185,15 @@ export default async function PolicyPage({ searchParams }: { searchParams: Promi
   return (
     <Shell path="/policy" title="Policy changes and allowlist simulator" view={view} services={services}>
       <h2>Policy changes</h2>
-      {changes.ok ? <ChangesTable data={changes.data} /> : <ErrorNotice message={changes.message} />}
+      {changes.ok ? (
+        <ChangesTable data={changes.data} view={view} extra={extra} />
+      ) : (
+        <ErrorNotice message={changes.message} />
+      )}
       <h2>Allowlist simulator</h2>
       <SimulatorForm view={view} allowlist={allowlist ?? []} />
       {simulation === undefined ? null : simulation.ok ? (
-        <SimulationResult simulation={simulation.data} />
+        <SimulationResult data={simulation.data} view={view} extra={extra} />
       ) : (
         <ErrorNotice message={simulation.message} />
       )}

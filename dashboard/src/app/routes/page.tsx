@@ -1,15 +1,22 @@
 // Routes: the preflight-cache estimate per route, origin and method (DESIGN.md §6): actual requests that
 // needed a preflight (A), allowed preflights (P), estimated cache hits max(A − P, 0), the Max-Age sent and
-// what each engine made of it, and the preflights a longer Max-Age would save.
+// what each engine made of it, and the preflights a longer Max-Age would save. Sortable; a route links to
+// this page narrowed to it, an origin to its detail, and each row to its mismatches.
+import type { PreflightCacheAnswer } from '@corsight/collector/api-types';
 import Link from 'next/link';
 import { connection } from 'next/server';
+import { Clipped } from '../../components/clipped';
 import { EmptyState, ErrorNotice } from '../../components/notice';
+import { ScopeNotes } from '../../components/scope-notes';
 import { Shell } from '../../components/shell';
-import type { PreflightCache } from '../../lib/api-types';
+import { sortHeaders } from '../../components/sort-header';
+import { CLIP } from '../../lib/clip-text';
 import { getApi } from '../../lib/collector-api';
 import { formatCount, formatInstant, formatShare } from '../../lib/format';
 import { load, serviceNames } from '../../lib/page-data';
-import { apiRange, readView, viewHref, type SearchParams } from '../../lib/view-params';
+import { PREFLIGHT_CACHE_TABLE } from '../../lib/table-columns';
+import { readSort, sortRows } from '../../lib/table-sort';
+import { apiRange, readView, UNNARROWED, viewHref, type SearchParams } from '../../lib/view-params';
 
 function maxAgeText(sent: string | null | undefined): string {
   if (sent === undefined) return 'unknown';
@@ -23,21 +30,19 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
   const [services, loaded] = await Promise.all([
     serviceNames(view, nowMs),
     load(() =>
-      getApi<PreflightCache>('/preflight-cache', {
+      getApi<PreflightCacheAnswer>('/preflight-cache', {
         ...apiRange(view, nowMs),
         service: view.service,
         origin: view.origin,
+        route: view.route,
       }),
     ),
   ]);
+  const state = readSort(PREFLIGHT_CACHE_TABLE, view.sort, view.dir);
+  const header = sortHeaders(PREFLIGHT_CACHE_TABLE, state, { path: '/routes', view });
   return (
     <Shell path="/routes" title="Routes and the preflight cache" view={view} services={services}>
-      {view.origin === undefined ? null : (
-        <p className="scope">
-          Origin <code className="origin">{view.origin}</code>{' '}
-          <Link href={viewHref('/routes', view, { origin: undefined })}>Show all origins</Link>
-        </p>
-      )}
+      <ScopeNotes path="/routes" view={view} />
       {!loaded.ok ? (
         <ErrorNotice message={loaded.message} />
       ) : loaded.data.entries.length === 0 ? (
@@ -52,33 +57,41 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
             </caption>
             <thead>
               <tr>
-                <th scope="col">Route</th>
-                <th scope="col">Origin</th>
-                <th scope="col">Method</th>
-                <th scope="col" className="num">
-                  Needed a preflight
-                </th>
-                <th scope="col" className="num">
-                  Allowed preflights
-                </th>
-                <th scope="col" className="num">
-                  Est. cache hits
-                </th>
-                <th scope="col">Max-Age sent</th>
+                {header('route')}
+                {header('origin')}
+                {header('method')}
+                {header('needing')}
+                {header('preflights')}
+                {header('hits')}
+                {header('maxAge')}
                 <th scope="col">Cached (Chromium / Firefox / WebKit)</th>
-                <th scope="col" className="num">
-                  Preflights saved by a longer Max-Age
-                </th>
+                {header('saved')}
+                <th scope="col">Mismatches</th>
               </tr>
             </thead>
             <tbody>
-              {loaded.data.entries.map((entry) => (
-                <tr key={`${entry.route}\u0000${entry.origin}\u0000${entry.method}`}>
+              {sortRows(loaded.data.entries, PREFLIGHT_CACHE_TABLE, state).map((entry) => (
+                <tr
+                  key={`${entry.route}\u0000${entry.origin}\u0000${entry.method}`}
+                  data-route={entry.route}
+                  data-origin={entry.origin}
+                >
                   <th scope="row">
-                    <code>{entry.route}</code>
+                    <Link
+                      className="route-link"
+                      href={viewHref('/routes', view, {
+                        route: entry.route,
+                        sort: undefined,
+                        dir: undefined,
+                      })}
+                    >
+                      <Clipped text={entry.route} max={CLIP.route} />
+                    </Link>
                   </th>
                   <td>
-                    <code className="origin">{entry.origin}</code>
+                    <Link href={viewHref('/origins', view, { ...UNNARROWED, origin: entry.origin })}>
+                      <Clipped className="origin" text={entry.origin} max={CLIP.origin} />
+                    </Link>
                   </td>
                   <td>
                     <code>{entry.method}</code>
@@ -93,12 +106,24 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
                     {formatCount(entry.estimatedHits)}
                     {entry.hitRatio === null ? '' : ` (${formatShare(entry.hitRatio)})`}
                   </td>
-                  <td>{maxAgeText(entry.maxAgeSent)}</td>
+                  <td className="num">{maxAgeText(entry.maxAgeSent)}</td>
                   <td>
                     {entry.effectiveCacheSeconds.chromium} s / {entry.effectiveCacheSeconds.firefox} s /{' '}
                     {entry.effectiveCacheSeconds.webkit} s
                   </td>
                   <td className="num">{formatCount(Math.round(entry.preflightsSavedEstimate))}</td>
+                  <td>
+                    <Link
+                      className="mismatches-link"
+                      href={viewHref('/mismatches', view, {
+                        ...UNNARROWED,
+                        route: entry.route,
+                        origin: entry.origin,
+                      })}
+                    >
+                      Mismatches
+                    </Link>
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -1,0 +1,109 @@
+// The sortable columns of each table in the dashboard and each table's default order (the query API's
+// own order, so an unsorted link shows what the API answered). A column's key is its `sort` value in the
+// URL; keys are unique per page, so with two tables on a page the URL sorts one of them and the other keeps
+// its default order. Pure data.
+import type {
+  Mismatch,
+  MismatchExample,
+  PolicyChange,
+  PreflightCacheEntry,
+  RejectedOrigin,
+  SimulatedOrigin,
+} from '@corsight/collector/api-types';
+import type { TableSort } from './table-sort';
+
+export const ORIGINS_TABLE: TableSort<RejectedOrigin> = {
+  columns: [
+    { key: 'origin', label: 'Origin', kind: 'text', value: (row) => row.origin },
+    { key: 'blocked', label: 'Blocked', kind: 'number', value: (row) => row.blocked },
+    { key: 'share', label: 'Share blocked', kind: 'number', value: (row) => row.share },
+    { key: 'firstBlocked', label: 'First blocked', kind: 'time', value: (row) => row.firstBlocked },
+    { key: 'lastBlocked', label: 'Last blocked', kind: 'time', value: (row) => row.lastBlocked },
+  ],
+  defaultSort: { key: 'blocked', dir: 'desc' },
+};
+
+/** The Max-Age sent as a number of seconds; null when not sent, unknown or not a number. */
+function maxAgeSeconds(entry: PreflightCacheEntry): number | null {
+  if (entry.maxAgeSent === undefined || entry.maxAgeSent === null) return null;
+  const seconds = Number(entry.maxAgeSent);
+  return Number.isFinite(seconds) ? seconds : null;
+}
+
+export const PREFLIGHT_CACHE_TABLE: TableSort<PreflightCacheEntry> = {
+  columns: [
+    { key: 'route', label: 'Route', kind: 'text', value: (row) => row.route },
+    { key: 'origin', label: 'Origin', kind: 'text', value: (row) => row.origin },
+    { key: 'method', label: 'Method', kind: 'text', value: (row) => row.method },
+    { key: 'needing', label: 'Needed a preflight', kind: 'number', value: (row) => row.needingPreflight },
+    { key: 'preflights', label: 'Allowed preflights', kind: 'number', value: (row) => row.allowedPreflights },
+    { key: 'hits', label: 'Est. cache hits', kind: 'number', value: (row) => row.estimatedHits },
+    { key: 'maxAge', label: 'Max-Age sent', kind: 'number', value: maxAgeSeconds },
+    {
+      key: 'saved',
+      label: 'Preflights saved by a longer Max-Age',
+      kind: 'number',
+      value: (row) => row.preflightsSavedEstimate,
+    },
+  ],
+  defaultSort: { key: 'preflights', dir: 'desc' },
+};
+
+export const MISMATCHES_TABLE: TableSort<Mismatch> = {
+  columns: [
+    { key: 'code', label: 'Code', kind: 'text', value: (row) => row.code },
+    { key: 'finding', label: 'Kind', kind: 'text', value: (row) => row.finding },
+    { key: 'total', label: 'Requests', kind: 'number', value: (row) => row.total },
+    { key: 'examples', label: 'Examples', kind: 'number', value: (row) => row.examples.length },
+  ],
+  defaultSort: { key: 'total', dir: 'desc' },
+};
+
+/** One example request as the examples table lists it: under the code it was kept for. */
+export interface ExampleRow {
+  readonly finding: Mismatch['finding'];
+  readonly code: string;
+  readonly example: MismatchExample;
+}
+
+/** Every example of every code, one row each. */
+export function exampleRows(codes: readonly Mismatch[]): ExampleRow[] {
+  return codes.flatMap((mismatch) =>
+    mismatch.examples.map((example) => ({ finding: mismatch.finding, code: mismatch.code, example })),
+  );
+}
+
+// Prefixed keys: the Mismatches page also has a `code` column and the Origins page an `origin` one.
+export const EXAMPLES_TABLE: TableSort<ExampleRow> = {
+  columns: [
+    { key: 'time', label: 'Time', kind: 'time', value: (row) => row.example.time },
+    { key: 'exampleCode', label: 'Code', kind: 'text', value: (row) => row.code },
+    { key: 'exampleOrigin', label: 'Origin', kind: 'text', value: (row) => row.example.origin },
+    { key: 'exampleRoute', label: 'Route', kind: 'text', value: (row) => row.example.route },
+    { key: 'exampleService', label: 'Service', kind: 'text', value: (row) => row.example.service },
+  ],
+  defaultSort: { key: 'time', dir: 'desc' },
+};
+
+function blockedAfter(change: PolicyChange): number {
+  return change.originsBlockedAfter.reduce((sum, origin) => sum + origin.blockedAfter, 0);
+}
+
+export const POLICY_CHANGES_TABLE: TableSort<PolicyChange> = {
+  columns: [
+    { key: 'at', label: 'When', kind: 'time', value: (row) => row.at },
+    { key: 'service', label: 'Service', kind: 'text', value: (row) => row.service },
+    { key: 'blockedAfter', label: 'Blocked after', kind: 'number', value: blockedAfter },
+  ],
+  defaultSort: { key: 'at', dir: 'desc' },
+};
+
+export const SIMULATED_ORIGINS_TABLE: TableSort<SimulatedOrigin> = {
+  columns: [
+    { key: 'refusedOrigin', label: 'Origin refused', kind: 'text', value: (row) => row.origin },
+    { key: 'newlyBlocked', label: 'Newly blocked', kind: 'number', value: (row) => row.newlyBlocked },
+    { key: 'alreadyBlocked', label: 'Already blocked', kind: 'number', value: (row) => row.alreadyBlocked },
+    { key: 'requests', label: 'Requests', kind: 'number', value: (row) => row.requests },
+  ],
+  defaultSort: { key: 'newlyBlocked', dir: 'desc' },
+};
