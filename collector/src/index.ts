@@ -8,3 +8,4 @@ export {
 } from './config/collector-config.js';
 export { type RunningCollector, startCollector } from './server/start-collector.js';
 export { TABLES } from './store/schema-ddl.js';
+export { CAPTURE_REQUEST_HEADERS, CAPTURE_RESPONSE_HEADERS } from './ingest/capture-headers.js';

@@ -236,7 +236,20 @@ export async function startOracleServers(
     // Read the request body before answering so keep-alive connections stay usable.
     req.resume();
     req.on('end', () => {
-      res.writeHead(status, [...sent.flat(), ...length]);
+      // Through setHeader (repeated names as one array: one header line per value), not writeHead's list:
+      // OpenTelemetry's HTTP instrumentation, which the collector's HTTP-span path is tested with, reads the
+      // response headers back with getHeader(), which does not see headers passed only to writeHead().
+      const byName = new Map<string, { name: string; values: string[] }>();
+      for (const [name, value] of [...sent, ...(length.length === 0 ? [] : [length as [string, string]])]) {
+        const key = name.toLowerCase();
+        const entry = byName.get(key);
+        if (entry === undefined) byName.set(key, { name, values: [value] });
+        else entry.values.push(value);
+      }
+      for (const { name, values } of byName.values()) {
+        res.setHeader(name, values.length === 1 ? (values[0] as string) : values);
+      }
+      res.writeHead(status);
       res.end(body);
     });
   }

@@ -46,6 +46,8 @@ export interface JudgedExchange {
   readonly unknown: CorsVerdict;
   /** What Corsight's middleware in front of the API emitted for the exchange (absent: no span, not CORS). */
   readonly middleware: CorsVerdict | undefined;
+  /** The collector's verdict on the exchange's plain OpenTelemetry HTTP server span (absent: no row). */
+  readonly httpSpan: CorsVerdict | undefined;
 }
 
 export interface RequestReport {
@@ -56,6 +58,8 @@ export interface RequestReport {
   readonly unknown: EngineVerdict;
   /** The middleware's spans, judged like (b); undefined when the run had no middleware. */
   readonly middleware: EngineVerdict | undefined;
+  /** The collector's verdicts on HTTP server spans, judged like (b); undefined when the run had none. */
+  readonly httpSpan: EngineVerdict | undefined;
   readonly judged: readonly JudgedExchange[];
   /** A Cookie header reached the server on this request's actual exchange. */
   readonly cookieSent: boolean;
@@ -188,6 +192,7 @@ const NO_SPAN: CorsVerdict = {
 function judgeRequest(
   run: RequestRun,
   middleware: ReadonlyMap<number, CorsVerdict> | undefined,
+  httpSpans: ReadonlyMap<number, CorsVerdict> | undefined,
 ): RequestReport {
   const credentials = credentialsModeOf(run.request);
   const judged = run.exchanges.map((exchange): JudgedExchange => {
@@ -202,6 +207,7 @@ function judgeRequest(
       known: evaluateCors(request, response, { credentials, serverOrigin: exchange.serverOrigin }),
       unknown: evaluateCors(request, response, { serverOrigin: exchange.serverOrigin }),
       middleware: middleware?.get(exchange.seq),
+      httpSpan: httpSpans?.get(exchange.seq),
     };
   });
   const unknownDecides =
@@ -222,6 +228,10 @@ function judgeRequest(
       middleware === undefined
         ? undefined
         : engineVerdict(judged, (j) => j.middleware ?? NO_SPAN, unknownDecides),
+    httpSpan:
+      httpSpans === undefined
+        ? undefined
+        : engineVerdict(judged, (j) => j.httpSpan ?? NO_SPAN, unknownDecides),
     judged,
     cookieSent: run.exchanges.some((e) => !e.preflight && e.request.headers.cookie !== undefined),
   };
@@ -237,9 +247,15 @@ function engineProblemsOf(label: string, r: RequestReport): string[] {
     );
   }
   // (b) without the credentials option, as a server sees it: the engine, and the middleware's spans.
-  problems.push(...serverViewProblems(label, r, unknown, 'engine (b, credentials not given)'));
+  problems.push(...serverViewProblems(label, r, unknown, 'engine (b, credentials not given)', true));
   if (r.middleware !== undefined) {
-    problems.push(...serverViewProblems(label, r, r.middleware, "Corsight's middleware span"));
+    problems.push(...serverViewProblems(label, r, r.middleware, "Corsight's middleware span", true));
+  }
+  // An HTTP span holds no Cookie (the setup guide does not capture it), so its credentials mode is unknown.
+  if (r.httpSpan !== undefined) {
+    problems.push(
+      ...serverViewProblems(label, r, r.httpSpan, "the collector's verdict on the HTTP span", false),
+    );
   }
   return problems;
 }
@@ -248,7 +264,13 @@ function engineProblemsOf(label: string, r: RequestReport): string[] {
  * A verdict made without knowing the credentials mode. A request the browser allowed without credentials may
  * still be `blocked_if_credentialed` (CORS.md §2: unknown mode means both modes are judged).
  */
-function serverViewProblems(label: string, r: RequestReport, verdict: EngineVerdict, name: string): string[] {
+function serverViewProblems(
+  label: string,
+  r: RequestReport,
+  verdict: EngineVerdict,
+  name: string,
+  seesCookies: boolean,
+): string[] {
   const { browser } = r;
   const described = `${name} ${describeEngine(verdict)}`;
   if (browser.outcome === 'allowed') {
@@ -263,7 +285,11 @@ function serverViewProblems(label: string, r: RequestReport, verdict: EngineVerd
     return [`${label}: Chromium blocked a request without credentials; ${described}`];
   }
   const decisive = verdict.exchange === undefined ? undefined : r.judged[verdict.exchange];
-  if (decisive?.exchange.request.headers.cookie !== undefined && verdict.outcome !== 'blocked') {
+  if (
+    seesCookies &&
+    decisive?.exchange.request.headers.cookie !== undefined &&
+    verdict.outcome !== 'blocked'
+  ) {
     return [`${label}: the deciding request carried a Cookie, so the mode is known; ${described}`];
   }
   return [];
@@ -304,9 +330,10 @@ function predictedPreflights(requests: readonly RequestReport[]): number | undef
 export function compareScenario(
   run: ScenarioRun,
   middleware?: ReadonlyMap<number, CorsVerdict>,
+  httpSpans?: ReadonlyMap<number, CorsVerdict>,
 ): ScenarioReport {
   const scenario = run.scenario;
-  const requests = run.requests.map((request) => judgeRequest(request, middleware));
+  const requests = run.requests.map((request) => judgeRequest(request, middleware, httpSpans));
   const all = run.requests.flatMap((r) => r.exchanges);
   const preflights = all.filter((e) => e.preflight).length;
   const engineProblems: string[] = [];
@@ -400,6 +427,7 @@ export function formatReport(report: ScenarioReport): string {
     lines.push(`    engine (a): ${describeEngine(r.known)}`);
     lines.push(`    engine (b): ${describeEngine(r.unknown)}`);
     if (r.middleware !== undefined) lines.push(`    middleware: ${describeEngine(r.middleware)}`);
+    if (r.httpSpan !== undefined) lines.push(`    HTTP span:  ${describeEngine(r.httpSpan)}`);
     r.judged.forEach((j, k) => {
       const e = j.exchange;
       const headers = Object.entries(e.request.headers)

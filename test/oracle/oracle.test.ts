@@ -5,11 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OracleServers, startOracleServers } from './api-server.ts';
 import { type OracleBrowser, openOracleBrowser, runScenarios } from './browser-runner.ts';
 import { compareScenario, describeBrowser, formatReport, type ScenarioReport } from './compare.ts';
+import { type HttpSpanProbe, startHttpSpanProbe } from './http-span-probe.ts';
 import { startMiddlewareProbe } from './middleware-probe.ts';
 import { REASON_COVERAGE, SCENARIOS } from './scenarios.ts';
 
 let servers: OracleServers | undefined;
 let browser: OracleBrowser | undefined;
+let httpSpanProbe: HttpSpanProbe | undefined;
+/** Exchanges (by seq) Corsight's middleware and the collector (from HTTP spans) each judged as CORS. */
+let judgedByMiddleware: readonly number[] = [];
+let judgedByCollector: readonly number[] = [];
 const reports = new Map<string, ScenarioReport>();
 /** Why the oracle could not run; every test fails with it rather than being skipped. */
 let setupError: Error | undefined;
@@ -19,11 +24,22 @@ beforeAll(async () => {
     // Corsight's node:http middleware runs in front of the API too: its spans must carry the browser's
     // verdict and cause as well.
     const probe = startMiddlewareProbe();
-    servers = await startOracleServers(SCENARIOS, { wrapApi: probe.wrap });
+    // And OpenTelemetry's own HTTP instrumentation, whose spans the collector judges (issue 8).
+    const httpSpans = await startHttpSpanProbe();
+    httpSpanProbe = httpSpans;
+    servers = await startOracleServers(SCENARIOS, {
+      wrapApi: (handler) => httpSpans.wrap(probe.wrap(handler)),
+    });
+    await httpSpans.warmUp(servers.apiOrigin);
     browser = await openOracleBrowser(servers);
     const runs = await runScenarios(browser, SCENARIOS);
     const middleware = await probe.finish();
-    for (const run of runs) reports.set(run.scenario.id, compareScenario(run, middleware));
+    const collectorVerdicts = await httpSpans.finish();
+    judgedByMiddleware = [...middleware.keys()].sort((a, b) => a - b);
+    judgedByCollector = [...collectorVerdicts.keys()].sort((a, b) => a - b);
+    for (const run of runs) {
+      reports.set(run.scenario.id, compareScenario(run, middleware, collectorVerdicts));
+    }
   } catch (error) {
     setupError = error instanceof Error ? error : new Error(String(error));
   }
@@ -53,6 +69,7 @@ afterAll(async () => {
   }
   await browser?.close();
   await servers?.close();
+  await httpSpanProbe?.close();
 });
 
 function reportOf(id: string): ScenarioReport {
@@ -63,7 +80,7 @@ function reportOf(id: string): ScenarioReport {
   return report;
 }
 
-describe('evaluateCors, and the middleware’s spans, reach Chromium’s verdict for Chromium’s reason', () => {
+describe('evaluateCors, the middleware’s spans and the collector’s verdicts on plain HTTP spans reach Chromium’s verdict for Chromium’s reason', () => {
   for (const s of SCENARIOS) {
     it(`${s.id}: ${s.title}`, () => {
       const report = reportOf(s.id);
@@ -82,6 +99,12 @@ describe('Chromium does what the scenario table documents (CORS-REFERENCE.md §6
 });
 
 describe('coverage', () => {
+  it('the collector judged, from HTTP spans, every exchange Corsight’s middleware judged', () => {
+    if (setupError !== undefined) throw setupError;
+    expect(judgedByMiddleware.length).toBeGreaterThan(200);
+    expect(judgedByCollector).toEqual(judgedByMiddleware);
+  });
+
   for (const [reason, { blocked, allowed }] of Object.entries(REASON_COVERAGE)) {
     it(`${reason}: ${blocked} is blocked for it, ${allowed} is allowed`, () => {
       const blockedVerdict = reportOf(blocked).requests[0]?.browser;
