@@ -1,4 +1,4 @@
-// POST /simulate: what a candidate allowlist would block over a range, from the per-minute rollup. An
+// POST /simulate: what a candidate allowlist would block over a range, from the narrowest rollups. An
 // observed origin the list does not match would be refused: its volume that is allowed today
 // (allowed + blocked_if_credentialed) becomes newly blocked; what is blocked today stays blocked. The list
 // only answers the origin question; a matched origin can still be blocked for another reason.
@@ -6,13 +6,8 @@
 // `(other)` is the instrumentation's bucket for origins past its per-route limit and `invalid` for Origins
 // no browser sends; neither is one origin, so they are reported like the rest but cannot be listed.
 import { ALLOWED_BY_LIST_SQL, type AllowlistMatchers } from './allowlist-pattern.js';
-import {
-  SOURCE_TABLE,
-  filterConditions,
-  rangeCondition,
-  rangeParams,
-  type BuiltQuery,
-} from './sql-conditions.js';
+import type { Dimension, Measure } from './rollup-choice.js';
+import { rollupRows, type BuiltQuery, type Condition, type RollupRows } from './sql-conditions.js';
 import type { TimeRange } from './time-range.js';
 
 export interface SimulationInput {
@@ -22,17 +17,22 @@ export interface SimulationInput {
   readonly limit: number;
 }
 
-function base(input: SimulationInput): { where: string; params: Record<string, unknown> } {
-  const filters = filterConditions({ service: input.service });
-  return {
-    where: `${rangeCondition('rollup')}${filters.sql}`,
-    params: {
-      ...rangeParams(input.range),
-      ...filters.params,
-      exact: input.matchers.exact,
-      patterns: input.matchers.patterns,
-    },
-  };
+function rows(
+  input: SimulationInput,
+  columns: readonly (Dimension | Measure)[],
+  conditions: readonly Condition[] = [],
+): RollupRows {
+  return rollupRows({
+    counts: 'requests',
+    range: input.range,
+    filters: { service: input.service },
+    columns,
+    conditions,
+  });
+}
+
+function listParams(input: SimulationInput): Record<string, unknown> {
+  return { exact: input.matchers.exact, patterns: input.matchers.patterns };
 }
 
 // Each query first sums per origin (a few thousand rows at most, whatever the range), then matches the list
@@ -45,7 +45,7 @@ const KEEP_FILTER_OUTSIDE = 'LIMIT 4294967295';
 
 /** Totals: all volume, and the volume of origins the list does not match. */
 export function simulationTotalsQuery(input: SimulationInput): BuiltQuery {
-  const { where, params } = base(input);
+  const source = rows(input, ['origin', 'outcome', 'requests']);
   return {
     query: `SELECT
   sum(origin_volume) AS volume,
@@ -55,16 +55,17 @@ export function simulationTotalsQuery(input: SimulationInput): BuiltQuery {
   toUInt32(countIf(origin_allowed > 0 AND NOT ${ALLOWED_BY_LIST_SQL})) AS newly_blocked_origins
 FROM (
   SELECT origin, sum(requests) AS origin_volume, sumIf(requests, outcome != 'blocked') AS origin_allowed
-  FROM ${SOURCE_TABLE.rollup} WHERE ${where}
+  FROM ${source.rows}
   GROUP BY origin
 )`,
-    params,
+    params: { ...source.params, ...listParams(input) },
+    tables: source.tables,
   };
 }
 
 /** The refused origins, newly blocked volume first, with their routes. */
 export function simulationOriginsQuery(input: SimulationInput): BuiltQuery {
-  const { where, params } = base(input);
+  const source = rows(input, ['origin', 'outcome', 'requests']);
   return {
     query: `SELECT origin, origin_volume AS volume, origin_allowed AS newly_blocked,
   origin_blocked AS already_blocked
@@ -72,28 +73,33 @@ FROM (
   SELECT origin, sum(requests) AS origin_volume,
     sumIf(requests, outcome != 'blocked') AS origin_allowed,
     sumIf(requests, outcome = 'blocked') AS origin_blocked
-  FROM ${SOURCE_TABLE.rollup} WHERE ${where}
+  FROM ${source.rows}
   GROUP BY origin
   ${KEEP_FILTER_OUTSIDE}
 )
 WHERE NOT ${ALLOWED_BY_LIST_SQL}
 ORDER BY newly_blocked DESC, volume DESC, origin
 LIMIT {limit:UInt32}`,
-    params: { ...params, limit: input.limit },
+    params: { ...source.params, ...listParams(input), limit: input.limit },
+    tables: source.tables,
   };
 }
 
 /** The routes each listed refused origin reached (at most 20 per origin), for the origins of the answer. */
 export function simulationOriginRoutesQuery(input: SimulationInput, origins: readonly string[]): BuiltQuery {
-  const filters = filterConditions({ service: input.service });
+  const source = rows(
+    input,
+    ['origin', 'route'],
+    [{ sql: 'origin IN {origins:Array(String)}', dimensions: ['origin'] }],
+  );
   return {
     query: `SELECT origin, route
-FROM ${SOURCE_TABLE.rollup}
-WHERE ${rangeCondition('rollup')}${filters.sql} AND origin IN {origins:Array(String)}
+FROM ${source.rows}
 GROUP BY origin, route
 ORDER BY origin, route
 LIMIT 20 BY origin`,
-    params: { ...rangeParams(input.range), ...filters.params, origins },
+    params: { ...source.params, origins },
+    tables: source.tables,
   };
 }
 
@@ -103,19 +109,28 @@ LIMIT 20 BY origin`,
  * several times more in ClickHouse (several LowCardinality keys are materialised per row).
  */
 export function simulationRoutesQuery(input: SimulationInput): BuiltQuery {
-  const { where, params } = base(input);
+  const origins = rows(input, ['origin']);
+  const refused: Condition = {
+    sql: `origin IN (
+  SELECT origin FROM (
+    SELECT origin FROM ${origins.rows} GROUP BY origin ${KEEP_FILTER_OUTSIDE}
+  ) WHERE NOT ${ALLOWED_BY_LIST_SQL}
+)`,
+    dimensions: ['origin'],
+  };
+  const source = rows(
+    input,
+    ['service', 'route', 'requests'],
+    [{ sql: "outcome != 'blocked'", dimensions: ['outcome'] }, refused],
+  );
   return {
     query: `SELECT service, route, sum(requests) AS newly_blocked
-FROM ${SOURCE_TABLE.rollup}
-WHERE ${where} AND outcome != 'blocked' AND origin IN (
-  SELECT origin FROM (
-    SELECT origin FROM ${SOURCE_TABLE.rollup} WHERE ${where} GROUP BY origin ${KEEP_FILTER_OUTSIDE}
-  ) WHERE NOT ${ALLOWED_BY_LIST_SQL}
-)
+FROM ${source.rows}
 GROUP BY service, route
 ORDER BY newly_blocked DESC, service, route
 LIMIT {limit:UInt32}`,
-    params: { ...params, limit: input.limit },
+    params: { ...origins.params, ...source.params, ...listParams(input), limit: input.limit },
+    tables: [...new Set([...source.tables, ...origins.tables])],
   };
 }
 

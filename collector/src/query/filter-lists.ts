@@ -1,36 +1,36 @@
 // GET /services and GET /routes: what the dashboard's filters offer, with the volume of each in the range
-// (per-minute rollup), so the busiest come first.
-import {
-  SOURCE_TABLE,
-  filterConditions,
-  rangeCondition,
-  rangeParams,
-  type BuiltQuery,
-} from './sql-conditions.js';
+// (the narrowest rollup holding services or routes), so the busiest come first.
+import { rollupRows, type BuiltQuery } from './sql-conditions.js';
 import type { TimeRange } from './time-range.js';
 
 export function servicesQuery(range: TimeRange, limit: number): BuiltQuery {
+  const source = rollupRows({ counts: 'requests', range, filters: {}, columns: ['service', 'requests'] });
   return {
     query: `SELECT service, sum(requests) AS volume
-FROM ${SOURCE_TABLE.rollup}
-WHERE ${rangeCondition('rollup')}
+FROM ${source.rows}
 GROUP BY service
 ORDER BY volume DESC, service
 LIMIT {limit:UInt32}`,
-    params: { ...rangeParams(range), limit },
+    params: { ...source.params, limit },
+    tables: source.tables,
   };
 }
 
 export function routesQuery(range: TimeRange, service: string | undefined, limit: number): BuiltQuery {
-  const where = filterConditions({ service });
+  const source = rollupRows({
+    counts: 'requests',
+    range,
+    filters: { service },
+    columns: ['service', 'route', 'requests'],
+  });
   return {
     query: `SELECT service, route, sum(requests) AS volume
-FROM ${SOURCE_TABLE.rollup}
-WHERE ${rangeCondition('rollup')}${where.sql}
+FROM ${source.rows}
 GROUP BY service, route
 ORDER BY volume DESC, service, route
 LIMIT {limit:UInt32}`,
-    params: { ...rangeParams(range), ...where.params, limit },
+    params: { ...source.params, limit },
+    tables: source.tables,
   };
 }
 

@@ -9,7 +9,9 @@ import {
   filterConditions,
   rangeCondition,
   rangeParams,
+  rollupRows,
   type BuiltQuery,
+  type Condition,
 } from './sql-conditions.js';
 import { bucketStarts, type Step, type TimeRange } from './time-range.js';
 
@@ -40,25 +42,34 @@ function findingConditions(
 }
 
 export function mismatchSeriesQuery(request: MismatchesRequest): BuiltQuery {
-  const where = filterConditions(request.filters);
   const finding = findingConditions(request, { finding: 'finding', code: 'code' });
+  const conditions: Condition[] = [];
+  if (request.finding !== undefined) conditions.push({ sql: 'finding = {finding:String}', dimensions: [] });
+  if (request.code !== undefined) conditions.push({ sql: 'code = {code:String}', dimensions: [] });
+  const source = rollupRows({
+    counts: 'findings',
+    range: request.range,
+    stepSeconds: request.step.seconds,
+    filters: request.filters,
+    columns: ['finding', 'code', 'requests'],
+    conditions,
+  });
   const first = bucketStarts(request.range, request.step)[0] ?? request.range.fromMs;
   return {
     query: `SELECT toString(finding) AS finding, code,
   toUInt32(toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32})))) AS t,
   sum(requests) AS value
-FROM ${SOURCE_TABLE.findings}
-WHERE ${rangeCondition('findings')}${where.sql}${finding.sql}
+FROM ${source.rows}
 GROUP BY finding, code, t
 ORDER BY finding, code, t WITH FILL FROM {first:UInt32} TO {fill_to:UInt32} STEP {step:UInt32}`,
     params: {
-      ...rangeParams(request.range),
-      ...where.params,
+      ...source.params,
       ...finding.params,
       step: request.step.seconds,
       first: Math.floor(first / 1000),
       fill_to: Math.floor(request.range.toMs / 1000),
     },
+    tables: source.tables,
   };
 }
 
@@ -88,6 +99,7 @@ WHERE ${rangeCondition('events')}${where.sql} AND span_role = 'detail'
 ORDER BY timestamp DESC, span_id
 LIMIT {examples:UInt32} BY finding, code`,
     params: { ...rangeParams(request.range), ...where.params, ...finding.params, codes, examples },
+    tables: [SOURCE_TABLE.events],
   };
 }
 

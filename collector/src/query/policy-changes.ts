@@ -21,6 +21,7 @@ ${service === undefined ? '' : 'WHERE service = {service:String}'}
 GROUP BY service, policy_hash
 ORDER BY service, first_seen_ms, policy_hash`,
     params: service === undefined ? {} : { service },
+    tables: [TABLES.policyChanges],
   };
 }
 
@@ -85,6 +86,7 @@ LIMIT {limit:UInt32}`,
       window_to: seconds(range.toMs),
       limit,
     },
+    tables: [SOURCE_TABLE.events],
   };
 }
 

@@ -11,7 +11,9 @@ import {
   filterConditions,
   rangeCondition,
   rangeParams,
+  rollupRows,
   type BuiltQuery,
+  type Condition,
 } from './sql-conditions.js';
 import type { TimeRange } from './time-range.js';
 
@@ -34,7 +36,32 @@ export function preflightCacheQuery(
   filters: Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>,
   limit: number,
 ): BuiltQuery {
-  const where = filterConditions(filters, { method: `${KEY_METHOD} = {method:String}` });
+  const { method, ...rest } = filters;
+  const keyMethod: Condition = {
+    sql: `${KEY_METHOD} = {method:String}`,
+    dimensions: ['kind', 'request_method', 'method'],
+  };
+  const source = rollupRows({
+    counts: 'requests',
+    range,
+    filters: rest,
+    columns: [
+      'route',
+      'origin',
+      'kind',
+      'method',
+      'request_method',
+      'needs_preflight_requests',
+      'allowed_preflights',
+      'preflight_cache_chromium',
+      'preflight_cache_firefox',
+      'preflight_cache_webkit',
+    ],
+    conditions: [
+      ...(method === undefined ? [] : [keyMethod]),
+      { sql: '(needs_preflight_requests > 0 OR allowed_preflights > 0)', dimensions: [] },
+    ],
+  });
   return {
     query: `SELECT route, origin, ${KEY_METHOD} AS key_method,
   sum(needs_preflight_requests) AS needing_preflight,
@@ -42,13 +69,12 @@ export function preflightCacheQuery(
   max(preflight_cache_chromium) AS cache_chromium,
   max(preflight_cache_firefox) AS cache_firefox,
   max(preflight_cache_webkit) AS cache_webkit
-FROM ${SOURCE_TABLE.rollup}
-WHERE ${rangeCondition('rollup')}${where.sql}
-  AND (needs_preflight_requests > 0 OR allowed_preflights > 0)
+FROM ${source.rows}
 GROUP BY route, origin, key_method
 ORDER BY preflights DESC, needing_preflight DESC, route, origin, key_method
 LIMIT {limit:UInt32}`,
-    params: { ...rangeParams(range), ...where.params, limit },
+    params: { ...source.params, ...(method === undefined ? {} : { method }), limit },
+    tables: source.tables,
   };
 }
 
@@ -81,6 +107,7 @@ GROUP BY route, origin, key_method`,
       origins: [...new Set(keys.map((key) => key.origin))],
       methods: [...new Set(keys.map((key) => key.key_method))],
     },
+    tables: [SOURCE_TABLE.events],
   };
 }
 

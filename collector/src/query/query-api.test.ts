@@ -9,9 +9,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEventRows, type CorsEventRow } from '../ingest/cors-event-row.js';
 import { createEventStore, type ClickHouseEventStore } from '../store/create-event-store.js';
+import { TABLES } from '../store/schema-ddl.js';
 import { allowedByList, allowlistMatchers } from './allowlist-pattern.js';
 import { estimatePreflightsSaved } from './preflight-cache.js';
-import { queryApi } from './query-api.js';
+import { TABLES_HEADER, queryApi } from './query-api.js';
 import { DAY, HOSTILE_ORIGIN, HOUR, ORIGINS, POLICY_CHANGE, T0, seedRows } from './query-seed.fixture.js';
 
 const NOW = T0 + 3 * DAY;
@@ -67,27 +68,35 @@ function countedIn(range: Range, where: (row: CorsEventRow) => boolean = () => t
 
 const ALL: Range = { from: T0, to: T0 + 3 * DAY };
 const DAY2: Range = { from: T0 + DAY, to: T0 + 2 * DAY };
+/** Off the hour at both ends: whole hours come from hourly rollups, the edge minutes from per-minute ones. */
+const OFF_HOUR: Range = { from: T0 + DAY + 17 * 60_000, to: T0 + 2 * DAY + 2 * HOUR + 43 * 60_000 };
 const rangeQuery = (range: Range) => ({ from: iso(range.from), to: String(range.to) });
 
 async function get(path: string, query: Record<string, string> = {}, on = app) {
   const response = await on.inject({ method: 'GET', url: `/api/v1${path}`, query });
-  return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
+  return {
+    status: response.statusCode,
+    body: response.json<Record<string, unknown>>(),
+    tables: String(response.headers[TABLES_HEADER] ?? '').split(', '),
+  };
 }
 
 // --- endpoints ---------------------------------------------------------------------------------------
 
 describe('GET /summary', () => {
   it.each([
-    ['the whole seed', ALL, undefined],
-    ['one day of one service', DAY2, 'orders-api'],
-  ])('sums weights over %s', async (_name, range, service) => {
-    const where = (row: CorsEventRow) => service === undefined || row.service === service;
+    ['the whole seed', ALL, {}, [TABLES.totals1h]],
+    ['one day of one service', DAY2, { service: 'orders-api' }, [TABLES.totals1h]],
+    ['a range off the hour', OFF_HOUR, {}, [TABLES.totals1h, TABLES.totals1m]],
+    ['one route off the hour', OFF_HOUR, { route: '/orders' }, [TABLES.routes1h, TABLES.rollup]],
+    ['one origin', ALL, { origin: 'https://evil.test' }, [TABLES.rollup]],
+  ])('sums weights over %s', async (_name, range, filters: Record<string, string>, tables) => {
+    const where = (row: CorsEventRow) =>
+      Object.entries(filters).every(([key, value]) => row[key as 'service' | 'route' | 'origin'] === value);
     const truth = countedIn(range, where);
-    const { status, body } = await get('/summary', {
-      ...rangeQuery(range),
-      ...(service === undefined ? {} : { service }),
-    });
+    const { status, body, tables: read } = await get('/summary', { ...rangeQuery(range), ...filters });
     expect(status).toBe(200);
+    expect(read).toEqual(tables);
     expect(body).toEqual({
       range: { from: iso(range.from), to: iso(range.to) },
       requests: weight(truth),
@@ -168,6 +177,35 @@ describe('GET /timeseries', () => {
     expect(series[0]?.values).toHaveLength(3);
   });
 
+  it.each([
+    ['1h', [TABLES.origins1h, TABLES.rollup]],
+    ['30m', [TABLES.rollup]],
+  ])('sums blocked weight per origin in %s buckets off the hour', async (step, tables) => {
+    const { body, tables: read } = await get('/timeseries', {
+      ...rangeQuery(OFF_HOUR),
+      step,
+      groupBy: 'origin',
+      metric: 'blocked',
+      service: 'orders-api',
+    });
+    expect(read).toEqual(tables);
+    const buckets = (body.buckets as string[]).map((start) => Date.parse(start));
+    const stepMs = step === '1h' ? HOUR : 30 * 60_000;
+    const series = body.series as SeriesJson[];
+    expect(series.length).toBeGreaterThan(1);
+    for (const entry of series) {
+      const expected = buckets.map((start) =>
+        weight(
+          countedIn(
+            { from: Math.max(start, OFF_HOUR.from), to: Math.min(start + stepMs, OFF_HOUR.to) },
+            (row) => row.service === 'orders-api' && row.outcome === 'blocked' && row.origin === entry.group,
+          ),
+        ),
+      );
+      expect(entry.values, entry.group).toEqual(expected);
+    }
+  });
+
   it('counts each reason code of a request (findings rollup)', async () => {
     const { body } = await get('/timeseries', { ...rangeQuery(ALL), step: '1d', groupBy: 'reason' });
     const series = body.series as SeriesJson[];
@@ -206,55 +244,69 @@ interface RejectedJson {
 }
 
 describe('GET /origins/rejected', () => {
-  it('reports blocked weight, share, first and last blocked minute, trend, routes and reasons', async () => {
-    const range: Range = { from: T0 + 36 * HOUR, to: T0 + 60 * HOUR };
-    const previous: Range = { from: T0 + 12 * HOUR, to: T0 + 36 * HOUR };
-    const { body } = await get('/origins/rejected', { ...rangeQuery(range), service: 'orders-api' });
-    const origins = body.origins as RejectedJson[];
-    const service = (row: CorsEventRow) => row.service === 'orders-api';
-    const blockedOrigins = new Set(
-      countedIn(range, (r) => service(r) && r.outcome === 'blocked').map((r) => r.origin),
-    );
-    expect(new Set(origins.map((entry) => entry.origin))).toEqual(blockedOrigins);
-    // admin.example.com is blocked only since the policy change: new in this range.
-    expect(blockedOrigins).toContain('https://admin.example.com');
-    for (const entry of origins) {
-      const mine = (row: CorsEventRow) => service(row) && row.origin === entry.origin;
-      const blocked = countedIn(range, (r) => mine(r) && r.outcome === 'blocked');
-      const all = countedIn(range, mine);
-      const before = weight(countedIn(previous, (r) => mine(r) && r.outcome === 'blocked'));
-      const minutes = blocked.map((row) => minuteOf(row.timestamp));
-      const routes = new Map<string, number>();
-      for (const row of blocked) routes.set(row.route, (routes.get(row.route) ?? 0) + row.sampleWeight);
-      const reasons = new Map<string, number>();
-      for (const row of blocked) {
-        for (const code of row.reasons) reasons.set(code, (reasons.get(code) ?? 0) + row.sampleWeight);
-      }
-      expect(entry).toEqual({
-        origin: entry.origin,
-        blocked: weight(blocked),
-        requests: weight(all),
-        share: weight(blocked) / weight(all),
-        firstBlocked: iso(Math.min(...minutes)),
-        lastBlocked: iso(Math.max(...minutes)),
-        trend: {
-          previousBlocked: before,
-          change: weight(blocked) - before,
-          ratio: before > 0 ? weight(blocked) / before : null,
-        },
-        routes: [...routes]
-          .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-          .map(([route, value]) => ({ route, blocked: value })),
-        reasons: [...reasons]
-          .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-          .map(([code, value]) => ({ code, blocked: value })),
+  it.each([
+    ['whole hours', { from: T0 + 36 * HOUR, to: T0 + 60 * HOUR }, [TABLES.origins1h]],
+    [
+      'a range off the hour',
+      { from: T0 + 36 * HOUR + 17 * 60_000, to: T0 + 60 * HOUR + 43 * 60_000 },
+      [TABLES.origins1h, TABLES.rollup],
+    ],
+  ])(
+    'reports blocked weight, share, first and last blocked minute, trend, routes and reasons over %s',
+    async (_name, range: Range, tables) => {
+      const previous: Range = { from: 2 * range.from - range.to, to: range.from };
+      const { body, tables: read } = await get('/origins/rejected', {
+        ...rangeQuery(range),
+        service: 'orders-api',
       });
-    }
-    const admin = origins.find((entry) => entry.origin === 'https://admin.example.com');
-    expect(admin?.trend.ratio).toBeNull();
-    const ranked = origins.map((entry) => entry.blocked);
-    expect(ranked).toEqual([...ranked].sort((a, b) => b - a));
-  });
+      // The origin sums from the narrowest rollup; routes and reasons per origin need the per-minute ones.
+      expect(read).toEqual([...new Set([...tables, TABLES.rollup, TABLES.findings])]);
+      const origins = body.origins as RejectedJson[];
+      const service = (row: CorsEventRow) => row.service === 'orders-api';
+      const blockedOrigins = new Set(
+        countedIn(range, (r) => service(r) && r.outcome === 'blocked').map((r) => r.origin),
+      );
+      expect(new Set(origins.map((entry) => entry.origin))).toEqual(blockedOrigins);
+      // admin.example.com is blocked only since the policy change: new in this range.
+      expect(blockedOrigins).toContain('https://admin.example.com');
+      for (const entry of origins) {
+        const mine = (row: CorsEventRow) => service(row) && row.origin === entry.origin;
+        const blocked = countedIn(range, (r) => mine(r) && r.outcome === 'blocked');
+        const all = countedIn(range, mine);
+        const before = weight(countedIn(previous, (r) => mine(r) && r.outcome === 'blocked'));
+        const minutes = blocked.map((row) => minuteOf(row.timestamp));
+        const routes = new Map<string, number>();
+        for (const row of blocked) routes.set(row.route, (routes.get(row.route) ?? 0) + row.sampleWeight);
+        const reasons = new Map<string, number>();
+        for (const row of blocked) {
+          for (const code of row.reasons) reasons.set(code, (reasons.get(code) ?? 0) + row.sampleWeight);
+        }
+        expect(entry).toEqual({
+          origin: entry.origin,
+          blocked: weight(blocked),
+          requests: weight(all),
+          share: weight(blocked) / weight(all),
+          firstBlocked: iso(Math.min(...minutes)),
+          lastBlocked: iso(Math.max(...minutes)),
+          trend: {
+            previousBlocked: before,
+            change: weight(blocked) - before,
+            ratio: before > 0 ? weight(blocked) / before : null,
+          },
+          routes: [...routes]
+            .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+            .map(([route, value]) => ({ route, blocked: value })),
+          reasons: [...reasons]
+            .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+            .map(([code, value]) => ({ code, blocked: value })),
+        });
+      }
+      const admin = origins.find((entry) => entry.origin === 'https://admin.example.com');
+      expect(admin?.trend.ratio).toBeNull();
+      const ranked = origins.map((entry) => entry.blocked);
+      expect(ranked).toEqual([...ranked].sort((a, b) => b - a));
+    },
+  );
 });
 
 interface CacheJson {
@@ -352,6 +404,7 @@ describe('GET /mismatches', () => {
     ['one day in 6 h steps', DAY2, '6h', 4, 2],
     // preflight_unmatched_route only occurs on the first half day: its examples come from the whole range.
     ['three days in 1 d steps', ALL, '1d', 3, 5],
+    ['26 hours off the hour in 1 h steps', OFF_HOUR, '1h', 27, 2],
   ])(
     'counts every code over %s with its texts and newest examples',
     async (_name, range, step, buckets, examples) => {
@@ -457,18 +510,23 @@ describe('POST /simulate', () => {
     [['https://*.example.com', 'http://localhost:3000']],
     [['https://*.test']],
   ])('reports what %j would block', async (allowlist) => {
+    for (const range of [DAY2, OFF_HOUR]) await expectSimulation(allowlist, range);
+  });
+
+  async function expectSimulation(allowlist: readonly string[], range: Range): Promise<void> {
     const response = await app.inject({
       method: 'POST',
       url: '/api/v1/simulate',
-      payload: { allowlist, from: DAY2.from, to: iso(DAY2.to) },
+      payload: { allowlist, from: range.from, to: iso(range.to) },
     });
     expect(response.statusCode).toBe(200);
+    expect(response.headers[TABLES_HEADER]).toContain(TABLES.origins1h);
     const body = response.json<SimulationJson>();
     const matchers = allowlistMatchers(allowlist);
-    const refused = countedIn(DAY2, (row) => !allowedByList(row.origin, matchers));
+    const refused = countedIn(range, (row) => !allowedByList(row.origin, matchers));
     const newly = refused.filter((row) => row.outcome !== 'blocked');
     expect(body.totals).toEqual({
-      requests: weight(countedIn(DAY2)),
+      requests: weight(countedIn(range)),
       refused: weight(refused),
       newlyBlocked: weight(newly),
       refusedOrigins: new Set(refused.map((row) => row.origin)).size,
@@ -487,7 +545,7 @@ describe('POST /simulate', () => {
       [...new Set(refused.map((r) => r.origin))].sort(),
     );
     expect(body.routes.reduce((sum, route) => sum + route.newlyBlocked, 0)).toBe(weight(newly));
-  });
+  }
 
   it('matches a wildcard to subdomains only, with the same scheme', () => {
     const matchers = allowlistMatchers(['https://*.example.com']);
@@ -500,16 +558,24 @@ describe('POST /simulate', () => {
 });
 
 describe('GET /services and /routes', () => {
-  it('list what the filters offer with their volume', async () => {
-    const services = await get('/services', rangeQuery(ALL));
+  it.each([ALL, OFF_HOUR])('list what the filters offer with their volume (%j)', async (range) => {
+    const services = await get('/services', rangeQuery(range));
     expect(services.body.services).toEqual(
       ['orders-api', 'search-api']
-        .map((service) => ({ service, requests: weight(countedIn(ALL, (row) => row.service === service)) }))
+        .map((service) => ({ service, requests: weight(countedIn(range, (row) => row.service === service)) }))
         .sort((a, b) => b.requests - a.requests),
     );
-    const routes = await get('/routes', { ...rangeQuery(ALL), service: 'orders-api' });
-    expect(new Set((routes.body.routes as { route: string }[]).map((entry) => entry.route))).toEqual(
-      new Set(['/orders/:id', '/orders']),
+    expect(services.tables[0]).toBe(TABLES.totals1h);
+    const routes = await get('/routes', { ...rangeQuery(range), service: 'orders-api' });
+    expect(routes.tables[0]).toBe(TABLES.routes1h);
+    expect(routes.body.routes).toEqual(
+      ['/orders/:id', '/orders']
+        .map((route) => ({
+          service: 'orders-api',
+          route,
+          requests: weight(countedIn(range, (row) => row.service === 'orders-api' && row.route === route)),
+        }))
+        .sort((a, b) => b.requests - a.requests),
     );
   });
 });

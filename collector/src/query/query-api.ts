@@ -22,7 +22,7 @@
 //   GET  /routes           from to service limit → { routes: [{ service, route, requests }] }
 // 400 { error: 'bad_parameter', parameter, expected, message }; 401 without the read token.
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { allowlistMatchers } from './allowlist-pattern.js';
 import {
   simulationOriginRoutesQuery,
@@ -105,13 +105,30 @@ function echoStep(step: Step): { name: string; seconds: number } {
   return { name: step.name, seconds: step.seconds };
 }
 
-async function rowsOf<T>(client: ClickHouseClient, built: BuiltQuery): Promise<T[]> {
-  const result = await client.query({
-    query: built.query,
-    query_params: built.params,
-    format: 'JSONEachRow',
-  });
-  return result.json<T>();
+/** Reads the rows of built queries for one request, noting the tables they read. */
+type Read = <T>(built: BuiltQuery) => Promise<T[]>;
+
+/** Per-request state, kept off the request object so it can never leak into a serialised answer. */
+const tablesRead = new WeakMap<FastifyRequest, Set<string>>();
+
+/**
+ * The tables an answer was read from, in the `corsight-tables` response header: which rollup each request
+ * picked (rollup-choice.ts), for the benchmark and for a person wondering why an answer was slow.
+ */
+export const TABLES_HEADER = 'corsight-tables';
+
+function reader(client: ClickHouseClient, request: FastifyRequest): Read {
+  return async <T>(built: BuiltQuery): Promise<T[]> => {
+    const tables = tablesRead.get(request) ?? new Set<string>();
+    for (const table of built.tables) tables.add(table);
+    tablesRead.set(request, tables);
+    const result = await client.query({
+      query: built.query,
+      query_params: built.params,
+      format: 'JSONEachRow',
+    });
+    return result.json<T>();
+  };
 }
 
 const MAX_CHANGES = 50;
@@ -142,6 +159,11 @@ export const queryApi: FastifyPluginAsync<QueryApiOptions> = async (app, options
       .send({ error: 'query_failed', message: 'the query failed; see the collector log' });
   });
 
+  app.addHook('onSend', async (request, reply) => {
+    const tables = tablesRead.get(request);
+    if (tables !== undefined) void reply.header(TABLES_HEADER, [...tables].join(', '));
+  });
+
   registerCounts(app, client, now);
   registerDetail(app, client, now);
   registerPolicy(app, client, now);
@@ -150,14 +172,16 @@ export const queryApi: FastifyPluginAsync<QueryApiOptions> = async (app, options
 
 function registerCounts(app: FastifyInstance, client: ClickHouseClient, now: () => number): void {
   app.get('/summary', async (request) => {
+    const read = reader(client, request);
     const range = readRange(request.query, now());
     const filters = readFilters(request.query, ['service', 'route', 'origin', 'method']);
-    const [row] = await rowsOf<SummaryRow>(client, summaryQuery(range, filters));
+    const [row] = await read<SummaryRow>(summaryQuery(range, filters));
     const { total = 0, ...rest } = row ?? {};
     return { range: echoRange(range), requests: total, ...rest };
   });
 
   app.get('/timeseries', async (request) => {
+    const read = reader(client, request);
     const { range, step } = readRangeAndStep(request.query, now());
     const filters = readFilters(request.query, ['service', 'route', 'origin', 'method', 'outcome', 'kind']);
     const {
@@ -165,10 +189,7 @@ function registerCounts(app: FastifyInstance, client: ClickHouseClient, now: () 
       groupBy,
       top = 10,
     } = readParameters(request.query, ['metric', 'groupBy', 'top']);
-    const rows = await rowsOf<TimeseriesRow>(
-      client,
-      timeseriesQuery({ range, step, metric, groupBy, top, filters }),
-    );
+    const rows = await read<TimeseriesRow>(timeseriesQuery({ range, step, metric, groupBy, top, filters }));
     const buckets = bucketStarts(range, step);
     return {
       range: echoRange(range),
@@ -181,9 +202,10 @@ function registerCounts(app: FastifyInstance, client: ClickHouseClient, now: () 
   });
 
   app.get('/services', async (request) => {
+    const read = reader(client, request);
     const range = readRange(request.query, now());
     const { limit = 1000 } = readParameters(request.query, ['limit']);
-    const rows = await rowsOf<ServiceRow>(client, servicesQuery(range, limit));
+    const rows = await read<ServiceRow>(servicesQuery(range, limit));
     return {
       range: echoRange(range),
       services: rows.map((row) => ({ service: row.service, requests: row.volume })),
@@ -191,9 +213,10 @@ function registerCounts(app: FastifyInstance, client: ClickHouseClient, now: () 
   });
 
   app.get('/routes', async (request) => {
+    const read = reader(client, request);
     const range = readRange(request.query, now());
     const { service, limit = 1000 } = readParameters(request.query, ['service', 'limit']);
-    const rows = await rowsOf<RouteRow>(client, routesQuery(range, service, limit));
+    const rows = await read<RouteRow>(routesQuery(range, service, limit));
     return {
       range: echoRange(range),
       routes: rows.map((row) => ({ service: row.service, route: row.route, requests: row.volume })),
@@ -203,24 +226,19 @@ function registerCounts(app: FastifyInstance, client: ClickHouseClient, now: () 
 
 function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () => number): void {
   app.get('/origins/rejected', async (request) => {
+    const read = reader(client, request);
     const range = readRange(request.query, now());
     const filters = readFilters(request.query, ['service', 'route', 'origin', 'method']);
     const { limit = 100 } = readParameters(request.query, ['limit']);
-    const rows = await rowsOf<RejectedOriginRow>(client, rejectedOriginsQuery(range, filters, limit));
+    const rows = await read<RejectedOriginRow>(rejectedOriginsQuery(range, filters, limit));
     const origins = rows.map((row) => row.origin);
     const [routes, reasons, previous] =
       origins.length === 0
         ? [[], [], []]
         : await Promise.all([
-            rowsOf<OriginBreakdownRow & { route: string }>(
-              client,
-              rejectedOriginRoutesQuery(range, filters, origins),
-            ),
-            rowsOf<OriginBreakdownRow & { code: string }>(
-              client,
-              rejectedOriginReasonsQuery(range, filters, origins),
-            ),
-            rowsOf<OriginBreakdownRow>(client, previouslyBlockedQuery(range, filters, origins)),
+            read<OriginBreakdownRow & { route: string }>(rejectedOriginRoutesQuery(range, filters, origins)),
+            read<OriginBreakdownRow & { code: string }>(rejectedOriginReasonsQuery(range, filters, origins)),
+            read<OriginBreakdownRow>(previouslyBlockedQuery(range, filters, origins)),
           ]);
     return {
       range: echoRange(range),
@@ -230,14 +248,15 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
   });
 
   app.get('/preflight-cache', async (request) => {
+    const read = reader(client, request);
     const range = readRange(request.query, now());
     const filters = readFilters(request.query, ['service', 'route', 'origin', 'method']);
     const { limit = 100 } = readParameters(request.query, ['limit']);
-    const rows = await rowsOf<PreflightCacheRow>(client, preflightCacheQuery(range, filters, limit));
+    const rows = await read<PreflightCacheRow>(preflightCacheQuery(range, filters, limit));
     const maxAges =
       rows.length === 0
         ? []
-        : await rowsOf<MaxAgeRow>(client, maxAgeSentQuery(range, { service: filters.service }, rows));
+        : await read<MaxAgeRow>(maxAgeSentQuery(range, { service: filters.service }, rows));
     return {
       range: echoRange(range),
       engineCaps: ENGINE_MAX_AGE_CAPS,
@@ -247,6 +266,7 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
   });
 
   app.get('/mismatches', async (request) => {
+    const read = reader(client, request);
     const { range, step } = readRangeAndStep(request.query, now());
     const filters = readFilters(request.query, ['service', 'route', 'origin', 'method', 'outcome', 'kind']);
     const {
@@ -256,11 +276,11 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
       limit = 50,
     } = readParameters(request.query, ['finding', 'code', 'examples', 'limit']);
     const mismatch = { range, step, filters, finding, code };
-    const series = await rowsOf<MismatchSeriesRow>(client, mismatchSeriesQuery(mismatch));
+    const series = await read<MismatchSeriesRow>(mismatchSeriesQuery(mismatch));
     const buckets = bucketStarts(range, step);
     const codes = [...new Set(series.filter((row) => row.value > 0).map((row) => row.code))];
     const exampleRows =
-      examples === 0 || codes.length === 0 ? [] : await newestExamples(client, mismatch, codes, examples);
+      examples === 0 || codes.length === 0 ? [] : await newestExamples(read, mismatch, codes, examples);
     return {
       range: echoRange(range),
       step: echoStep(step),
@@ -279,7 +299,7 @@ const RECENT_EXAMPLES_MS = 86_400_000;
  * that found fewer than asked.
  */
 async function newestExamples(
-  client: ClickHouseClient,
+  read: Read,
   mismatch: MismatchesRequest,
   codes: readonly string[],
   examples: number,
@@ -287,8 +307,7 @@ async function newestExamples(
   const { fromMs, toMs } = mismatch.range;
   const recentFrom = Math.max(fromMs, toMs - RECENT_EXAMPLES_MS);
   const recentRange = { fromMs: recentFrom, toMs };
-  const recent = await rowsOf<MismatchExampleRow>(
-    client,
+  const recent = await read<MismatchExampleRow>(
     mismatchExamplesQuery({ ...mismatch, range: recentRange }, codes, examples),
   );
   if (recentFrom === fromMs) return recent;
@@ -296,24 +315,22 @@ async function newestExamples(
   for (const row of recent) found.set(row.code, (found.get(row.code) ?? 0) + 1);
   const short = new Set(codes.filter((code) => (found.get(code) ?? 0) < examples));
   if (short.size === 0) return recent;
-  const older = await rowsOf<MismatchExampleRow>(
-    client,
-    mismatchExamplesQuery(mismatch, [...short], examples),
-  );
+  const older = await read<MismatchExampleRow>(mismatchExamplesQuery(mismatch, [...short], examples));
   return [...recent.filter((row) => !short.has(row.code)), ...older];
 }
 
 function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () => number): void {
   app.get('/policy-changes', async (request) => {
+    const read = reader(client, request);
     const range = readRange(request.query, now());
     const { service, limit = 50 } = readParameters(request.query, ['service', 'limit']);
-    const hashes = await rowsOf<PolicyHashRow>(client, policyHashesQuery(service));
+    const hashes = await read<PolicyHashRow>(policyHashesQuery(service));
     // The most recent changes when there are more than an answer should carry.
     const changes = policyChangesIn(hashes, range)
       .sort((a, b) => b.atMs - a.atMs)
       .slice(0, MAX_CHANGES);
     const origins = await Promise.all(
-      changes.map((change) => rowsOf<OriginLostRow>(client, originsLostQuery(change, range, limit))),
+      changes.map((change) => read<OriginLostRow>(originsLostQuery(change, range, limit))),
     );
     return {
       range: echoRange(range),
@@ -322,6 +339,7 @@ function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () 
   });
 
   app.post('/simulate', async (request) => {
+    const read = reader(client, request);
     const input = readSimulationRequest(request.body);
     const range = resolveRange(input.from, input.to, now());
     const simulation = {
@@ -331,15 +349,14 @@ function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () 
       limit: input.limit ?? 100,
     };
     const [totals, origins, routes] = await Promise.all([
-      rowsOf<SimulationTotalsRow>(client, simulationTotalsQuery(simulation)),
-      rowsOf<SimulationOriginRow>(client, simulationOriginsQuery(simulation)),
-      rowsOf<SimulationRouteRow>(client, simulationRoutesQuery(simulation)),
+      read<SimulationTotalsRow>(simulationTotalsQuery(simulation)),
+      read<SimulationOriginRow>(simulationOriginsQuery(simulation)),
+      read<SimulationRouteRow>(simulationRoutesQuery(simulation)),
     ]);
     const originRoutes =
       origins.length === 0
         ? []
-        : await rowsOf<SimulationOriginRouteRow>(
-            client,
+        : await read<SimulationOriginRouteRow>(
             simulationOriginRoutesQuery(
               simulation,
               origins.map((row) => row.origin),

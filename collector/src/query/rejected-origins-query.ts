@@ -1,88 +1,109 @@
-// GET /origins/rejected: origins whose requests were blocked, from the per-minute rollups. `blocked` only:
-// blocked_if_credentialed is allowed traffic at risk, not a rejection (DESIGN.md §3). First and last blocked
-// are minutes (the rollup's grain). The trend compares with the range of equal length just before.
+// GET /origins/rejected: origins whose requests were blocked, from the narrowest rollups that hold them.
+// `blocked` only: blocked_if_credentialed is allowed traffic at risk, not a rejection (DESIGN.md §3). First
+// and last blocked are minutes (hourly rollups keep each key's first and last minute). The trend compares
+// with the range of equal length just before.
 import type { QueryFilters } from './query-params.js';
-import { SOURCE_TABLE, epochSeconds, filterConditions, seconds, type BuiltQuery } from './sql-conditions.js';
+import { epochSeconds, rollupRows, type BuiltQuery, type Condition } from './sql-conditions.js';
 import { previousRange, type TimeRange } from './time-range.js';
 
 /** Routes and reason codes listed per origin, biggest first. */
 export const DETAIL_PER_ORIGIN = 20;
 
-export function rejectedOriginsQuery(
-  range: TimeRange,
-  filters: Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>,
-  limit: number,
-): BuiltQuery {
-  const where = filterConditions(filters);
+type OriginFilters = Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>;
+
+const BLOCKED: Condition = { sql: "outcome = 'blocked'", dimensions: ['outcome'] };
+const AMONG_ORIGINS: Condition = { sql: 'origin IN {origins:Array(String)}', dimensions: ['origin'] };
+
+export function rejectedOriginsQuery(range: TimeRange, filters: OriginFilters, limit: number): BuiltQuery {
+  const source = rollupRows({
+    counts: 'requests',
+    range,
+    filters,
+    columns: ['origin', 'outcome', 'requests', 'first_minute', 'last_minute'],
+  });
   return {
     query: `SELECT origin,
   sumIf(requests, outcome = 'blocked') AS blocked,
   sum(requests) AS volume,
-  ${epochSeconds(`minIf(minute, outcome = 'blocked')`)} AS first_blocked,
-  ${epochSeconds(`maxIf(minute, outcome = 'blocked')`)} AS last_blocked
-FROM ${SOURCE_TABLE.rollup}
-WHERE minute >= {from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
+  ${epochSeconds(`minIf(first_minute, outcome = 'blocked')`)} AS first_blocked,
+  ${epochSeconds(`maxIf(last_minute, outcome = 'blocked')`)} AS last_blocked
+FROM ${source.rows}
 GROUP BY origin
 HAVING blocked > 0
 ORDER BY blocked DESC, origin
 LIMIT {limit:UInt32}`,
-    params: { from: seconds(range.fromMs), to: seconds(range.toMs), ...where.params, limit },
+    params: { ...source.params, limit },
+    tables: source.tables,
   };
 }
 
 /** Blocked weight of the given origins in the range of equal length just before (the trend's base). */
 export function previouslyBlockedQuery(
   range: TimeRange,
-  filters: Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>,
+  filters: OriginFilters,
   origins: readonly string[],
 ): BuiltQuery {
-  const where = filterConditions(filters);
-  const previous = previousRange(range);
+  const source = rollupRows({
+    counts: 'requests',
+    range: previousRange(range),
+    filters,
+    columns: ['origin', 'requests'],
+    conditions: [BLOCKED, AMONG_ORIGINS],
+  });
   return {
     query: `SELECT origin, sum(requests) AS blocked
-FROM ${SOURCE_TABLE.rollup}
-WHERE minute >= {from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
-  AND outcome = 'blocked' AND origin IN {origins:Array(String)}
+FROM ${source.rows}
 GROUP BY origin`,
-    params: { from: seconds(previous.fromMs), to: seconds(previous.toMs), ...where.params, origins },
+    params: { ...source.params, origins },
+    tables: source.tables,
   };
 }
 
 /** Blocked weight per origin and route, for the origins of the first query. */
 export function rejectedOriginRoutesQuery(
   range: TimeRange,
-  filters: Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>,
+  filters: OriginFilters,
   origins: readonly string[],
 ): BuiltQuery {
-  const where = filterConditions(filters);
+  const source = rollupRows({
+    counts: 'requests',
+    range,
+    filters,
+    columns: ['origin', 'route', 'requests'],
+    conditions: [BLOCKED, AMONG_ORIGINS],
+  });
   return {
     query: `SELECT origin, route, sum(requests) AS blocked
-FROM ${SOURCE_TABLE.rollup}
-WHERE minute >= {from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
-  AND outcome = 'blocked' AND origin IN {origins:Array(String)}
+FROM ${source.rows}
 GROUP BY origin, route
 ORDER BY origin, blocked DESC, route
 LIMIT ${DETAIL_PER_ORIGIN} BY origin`,
-    params: { from: seconds(range.fromMs), to: seconds(range.toMs), ...where.params, origins },
+    params: { ...source.params, origins },
+    tables: source.tables,
   };
 }
 
 /** Blocked weight per origin and reason code (a request with two reasons counts under each). */
 export function rejectedOriginReasonsQuery(
   range: TimeRange,
-  filters: Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>,
+  filters: OriginFilters,
   origins: readonly string[],
 ): BuiltQuery {
-  const where = filterConditions(filters);
+  const source = rollupRows({
+    counts: 'findings',
+    range,
+    filters,
+    columns: ['origin', 'code', 'requests'],
+    conditions: [BLOCKED, { sql: "finding = 'reason'", dimensions: ['finding'] }, AMONG_ORIGINS],
+  });
   return {
     query: `SELECT origin, code, sum(requests) AS blocked
-FROM ${SOURCE_TABLE.findings}
-WHERE minute >= {from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${where.sql}
-  AND outcome = 'blocked' AND finding = 'reason' AND origin IN {origins:Array(String)}
+FROM ${source.rows}
 GROUP BY origin, code
 ORDER BY origin, blocked DESC, code
 LIMIT ${DETAIL_PER_ORIGIN} BY origin`,
-    params: { from: seconds(range.fromMs), to: seconds(range.toMs), ...where.params, origins },
+    params: { ...source.params, origins },
+    tables: source.tables,
   };
 }
 

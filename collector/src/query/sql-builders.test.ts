@@ -1,6 +1,6 @@
 // The SQL builders, without ClickHouse: request values reach the statement only as bound parameters, every
 // placeholder has a value and every value a placeholder, and each question reads the table meant for it
-// (rollups for counts over any range, raw events only for detail).
+// (the narrowest rollups for counts over any range, raw events only for detail).
 import { describe, expect, it } from 'vitest';
 import { TABLES } from '../store/schema-ddl.js';
 import { allowlistMatchers } from './allowlist-pattern.js';
@@ -49,8 +49,12 @@ const SIMULATION = {
   limit: 10,
 };
 
-const BUILT: readonly (readonly [string, BuiltQuery, string])[] = [
-  ['summary', summaryQuery(RANGE, HOSTILE), TABLES.rollup],
+const UNALIGNED = { fromMs: RANGE.fromMs + 17 * 60_000, toMs: RANGE.toMs - 3 * 60_000 };
+const SERVICE_ONLY = { service: HOSTILE.service };
+
+const BUILT: readonly (readonly [string, BuiltQuery, readonly string[]])[] = [
+  ['summary', summaryQuery(RANGE, HOSTILE), [TABLES.rollup]],
+  ['summary of a service', summaryQuery(UNALIGNED, SERVICE_ONLY), [TABLES.totals1h, TABLES.totals1m]],
   [
     'timeseries',
     timeseriesQuery({
@@ -61,7 +65,19 @@ const BUILT: readonly (readonly [string, BuiltQuery, string])[] = [
       top: 5,
       filters: HOSTILE,
     }),
-    TABLES.rollup,
+    [TABLES.rollup],
+  ],
+  [
+    'timeseries by origin of a service',
+    timeseriesQuery({
+      range: UNALIGNED,
+      step: STEP,
+      metric: 'blocked',
+      groupBy: 'origin',
+      top: 5,
+      filters: SERVICE_ONLY,
+    }),
+    [TABLES.origins1h, TABLES.rollup],
   ],
   [
     'timeseries by reason',
@@ -73,33 +89,51 @@ const BUILT: readonly (readonly [string, BuiltQuery, string])[] = [
       top: 5,
       filters: HOSTILE,
     }),
-    TABLES.findings,
+    [TABLES.findings],
   ],
-  ['rejected origins', rejectedOriginsQuery(RANGE, HOSTILE, 10), TABLES.rollup],
-  ['rejected routes', rejectedOriginRoutesQuery(RANGE, HOSTILE, [HOSTILE.origin]), TABLES.rollup],
-  ['rejected reasons', rejectedOriginReasonsQuery(RANGE, HOSTILE, [HOSTILE.origin]), TABLES.findings],
-  ['preflight cache', preflightCacheQuery(RANGE, HOSTILE, 10), TABLES.rollup],
+  [
+    'timeseries by warning in 5-minute steps',
+    timeseriesQuery({
+      range: RANGE,
+      step: { name: '5m', seconds: 300 },
+      metric: 'requests',
+      groupBy: 'warning',
+      top: 5,
+      filters: SERVICE_ONLY,
+    }),
+    [TABLES.findings],
+  ],
+  ['rejected origins', rejectedOriginsQuery(RANGE, HOSTILE, 10), [TABLES.rollup]],
+  ['rejected origins of a service', rejectedOriginsQuery(RANGE, SERVICE_ONLY, 10), [TABLES.origins1h]],
+  ['rejected routes', rejectedOriginRoutesQuery(RANGE, HOSTILE, [HOSTILE.origin]), [TABLES.rollup]],
+  ['rejected reasons', rejectedOriginReasonsQuery(RANGE, HOSTILE, [HOSTILE.origin]), [TABLES.findings]],
+  ['preflight cache', preflightCacheQuery(RANGE, HOSTILE, 10), [TABLES.rollup]],
   [
     'max-age sent',
     maxAgeSentQuery(RANGE, HOSTILE, [{ route: HOSTILE.route, origin: HOSTILE.origin, key_method: 'PUT' }]),
-    TABLES.events,
+    [TABLES.events],
   ],
-  ['mismatch series', mismatchSeriesQuery(MISMATCH), TABLES.findings],
-  ['mismatch examples', mismatchExamplesQuery(MISMATCH, ['allow_origin_mismatch'], 3), TABLES.events],
-  ['policy hashes', policyHashesQuery(HOSTILE.service), TABLES.policyChanges],
-  ['origins lost', originsLostQuery(CHANGE, RANGE, 10), TABLES.events],
-  ['simulation totals', simulationTotalsQuery(SIMULATION), TABLES.rollup],
-  ['simulation origins', simulationOriginsQuery(SIMULATION), TABLES.rollup],
-  ['simulation routes', simulationRoutesQuery(SIMULATION), TABLES.rollup],
-  ['simulation origin routes', simulationOriginRoutesQuery(SIMULATION, [HOSTILE.origin]), TABLES.rollup],
-  ['services', servicesQuery(RANGE, 10), TABLES.rollup],
-  ['routes', routesQuery(RANGE, HOSTILE.service, 10), TABLES.rollup],
+  ['mismatch series', mismatchSeriesQuery(MISMATCH), [TABLES.findings]],
+  [
+    'mismatch series of a service',
+    mismatchSeriesQuery({ ...MISMATCH, range: UNALIGNED, filters: SERVICE_ONLY }),
+    [TABLES.codes1h, TABLES.findings],
+  ],
+  ['mismatch examples', mismatchExamplesQuery(MISMATCH, ['allow_origin_mismatch'], 3), [TABLES.events]],
+  ['policy hashes', policyHashesQuery(HOSTILE.service), [TABLES.policyChanges]],
+  ['origins lost', originsLostQuery(CHANGE, RANGE, 10), [TABLES.events]],
+  ['simulation totals', simulationTotalsQuery(SIMULATION), [TABLES.origins1h]],
+  ['simulation origins', simulationOriginsQuery(SIMULATION), [TABLES.origins1h]],
+  ['simulation routes', simulationRoutesQuery(SIMULATION), [TABLES.rollup, TABLES.origins1h]],
+  ['simulation origin routes', simulationOriginRoutesQuery(SIMULATION, [HOSTILE.origin]), [TABLES.rollup]],
+  ['services', servicesQuery(RANGE, 10), [TABLES.totals1h]],
+  ['routes', routesQuery(UNALIGNED, HOSTILE.service, 10), [TABLES.routes1h, TABLES.rollup]],
 ];
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*):([^{}]+)\}/g;
 const TABLE_NAMES = Object.values(TABLES);
 
-describe.each(BUILT)('%s', (_name, built, table) => {
+describe.each(BUILT)('%s', (_name, built, tables) => {
   it('binds every request value as a parameter, never in the SQL text', () => {
     for (const value of [HOSTILE.service, HOSTILE.route, HOSTILE.origin, CHANGE.before, CHANGE.after]) {
       expect(built.query).not.toContain(value);
@@ -108,9 +142,10 @@ describe.each(BUILT)('%s', (_name, built, table) => {
     expect(placeholders).toEqual(new Set(Object.keys(built.params)));
   });
 
-  it(`reads ${table}`, () => {
+  it(`reads ${tables.join(' and ')}, and says so`, () => {
     const read = TABLE_NAMES.filter((name) => new RegExp(`\\bFROM ${name}\\b`).test(built.query));
-    expect(read).toEqual([table]);
+    expect(new Set(read)).toEqual(new Set(tables));
+    expect(built.tables).toEqual(tables);
   });
 });
 
@@ -120,7 +155,7 @@ describe('request choices only pick among fixed SQL', () => {
     (metric, groupBy) => {
       const built = timeseriesQuery({ range: RANGE, step: STEP, metric, groupBy, top: 3, filters: {} });
       expect(built.query).not.toContain('undefined');
-      expect(built.params).toMatchObject({ from: RANGE.fromMs / 1000, to: RANGE.toMs / 1000, step: 3600 });
+      expect(built.params).toMatchObject({ step: 3600 });
       const placeholders = new Set([...built.query.matchAll(PLACEHOLDER)].map((match) => match[1]));
       expect(placeholders).toEqual(new Set(Object.keys(built.params)));
       expect(built.params.top === undefined).toBe(['outcome', 'kind'].includes(groupBy));

@@ -3,12 +3,24 @@
 // below, so no request value can change the SQL text beyond choosing among them.
 import { TABLES } from '../store/schema-ddl.js';
 import type { Metric, QueryFilters } from './query-params.js';
+import {
+  chooseRollups,
+  isMeasure,
+  planParams,
+  planRows,
+  tablesOf,
+  type Dimension,
+  type Measure,
+  type RollupQuestion,
+} from './rollup-choice.js';
 import type { TimeRange } from './time-range.js';
 
 /** A statement and its bound parameters, ready for `client.query({ query, query_params })`. */
 export interface BuiltQuery {
   readonly query: string;
   readonly params: Readonly<Record<string, unknown>>;
+  /** The tables it reads (the rollups chosen for it), for the benchmark and logs. */
+  readonly tables: readonly string[];
 }
 
 /** Which table a condition is for: the per-minute rollups or the raw events. */
@@ -71,15 +83,79 @@ export function filterConditions(
   return { sql: parts.map((part) => ` AND ${part}`).join(''), params };
 }
 
-/** The rows a metric counts (rollup and findings rows both have `kind` and `outcome`). */
-export const METRIC_CONDITIONS: Record<Metric, string> = {
-  requests: '1',
-  preflights: "kind = 'preflight'",
-  actual: "kind = 'actual'",
-  allowed: "outcome = 'allowed'",
-  blocked: "outcome = 'blocked'",
-  blocked_if_credentialed: "outcome = 'blocked_if_credentialed'",
+/** A fixed condition (SQL from the calling module, never from a request) and the columns it reads. */
+export interface Condition {
+  readonly sql: string;
+  readonly dimensions: readonly Dimension[];
+}
+
+/** The rows a metric counts (every rollup that counts requests or codes has `kind` and `outcome`). */
+export const METRIC_CONDITIONS: Record<Metric, Condition> = {
+  requests: { sql: '1', dimensions: [] },
+  preflights: { sql: "kind = 'preflight'", dimensions: ['kind'] },
+  actual: { sql: "kind = 'actual'", dimensions: ['kind'] },
+  allowed: { sql: "outcome = 'allowed'", dimensions: ['outcome'] },
+  blocked: { sql: "outcome = 'blocked'", dimensions: ['outcome'] },
+  blocked_if_credentialed: { sql: "outcome = 'blocked_if_credentialed'", dimensions: ['outcome'] },
 };
+
+export interface RollupRowsRequest {
+  readonly counts: RollupQuestion['counts'];
+  readonly range: TimeRange;
+  /** Bucket length of a chart, seconds; undefined for totals over the range. */
+  readonly stepSeconds?: number | undefined;
+  readonly filters: QueryFilters;
+  /** Columns the outer query reads. */
+  readonly columns: readonly (Dimension | Measure)[];
+  /** Further conditions every row must meet. */
+  readonly conditions?: readonly Condition[];
+}
+
+/** Rows of the narrowest rollups that answer a request, as a subquery, with its parameters and tables. */
+export interface RollupRows {
+  readonly rows: string;
+  readonly params: Record<string, unknown>;
+  readonly tables: readonly string[];
+}
+
+const FILTER_DIMENSIONS: Record<keyof QueryFilters, Dimension> = {
+  service: 'service',
+  route: 'route',
+  origin: 'origin',
+  method: 'method',
+  outcome: 'outcome',
+  kind: 'kind',
+};
+
+export function rollupRows(request: RollupRowsRequest): RollupRows {
+  const conditions = request.conditions ?? [];
+  const filters = filterConditions(request.filters);
+  const filtered = (Object.keys(FILTER_DIMENSIONS) as (keyof QueryFilters)[])
+    .filter((key) => request.filters[key] !== undefined)
+    .map((key) => FILTER_DIMENSIONS[key]);
+  const dimensions = new Set<Dimension>([
+    ...filtered,
+    ...conditions.flatMap((condition) => condition.dimensions),
+  ]);
+  const measures: Measure[] = [];
+  for (const column of request.columns) {
+    if (isMeasure(column)) measures.push(column);
+    else dimensions.add(column);
+  }
+  const plan = chooseRollups({
+    counts: request.counts,
+    dimensions: [...dimensions],
+    measures,
+    range: request.range,
+    stepSeconds: request.stepSeconds,
+  });
+  const where = `${filters.sql}${conditions.map((condition) => ` AND ${condition.sql}`).join('')}`;
+  return {
+    rows: planRows(plan, request.columns, where),
+    params: { ...planParams(plan), ...filters.params },
+    tables: tablesOf(plan),
+  };
+}
 
 /** A DateTime value (ClickHouse answers 'YYYY-MM-DD hh:mm:ss' in UTC) as epoch seconds, in SQL. */
 export function epochSeconds(expression: string): string {

@@ -1,11 +1,6 @@
-// GET /summary: totals over a range, from the per-minute rollup (any range length reads few rows).
-import {
-  SOURCE_TABLE,
-  filterConditions,
-  rangeCondition,
-  rangeParams,
-  type BuiltQuery,
-} from './sql-conditions.js';
+// GET /summary: totals over a range, from the narrowest rollup that holds the filters (per-hour totals with
+// per-minute edges when only the service is filtered).
+import { rollupRows, type BuiltQuery } from './sql-conditions.js';
 import type { QueryFilters } from './query-params.js';
 import type { TimeRange } from './time-range.js';
 
@@ -29,7 +24,12 @@ export interface Summary {
 export type SummaryRow = Omit<Summary, 'requests'> & { readonly total: number };
 
 export function summaryQuery(range: TimeRange, filters: QueryFilters): BuiltQuery {
-  const where = filterConditions(filters);
+  const source = rollupRows({
+    counts: 'requests',
+    range,
+    filters,
+    columns: ['kind', 'outcome', 'requests', 'needs_preflight_requests'],
+  });
   return {
     query: `SELECT
   sum(requests) AS total,
@@ -39,8 +39,8 @@ export function summaryQuery(range: TimeRange, filters: QueryFilters): BuiltQuer
   sumIf(requests, outcome = 'blocked') AS blocked,
   sumIf(requests, outcome = 'blocked_if_credentialed') AS blocked_if_credentialed,
   sum(needs_preflight_requests) AS needs_preflight
-FROM ${SOURCE_TABLE.rollup}
-WHERE ${rangeCondition('rollup')}${where.sql}`,
-    params: { ...rangeParams(range), ...where.params },
+FROM ${source.rows}`,
+    params: source.params,
+    tables: source.tables,
   };
 }

@@ -2,24 +2,20 @@
 // warnings from their own rollup, one row per code); high-cardinality groups keep the top N by volume over
 // the range and fold the rest into `(other)`. Buckets are zero-filled by ClickHouse (WITH FILL, per group).
 import type { GroupBy, Metric, QueryFilters } from './query-params.js';
-import {
-  METRIC_CONDITIONS,
-  SOURCE_TABLE,
-  filterConditions,
-  rangeCondition,
-  rangeParams,
-  type BuiltQuery,
-} from './sql-conditions.js';
+import type { Dimension } from './rollup-choice.js';
+import { METRIC_CONDITIONS, rollupRows, type BuiltQuery, type Condition } from './sql-conditions.js';
 import { bucketStarts, type Step, type TimeRange } from './time-range.js';
 
 export const OTHER_GROUP = '(other)';
 export const TOTAL_GROUP = 'total';
 
 interface GroupSpec {
-  readonly source: 'rollup' | 'findings';
+  readonly counts: 'requests' | 'findings';
+  /** The rollup column the group is read from; none for the total. */
+  readonly column: Dimension | undefined;
   readonly expression: string;
-  /** Extra condition on the source (findings: which kind of code). */
-  readonly condition: string;
+  /** Extra condition on the rows (findings: which kind of code). */
+  readonly condition: Condition;
   /**
    * A handful of values at most (enums): no top-N pass. Every other group holds request data (an origin,
    * a route, any method token), so it gets the top-N pass whatever its usual size.
@@ -27,17 +23,39 @@ interface GroupSpec {
   readonly bounded: boolean;
 }
 
+const EVERY_ROW: Condition = { sql: '1', dimensions: [] };
+
+function group(column: Dimension, expression: string, bounded: boolean): GroupSpec {
+  return { counts: 'requests', column, expression, condition: EVERY_ROW, bounded };
+}
+
+function findings(finding: 'reason' | 'warning'): GroupSpec {
+  return {
+    counts: 'findings',
+    column: 'code',
+    expression: 'code',
+    condition: { sql: `finding = '${finding}'`, dimensions: ['finding'] },
+    bounded: false,
+  };
+}
+
 const GROUPS: Record<GroupBy | 'none', GroupSpec> = {
-  none: { source: 'rollup', expression: `'${TOTAL_GROUP}'`, condition: '1', bounded: true },
-  outcome: { source: 'rollup', expression: 'toString(outcome)', condition: '1', bounded: true },
-  kind: { source: 'rollup', expression: 'toString(kind)', condition: '1', bounded: true },
-  origin: { source: 'rollup', expression: 'origin', condition: '1', bounded: false },
-  route: { source: 'rollup', expression: 'route', condition: '1', bounded: false },
-  service: { source: 'rollup', expression: 'service', condition: '1', bounded: false },
-  method: { source: 'rollup', expression: 'method', condition: '1', bounded: false },
+  none: {
+    counts: 'requests',
+    column: undefined,
+    expression: `'${TOTAL_GROUP}'`,
+    condition: EVERY_ROW,
+    bounded: true,
+  },
+  outcome: group('outcome', 'toString(outcome)', true),
+  kind: group('kind', 'toString(kind)', true),
+  origin: group('origin', 'origin', false),
+  route: group('route', 'route', false),
+  service: group('service', 'service', false),
+  method: group('method', 'method', false),
   // A request with two reasons counts once under each; requests without one are not in these series.
-  reason: { source: 'findings', expression: 'code', condition: "finding = 'reason'", bounded: false },
-  warning: { source: 'findings', expression: 'code', condition: "finding = 'warning'", bounded: false },
+  reason: findings('reason'),
+  warning: findings('warning'),
 };
 
 export interface TimeseriesRequest {
@@ -51,39 +69,44 @@ export interface TimeseriesRequest {
 }
 
 export function timeseriesQuery(request: TimeseriesRequest): BuiltQuery {
-  const group = GROUPS[request.groupBy ?? 'none'];
-  const table = SOURCE_TABLE[group.source];
-  const where = filterConditions(request.filters);
-  const rows = `${rangeCondition(group.source)}${where.sql} AND ${METRIC_CONDITIONS[request.metric]} AND ${group.condition}`;
+  const spec = GROUPS[request.groupBy ?? 'none'];
+  const source = rollupRows({
+    counts: spec.counts,
+    range: request.range,
+    stepSeconds: request.step.seconds,
+    filters: request.filters,
+    columns: spec.column === undefined ? ['requests'] : [spec.column, 'requests'],
+    conditions: [METRIC_CONDITIONS[request.metric], spec.condition],
+  });
   const first = bucketStarts(request.range, request.step)[0] ?? request.range.fromMs;
   // Bounded groups skip the top-N pass: one read of the rollup instead of two.
-  const topGroups = group.bounded
+  const topGroups = spec.bounded
     ? ''
     : `WITH top_groups AS (
-  SELECT ${group.expression} AS g FROM ${table} WHERE ${rows}
+  SELECT ${spec.expression} AS g FROM ${source.rows}
   GROUP BY g ORDER BY sum(requests) DESC, g LIMIT {top:UInt32}
 )
 `;
-  const grp = group.bounded
-    ? group.expression
-    : `if(${group.expression} IN top_groups, ${group.expression}, '${OTHER_GROUP}')`;
+  const grp = spec.bounded
+    ? spec.expression
+    : `if(${spec.expression} IN top_groups, ${spec.expression}, '${OTHER_GROUP}')`;
   return {
     query: `${topGroups}SELECT grp, t, sum(value) AS value FROM (
   SELECT ${grp} AS grp,
     toUInt32(toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32})))) AS t,
     requests AS value
-  FROM ${table} WHERE ${rows}
+  FROM ${source.rows}
 )
 GROUP BY grp, t
 ORDER BY grp, t WITH FILL FROM {first:UInt32} TO {fill_to:UInt32} STEP {step:UInt32}`,
     params: {
-      ...rangeParams(request.range),
-      ...where.params,
-      ...(group.bounded ? {} : { top: request.top }),
+      ...source.params,
+      ...(spec.bounded ? {} : { top: request.top }),
       step: request.step.seconds,
       first: Math.floor(first / 1000),
       fill_to: Math.floor(request.range.toMs / 1000),
     },
+    tables: source.tables,
   };
 }
 

@@ -43,28 +43,28 @@ afterAll(async () => {
 });
 
 describe('migrations', () => {
-  it('create every table and view and record version 1', async () => {
+  it('create every table and view and record versions 1 and 2', async () => {
     const tables = await rows<{ name: string }>(
       'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
     );
     const names = tables.map((table) => table.name);
     for (const name of [...Object.values(TABLES), ...Object.values(VIEWS)]) expect(names).toContain(name);
-    const log = await rows<{ version: number }>(`SELECT version FROM ${TABLES.migrations}`);
-    expect(log).toEqual([{ version: 1 }]);
+    const log = await rows<{ version: number }>(`SELECT version FROM ${TABLES.migrations} ORDER BY version`);
+    expect(log).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it('do nothing when run again', async () => {
     const report = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
-    expect(report).toEqual({ applied: [], current: 1, retention: [] });
+    expect(report).toEqual({ applied: [], current: 2, retention: [] });
     const log = await rows<{ n: string }>(`SELECT count() AS n FROM ${TABLES.migrations}`);
-    expect(log).toEqual([{ n: '1' }]);
+    expect(log).toEqual([{ n: '2' }]);
   });
 
   it('find the schema current when the data directory is opened again', async () => {
     await store().close();
     opened = undefined;
     opened = await createEventStore({ clickhouse: { kind: 'chdb', dataDir: join(dir, 'data') } });
-    expect(await store().migrated()).toEqual({ applied: [], current: 1, retention: [] });
+    expect(await store().migrated()).toEqual({ applied: [], current: 2, retention: [] });
   });
 
   it('put the raw TTL and the rollup TTL on the tables', async () => {
@@ -90,6 +90,11 @@ describe('migrations', () => {
       TABLES.findings,
       TABLES.originsSeen,
       TABLES.policyChanges,
+      TABLES.totals1h,
+      TABLES.totals1m,
+      TABLES.codes1h,
+      TABLES.routes1h,
+      TABLES.origins1h,
     ]);
     const ddl = await rows<{ engine_full: string }>(
       `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {name:String}`,
@@ -97,7 +102,7 @@ describe('migrations', () => {
     );
     expect(ddl[0]?.engine_full).toMatch(/TTL toDateTime\(timestamp\) \+ toIntervalDay\(3\)/);
     const back = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
-    expect(back.retention).toHaveLength(5);
+    expect(back.retention).toHaveLength(10);
     expect((await migrate(store().client, DEFAULT_SCHEMA_OPTIONS)).retention).toEqual([]);
   });
 
@@ -191,6 +196,13 @@ describe('insertSegment', () => {
       { service: 'dedup' },
     );
     expect(rollup).toEqual([{ requests: 7 }]);
+    for (const table of [TABLES.totals1m, TABLES.totals1h, TABLES.routes1h, TABLES.origins1h]) {
+      const narrow = await rows<{ requests: number }>(
+        `SELECT sum(requests) AS requests FROM ${table} WHERE service = {service:String}`,
+        { service: 'dedup' },
+      );
+      expect(narrow, table).toEqual([{ requests: 7 }]);
+    }
     await store().insertSegment(path, 'dedup-2');
     const again = await rows<{ n: string }>(
       `SELECT count() AS n FROM ${TABLES.events} WHERE service = {service:String}`,
@@ -226,6 +238,8 @@ describe('insertSegment', () => {
     expect(raw).toEqual([{ n: '2' }]);
   });
 
+  // 101 daily partitions, each a part in cors_events and a block through every view: seconds on a busy
+  // machine, hence the longer timeout.
   it('takes a segment whose rows span more than 100 days, keeping those within the TTL', async () => {
     const now = Date.now();
     const days = Array.from({ length: 101 }, (_, day) =>
@@ -238,7 +252,7 @@ describe('insertSegment', () => {
       { service: 'many-days', since: now - 10.5 * 86_400_000 },
     );
     expect(raw).toEqual([{ n: '11' }]);
-  });
+  }, 60_000);
 
   it('refuses a relative path and a token that would need quoting', async () => {
     await expect(store().insertSegment('segment.jsonl', 'ok')).rejects.toThrow(/absolute/);
@@ -310,6 +324,54 @@ describe('materialized views', () => {
       { service: 'views' },
     );
     expect(findings).toEqual([
+      { finding: 'reason', code: 'allow_origin_mismatch', requests: 5.5 },
+      { finding: 'warning', code: 'missing_vary_origin', requests: 8.5 },
+    ]);
+  });
+
+  it('cut the per-minute rollups into narrow ones per minute and per hour', async () => {
+    const hour = Math.floor(minute / 3_600_000) * 3_600_000;
+    const totals = (table: string, time: string) =>
+      rows<Record<string, unknown>>(
+        `SELECT toUnixTimestamp(${time}) * 1000 AS t, kind, outcome, sum(requests) AS requests,
+           sum(needs_preflight_requests) AS needs_preflight
+         FROM ${table} WHERE service = {service:String} GROUP BY t, kind, outcome ORDER BY kind`,
+        { service: 'views' },
+      );
+    const expected = (t: number) => [
+      { t: String(t), kind: 'preflight', outcome: 'allowed', requests: 3, needs_preflight: 0 },
+      { t: String(t), kind: 'actual', outcome: 'blocked', requests: 5.5, needs_preflight: 4 },
+    ];
+    expect(await totals(TABLES.totals1m, 'minute')).toEqual(expected(minute));
+    expect(await totals(TABLES.totals1h, 'hour')).toEqual(expected(hour));
+    const origins = await rows<Record<string, unknown>>(
+      `SELECT origin, outcome, sum(requests) AS requests, toUnixTimestamp(min(first_minute)) * 1000 AS first,
+         toUnixTimestamp(max(last_minute)) * 1000 AS last
+       FROM ${TABLES.origins1h} WHERE service = {service:String} GROUP BY origin, outcome ORDER BY outcome`,
+      { service: 'views' },
+    );
+    expect(origins).toEqual([
+      {
+        origin: 'https://app.example.com',
+        outcome: 'allowed',
+        requests: 3,
+        first: String(minute),
+        last: String(minute),
+      },
+      {
+        origin: 'https://app.example.com',
+        outcome: 'blocked',
+        requests: 5.5,
+        first: String(minute),
+        last: String(minute),
+      },
+    ]);
+    const codes = await rows<{ finding: string; code: string; requests: number }>(
+      `SELECT finding, code, sum(requests) AS requests FROM ${TABLES.codes1h}
+       WHERE service = {service:String} GROUP BY finding, code ORDER BY finding, code`,
+      { service: 'views' },
+    );
+    expect(codes).toEqual([
       { finding: 'reason', code: 'allow_origin_mismatch', requests: 5.5 },
       { finding: 'warning', code: 'missing_vary_origin', requests: 8.5 },
     ]);

@@ -1,27 +1,39 @@
-// Versioned, idempotent migrations, run at start-up. Each migration is a list of statements that are safe to
-// run again (CREATE … IF NOT EXISTS), recorded in `schema_migrations` once all of them succeeded: a process
-// that dies half-way re-runs the migration on its next start, and a second process started after the first
-// finds the versions recorded and does nothing. Two processes migrating at the same instant both run the
-// same IF NOT EXISTS statements and may both record the version; the log is read with DISTINCT.
+// Versioned, idempotent migrations, run at start-up. Each migration is a list of steps that are safe to run
+// again: a statement such as CREATE … IF NOT EXISTS, or statements that run only while what the last of them
+// creates is missing (a backfill, then the view that keeps the table current). A migration is recorded in
+// `schema_migrations` once all of its steps succeeded: a process that dies half-way re-runs it on its next
+// start, and a second process started after the first finds the versions recorded and does nothing. Two
+// processes migrating at the same instant both run the same steps and may both record the version; the log
+// is read with DISTINCT.
+//
+// A new migration appends an entry to MIGRATIONS with the next version and a function of the options that
+// returns its steps (plain statements are enough for new tables).
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   DEFAULT_SCHEMA_OPTIONS,
   TABLES,
   initialSchemaDdl,
   migrationsTableDdl,
+  narrowRollupsDdl,
   retentionRules,
   type SchemaOptions,
+  type SchemaStep,
 } from './schema-ddl.js';
 
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  statements(options: SchemaOptions): readonly string[];
+  statements(options: SchemaOptions): readonly SchemaStep[];
 }
 
 /** Append only: a released migration never changes; a new version changes what came before. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'cors_events, rollups, origins seen, policy changes', statements: initialSchemaDdl },
+  {
+    version: 2,
+    name: 'narrow rollups: totals per minute and hour, codes, routes and origins per hour',
+    statements: narrowRollupsDdl,
+  },
 ];
 
 export interface MigrationReport {
@@ -41,6 +53,16 @@ async function appliedVersions(client: ClickHouseClient): Promise<Set<number>> {
   return new Set(rows.map((row) => row.version));
 }
 
+async function exists(client: ClickHouseClient, name: string): Promise<boolean> {
+  const result = await client.query({
+    query: `SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = {name:String}`,
+    query_params: { name },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: string }>();
+  return Number(row?.n ?? 0) > 0;
+}
+
 export async function migrate(
   client: ClickHouseClient,
   options: SchemaOptions = DEFAULT_SCHEMA_OPTIONS,
@@ -51,14 +73,17 @@ export async function migrate(
   const applied: number[] = [];
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(migration.version)) continue;
-    for (const statement of migration.statements(options)) {
-      try {
-        await client.command({ query: statement });
-      } catch (error) {
-        throw new Error(
-          `schema migration ${migration.version} (${migration.name}) failed; the statement was:\n${statement}`,
-          { cause: error },
-        );
+    for (const step of migration.statements(options)) {
+      if (typeof step !== 'string' && (await exists(client, step.unlessExists))) continue;
+      for (const statement of typeof step === 'string' ? [step] : step.statements) {
+        try {
+          await client.command({ query: statement });
+        } catch (error) {
+          throw new Error(
+            `schema migration ${migration.version} (${migration.name}) failed; the statement was:\n${statement}`,
+            { cause: error },
+          );
+        }
       }
     }
     await client.command({

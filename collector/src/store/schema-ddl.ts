@@ -30,6 +30,12 @@ export const TABLES = {
   originsSeen: 'cors_origins_seen',
   policyChanges: 'policy_changes',
   migrations: 'schema_migrations',
+  // Migration 2: narrow rollups, each a coarser cut of the two above (see NARROW_ROLLUPS).
+  totals1m: 'cors_totals_1m',
+  totals1h: 'cors_totals_1h',
+  codes1h: 'cors_codes_1h',
+  routes1h: 'cors_routes_1h',
+  origins1h: 'cors_origins_1h',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
@@ -40,6 +46,11 @@ export const VIEWS = {
   findings: 'cors_findings_1m_mv',
   originsSeen: 'cors_origins_seen_mv',
   policyChanges: 'policy_changes_mv',
+  totals1m: 'cors_totals_1m_mv',
+  totals1h: 'cors_totals_1h_mv',
+  codes1h: 'cors_codes_1h_mv',
+  routes1h: 'cors_routes_1h_mv',
+  origins1h: 'cors_origins_1h_mv',
 } as const;
 
 function enum8(values: readonly string[]): string {
@@ -138,6 +149,146 @@ const FINDINGS_COLUMNS = `
   requests SimpleAggregateFunction(sum, Float64)`;
 
 const FINDINGS_KEY = 'service, minute, finding, code, route, origin, kind, method, outcome';
+
+// --- Rollups as the query side sees them -------------------------------------------------------------
+//
+// Migration 1's per-minute rollups are keyed by every dimension a filter can name, so over 10M synthetic
+// events they keep ~9M rows and a 30-day answer reads most of them. Migration 2 adds narrow rollups, each a
+// coarser cut of one of those two (fed by a view on it, so they count exactly what it counts): totals by
+// kind and outcome per minute and per hour, codes per hour, routes per hour, origins per hour. The query
+// side picks the narrowest that holds every column a request filters or groups by (query/rollup-choice.ts),
+// reading whole hours from an hourly table and the minutes at the range's edges from a per-minute one.
+
+/** One row per key and minute, or per key and hour. */
+export type Grain = 'minute' | 'hour';
+export const GRAIN_SECONDS: Readonly<Record<Grain, number>> = { minute: 60, hour: 3600 };
+/** The time column of a rollup of each grain. */
+export const TIME_COLUMN: Readonly<Record<Grain, 'minute' | 'hour'>> = { minute: 'minute', hour: 'hour' };
+
+/** Columns a rollup can be keyed by besides `service` and time, with their types. */
+const DIMENSION_TYPES = {
+  route: 'LowCardinality(String)',
+  origin: 'LowCardinality(String)',
+  kind: KIND,
+  method: 'LowCardinality(String)',
+  request_method: 'LowCardinality(String)',
+  outcome: OUTCOME,
+  credentials: CREDENTIALS,
+  source: SOURCE,
+  finding: FINDING,
+  code: 'LowCardinality(String)',
+} as const;
+export type Dimension = 'service' | keyof typeof DIMENSION_TYPES;
+
+const SUM = 'SimpleAggregateFunction(sum, Float64)';
+const MAX_SECONDS = 'SimpleAggregateFunction(max, UInt32)';
+
+/**
+ * What a rollup row holds for its key, and how rows combine. On a per-minute table of migration 1 the first
+ * and last minute are the row's minute itself (`minuteColumn`).
+ */
+const MEASURES = {
+  requests: { type: SUM, combine: 'sum' },
+  needs_preflight_requests: { type: SUM, combine: 'sum' },
+  allowed_preflights: { type: SUM, combine: 'sum' },
+  preflight_cache_chromium: { type: MAX_SECONDS, combine: 'max' },
+  preflight_cache_firefox: { type: MAX_SECONDS, combine: 'max' },
+  preflight_cache_webkit: { type: MAX_SECONDS, combine: 'max' },
+  first_minute: { type: "SimpleAggregateFunction(min, DateTime('UTC'))", combine: 'min' },
+  last_minute: { type: "SimpleAggregateFunction(max, DateTime('UTC'))", combine: 'max' },
+} as const;
+export type Measure = keyof typeof MEASURES;
+export const MEASURE_NAMES = Object.keys(MEASURES) as readonly Measure[];
+
+export interface RollupSpec {
+  readonly table: TableName;
+  readonly grain: Grain;
+  /** `requests`: a row sums requests; `findings`: a request once per reason or warning code it has. */
+  readonly counts: 'requests' | 'findings';
+  readonly dimensions: readonly Dimension[];
+  readonly measures: readonly Measure[];
+}
+
+/** A migration-2 rollup: a view on `from` fills it, and a backfill from `from` gives it the past. */
+export interface NarrowRollupSpec extends RollupSpec {
+  readonly view: string;
+  readonly from: typeof TABLES.rollup | typeof TABLES.findings;
+}
+
+const WIDE_ROLLUPS: readonly RollupSpec[] = [
+  {
+    table: TABLES.findings,
+    grain: 'minute',
+    counts: 'findings',
+    dimensions: ['service', 'route', 'origin', 'kind', 'method', 'outcome', 'finding', 'code'],
+    measures: ['requests', 'first_minute', 'last_minute'],
+  },
+  {
+    table: TABLES.rollup,
+    grain: 'minute',
+    counts: 'requests',
+    dimensions: [
+      'service',
+      'route',
+      'origin',
+      'kind',
+      'method',
+      'request_method',
+      'outcome',
+      'credentials',
+      'source',
+    ],
+    measures: MEASURE_NAMES,
+  },
+];
+
+const TOTALS: Pick<RollupSpec, 'counts' | 'dimensions' | 'measures'> = {
+  counts: 'requests',
+  dimensions: ['service', 'kind', 'outcome'],
+  measures: ['requests', 'needs_preflight_requests'],
+};
+
+/** Narrowest first. Row counts over 10M synthetic events in 30 days: see collector/bench/query.bench.ts. */
+export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
+  { table: TABLES.totals1h, view: VIEWS.totals1h, from: TABLES.rollup, grain: 'hour', ...TOTALS },
+  { table: TABLES.totals1m, view: VIEWS.totals1m, from: TABLES.rollup, grain: 'minute', ...TOTALS },
+  {
+    table: TABLES.codes1h,
+    view: VIEWS.codes1h,
+    from: TABLES.findings,
+    grain: 'hour',
+    counts: 'findings',
+    dimensions: ['service', 'finding', 'code', 'kind', 'outcome'],
+    measures: ['requests'],
+  },
+  {
+    table: TABLES.routes1h,
+    view: VIEWS.routes1h,
+    from: TABLES.rollup,
+    grain: 'hour',
+    counts: 'requests',
+    dimensions: ['service', 'route', 'kind', 'outcome'],
+    measures: ['requests', 'needs_preflight_requests'],
+  },
+  {
+    table: TABLES.origins1h,
+    view: VIEWS.origins1h,
+    from: TABLES.rollup,
+    grain: 'hour',
+    counts: 'requests',
+    dimensions: ['service', 'origin', 'outcome'],
+    measures: ['requests', 'first_minute', 'last_minute'],
+  },
+];
+
+/** Every rollup, narrowest first: the order in which the query side tries them. */
+export const ROLLUPS: readonly RollupSpec[] = [...NARROW_ROLLUPS, ...WIDE_ROLLUPS];
+
+/** A measure as a column of `spec` (migration 1's minute tables have no first/last minute of their own). */
+export function measureColumn(spec: RollupSpec, measure: Measure): string {
+  const own = NARROW_ROLLUPS.some((narrow) => narrow.table === spec.table);
+  return !own && (measure === 'first_minute' || measure === 'last_minute') ? 'minute' : measure;
+}
 
 const ORIGINS_SEEN_COLUMNS = `
   service LowCardinality(String),
@@ -356,7 +507,7 @@ export interface RetentionRule {
 export function retentionRules(options: SchemaOptions): readonly RetentionRule[] {
   const to = target(options.cluster);
   const rules: RetentionRule[] = [];
-  for (const spec of tableSpecs(options)) {
+  for (const spec of [...tableSpecs(options), ...narrowTableSpecs(options)]) {
     if (spec.ttl === undefined) continue;
     const days = spec.name === TABLES.events ? options.rawTtlDays : options.rollupTtlDays;
     const table = to.storage(spec.name);
@@ -394,4 +545,92 @@ export function initialSchemaDdl(options: SchemaOptions): readonly string[] {
   }
   statements.push(...materializedViews(to));
   return statements;
+}
+
+// --- Migration 2 -------------------------------------------------------------------------------------
+
+/** Statements run only while `unlessExists` (a table or view) is missing; the last of them creates it. */
+export interface GuardedStatements {
+  readonly unlessExists: string;
+  readonly statements: readonly string[];
+}
+
+/** What a migration runs: a statement safe to repeat, or statements guarded by what they create. */
+export type SchemaStep = string | GuardedStatements;
+
+function narrowTableSpecs(options: SchemaOptions): readonly TableSpec[] {
+  const rollupDays = checkedDays(options.rollupTtlDays, 'rollup TTL');
+  const dedup =
+    options.cluster === undefined ? [`non_replicated_deduplication_window = ${DEDUP_WINDOW}`] : [];
+  return NARROW_ROLLUPS.map((spec) => {
+    const time = TIME_COLUMN[spec.grain];
+    const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
+    const columns = [
+      `${time} DateTime('UTC') CODEC(DoubleDelta, ZSTD(1))`,
+      'service LowCardinality(String)',
+      ...keys.map((dimension) => `${dimension} ${DIMENSION_TYPES[dimension]}`),
+      ...spec.measures.map((measure) => `${measure} ${MEASURES[measure].type}`),
+    ];
+    return {
+      name: spec.table,
+      columns: columns.map((column) => `\n  ${column}`).join(','),
+      engine: 'AggregatingMergeTree',
+      partitionBy: `toYYYYMM(${time})`,
+      orderBy: `(${['service', time, ...keys].join(', ')})`,
+      ttl: `${time} + INTERVAL ${rollupDays} DAY`,
+      settings: [...dedup, 'ttl_only_drop_parts = 1'],
+      shardBy: 'cityHash64(service)',
+    };
+  });
+}
+
+/** The rows of a narrow rollup, computed from the per-minute rollup it is a cut of. */
+function narrowSelect(spec: NarrowRollupSpec, from: string): string {
+  const time = spec.grain === 'hour' ? 'toStartOfHour(minute) AS hour' : 'minute';
+  const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
+  const measures = spec.measures.map((measure) => {
+    const source = measure === 'first_minute' || measure === 'last_minute' ? 'minute' : measure;
+    return `${MEASURES[measure].combine}(${source}) AS ${measure}`;
+  });
+  const group = ['service', TIME_COLUMN[spec.grain], ...keys].join(', ');
+  return `SELECT ${time}, service${keys.map((key) => `, ${key}`).join('')},\n  ${measures.join(',\n  ')}
+FROM ${from}
+GROUP BY ${group}`;
+}
+
+/**
+ * Version 2: the narrow rollups (NARROW_ROLLUPS) with their views, each filled with the past of the
+ * per-minute rollup it is cut from. That rollup is kept as long as the narrow one (the rollup TTL), so the
+ * backfill covers every day it still holds, also those whose raw rows have expired.
+ *
+ * The backfill runs before its view exists and only while the view is missing: a start that died half-way
+ * empties the table and backfills again, and once the view exists nothing is repeated. Rows inserted by
+ * another writer between a table's backfill and the creation of its view (a second collector on the same
+ * server during the migration) would be missing from that narrow table; one collector migrates before its
+ * first insert, and embedded chDB has one writer.
+ */
+export function narrowRollupsDdl(options: SchemaOptions): readonly SchemaStep[] {
+  const to = target(options.cluster);
+  const specs = narrowTableSpecs(options);
+  const steps: SchemaStep[] = [];
+  NARROW_ROLLUPS.forEach((spec, index) => {
+    const table = specs[index];
+    if (table === undefined) return;
+    steps.push(createTable(table, to));
+    if (options.cluster !== undefined) steps.push(createDistributed(table, options.cluster));
+    const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
+    const columns = [TIME_COLUMN[spec.grain], 'service', ...keys, ...spec.measures];
+    // In a cluster the backfill writes through the Distributed table (sharded by service like its source),
+    // so every shard gets the rows of its own services.
+    steps.push({
+      unlessExists: to.storage(spec.view),
+      statements: [
+        `TRUNCATE TABLE IF EXISTS ${to.storage(spec.table)}${to.onCluster}`,
+        `INSERT INTO ${spec.table} (${columns.join(', ')})\n${narrowSelect(spec, spec.from)}`,
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${to.storage(spec.view)}${to.onCluster} TO ${to.storage(spec.table)} AS\n` +
+          narrowSelect(spec, to.storage(spec.from)),
+      ],
+    });
+  });
+  return steps;
 }

@@ -1,0 +1,163 @@
+// The choice of rollups, as a pure function of the request: the narrowest table that holds every column
+// asked for, whole hours from an hourly table only when the buckets are whole hours, the minutes at the
+// range's edges from a per-minute one, and placeholders for exactly the bounds the reads use.
+import { describe, expect, it } from 'vitest';
+import { ROLLUPS, TABLES } from '../store/schema-ddl.js';
+import {
+  NoRollupError,
+  chooseRollups,
+  planParams,
+  planRows,
+  tablesOf,
+  wholeHours,
+  type RollupQuestion,
+} from './rollup-choice.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2026, 10, 1);
+const ALIGNED = { fromMs: T0, toMs: T0 + 30 * DAY };
+const UNALIGNED = { fromMs: T0 + 17 * 60_000, toMs: T0 + 30 * DAY - 3 * 60_000 };
+
+function question(overrides: Partial<RollupQuestion>): RollupQuestion {
+  return { counts: 'requests', dimensions: [], measures: ['requests'], range: ALIGNED, ...overrides };
+}
+
+describe('chooseRollups picks the narrowest table', () => {
+  it.each<[string, Partial<RollupQuestion>, readonly string[]]>([
+    ['totals of every service', {}, [TABLES.totals1h]],
+    [
+      'totals of one service by kind and outcome',
+      { dimensions: ['service', 'kind', 'outcome'], measures: ['requests', 'needs_preflight_requests'] },
+      [TABLES.totals1h],
+    ],
+    ['requests per route', { dimensions: ['service', 'route', 'outcome'] }, [TABLES.routes1h]],
+    [
+      'blocked origins with first and last minute',
+      { dimensions: ['origin', 'outcome'], measures: ['requests', 'first_minute', 'last_minute'] },
+      [TABLES.origins1h],
+    ],
+    ['origins of one route', { dimensions: ['origin', 'route'] }, [TABLES.rollup]],
+    ['origins by kind', { dimensions: ['origin', 'kind'] }, [TABLES.rollup]],
+    ['requests per method', { dimensions: ['method'] }, [TABLES.rollup]],
+    [
+      'the preflight cache',
+      {
+        dimensions: ['route', 'origin', 'kind', 'method', 'request_method'],
+        measures: ['needs_preflight_requests', 'allowed_preflights', 'preflight_cache_chromium'],
+      },
+      [TABLES.rollup],
+    ],
+    [
+      'codes by kind and outcome',
+      { counts: 'findings', dimensions: ['finding', 'code', 'kind', 'outcome'] },
+      [TABLES.codes1h],
+    ],
+    ['codes per origin', { counts: 'findings', dimensions: ['code', 'origin'] }, [TABLES.findings]],
+  ])('%s', (_name, overrides, tables) => {
+    expect(tablesOf(chooseRollups(question(overrides)))).toEqual(tables);
+  });
+
+  it('never answers requests from a table that counts codes, or codes from one that counts requests', () => {
+    expect(tablesOf(chooseRollups(question({ dimensions: ['origin'], counts: 'findings' })))).toEqual([
+      TABLES.findings,
+    ]);
+    expect(tablesOf(chooseRollups(question({ dimensions: ['outcome'] })))).toEqual([TABLES.totals1h]);
+  });
+
+  it('refuses a question no rollup holds', () => {
+    expect(() => chooseRollups(question({ dimensions: ['code'] }))).toThrow(NoRollupError);
+    expect(() => chooseRollups(question({ counts: 'findings', dimensions: ['request_method'] }))).toThrow(
+      /no rollup holds request_method/,
+    );
+  });
+
+  it('finds a per-minute table for every question an hourly table answers', () => {
+    for (const spec of ROLLUPS.filter((rollup) => rollup.grain === 'hour')) {
+      const plan = chooseRollups(
+        question({
+          counts: spec.counts,
+          dimensions: spec.dimensions,
+          measures: spec.measures,
+          range: UNALIGNED,
+        }),
+      );
+      expect(plan.reads.map((read) => [read.spec.grain, read.part])).toEqual([
+        ['hour', 'hours'],
+        ['minute', 'edges'],
+      ]);
+    }
+  });
+});
+
+describe('chooseRollups splits a range into whole hours and edge minutes', () => {
+  it('reads an aligned range from the hourly table alone', () => {
+    const plan = chooseRollups(question({}));
+    expect(plan.hours).toEqual(ALIGNED);
+    expect(plan.reads.map((read) => read.part)).toEqual(['hours']);
+    expect(planParams(plan)).toEqual({ hours_from: T0 / 1000, hours_to: (T0 + 30 * DAY) / 1000 });
+  });
+
+  it('reads the minutes before the first and after the last whole hour per minute', () => {
+    const plan = chooseRollups(question({ range: UNALIGNED }));
+    expect(tablesOf(plan)).toEqual([TABLES.totals1h, TABLES.totals1m]);
+    expect(plan.hours).toEqual({ fromMs: T0 + HOUR, toMs: T0 + 30 * DAY - HOUR });
+    expect(planParams(plan)).toEqual({
+      from: UNALIGNED.fromMs / 1000,
+      to: UNALIGNED.toMs / 1000,
+      hours_from: (T0 + HOUR) / 1000,
+      hours_to: (T0 + 30 * DAY - HOUR) / 1000,
+    });
+  });
+
+  it('reads a range without a whole hour per minute', () => {
+    const plan = chooseRollups(question({ range: { fromMs: T0 + 60_000, toMs: T0 + HOUR + 60_000 } }));
+    expect(plan.hours).toBeUndefined();
+    expect(plan.reads.map((read) => [read.spec.table, read.part])).toEqual([[TABLES.totals1m, 'whole']]);
+  });
+
+  it.each([
+    [60, [TABLES.totals1m]],
+    [300, [TABLES.totals1m]],
+    [1800, [TABLES.totals1m]],
+    [3600, [TABLES.totals1h, TABLES.totals1m]],
+    [7200, [TABLES.totals1h, TABLES.totals1m]],
+    [86_400, [TABLES.totals1h, TABLES.totals1m]],
+  ])('reads hourly rows for %s-second buckets only when they are whole hours', (stepSeconds, tables) => {
+    expect(tablesOf(chooseRollups(question({ range: UNALIGNED, stepSeconds })))).toEqual(tables);
+  });
+
+  it.each([
+    [
+      { fromMs: T0, toMs: T0 + HOUR },
+      { fromMs: T0, toMs: T0 + HOUR },
+    ],
+    [
+      { fromMs: T0 + 1, toMs: T0 + 2 * HOUR },
+      { fromMs: T0 + HOUR, toMs: T0 + 2 * HOUR },
+    ],
+    [{ fromMs: T0 + 60_000, toMs: T0 + 2 * HOUR - 60_000 }, undefined],
+  ])('wholeHours(%j) = %j', (range, hours) => {
+    expect(wholeHours(range)).toEqual(hours);
+  });
+});
+
+describe('planRows', () => {
+  it('gives every read the same columns, the hour as `minute` and a minute row as its own first minute', () => {
+    const plan = chooseRollups(
+      question({
+        dimensions: ['origin', 'outcome'],
+        measures: ['requests', 'first_minute'],
+        range: UNALIGNED,
+      }),
+    );
+    const sql = planRows(plan, ['origin', 'requests', 'first_minute'], ' AND service = {service:String}');
+    expect(sql).toContain(
+      `SELECT hour AS minute, origin, requests, first_minute\n  FROM ${TABLES.origins1h} WHERE hour >= {hours_from:DateTime('UTC')} AND hour < {hours_to:DateTime('UTC')} AND service = {service:String}`,
+    );
+    expect(sql).toContain(
+      `SELECT minute, origin, requests, minute AS first_minute\n  FROM ${TABLES.rollup} WHERE ((minute >= {from:DateTime('UTC')} AND minute < {hours_from:DateTime('UTC')}) OR (minute >= {hours_to:DateTime('UTC')} AND minute < {to:DateTime('UTC')})) AND service = {service:String}`,
+    );
+    expect(sql).toContain('UNION ALL');
+  });
+});

@@ -1,0 +1,160 @@
+// Migration 2 against real chDB: on a data directory of version 1 with stored events it fills every narrow
+// rollup with the past of the per-minute rollup it is cut from (also days whose raw rows are gone), redoes
+// a backfill that died half-way, never backfills twice, and from then on the views keep the narrow rollups
+// equal to their sources.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeEventRows, type CorsEventRow } from '../ingest/cors-event-row.js';
+import { eventRow } from '../ingest/cors-event-row.fixture.js';
+import { MIGRATIONS, migrate } from './migrations.js';
+import {
+  DEFAULT_SCHEMA_OPTIONS,
+  NARROW_ROLLUPS,
+  TABLES,
+  TIME_COLUMN,
+  narrowRollupsDdl,
+  type NarrowRollupSpec,
+} from './schema-ddl.js';
+import { insertSegmentFromFile } from './segment-insert.js';
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
+
+let dir: string;
+let client: ClickHouseClient | undefined;
+let segment = 0;
+
+function chdb(): ClickHouseClient {
+  if (client === undefined) throw new Error('chDB did not open (see the beforeAll error)');
+  return client;
+}
+
+async function rows<T>(query: string): Promise<T[]> {
+  const result = await chdb().query({ query, format: 'JSONEachRow' });
+  return result.json<T>();
+}
+
+async function insert(events: readonly CorsEventRow[]): Promise<void> {
+  segment += 1;
+  const path = join(dir, `segment-${segment}.jsonl`);
+  writeFileSync(path, encodeEventRows(events));
+  await insertSegmentFromFile(chdb(), path, `migrations-${segment}`);
+}
+
+const ORIGINS = ['https://app.example.com', 'https://evil.test', 'http://localhost:3000'];
+
+/** Rows over 40 days: services, routes, origins, kinds, outcomes, codes, weights in quarters, exemplars. */
+function history(count: number, salt: number): CorsEventRow[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = i * 7 + salt;
+    const blocked = n % 5 === 0;
+    const preflight = n % 3 === 0;
+    return eventRow({
+      timestamp: NOW - ((n * 7919) % (40 * DAY)),
+      service: ['orders-api', 'search-api'][n % 2] ?? 'orders-api',
+      route: ['/orders/:id', '/orders', '/search'][n % 3] ?? '/',
+      origin: ORIGINS[n % 4 === 0 ? 1 : n % 3 === 0 ? 2 : 0] ?? 'null',
+      kind: preflight ? 'preflight' : 'actual',
+      method: preflight ? 'OPTIONS' : 'PUT',
+      requestMethod: preflight ? 'PUT' : '',
+      needsPreflight: preflight ? null : n % 2 === 0,
+      outcome: blocked ? 'blocked' : 'allowed',
+      reasons: blocked ? ['allow_origin_mismatch'] : [],
+      warnings: n % 4 === 0 ? ['missing_vary_origin', 'max_age_missing'] : [],
+      sampleWeight: n % 10 === 0 ? 0 : ((n % 8) + 1) / 4,
+      spanId: (0x1000_0000 + n).toString(16).padStart(16, '0'),
+    });
+  });
+}
+
+/** A narrow rollup and the same cut computed from its source, for comparison. */
+async function cuts(spec: NarrowRollupSpec): Promise<{ narrow: unknown[]; source: unknown[] }> {
+  const keys = spec.dimensions.join(', ');
+  const time = TIME_COLUMN[spec.grain];
+  const bounds = spec.measures.includes('first_minute')
+    ? ', toUnixTimestamp(min(first_minute)) AS first, toUnixTimestamp(max(last_minute)) AS last'
+    : '';
+  const narrow = await rows(
+    `SELECT toUnixTimestamp(${time}) AS t, ${keys}, sum(requests) AS requests${bounds}
+     FROM ${spec.table} GROUP BY t, ${keys} ORDER BY t, ${keys}`,
+  );
+  const sourceTime = spec.grain === 'hour' ? 'toStartOfHour(minute)' : 'minute';
+  const sourceBounds =
+    bounds === '' ? '' : ', toUnixTimestamp(min(minute)) AS first, toUnixTimestamp(max(minute)) AS last';
+  const source = await rows(
+    `SELECT toUnixTimestamp(${sourceTime}) AS t, ${keys}, sum(requests) AS requests${sourceBounds}
+     FROM ${spec.from} GROUP BY t, ${keys} ORDER BY t, ${keys}`,
+  );
+  return { narrow, source };
+}
+
+async function expectNarrowEqualsSource(): Promise<void> {
+  for (const spec of NARROW_ROLLUPS) {
+    const { narrow, source } = await cuts(spec);
+    expect(narrow.length, spec.table).toBeGreaterThan(0);
+    expect(narrow, spec.table).toEqual(source);
+  }
+}
+
+async function total(table: string): Promise<number> {
+  const [row] = await rows<{ requests: number }>(`SELECT sum(requests) AS requests FROM ${table}`);
+  return row?.requests ?? 0;
+}
+
+const seeded = history(600, 1);
+const weightOf = (events: readonly CorsEventRow[]) =>
+  events.reduce((sum, event) => sum + event.sampleWeight, 0);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'corsight-migrations-'));
+  const connection = createChdbConnection({ path: join(dir, 'data') }) as unknown as NonNullable<
+    NonNullable<Parameters<typeof createClient>[0]>['connection']
+  >;
+  client = createClient({ connection });
+});
+
+afterAll(async () => {
+  await client?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('migration 2 on a data directory of version 1', () => {
+  it('backfills every narrow rollup from the per-minute rollups, past the raw TTL too', async () => {
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS, MIGRATIONS.slice(0, 1))).toMatchObject({
+      applied: [1],
+    });
+    await insert(seeded);
+    // Raw rows older than the raw TTL are gone; the per-minute rollups still hold their days.
+    await chdb().command({ query: `TRUNCATE TABLE ${TABLES.events}` });
+    // A start that died during the first backfill: the table exists with some of its rows.
+    const [createTotals] = narrowRollupsDdl(DEFAULT_SCHEMA_OPTIONS);
+    if (typeof createTotals !== 'string') throw new Error('migration 2 starts by creating a table');
+    await chdb().command({ query: createTotals });
+    await chdb().command({
+      query: `INSERT INTO ${TABLES.totals1h} (hour, service, kind, outcome, requests, needs_preflight_requests)
+              VALUES (now(), 'orders-api', 'actual', 'allowed', 1000, 0)`,
+    });
+
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [2], current: 2 });
+    expect(await total(TABLES.totals1h)).toBe(weightOf(seeded));
+    await expectNarrowEqualsSource();
+  });
+
+  it('does not backfill again when run again', async () => {
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [] });
+    expect(await total(TABLES.totals1m)).toBe(weightOf(seeded));
+    await expectNarrowEqualsSource();
+  });
+
+  it('counts later inserts once, through the views', async () => {
+    const later = history(300, 3);
+    await insert(later);
+    expect(await total(TABLES.totals1h)).toBe(weightOf(seeded) + weightOf(later));
+    expect(await total(TABLES.origins1h)).toBe(weightOf(seeded) + weightOf(later));
+    await expectNarrowEqualsSource();
+  });
+});
