@@ -1,6 +1,6 @@
-// The launcher's terminal: every child's lines under its name, and one status line for long steps (the
-// dashboard build, waiting for /readyz) that ticks each second on a terminal, and is printed every 15 s
-// otherwise so logs show progress without a line per second.
+// The launcher's terminal: every child's lines under its name, and a status line for the long steps in
+// progress (the dashboard build, waiting for /readyz) that ticks each second on a terminal, and is printed
+// every 15 s otherwise, so logs show progress without a line per second.
 import { stripVTControlCharacters } from 'node:util';
 
 export type Source = 'start' | 'collector' | 'dashboard' | 'demo';
@@ -15,15 +15,26 @@ export function prefixLine(source: Source, line: string, colour: boolean): strin
 }
 
 export interface StatusHandle {
-  /** Ends the status line with a final message. */
+  /** Ends this step with a final message. */
   done(message: string): void;
+}
+
+interface Step {
+  readonly text: string;
+  readonly started: number;
+  lastPrinted: number;
+}
+
+function seconds(ms: number): string {
+  return `${Math.floor(ms / 1000)} s`;
 }
 
 export class LauncherOutput {
   readonly #write: (text: string) => void;
   readonly #tty: boolean;
   readonly #colour: boolean;
-  #status: { text: string; started: number; timer: NodeJS.Timeout; lastPrinted: number } | undefined;
+  readonly #steps = new Set<Step>();
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(write: (text: string) => void, tty: boolean, colour: boolean) {
     this.#write = write;
@@ -39,60 +50,59 @@ export class LauncherOutput {
     this.#drawStatus();
   }
 
-  /** Starts a status line "<text> 12 s"; only one at a time. */
+  /** Starts a step shown as "<text> … 12 s" until done() is called. */
   status(text: string): StatusHandle {
-    this.#stopStatus();
-    const started = performance.now();
-    const timer = setInterval(() => {
-      this.#tick();
-    }, 1000);
-    timer.unref();
-    this.#status = { text, started, timer, lastPrinted: 0 };
+    const step: Step = { text, started: performance.now(), lastPrinted: 0 };
     if (!this.#tty) this.line('start', `${text} …`);
+    this.#steps.add(step);
+    this.#timer ??= setInterval(() => {
+      this.#tick();
+    }, 1000).unref();
+    this.#clearStatus();
     this.#drawStatus();
     return {
       done: (message) => {
-        if (this.#status?.timer !== timer) return;
-        this.#stopStatus();
-        this.line('start', `${message} (${seconds(performance.now() - started)})`);
+        if (!this.#steps.has(step)) return;
+        this.#clearStatus();
+        this.#steps.delete(step);
+        if (this.#steps.size === 0) {
+          clearInterval(this.#timer);
+          this.#timer = undefined;
+        }
+        this.line('start', `${message} (${seconds(performance.now() - step.started)})`);
       },
     };
   }
 
   #tick(): void {
-    const status = this.#status;
-    if (status === undefined) return;
     if (this.#tty) {
       this.#clearStatus();
       this.#drawStatus();
       return;
     }
-    const elapsed = (performance.now() - status.started) / 1000;
-    if (elapsed - status.lastPrinted >= NON_TTY_STATUS_EVERY_S) {
-      status.lastPrinted = elapsed;
-      this.#write(`${prefixLine('start', `${status.text} … ${seconds(elapsed * 1000)}`, false)}\n`);
+    const now = performance.now();
+    for (const step of this.#steps) {
+      const elapsed = (now - step.started) / 1000;
+      if (elapsed - step.lastPrinted >= NON_TTY_STATUS_EVERY_S) {
+        step.lastPrinted = elapsed;
+        this.#write(`${prefixLine('start', `${step.text} … ${seconds(now - step.started)}`, false)}\n`);
+      }
     }
   }
 
-  #stopStatus(): void {
-    if (this.#status === undefined) return;
-    clearInterval(this.#status.timer);
-    this.#clearStatus();
-    this.#status = undefined;
-  }
-
   #clearStatus(): void {
-    if (this.#tty && this.#status !== undefined) this.#write('\r\x1b[2K');
+    if (this.#tty && this.#steps.size > 0) this.#write('\r\x1b[2K');
   }
 
   #drawStatus(): void {
-    const status = this.#status;
-    if (!this.#tty || status === undefined) return;
-    const elapsed = seconds(performance.now() - status.started);
-    this.#write(prefixLine('start', `${status.text} … ${elapsed}`, this.#colour));
+    if (!this.#tty || this.#steps.size === 0) return;
+    const now = performance.now();
+    const parts = [...this.#steps].map((step) => `${step.text} … ${seconds(now - step.started)}`);
+    // One terminal line: a wrapped status line could not be cleared with \r.
+    const columns = process.stdout.columns > 20 ? process.stdout.columns - 12 : 100;
+    const text = parts.join('  ·  ');
+    this.#write(
+      prefixLine('start', text.length > columns ? `${text.slice(0, columns - 1)}…` : text, this.#colour),
+    );
   }
-}
-
-function seconds(ms: number): string {
-  return `${Math.floor(ms / 1000)} s`;
 }

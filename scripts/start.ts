@@ -20,6 +20,7 @@ const HOST = '127.0.0.1';
 // The collector's drain bound is 10 s (start-collector.ts); give it that and a margin before insisting.
 const STOP_GRACE_MS = { demo: 15_000, dashboard: 10_000, collector: 20_000 } as const;
 const READY_TIMEOUT_MS = { collector: 120_000, dashboard: 60_000 } as const;
+const REPEAT_SIGNAL_MS = 1500;
 
 const output = new LauncherOutput(
   (text) => process.stdout.write(text),
@@ -186,13 +187,15 @@ async function run(options: StartOptions): Promise<void> {
     if (!(await waitFor(dashboardUrl, dashboard, 'the dashboard', READY_TIMEOUT_MS.dashboard))) return;
   }
   const grpc = options.grpcPort === 'off' ? '' : `, OTLP/gRPC ${HOST}:${options.grpcPort}`;
+  // With the demo, the last hour with auto-refresh: its traffic is minutes old and still coming.
+  const openUrl = options.demo ? `${dashboardUrl}/?range=1h&refresh=1` : dashboardUrl;
   say(
     options.dashboard
-      ? `Corsight is running: open ${dashboardUrl}  (collector ${collectorUrl}${grpc})`
+      ? `Corsight is running: open ${openUrl}  (collector ${collectorUrl}${grpc})`
       : `Corsight is running: collector ${collectorUrl}${grpc} (no dashboard)`,
   );
   if (options.demo) {
-    say('demo traffic is flowing; every chart fills within a minute, the policy change comes after ~35 s');
+    say('demo: every chart fills within a minute of its start; the policy change comes ~35 s in');
   }
 }
 
@@ -219,13 +222,19 @@ async function main(): Promise<number> {
     process.stdout.write(START_USAGE);
     return 0;
   }
+  let firstSignalAt = 0;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
-      if (stop.signal.aborted) {
+      // Ctrl-C reaches every process of the terminal's foreground group, and pnpm may relay it once more:
+      // a repeat within a moment is the same request to stop.
+      if (stop.signal.aborted && performance.now() - firstSignalAt > REPEAT_SIGNAL_MS) {
         say('stopping now (second signal)');
         for (const child of children) child.kill();
         process.exit(130);
       }
+      if (stop.signal.aborted) return;
+      firstSignalAt = performance.now();
+      say('stopping (Ctrl-C again to stop at once)');
       stop.abort();
     });
   }
