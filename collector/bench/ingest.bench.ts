@@ -3,7 +3,7 @@
 // views), from a generator in this process (pinned to CPU 1). Prints spans/s stored end to end and per
 // collector core, client-side ingest latency, resident memory idle and under load, and bytes on disk per event
 // after OPTIMIZE FINAL, each beside a baseline measured in the same run and the issue's target. Prints numbers;
-// asserts nothing.
+// asserts nothing. Then the same for plain HTTP server spans judged in the collector (issue 8), as a ratio.
 //   node --import tsx --conditions=@corsight/source collector/bench/ingest.bench.ts
 //   BENCH_SECONDS=12 BENCH_IN_FLIGHT=8 BENCH_PAYLOADS=64 (defaults)
 import { execFileSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { encodeEventRows, type CorsEventRow } from '../src/ingest/cors-event-row.js';
+import { type HttpSpanJudging, httpSpanJudging, judgeHttpSpan } from '../src/ingest/http-span-ingest.js';
 import { mapSpanToRow } from '../src/ingest/span-to-row.js';
 import { DEFAULT_SPOOL_LIMITS, openSpool } from '../src/ingest/spool.js';
 import { decodeTraceRequest } from '../src/otlp/decode-traces.js';
@@ -39,6 +40,8 @@ const TARGET = {
   bytesPerEvent: 40,
   idleRssMiB: 300,
   loadRssMiB: 512,
+  /** Issue 8: HTTP server spans turned into rows, against Corsight's own spans. */
+  httpSpanRatio: 0.8,
 } as const;
 
 const MiB = 1024 * 1024;
@@ -99,9 +102,11 @@ function showRate(spansRate: Rate): string {
   return `${thousands(spansRate.perSecond)} spans/s (${thousands(spansRate.perCpuSecond)} per CPU second)`;
 }
 
-function rowsOf(body: Uint8Array): CorsEventRow[] {
+function rowsOf(body: Uint8Array, httpSpans?: HttpSpanJudging): CorsEventRow[] {
+  const options = { nowMs: Date.now() };
   return decodeTraceRequest(body, 'protobuf').map((span) => {
-    const mapped = mapSpanToRow(span);
+    const mapped =
+      httpSpans === undefined ? mapSpanToRow(span, options) : judgeHttpSpan(span, httpSpans, options);
     if (mapped.kind !== 'row')
       throw new Error(`a bench span does not map to a row: ${JSON.stringify(mapped)}`);
     return mapped.row;
@@ -311,8 +316,107 @@ async function main(): Promise<void> {
   );
 
   const dataDir = await mkdtemp(join(tmpdir(), 'corsight-ingest-bench-'));
-  const collector = await startCollectorChild({ dataDir, cpus: COLLECTOR_CPU });
+  let run: EndToEnd;
+  try {
+    run = await measureEndToEnd(dataDir, payloads);
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const { load, idleRss, peakRss } = run;
+  const refused = [...load.refused].map(([status, count]) => `${String(count)}× ${String(status)}`);
+  console.log(
+    `load: ${String(load.requests)} requests in ${load.loadSeconds.toFixed(1)} s, ` +
+      `${String(load.acknowledgedSpans)} spans acknowledged (${thousands(load.acknowledgedSpans / load.loadSeconds)} spans/s while sending)` +
+      (refused.length > 0 ? `, refused: ${refused.join(', ')}` : '') +
+      (load.rejectedSpans > 0 ? `, ${String(load.rejectedSpans)} spans rejected in partial_success` : '') +
+      '; ' +
+      `collector counted ${String(run.accepted)} accepted, ${String(run.stored)} stored; spool peak ${(run.peakSpool / MiB).toFixed(0)} MiB`,
+  );
+  console.log(
+    `stored end to end: ${thousands(run.endToEnd)} spans/s (all acknowledged spans stored ${run.storedSeconds.toFixed(1)} s ` +
+      `after the first request) — ${verdict(run.endToEnd >= TARGET.spansPerSecond)} the target ≥ ${thousands(TARGET.spansPerSecond)}; ` +
+      `${(run.endToEnd / baselines.decode.perSecond).toFixed(2)}× decode alone, ` +
+      `${(run.endToEnd / baselines.spoolRowsPerSecond).toFixed(2)}× spool append alone`,
+  );
+  console.log(
+    `per collector core: ${thousands(run.perCore)} spans per CPU second (${run.cpuSeconds.toFixed(1)} CPU s for the run) — ` +
+      `${(run.perCore / baselines.ingestCpu.perCpuSecond).toFixed(2)}× decode + map + encode alone`,
+  );
+  console.log(
+    `ingest latency (client side, ${String(IN_FLIGHT)} in flight): p50 ${percentile(load.latenciesMs, 0.5).toFixed(1)} ms, ` +
+      `p99 ${percentile(load.latenciesMs, 0.99).toFixed(1)} ms, max ${percentile(load.latenciesMs, 1).toFixed(1)} ms`,
+  );
+  console.log(
+    `resident memory: idle ${(idleRss / MiB).toFixed(0)} MiB — ${verdict(idleRss / MiB < TARGET.idleRssMiB)} < ${String(TARGET.idleRssMiB)} MiB; ` +
+      `peak under load ${(peakRss / MiB).toFixed(0)} MiB — ${verdict(peakRss / MiB < TARGET.loadRssMiB)} < ${String(TARGET.loadRssMiB)} MiB`,
+  );
   let disk: DiskUsage;
+  try {
+    disk = await measureDisk(dataDir);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  const perEvent = disk.eventBytes / disk.eventRows;
+  console.log(
+    `on disk after OPTIMIZE FINAL: ${(disk.eventBytes / MiB).toFixed(1)} MiB for ${String(disk.eventRows)} events ` +
+      `(${String(disk.distinctSpans)} distinct span ids) = ${perEvent.toFixed(1)} bytes/event — ` +
+      `${verdict(perEvent < TARGET.bytesPerEvent)} < ${String(TARGET.bytesPerEvent)}; ` +
+      `${(disk.eventUncompressedBytes / disk.eventBytes).toFixed(1)}× compression; ` +
+      `with rollups and other tables ${(disk.allTablesBytes / disk.eventRows).toFixed(1)} bytes/event`,
+  );
+
+  // Issue 8: the same exchanges as plain HTTP server spans with captured CORS headers, judged in the
+  // collector, against the run above (same generator, same collector setup, a fresh data directory).
+  const httpPayloads = buildLoadPayloads({
+    payloads: PAYLOADS,
+    spansPerPayload: SPANS_PER_REQUEST,
+    spanKind: 'http',
+  });
+  const httpStamped = httpPayloads.map((payload, i) =>
+    Buffer.from(
+      stampPayload(payload, Buffer.alloc(payload.template.length), i * SPANS_PER_REQUEST, Date.now(), random),
+    ),
+  );
+  const judging = httpSpanJudging();
+  for (const body of httpStamped) rowsOf(body, judging);
+  const httpCpu = spans(
+    rate(BASELINE_SECONDS, (round) => {
+      encodeEventRows(rowsOf(httpStamped[round % httpStamped.length] ?? Buffer.alloc(0), judging));
+    }),
+  );
+  const httpDir = await mkdtemp(join(tmpdir(), 'corsight-ingest-bench-http-'));
+  try {
+    const http = await measureEndToEnd(httpDir, httpPayloads);
+    const ratio = http.endToEnd / run.endToEnd;
+    console.log(
+      `HTTP server spans judged in the collector: ${thousands(http.endToEnd)} spans/s stored end to end ` +
+        `(${String(http.load.acknowledgedSpans)} spans, ${thousands(http.perCore)} per CPU second) = ` +
+        `${ratio.toFixed(2)}× Corsight's own spans — ${verdict(ratio >= TARGET.httpSpanRatio)} the target ≥ ${TARGET.httpSpanRatio.toFixed(2)}×; ` +
+        `in this process decode + judge + map + encode ${showRate(httpCpu)} = ` +
+        `${(httpCpu.perCpuSecond / baselines.ingestCpu.perCpuSecond).toFixed(2)}× Corsight's spans`,
+    );
+  } finally {
+    await rm(httpDir, { recursive: true, force: true });
+  }
+}
+
+interface EndToEnd {
+  readonly load: LoadResult;
+  readonly storedSeconds: number;
+  readonly endToEnd: number;
+  readonly perCore: number;
+  readonly cpuSeconds: number;
+  readonly idleRss: number;
+  readonly peakRss: number;
+  readonly peakSpool: number;
+  readonly accepted: number;
+  readonly stored: number;
+}
+
+/** A fresh `corsight start` in `dataDir`, loaded for SECONDS, until it has stored what it acknowledged. */
+async function measureEndToEnd(dataDir: string, payloads: readonly LoadPayload[]): Promise<EndToEnd> {
+  const collector = await startCollectorChild({ dataDir, cpus: COLLECTOR_CPU });
   try {
     await waitReady(collector);
     await sleep(2000);
@@ -347,54 +451,22 @@ async function main(): Promise<void> {
     sampling.abort();
     await sampler;
     const cpuSeconds = (after.get(M.cpu) ?? Number.NaN) - cpuBefore;
-    const accepted = after.get(M.accepted) ?? 0;
-
-    const endToEnd = load.acknowledgedSpans / storedSeconds;
-    const perCore = load.acknowledgedSpans / cpuSeconds;
-    const refused = [...load.refused].map(([status, count]) => `${String(count)}× ${String(status)}`);
-    console.log(
-      `load: ${String(load.requests)} requests in ${load.loadSeconds.toFixed(1)} s, ` +
-        `${String(load.acknowledgedSpans)} spans acknowledged (${thousands(load.acknowledgedSpans / load.loadSeconds)} spans/s while sending)` +
-        (refused.length > 0 ? `, refused: ${refused.join(', ')}` : '') +
-        (load.rejectedSpans > 0 ? `, ${String(load.rejectedSpans)} spans rejected in partial_success` : '') +
-        '; ' +
-        `collector counted ${String(accepted)} accepted, ${String(stored)} stored; spool peak ${(peakSpool / MiB).toFixed(0)} MiB`,
-    );
-    console.log(
-      `stored end to end: ${thousands(endToEnd)} spans/s (all acknowledged spans stored ${storedSeconds.toFixed(1)} s ` +
-        `after the first request) — ${verdict(endToEnd >= TARGET.spansPerSecond)} the target ≥ ${thousands(TARGET.spansPerSecond)}; ` +
-        `${(endToEnd / baselines.decode.perSecond).toFixed(2)}× decode alone, ` +
-        `${(endToEnd / baselines.spoolRowsPerSecond).toFixed(2)}× spool append alone`,
-    );
-    console.log(
-      `per collector core: ${thousands(perCore)} spans per CPU second (${cpuSeconds.toFixed(1)} CPU s for the run) — ` +
-        `${(perCore / baselines.ingestCpu.perCpuSecond).toFixed(2)}× decode + map + encode alone`,
-    );
-    console.log(
-      `ingest latency (client side, ${String(IN_FLIGHT)} in flight): p50 ${percentile(load.latenciesMs, 0.5).toFixed(1)} ms, ` +
-        `p99 ${percentile(load.latenciesMs, 0.99).toFixed(1)} ms, max ${percentile(load.latenciesMs, 1).toFixed(1)} ms`,
-    );
-    console.log(
-      `resident memory: idle ${(idleRss / MiB).toFixed(0)} MiB — ${verdict(idleRss / MiB < TARGET.idleRssMiB)} < ${String(TARGET.idleRssMiB)} MiB; ` +
-        `peak under load ${(peakRss / MiB).toFixed(0)} MiB — ${verdict(peakRss / MiB < TARGET.loadRssMiB)} < ${String(TARGET.loadRssMiB)} MiB`,
-    );
+    return {
+      load,
+      storedSeconds,
+      endToEnd: load.acknowledgedSpans / storedSeconds,
+      perCore: load.acknowledgedSpans / cpuSeconds,
+      cpuSeconds,
+      idleRss,
+      peakRss,
+      peakSpool,
+      accepted: after.get(M.accepted) ?? 0,
+      stored,
+    };
   } finally {
     const code = await collector.stop();
     if (code !== 0) console.log(`corsight start exited with ${String(code)} after SIGTERM`);
   }
-  try {
-    disk = await measureDisk(dataDir);
-  } finally {
-    await rm(dataDir, { recursive: true, force: true });
-  }
-  const perEvent = disk.eventBytes / disk.eventRows;
-  console.log(
-    `on disk after OPTIMIZE FINAL: ${(disk.eventBytes / MiB).toFixed(1)} MiB for ${String(disk.eventRows)} events ` +
-      `(${String(disk.distinctSpans)} distinct span ids) = ${perEvent.toFixed(1)} bytes/event — ` +
-      `${verdict(perEvent < TARGET.bytesPerEvent)} < ${String(TARGET.bytesPerEvent)}; ` +
-      `${(disk.eventUncompressedBytes / disk.eventBytes).toFixed(1)}× compression; ` +
-      `with rollups and other tables ${(disk.allTablesBytes / disk.eventRows).toFixed(1)} bytes/event`,
-  );
 }
 
 await main();

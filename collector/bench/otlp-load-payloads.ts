@@ -25,9 +25,16 @@ export interface LoadPayload {
   readonly durationNs: readonly bigint[];
 }
 
+/**
+ * `corsight`: Corsight's own CORS spans. `http`: plain HTTP server spans from OpenTelemetry's HTTP
+ * instrumentation with the CORS headers captured (issue 8), the same exchanges in the other shape.
+ */
+export type LoadSpanKind = 'corsight' | 'http';
+
 export interface LoadPayloadOptions {
   readonly payloads: number;
   readonly spansPerPayload: number;
+  readonly spanKind?: LoadSpanKind;
   /** Seed of the deterministic generator: the same seed gives the same payloads. */
   readonly seed?: number;
 }
@@ -155,6 +162,53 @@ function detailAttributes(random: () => number, policyHash: string): Record<stri
   };
 }
 
+/**
+ * The exchange of a detail span as a plain HTTP server span (current semantic conventions, captured headers
+ * as string arrays), the way `@opentelemetry/instrumentation-http` or the Java agent record it.
+ */
+function httpServerAttributes(random: () => number): Record<string, Raw> {
+  const corsight = detailAttributes(random, '');
+  const http: Record<string, Raw> = {
+    'http.request.method': corsight[ATTR.httpRequestMethod] ?? 'GET',
+    'url.scheme': 'https',
+    'url.path': String(corsight[ATTR.httpRoute]).replaceAll(':id', String(Math.floor(random() * 1e6))),
+    'server.address': 'api.example.com',
+    'server.port': 443,
+    'network.protocol.version': '1.1',
+    'client.address': `10.0.${String(Math.floor(random() * 255))}.${String(Math.floor(random() * 255))}`,
+    'http.route': corsight[ATTR.httpRoute] ?? '/',
+    'http.response.status_code': corsight[ATTR.httpResponseStatusCode] ?? 200,
+    'user_agent.original': corsight[ATTR.userAgent] ?? '',
+    'http.request.header.origin': [String(corsight[ATTR.origin])],
+    'http.request.header.sec-fetch-mode': ['cors'],
+    'http.request.header.sec-fetch-site': ['cross-site'],
+  };
+  const headers: [string, string][] = [
+    ['access-control-request-method', ATTR.requestMethod],
+    ['access-control-request-headers', ATTR.requestHeaders],
+  ];
+  for (const [name, key] of headers) {
+    const value = corsight[key];
+    if (value !== undefined && (!Array.isArray(value) || value.length > 0)) {
+      http[`http.request.header.${name}`] = [Array.isArray(value) ? value.join(', ') : String(value)];
+    }
+  }
+  const responseHeaders: [string, string][] = [
+    ['access-control-allow-origin', ATTR.responseAllowOrigin],
+    ['access-control-allow-credentials', ATTR.responseAllowCredentials],
+    ['access-control-allow-methods', ATTR.responseAllowMethods],
+    ['access-control-allow-headers', ATTR.responseAllowHeaders],
+    ['access-control-expose-headers', ATTR.responseExposeHeaders],
+    ['access-control-max-age', ATTR.responseMaxAge],
+    ['vary', ATTR.responseVary],
+  ];
+  for (const [name, key] of responseHeaders) {
+    const value = corsight[key];
+    if (value !== undefined) http[`http.response.header.${name}`] = [String(value)];
+  }
+  return http;
+}
+
 function summaryAttributes(random: () => number, policyHash: string): Record<string, Raw> {
   const blocked = random() < 0.1;
   return {
@@ -197,7 +251,12 @@ function offsetsOf(template: Buffer, needles: readonly Buffer[]): Int32Array {
   return offsets;
 }
 
-function buildPayload(random: () => number, index: number, spansPerPayload: number): LoadPayload {
+function buildPayload(
+  random: () => number,
+  index: number,
+  spansPerPayload: number,
+  spanKind: LoadSpanKind,
+): LoadPayload {
   const service = SERVICES[index % SERVICES.length] ?? 'api';
   const policyHash = POLICY_HASHES[index % POLICY_HASHES.length] ?? 'p0';
   const traceIds: Buffer[] = [];
@@ -209,8 +268,13 @@ function buildPayload(random: () => number, index: number, spansPerPayload: numb
   // Placeholder times, unique per span so their bytes can be found; stamping overwrites them.
   const base = BigInt(Date.UTC(2026, 0, 1)) * 1_000_000n;
   const spans = Array.from({ length: spansPerPayload }, (_, i) => {
-    const detail = random() < 0.75;
-    const attributes = detail ? detailAttributes(random, policyHash) : summaryAttributes(random, policyHash);
+    const http = spanKind === 'http';
+    const detail = http || random() < 0.75;
+    const attributes = http
+      ? httpServerAttributes(random)
+      : detail
+        ? detailAttributes(random, policyHash)
+        : summaryAttributes(random, policyHash);
     attributeCount += Object.keys(attributes).length;
     const traceId = randomBytes(random, 16);
     const spanId = randomBytes(random, 8);
@@ -229,13 +293,18 @@ function buildPayload(random: () => number, index: number, spansPerPayload: numb
       list.push(bytes);
     }
     const kind = attributes[ATTR.kind] === 'preflight' ? 'preflight' : 'actual';
-    const method = String(attributes[ATTR.httpRequestMethod]);
+    const method = String(attributes[http ? 'http.request.method' : ATTR.httpRequestMethod]);
     return {
       traceId,
       spanId,
       ...(detail ? { parentSpanId: randomBytes(random, 8) } : {}),
-      name: detail ? detailSpanName(kind, method) : SPAN_NAMES.summary,
-      kind: 1,
+      name: http
+        ? `${method} ${String(attributes['http.route'])}`
+        : detail
+          ? detailSpanName(kind, method)
+          : SPAN_NAMES.summary,
+      // OTLP's SpanKind: 1 internal (Corsight's spans), 2 server.
+      kind: http ? 2 : 1,
       startTimeUnixNano: fixed64(start),
       endTimeUnixNano: fixed64(end),
       attributes: Object.entries(attributes).map(([key, raw]) => ({ key, value: anyValue(raw) })),
@@ -254,7 +323,15 @@ function buildPayload(random: () => number, index: number, spansPerPayload: numb
             { key: 'host.name', value: { stringValue: `${service}-${String(index % 3)}` } },
           ],
         },
-        scopeSpans: [{ scope: { name: INSTRUMENTATION_SCOPE, version: '0.1.0' }, spans }],
+        scopeSpans: [
+          {
+            scope:
+              spanKind === 'http'
+                ? { name: '@opentelemetry/instrumentation-http', version: '0.223.0' }
+                : { name: INSTRUMENTATION_SCOPE, version: '0.1.0' },
+            spans,
+          },
+        ],
       },
     ],
   };
@@ -276,7 +353,7 @@ function buildPayload(random: () => number, index: number, spansPerPayload: numb
 export function buildLoadPayloads(options: LoadPayloadOptions): LoadPayload[] {
   const random = seededRandom(options.seed ?? 4);
   return Array.from({ length: options.payloads }, (_, index) =>
-    buildPayload(random, index, options.spansPerPayload),
+    buildPayload(random, index, options.spansPerPayload, options.spanKind ?? 'corsight'),
   );
 }
 

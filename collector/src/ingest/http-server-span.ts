@@ -4,7 +4,7 @@
 // current semantic conventions (`http.request.header.<name>`, lower-case and hyphenated, values a string
 // array) and older ones (underscores in the name, `http.method`, `http.status_code`, `net.host.*`), values
 // as an array (one per header line, or one comma-joined element) or a plain string.
-import type { CorsRequest, CorsResponse, RequestHeaders } from '@corsight/instrumentation';
+import type { CorsRequest, CorsResponse } from '@corsight/instrumentation';
 import { serialiseOrigin } from '@corsight/instrumentation';
 import type { OtlpAttributes, OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
 
@@ -67,24 +67,49 @@ function headerValue(value: OtlpValue): string | readonly string[] | undefined {
   return values.length === 1 ? values[0] : values;
 }
 
-/** Captured headers under one prefix, by lower-case hyphenated name (`access_control_*` → `access-control-*`). */
-function capturedHeaders(
-  attributes: OtlpAttributes,
-  prefix: string,
-): Record<string, string | readonly string[]> {
-  const headers: Record<string, string | readonly string[]> = Object.create(null) as Record<
-    string,
-    string | readonly string[]
-  >;
-  let count = 0;
+// Header names as current conventions write them need no rewriting; older forms (`Access_Control_…`) do.
+const NOT_NORMAL = /[A-Z_]/;
+
+function headerName(name: string): string {
+  return NOT_NORMAL.test(name) ? name.toLowerCase().replaceAll('_', '-') : name;
+}
+
+interface CapturedHeaders {
+  readonly request: Record<string, string | readonly string[]>;
+  readonly response: Record<string, string | readonly string[]>;
+}
+
+/**
+ * The captured request and response headers, by lower-case hyphenated name, in one pass over the span's
+ * attributes (`http.request.header.<name>` / `http.response.header.<name>`, either form of name).
+ */
+function capturedHeaders(attributes: OtlpAttributes): CapturedHeaders {
+  const request: Record<string, string | readonly string[]> = {};
+  const response: Record<string, string | readonly string[]> = {};
+  let requestCount = 0;
+  let responseCount = 0;
   for (const key in attributes) {
-    if (!key.startsWith(prefix)) continue;
+    // `http.request.header.` and `http.response.header.` share `http.re`; most attributes fail here.
+    if (key.length < 21 || key.charCodeAt(5) !== 114 /* r */ || !key.startsWith('http.re')) continue;
+    let target: Record<string, string | readonly string[]>;
+    let name: string;
+    if (key.startsWith(REQUEST_PREFIX)) {
+      if (requestCount === HTTP_SPAN_LIMITS.headersPerSide) continue;
+      target = request;
+      name = headerName(key.slice(REQUEST_PREFIX.length));
+      requestCount++;
+    } else if (key.startsWith(RESPONSE_PREFIX)) {
+      if (responseCount === HTTP_SPAN_LIMITS.headersPerSide) continue;
+      target = response;
+      name = headerName(key.slice(RESPONSE_PREFIX.length));
+      responseCount++;
+    } else continue;
+    // Attribute names come from the sender: a `__proto__` header would reach the object's prototype.
+    if (name === '__proto__') continue;
     const value = headerValue(attributes[key] as OtlpValue);
-    if (value === undefined) continue;
-    headers[key.slice(prefix.length).toLowerCase().replaceAll('_', '-')] = value;
-    if (++count === HTTP_SPAN_LIMITS.headersPerSide) break;
+    if (value !== undefined) target[name] = value;
   }
-  return headers;
+  return { request, response };
 }
 
 function requestMethod(attributes: OtlpAttributes): string | undefined {
@@ -119,7 +144,7 @@ function serverOrigin(attributes: OtlpAttributes, hostHeader: string | undefined
   return authority === undefined ? undefined : serialiseOrigin(`${scheme}://${authority}`);
 }
 
-function hasCorsHeader(headers: Record<string, string | readonly string[]>): boolean {
+function hasCorsHeader(headers: Readonly<Record<string, string | readonly string[]>>): boolean {
   for (const name in headers) if (name.startsWith('access-control-')) return true;
   return false;
 }
@@ -136,9 +161,8 @@ export function readHttpServerSpan(span: OtlpSpan): HttpSpanReading {
   const status = statusCode(a);
   // Without a response status there is no finished exchange to judge (a span cut short, or not HTTP).
   if (method === undefined || status === 0) return { kind: 'not-http-server' };
-  const requestHeaders: RequestHeaders = capturedHeaders(a, REQUEST_PREFIX);
+  const { request: requestHeaders, response: responseHeaders } = capturedHeaders(a);
   if (requestHeaders.origin === undefined) return { kind: 'no-origin' };
-  const responseHeaders = capturedHeaders(a, RESPONSE_PREFIX);
   const host = first(requestHeaders.host);
   const path = firstText(a, 'url.path');
   const query = firstText(a, 'url.query');

@@ -10,24 +10,11 @@ import {
   isSafelistedMethod,
   summaryKeyOf,
 } from '@corsight/instrumentation';
-import type { OtlpAttributes, OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
+import type { OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
 import type { HttpServerExchange } from './http-server-span.js';
 import { type MapOptions, mapSpanToRow, type SpanMapping } from './span-to-row.js';
 
-function otlpAttributes(
-  attributes: Readonly<Record<string, unknown>>,
-  serviceName: OtlpValue | undefined,
-): OtlpAttributes {
-  const result: Record<string, OtlpValue> = {};
-  // The span's own service.name (if a sender set one as a span attribute) names the service, as for
-  // Corsight's spans; otherwise the resource's.
-  if (serviceName !== undefined) result[ATTR.serviceName] = serviceName;
-  for (const key in attributes) {
-    const value = attributes[key];
-    if (value !== undefined) result[key] = value as OtlpValue;
-  }
-  return result;
-}
+const JUDGED_SCOPE = { name: INSTRUMENTATION_SCOPE, version: undefined } as const;
 
 /**
  * Judges the exchange an HTTP server span describes. `weight`: how many requests the span stands for (its
@@ -55,10 +42,25 @@ export function mapHttpSpanToRow(
     weight,
     serviceName: undefined,
   });
+  // The span's own service.name (if a sender set one as a span attribute) names the service, as for
+  // Corsight's spans; otherwise the resource's.
+  const serviceName = span.attributes[ATTR.serviceName];
+  const judgedAttributes = attributes as Record<string, OtlpValue>;
+  if (serviceName !== undefined) judgedAttributes[ATTR.serviceName] = serviceName;
   const judged: OtlpSpan = {
-    ...span,
-    attributes: otlpAttributes(attributes, span.attributes[ATTR.serviceName]),
-    scope: { name: INSTRUMENTATION_SCOPE, version: undefined },
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    traceState: span.traceState,
+    name: span.name,
+    kind: span.kind,
+    startTimeUnixNano: span.startTimeUnixNano,
+    endTimeUnixNano: span.endTimeUnixNano,
+    // detailAttributes' values are strings, numbers, booleans and string arrays: OTLP values already.
+    attributes: judgedAttributes,
+    status: span.status,
+    resource: span.resource,
+    scope: JUDGED_SCOPE,
   };
   return mapSpanToRow(judged, options, 'http_span');
 }
