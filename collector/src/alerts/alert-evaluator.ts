@@ -21,7 +21,7 @@ import type {
   ReasonCount,
   RuleEvaluationInput,
 } from './alert-input.js';
-import { keyId, projectKey } from './alert-key.js';
+import { isProjected, keyId, projectKey } from './alert-key.js';
 import type { AlertKind, AlertRule } from './alert-rule.js';
 import { evaluateCondition, precedingPolicyChange, type ConditionResult } from './rule-condition.js';
 
@@ -137,11 +137,12 @@ function mergeReasons(a: readonly ReasonCount[], b: readonly ReasonCount[]): rea
 function groupsByKey(rule: AlertRule, groups: readonly GroupWindow[]): Map<string, GroupWindow> {
   const byKey = new Map<string, GroupWindow>();
   for (const group of groups) {
-    const key = projectKey(group.key, rule.groupBy);
+    const projected = isProjected(group.key, rule.groupBy);
+    const key = projected ? group.key : projectKey(group.key, rule.groupBy);
     const id = keyId(key);
     const seen = byKey.get(id);
     if (seen === undefined) {
-      byKey.set(id, { ...group, key });
+      byKey.set(id, projected ? group : { ...group, key });
       continue;
     }
     const merged: {

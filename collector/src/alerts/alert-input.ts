@@ -48,9 +48,15 @@ export interface GroupWindow {
   readonly firstBlockedMs?: number;
   /** The most frequent blocking reason codes in the window, largest first. */
   readonly topReasons?: readonly ReasonCount[];
-  /** `rejected_spike` only. */
+  /**
+   * `rejected_spike` only. May be left out when `blocked < minCount × RESOLVE_HYSTERESIS` (nothing can start
+   * or hold there, so the adapter can skip the history query for most groups).
+   */
   readonly seasonal?: SeasonalSamples;
-  /** `new_rejected_origin` and `newly_blocked_origin` only; absent means unknown, and nothing starts. */
+  /**
+   * `new_rejected_origin` and `newly_blocked_origin` only; absent means unknown, and nothing starts. Only
+   * read when an instance may start, so it may be left out when `blocked < minCount`.
+   */
   readonly prior?: PriorTraffic;
 }
 

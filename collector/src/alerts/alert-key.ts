@@ -14,9 +14,26 @@ export function projectKey(key: GroupKey, groupBy: readonly GroupField[]): Group
   return projected;
 }
 
+// The backtest hands the evaluator the same key objects minute after minute; caching their ids avoids one
+// JSON.stringify per group per evaluated minute (a third of a 7-day backtest's time before this cache).
+const ids = new WeakMap<GroupKey, string>();
+
 /** Same key, same id, whatever the property order; `[service, route, origin]` with null for absent ones. */
 export function keyId(key: GroupKey): string {
-  return JSON.stringify([key.service ?? null, key.route ?? null, key.origin ?? null]);
+  let id = ids.get(key);
+  if (id === undefined) {
+    id = JSON.stringify([key.service ?? null, key.route ?? null, key.origin ?? null]);
+    ids.set(key, id);
+  }
+  return id;
+}
+
+/** True when `key` has no field outside `groupBy` (it needs no projection). */
+export function isProjected(key: GroupKey, groupBy: readonly GroupField[]): boolean {
+  for (const field of ['service', 'route', 'origin'] as const) {
+    if (key[field] !== undefined && !groupBy.includes(field)) return false;
+  }
+  return true;
 }
 
 export interface CompiledFilter {

@@ -22,23 +22,31 @@ export interface SeasonalSampleEnds {
   readonly weekly: readonly number[];
 }
 
-/** The instants at which the adapter counts a window (`(end − window, end]`) for the baseline. */
-export function seasonalSampleEnds(nowMs: number, windowMs: number, baselineMs: number): SeasonalSampleEnds {
+/** How far before `now` each sample window ends (the same for every evaluation of a rule). */
+export function seasonalSampleOffsets(windowMs: number, baselineMs: number): SeasonalSampleEnds {
   const daily: number[] = [];
-  for (let day = 1; day * DAY_MS <= baselineMs; day += 1) daily.push(nowMs - day * DAY_MS);
+  for (let day = 1; day * DAY_MS <= baselineMs; day += 1) daily.push(day * DAY_MS);
   const neighbours = Math.max(MIN_NEIGHBOURS, Math.floor(WEEKLY_SPREAD_MS / windowMs));
   const weekly: number[] = [];
   for (let week = 1; week * WEEK_MS <= baselineMs; week += 1) {
-    for (let step = -neighbours; step <= neighbours; step += 1) {
-      weekly.push(nowMs - week * WEEK_MS + step * windowMs);
-    }
+    for (let step = -neighbours; step <= neighbours; step += 1) weekly.push(week * WEEK_MS - step * windowMs);
   }
   return { daily, weekly };
 }
 
+/** The instants at which the adapter counts a window (the minutes in `[end − window, end)`) for the baseline. */
+export function seasonalSampleEnds(nowMs: number, windowMs: number, baselineMs: number): SeasonalSampleEnds {
+  const offsets = seasonalSampleOffsets(windowMs, baselineMs);
+  return {
+    daily: offsets.daily.map((offset) => nowMs - offset),
+    weekly: offsets.weekly.map((offset) => nowMs - offset),
+  };
+}
+
 export function median(values: readonly number[]): number | undefined {
   if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator call per comparison.
+  const sorted = Float64Array.from(values).sort();
   const middle = Math.floor(sorted.length / 2);
   const upper = sorted[middle] ?? 0;
   return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? 0) + upper) / 2;
