@@ -13,6 +13,9 @@ export interface StartOptions {
   readonly dataDir: string | undefined;
   /** Passed to `corsight demo --speed` when given. */
   readonly demoSpeed: string | undefined;
+  /** Ports of the demo's shop and catalog APIs. */
+  readonly shopPort: number;
+  readonly catalogPort: number;
   readonly help: boolean;
 }
 
@@ -34,6 +37,8 @@ Options:
   --dashboard-port <port> dashboard port (default: 3000)
   --data-dir <dir>        collector data directory (default: ./.corsight/data, or CORSIGHT_DATA_DIR)
   --demo-speed <factor>   run the demo scenario faster (for trying things out quickly)
+  --shop-port <port>      the demo's Fastify API (default: 4400)
+  --catalog-port <port>   the demo's Express API (default: 4401)
   -h, --help              this text
 `;
 
@@ -64,6 +69,8 @@ export function parseStartOptions(
         'dashboard-port': { type: 'string' },
         'data-dir': { type: 'string' },
         'demo-speed': { type: 'string' },
+        'shop-port': { type: 'string' },
+        'catalog-port': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -79,6 +86,8 @@ export function parseStartOptions(
     dashboardPort: port('dashboard-port', values['dashboard-port'], 3000),
     dataDir: values['data-dir'],
     demoSpeed: values['demo-speed'],
+    shopPort: port('shop-port', values['shop-port'], 4400),
+    catalogPort: port('catalog-port', values['catalog-port'], 4401),
     help: values.help,
   };
 }

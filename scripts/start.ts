@@ -167,6 +167,7 @@ async function run(options: StartOptions): Promise<void> {
     return;
   if (options.demo) {
     const args = ['demo', '--collector', collectorUrl];
+    args.push('--shop-port', String(options.shopPort), '--catalog-port', String(options.catalogPort));
     if (options.demoSpeed !== undefined) args.push('--speed', options.demoSpeed);
     launch(corsightSpec('demo', args, process.env));
   }

@@ -16,6 +16,8 @@ describe('parseStartOptions', () => {
       dashboardPort: 3000,
       dataDir: undefined,
       demoSpeed: undefined,
+      shopPort: 4400,
+      catalogPort: 4401,
       help: false,
     });
   });
@@ -29,10 +31,12 @@ describe('parseStartOptions', () => {
       grpcPort: 'off',
       dashboardPort: 3100,
     });
-    expect(parseStartOptions(['--port', '6000', '--grpc-port', '6001'], env)).toMatchObject({
-      port: 6000,
-      grpcPort: 6001,
-    });
+    expect(
+      parseStartOptions(
+        ['--port', '6000', '--grpc-port', '6001', '--shop-port', '7000', '--catalog-port', '7001'],
+        env,
+      ),
+    ).toMatchObject({ port: 6000, grpcPort: 6001, shopPort: 7000, catalogPort: 7001 });
   });
 
   it.each([
