@@ -204,6 +204,18 @@ rules:
     });
   });
 
+  it('reads the example rules file shipped beside this code', async () => {
+    const set = await loadAlertRulesFile(new URL('./alert-rules.example.yaml', import.meta.url).pathname);
+    expect(set.channels.map((channel) => channel.type)).toEqual(['webhook', 'slack', 'alertmanager']);
+    expect(set.rules.map((rule) => rule.kind)).toEqual([
+      'rejected_spike',
+      'newly_blocked_origin',
+      'new_rejected_origin',
+      'blocked_ratio',
+    ]);
+    expect(withDefaultRules(set)).toHaveLength(7);
+  });
+
   it('reads JSON', async () => {
     const path = join(dir, 'rules.json');
     writeFileSync(

@@ -325,9 +325,20 @@ export function parseAlertRule(input: unknown, path: readonly PropertyKey[] = ['
 export function parseAlertChannel(input: unknown, path: readonly PropertyKey[] = ['channel']): AlertChannel {
   const result = channelSchema.safeParse(input);
   if (!result.success) throw new AlertRuleError(problemsOf(result.error, path));
-  return result.data.type === 'webhook' && result.data.secret === undefined
-    ? { id: result.data.id, type: 'webhook', url: result.data.url }
-    : (result.data as AlertChannel);
+  const channel = result.data;
+  switch (channel.type) {
+    case 'webhook': {
+      const { id, url, secret } = channel;
+      return secret === undefined ? { id, type: 'webhook', url } : { id, type: 'webhook', url, secret };
+    }
+    case 'slack':
+    case 'alertmanager':
+      return { id: channel.id, type: channel.type, url: channel.url };
+    default: {
+      const unexpected: never = channel;
+      throw new Error(`unhandled channel type ${JSON.stringify(unexpected)}`);
+    }
+  }
 }
 
 const rulesFileSchema = z.strictObject({
