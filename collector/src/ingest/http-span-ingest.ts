@@ -44,5 +44,6 @@ export function judgeHttpSpan(
   const decision = judging.services.decide(service, reading.exchange.hasCorsResponseHeader);
   if (decision !== 'judge') return { kind: 'skipped', decision };
   const weight = adjustedCountFromTraceState(span.traceState) ?? judging.weightFor(service);
+  judging.services.noteWeight(service, weight);
   return mapHttpSpanToRow(span, reading.exchange, weight, options);
 }

@@ -7,7 +7,9 @@ describe('HttpSpanServices', () => {
     expect(services.decide('b', false)).toBe('not_enough_data');
     expect(services.decide('b', true)).toBe('judge');
     expect(services.decide('b', false)).toBe('judge');
-    expect(services.statuses()).toEqual([{ service: 'b', capture: 'captured', httpSpans: 3, judged: 2 }]);
+    expect(services.statuses()).toEqual([
+      { service: 'b', capture: 'captured', httpSpans: 3, judged: 2, estimated: false },
+    ]);
   });
 
   it('skips the HTTP spans of a service once Corsight spans came from it', () => {

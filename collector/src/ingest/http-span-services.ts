@@ -22,6 +22,8 @@ export interface ServiceCaptureStatus {
   readonly httpSpans: number;
   /** Of those, spans turned into verdicts. */
   readonly judged: number;
+  /** Some judged spans stood for more than one request (sampling): the service's counts are estimates. */
+  readonly estimated: boolean;
 }
 
 interface ServiceState {
@@ -29,6 +31,7 @@ interface ServiceState {
   captured: boolean;
   httpSpans: number;
   judged: number;
+  estimated: boolean;
 }
 
 export const DEFAULT_TRACKED_SERVICES = 10_000;
@@ -45,7 +48,7 @@ export class HttpSpanServices {
   #state(service: string): ServiceState | undefined {
     let state = this.#services.get(service);
     if (state === undefined && this.#services.size < this.#limit) {
-      state = { corsight: false, captured: false, httpSpans: 0, judged: 0 };
+      state = { corsight: false, captured: false, httpSpans: 0, judged: 0, estimated: false };
       this.#services.set(service, state);
     }
     return state;
@@ -83,6 +86,13 @@ export class HttpSpanServices {
     return 'judge';
   }
 
+  /** A judged span of the service counted `weight` requests. */
+  noteWeight(service: string, weight: number): void {
+    if (weight === 1) return;
+    const state = this.#services.get(service);
+    if (state !== undefined) state.estimated = true;
+  }
+
   /** HTTP spans of services past the tracking bound (never judged). */
   get untrackedSpans(): number {
     return this.#untracked;
@@ -98,6 +108,7 @@ export class HttpSpanServices {
         capture: state.corsight ? 'corsight' : state.captured ? 'captured' : 'not_enough_data',
         httpSpans: state.httpSpans,
         judged: state.judged,
+        estimated: state.estimated,
       });
     }
     return statuses.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));

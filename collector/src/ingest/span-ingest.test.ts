@@ -180,7 +180,7 @@ describe('HTTP server spans from other instrumentations', () => {
     expect(spool.stats().openRows).toBe(0);
     expect(await decisions()).toEqual({ not_enough_data: 2 });
     expect(httpSpans.services.statuses()).toEqual([
-      { service: 'billing-java', capture: 'not_enough_data', httpSpans: 2, judged: 0 },
+      { service: 'billing-java', capture: 'not_enough_data', httpSpans: 2, judged: 0, estimated: false },
     ]);
     // Once a CORS header has been seen, a response without one is a blocked request, not a capture gap.
     await accept([serverSpan(withCors), serverSpan(withoutCors)], { token: undefined });
@@ -197,7 +197,7 @@ describe('HTTP server spans from other instrumentations', () => {
     expect(spool.stats().openRows).toBe(1);
     expect(await decisions()).toEqual({ counted_by_corsight: 1 });
     expect(httpSpans.services.statuses()).toEqual([
-      { service: 'orders-api', capture: 'corsight', httpSpans: 1, judged: 0 },
+      { service: 'orders-api', capture: 'corsight', httpSpans: 1, judged: 0, estimated: false },
     ]);
   });
 

@@ -16,6 +16,7 @@ import { opsRoutes } from '../ops/ops-routes.js';
 import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../otlp/grpc-receiver.js';
 import { otlpHttpReceiver } from '../otlp/http-receiver.js';
 import { queryApi } from '../query/query-api.js';
+import { captureStatusApi } from './capture-status-api.js';
 import { type ClickHouseEventStore, createEventStore } from '../store/create-event-store.js';
 
 export interface RunningCollector {
@@ -140,6 +141,11 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     maxDecompressedBytes: config.ingest.maxDecompressedBytes,
   });
   await app.register(opsRoutes, { registry: metrics.registry, ready: () => store.ready() });
+  await app.register(captureStatusApi, {
+    prefix: '/api/v1',
+    services: httpSpans.services,
+    readTokens: config.api.readTokens,
+  });
   await app.register(queryApi, {
     prefix: '/api/v1',
     client: store.client,
