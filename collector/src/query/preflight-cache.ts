@@ -28,8 +28,11 @@ export const ENGINE_MAX_AGE_CAPS = { chromium: 7200, firefox: 86_400, webkit: 60
 /** The Max-Age the saving is estimated for: Chromium's cap, the longest lifetime most traffic can get. */
 export const TARGET_MAX_AGE = ENGINE_MAX_AGE_CAPS.chromium;
 
-/** The key's method: a preflight's is the method it asks for, an actual request's the one it sent. */
-const KEY_METHOD = "if(kind = 'preflight', request_method, method)";
+/**
+ * The key's method (`key_method`, a rollup dimension): a preflight's is the method it asks for, an actual
+ * request's the one it sent. The `method` filter matches it.
+ */
+const KEY_METHOD_FILTER: Condition = { sql: 'key_method = {method:String}', dimensions: ['key_method'] };
 
 export function preflightCacheQuery(
   range: TimeRange,
@@ -37,10 +40,6 @@ export function preflightCacheQuery(
   limit: number,
 ): BuiltQuery {
   const { method, ...rest } = filters;
-  const keyMethod: Condition = {
-    sql: `${KEY_METHOD} = {method:String}`,
-    dimensions: ['kind', 'request_method', 'method'],
-  };
   const source = rollupRows({
     counts: 'requests',
     range,
@@ -48,9 +47,7 @@ export function preflightCacheQuery(
     columns: [
       'route',
       'origin',
-      'kind',
-      'method',
-      'request_method',
+      'key_method',
       'needs_preflight_requests',
       'allowed_preflights',
       'preflight_cache_chromium',
@@ -58,12 +55,12 @@ export function preflightCacheQuery(
       'preflight_cache_webkit',
     ],
     conditions: [
-      ...(method === undefined ? [] : [keyMethod]),
+      ...(method === undefined ? [] : [KEY_METHOD_FILTER]),
       { sql: '(needs_preflight_requests > 0 OR allowed_preflights > 0)', dimensions: [] },
     ],
   });
   return {
-    query: `SELECT route, origin, ${KEY_METHOD} AS key_method,
+    query: `SELECT route, origin, key_method,
   sum(needs_preflight_requests) AS needing_preflight,
   sum(allowed_preflights) AS preflights,
   max(preflight_cache_chromium) AS cache_chromium,

@@ -290,13 +290,13 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
   });
 }
 
-/** Where examples are looked for first: the newest day of the range. */
-const RECENT_EXAMPLES_MS = 86_400_000;
+/** Where examples are looked for first: the range's last hour, then its last day, then all of it. */
+const EXAMPLE_LOOKBACKS_MS = [3_600_000, 86_400_000, Number.POSITIVE_INFINITY];
 
 /**
  * The newest examples per code. Sorting every detail row of a 30-day range costs seconds, and the newest
- * examples are almost always in the last day: look there first, and over the whole range only for the codes
- * that found fewer than asked.
+ * examples are almost always recent: look in the last hour first (10M events in 30 days: ~1.4k detail rows
+ * an hour), then in the last day, and over the whole range only for the codes still short of examples.
  */
 async function newestExamples(
   read: Read,
@@ -305,18 +305,22 @@ async function newestExamples(
   examples: number,
 ): Promise<MismatchExampleRow[]> {
   const { fromMs, toMs } = mismatch.range;
-  const recentFrom = Math.max(fromMs, toMs - RECENT_EXAMPLES_MS);
-  const recentRange = { fromMs: recentFrom, toMs };
-  const recent = await read<MismatchExampleRow>(
-    mismatchExamplesQuery({ ...mismatch, range: recentRange }, codes, examples),
-  );
-  if (recentFrom === fromMs) return recent;
-  const found = new Map<string, number>();
-  for (const row of recent) found.set(row.code, (found.get(row.code) ?? 0) + 1);
-  const short = new Set(codes.filter((code) => (found.get(code) ?? 0) < examples));
-  if (short.size === 0) return recent;
-  const older = await read<MismatchExampleRow>(mismatchExamplesQuery(mismatch, [...short], examples));
-  return [...recent.filter((row) => !short.has(row.code)), ...older];
+  let found: MismatchExampleRow[] = [];
+  let short = codes;
+  for (const lookback of EXAMPLE_LOOKBACKS_MS) {
+    const windowFrom = Math.max(fromMs, toMs - lookback);
+    const rows = await read<MismatchExampleRow>(
+      mismatchExamplesQuery({ ...mismatch, range: { fromMs: windowFrom, toMs } }, short, examples),
+    );
+    // A wider window's newest examples of a code replace the narrower window's few.
+    const retried = new Set(short);
+    found = [...found.filter((row) => !retried.has(row.code)), ...rows];
+    const counts = new Map<string, number>();
+    for (const row of found) counts.set(row.code, (counts.get(row.code) ?? 0) + 1);
+    short = short.filter((code) => (counts.get(code) ?? 0) < examples);
+    if (short.length === 0 || windowFrom === fromMs) break;
+  }
+  return found;
 }
 
 function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () => number): void {

@@ -37,14 +37,23 @@ describe('chooseRollups picks the narrowest table', () => {
       { dimensions: ['origin', 'outcome'], measures: ['requests', 'first_minute', 'last_minute'] },
       [TABLES.origins1h],
     ],
-    ['origins of one route', { dimensions: ['origin', 'route'] }, [TABLES.rollup]],
+    ['origins of one route', { dimensions: ['origin', 'route'] }, [TABLES.routeOrigins1d]],
+    ['origins of one route by kind', { dimensions: ['origin', 'route', 'kind'] }, [TABLES.rollup]],
     ['origins by kind', { dimensions: ['origin', 'kind'] }, [TABLES.rollup]],
     ['requests per method', { dimensions: ['method'] }, [TABLES.rollup]],
     [
       'the preflight cache',
       {
-        dimensions: ['route', 'origin', 'kind', 'method', 'request_method'],
+        dimensions: ['route', 'origin', 'key_method'],
         measures: ['needs_preflight_requests', 'allowed_preflights', 'preflight_cache_chromium'],
+      },
+      [TABLES.preflight1d],
+    ],
+    [
+      'the preflight cache by credentials mode',
+      {
+        dimensions: ['route', 'origin', 'key_method', 'credentials'],
+        measures: ['needs_preflight_requests', 'allowed_preflights'],
       },
       [TABLES.rollup],
     ],
@@ -72,8 +81,8 @@ describe('chooseRollups picks the narrowest table', () => {
     );
   });
 
-  it('finds a per-minute table for every question an hourly table answers', () => {
-    for (const spec of ROLLUPS.filter((rollup) => rollup.grain === 'hour')) {
+  it('finds a per-minute table for every question a coarser table answers', () => {
+    for (const spec of ROLLUPS.filter((rollup) => rollup.grain !== 'minute')) {
       const plan = chooseRollups(
         question({
           counts: spec.counts,
@@ -82,25 +91,28 @@ describe('chooseRollups picks the narrowest table', () => {
           range: UNALIGNED,
         }),
       );
-      expect(plan.reads.map((read) => [read.spec.grain, read.part])).toEqual([
-        ['hour', 'hours'],
-        ['minute', 'edges'],
-      ]);
+      expect(plan.reads.at(-1)?.spec.grain, spec.table).toBe('minute');
+      expect(plan.reads[0]?.spec.table).toBe(spec.table);
     }
   });
 });
 
-describe('chooseRollups splits a range into whole hours and edge minutes', () => {
+const parts = (plan: ReturnType<typeof chooseRollups>) =>
+  plan.reads.map((read) => [read.spec.table, read.within, read.except]);
+
+describe('chooseRollups splits a range into whole days, whole hours and minutes', () => {
   it('reads an aligned range from the hourly table alone', () => {
     const plan = chooseRollups(question({}));
-    expect(plan.hours).toEqual(ALIGNED);
-    expect(plan.reads.map((read) => read.part)).toEqual(['hours']);
+    expect(parts(plan)).toEqual([[TABLES.totals1h, 'hours', undefined]]);
     expect(planParams(plan)).toEqual({ hours_from: T0 / 1000, hours_to: (T0 + 30 * DAY) / 1000 });
   });
 
   it('reads the minutes before the first and after the last whole hour per minute', () => {
     const plan = chooseRollups(question({ range: UNALIGNED }));
-    expect(tablesOf(plan)).toEqual([TABLES.totals1h, TABLES.totals1m]);
+    expect(parts(plan)).toEqual([
+      [TABLES.totals1h, 'hours', undefined],
+      [TABLES.totals1m, 'range', 'hours'],
+    ]);
     expect(plan.hours).toEqual({ fromMs: T0 + HOUR, toMs: T0 + 30 * DAY - HOUR });
     expect(planParams(plan)).toEqual({
       from: UNALIGNED.fromMs / 1000,
@@ -110,10 +122,26 @@ describe('chooseRollups splits a range into whole hours and edge minutes', () =>
     });
   });
 
+  it('reads whole days from a daily table and the rest per minute when no hourly table answers', () => {
+    const plan = chooseRollups(question({ dimensions: ['route', 'origin'], range: UNALIGNED }));
+    expect(parts(plan)).toEqual([
+      [TABLES.routeOrigins1d, 'days', undefined],
+      [TABLES.rollup, 'range', 'days'],
+    ]);
+    expect(plan.days).toEqual({ fromMs: T0 + DAY, toMs: T0 + 29 * DAY });
+    expect(plan.hours).toBeUndefined();
+    expect(planParams(plan)).toEqual({
+      from: UNALIGNED.fromMs / 1000,
+      to: UNALIGNED.toMs / 1000,
+      days_from: (T0 + DAY) / 1000,
+      days_to: (T0 + 29 * DAY) / 1000,
+    });
+  });
+
   it('reads a range without a whole hour per minute', () => {
     const plan = chooseRollups(question({ range: { fromMs: T0 + 60_000, toMs: T0 + HOUR + 60_000 } }));
     expect(plan.hours).toBeUndefined();
-    expect(plan.reads.map((read) => [read.spec.table, read.part])).toEqual([[TABLES.totals1m, 'whole']]);
+    expect(parts(plan)).toEqual([[TABLES.totals1m, 'range', undefined]]);
   });
 
   it.each([
@@ -125,6 +153,15 @@ describe('chooseRollups splits a range into whole hours and edge minutes', () =>
     [86_400, [TABLES.totals1h, TABLES.totals1m]],
   ])('reads hourly rows for %s-second buckets only when they are whole hours', (stepSeconds, tables) => {
     expect(tablesOf(chooseRollups(question({ range: UNALIGNED, stepSeconds })))).toEqual(tables);
+  });
+
+  it.each([
+    [7200, [TABLES.rollup]],
+    [86_400, [TABLES.routeOrigins1d, TABLES.rollup]],
+  ])('reads daily rows for %s-second buckets only when they are whole days', (stepSeconds, tables) => {
+    expect(
+      tablesOf(chooseRollups(question({ dimensions: ['route', 'origin'], range: UNALIGNED, stepSeconds }))),
+    ).toEqual(tables);
   });
 
   it.each([

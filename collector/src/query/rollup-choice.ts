@@ -12,6 +12,7 @@ import {
   MEASURE_NAMES,
   ROLLUPS,
   TIME_COLUMN,
+  dimensionColumn,
   measureColumn,
   type Dimension,
   type Grain,
@@ -34,16 +35,29 @@ export interface RollupQuestion {
   readonly stepSeconds?: number | undefined;
 }
 
-/** A rollup and the parts of the range read from it. */
+/** The bounds a read is limited by: the range, its whole hours, its whole days. */
+export type Bounds = 'range' | 'hours' | 'days';
+
+const BOUND_PARAMS: Readonly<Record<Bounds, readonly [string, string]>> = {
+  range: ['from', 'to'],
+  hours: ['hours_from', 'hours_to'],
+  days: ['days_from', 'days_to'],
+};
+
+/** A rollup and the part of the range read from it: `within` its bounds, outside `except` (an inner read's). */
 export interface RollupRead {
   readonly spec: RollupSpec;
-  readonly part: 'whole' | 'hours' | 'edges';
+  readonly within: Bounds;
+  readonly except: Bounds | undefined;
 }
 
 export interface RollupPlan {
   readonly range: TimeRange;
-  /** Whole hours inside the range, read from an hourly rollup; undefined when there is none to read. */
+  /** Whole hours inside the range, when an hourly rollup reads some of them. */
   readonly hours: TimeRange | undefined;
+  /** Whole days inside the range, when a daily rollup reads them. */
+  readonly days: TimeRange | undefined;
+  /** Coarsest first. */
   readonly reads: readonly RollupRead[];
 }
 
@@ -60,18 +74,33 @@ function answers(spec: RollupSpec, question: RollupQuestion): boolean {
 }
 
 function narrowest(question: RollupQuestion, grain: Grain): RollupSpec | undefined {
+  const step = question.stepSeconds;
+  // A chart's buckets start on the epoch; a coarser row lies in one bucket when its grain divides the step.
+  if (step !== undefined && step % GRAIN_SECONDS[grain] !== 0) return undefined;
   return ROLLUPS.find((spec) => spec.grain === grain && answers(spec, question));
+}
+
+/** The whole units (hours, UTC days) of a range; undefined when it holds none. */
+function whole(range: TimeRange, grain: Grain): TimeRange | undefined {
+  const unitMs = GRAIN_SECONDS[grain] * 1000;
+  const fromMs = Math.ceil(range.fromMs / unitMs) * unitMs;
+  const toMs = Math.floor(range.toMs / unitMs) * unitMs;
+  return fromMs < toMs ? { fromMs, toMs } : undefined;
 }
 
 /** The whole hours of a range; undefined when it holds none. */
 export function wholeHours(range: TimeRange): TimeRange | undefined {
-  const hourMs = GRAIN_SECONDS.hour * 1000;
-  const fromMs = Math.ceil(range.fromMs / hourMs) * hourMs;
-  const toMs = Math.floor(range.toMs / hourMs) * hourMs;
-  return fromMs < toMs ? { fromMs, toMs } : undefined;
+  return whole(range, 'hour');
 }
 
-/** The rollups a request reads, narrowest first: whole hours from an hourly one where it can. */
+function same(a: TimeRange, b: TimeRange): boolean {
+  return a.fromMs === b.fromMs && a.toMs === b.toMs;
+}
+
+/**
+ * The rollups a request reads: whole days from a daily rollup, the other whole hours from an hourly one,
+ * the remaining minutes from a per-minute one, each the narrowest of its grain that answers the question.
+ */
 export function chooseRollups(question: RollupQuestion): RollupPlan {
   const minutes = narrowest(question, 'minute');
   if (minutes === undefined) {
@@ -79,18 +108,32 @@ export function chooseRollups(question: RollupQuestion): RollupPlan {
       `no rollup holds ${[...question.dimensions, ...question.measures].join(', ')} (${question.counts})`,
     );
   }
-  const step = question.stepSeconds;
-  const hourly =
-    step === undefined || step % GRAIN_SECONDS.hour === 0 ? narrowest(question, 'hour') : undefined;
+  // A coarser grain is worth reading only from a table narrower than the finer one it would replace
+  // (ROLLUPS is ordered narrowest first): per-hour totals beat a daily table keyed by route and origin.
+  const narrower = (coarse: RollupSpec | undefined, fine: RollupSpec) =>
+    coarse !== undefined && ROLLUPS.indexOf(coarse) < ROLLUPS.indexOf(fine) ? coarse : undefined;
+  const hourly = narrower(narrowest(question, 'hour'), minutes);
+  const daily = narrower(narrowest(question, 'day'), hourly ?? minutes);
+  const levels: { spec: RollupSpec; bounds: Bounds; window: TimeRange }[] = [];
+  const days = daily === undefined ? undefined : whole(question.range, 'day');
+  if (daily !== undefined && days !== undefined) levels.push({ spec: daily, bounds: 'days', window: days });
   const hours = hourly === undefined ? undefined : wholeHours(question.range);
-  if (hourly === undefined || hours === undefined) {
-    return { range: question.range, hours: undefined, reads: [{ spec: minutes, part: 'whole' }] };
-  }
-  const edges = hours.fromMs > question.range.fromMs || hours.toMs < question.range.toMs;
+  if (hourly !== undefined && hours !== undefined)
+    levels.push({ spec: hourly, bounds: 'hours', window: hours });
+  levels.push({ spec: minutes, bounds: 'range', window: question.range });
+  const reads: RollupRead[] = [];
+  levels.forEach((level, index) => {
+    const inner = levels[index - 1];
+    // A level whose window the inner one covers entirely has nothing left to read.
+    if (inner !== undefined && same(inner.window, level.window)) return;
+    reads.push({ spec: level.spec, within: level.bounds, except: inner?.bounds });
+  });
+  const used = (bounds: Bounds) => reads.some((read) => read.within === bounds || read.except === bounds);
   return {
     range: question.range,
-    hours,
-    reads: [{ spec: hourly, part: 'hours' }, ...(edges ? [{ spec: minutes, part: 'edges' as const }] : [])],
+    hours: used('hours') ? hours : undefined,
+    days: used('days') ? days : undefined,
+    reads,
   };
 }
 
@@ -99,38 +142,33 @@ export function tablesOf(plan: RollupPlan): readonly string[] {
   return plan.reads.map((read) => read.spec.table);
 }
 
-/**
- * The time condition of one read. {from}/{to} are the range, {hours_from}/{hours_to} its whole hours; an
- * hourly row's `hour` is the start of an hour wholly inside [hours_from, hours_to).
- */
+/** The time condition of one read: within its bounds, outside the inner read's. */
 function timeCondition(read: RollupRead): string {
   const time = TIME_COLUMN[read.spec.grain];
   const between = (from: string, to: string) =>
     `${time} >= {${from}:DateTime('UTC')} AND ${time} < {${to}:DateTime('UTC')}`;
-  switch (read.part) {
-    case 'whole':
-      return between('from', 'to');
-    case 'hours':
-      return between('hours_from', 'hours_to');
-    case 'edges':
-      return `((${between('from', 'hours_from')}) OR (${between('hours_to', 'to')}))`;
-    default: {
-      const never: never = read.part;
-      throw new Error(`unknown read part ${String(never)}`);
-    }
-  }
+  const [from, to] = BOUND_PARAMS[read.within];
+  if (read.except === undefined) return between(from, to);
+  const [innerFrom, innerTo] = BOUND_PARAMS[read.except];
+  return `((${between(from, innerFrom)}) OR (${between(innerTo, to)}))`;
 }
 
 /** Seconds since the epoch of the bounds the plan's reads use, named as in their placeholders. */
 export function planParams(plan: RollupPlan): Record<string, number> {
+  const windows: Record<Bounds, TimeRange | undefined> = {
+    range: plan.range,
+    hours: plan.hours,
+    days: plan.days,
+  };
   const params: Record<string, number> = {};
-  if (plan.reads.some((read) => read.part !== 'hours')) {
-    params.from = Math.floor(plan.range.fromMs / 1000);
-    params.to = Math.floor(plan.range.toMs / 1000);
-  }
-  if (plan.hours !== undefined) {
-    params.hours_from = Math.floor(plan.hours.fromMs / 1000);
-    params.hours_to = Math.floor(plan.hours.toMs / 1000);
+  for (const read of plan.reads) {
+    for (const bounds of [read.within, read.except]) {
+      const window = bounds === undefined ? undefined : windows[bounds];
+      if (bounds === undefined || window === undefined) continue;
+      const [from, to] = BOUND_PARAMS[bounds];
+      params[from] = Math.floor(window.fromMs / 1000);
+      params[to] = Math.floor(window.toMs / 1000);
+    }
   }
   return params;
 }
@@ -144,7 +182,9 @@ export function planRows(plan: RollupPlan, columns: readonly (Dimension | Measur
   const reads = plan.reads.map((read) => {
     const time = TIME_COLUMN[read.spec.grain];
     const selected = columns.map((column) => {
-      const source = isMeasure(column) ? measureColumn(read.spec, column) : column;
+      const source = isMeasure(column)
+        ? measureColumn(read.spec, column)
+        : dimensionColumn(read.spec, column);
       return source === column ? column : `${source} AS ${column}`;
     });
     const timeColumn = time === 'minute' ? 'minute' : `${time} AS minute`;

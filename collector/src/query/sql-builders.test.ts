@@ -109,6 +109,12 @@ const BUILT: readonly (readonly [string, BuiltQuery, readonly string[]])[] = [
   ['rejected reasons', rejectedOriginReasonsQuery(RANGE, HOSTILE, [HOSTILE.origin]), [TABLES.findings]],
   ['preflight cache', preflightCacheQuery(RANGE, HOSTILE, 10), [TABLES.rollup]],
   [
+    'preflight cache of a route and method',
+    preflightCacheQuery(RANGE, { service: HOSTILE.service, route: HOSTILE.route, method: 'PUT' }, 10),
+    [TABLES.preflight1d],
+  ],
+  ['preflight cache off the hour', preflightCacheQuery(UNALIGNED, {}, 10), [TABLES.rollup]],
+  [
     'max-age sent',
     maxAgeSentQuery(RANGE, HOSTILE, [{ route: HOSTILE.route, origin: HOSTILE.origin, key_method: 'PUT' }]),
     [TABLES.events],
@@ -124,8 +130,12 @@ const BUILT: readonly (readonly [string, BuiltQuery, readonly string[]])[] = [
   ['origins lost', originsLostQuery(CHANGE, RANGE, 10), [TABLES.events]],
   ['simulation totals', simulationTotalsQuery(SIMULATION), [TABLES.origins1h]],
   ['simulation origins', simulationOriginsQuery(SIMULATION), [TABLES.origins1h]],
-  ['simulation routes', simulationRoutesQuery(SIMULATION), [TABLES.rollup, TABLES.origins1h]],
-  ['simulation origin routes', simulationOriginRoutesQuery(SIMULATION, [HOSTILE.origin]), [TABLES.rollup]],
+  ['simulation routes', simulationRoutesQuery(SIMULATION), [TABLES.routeOrigins1d, TABLES.origins1h]],
+  [
+    'simulation origin routes',
+    simulationOriginRoutesQuery(SIMULATION, [HOSTILE.origin]),
+    [TABLES.routeOrigins1d],
+  ],
   ['services', servicesQuery(RANGE, 10), [TABLES.totals1h]],
   ['routes', routesQuery(UNALIGNED, HOSTILE.service, 10), [TABLES.routes1h, TABLES.rollup]],
 ];
@@ -168,8 +178,8 @@ describe('request choices only pick among fixed SQL', () => {
   });
 
   it('matches the preflight cache method filter against the method a preflight asks for', () => {
-    expect(preflightCacheQuery(RANGE, { method: 'PUT' }, 10).query).toContain(
-      "if(kind = 'preflight', request_method, method) = {method:String}",
-    );
+    const { query } = preflightCacheQuery(UNALIGNED, { method: 'PUT' }, 10);
+    expect(query).toContain('key_method = {method:String}');
+    expect(query).toContain(`if(kind = 'preflight', request_method, method) AS key_method`);
   });
 });

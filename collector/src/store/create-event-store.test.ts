@@ -95,6 +95,8 @@ describe('migrations', () => {
       TABLES.codes1h,
       TABLES.routes1h,
       TABLES.origins1h,
+      TABLES.routeOrigins1d,
+      TABLES.preflight1d,
     ]);
     const ddl = await rows<{ engine_full: string }>(
       `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {name:String}`,
@@ -102,7 +104,7 @@ describe('migrations', () => {
     );
     expect(ddl[0]?.engine_full).toMatch(/TTL toDateTime\(timestamp\) \+ toIntervalDay\(3\)/);
     const back = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
-    expect(back.retention).toHaveLength(10);
+    expect(back.retention).toHaveLength(12);
     expect((await migrate(store().client, DEFAULT_SCHEMA_OPTIONS)).retention).toEqual([]);
   });
 

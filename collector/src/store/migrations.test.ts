@@ -14,8 +14,10 @@ import { MIGRATIONS, migrate } from './migrations.js';
 import {
   DEFAULT_SCHEMA_OPTIONS,
   NARROW_ROLLUPS,
+  ROLLUPS,
   TABLES,
   TIME_COLUMN,
+  dimensionColumn,
   narrowRollupsDdl,
   type NarrowRollupSpec,
 } from './schema-ddl.js';
@@ -75,19 +77,26 @@ function history(count: number, salt: number): CorsEventRow[] {
 async function cuts(spec: NarrowRollupSpec): Promise<{ narrow: unknown[]; source: unknown[] }> {
   const keys = spec.dimensions.join(', ');
   const time = TIME_COLUMN[spec.grain];
+  const [measure = 'requests'] = spec.measures;
   const bounds = spec.measures.includes('first_minute')
     ? ', toUnixTimestamp(min(first_minute)) AS first, toUnixTimestamp(max(last_minute)) AS last'
     : '';
   const narrow = await rows(
-    `SELECT toUnixTimestamp(${time}) AS t, ${keys}, sum(requests) AS requests${bounds}
+    `SELECT toUnixTimestamp(${time}) AS t, ${keys}, sum(${measure}) AS total${bounds}
      FROM ${spec.table} GROUP BY t, ${keys} ORDER BY t, ${keys}`,
   );
-  const sourceTime = spec.grain === 'hour' ? 'toStartOfHour(minute)' : 'minute';
+  const from = ROLLUPS.find((rollup) => rollup.table === spec.from);
+  if (from === undefined) throw new Error(`${spec.from} is not a rollup`);
+  const sourceKeys = spec.dimensions.map((key) => `${dimensionColumn(from, key)} AS ${key}`).join(', ');
+  const sourceTime = { minute: 'minute', hour: 'toStartOfHour(minute)', day: "toStartOfDay(minute, 'UTC')" }[
+    spec.grain
+  ];
   const sourceBounds =
     bounds === '' ? '' : ', toUnixTimestamp(min(minute)) AS first, toUnixTimestamp(max(minute)) AS last';
   const source = await rows(
-    `SELECT toUnixTimestamp(${sourceTime}) AS t, ${keys}, sum(requests) AS requests${sourceBounds}
-     FROM ${spec.from} GROUP BY t, ${keys} ORDER BY t, ${keys}`,
+    `SELECT toUnixTimestamp(${sourceTime}) AS t, ${sourceKeys}, sum(${measure}) AS total${sourceBounds}
+     FROM ${spec.from} ${spec.where === undefined ? '' : `WHERE ${spec.where}`}
+     GROUP BY t, ${keys} ORDER BY t, ${keys}`,
   );
   return { narrow, source };
 }

@@ -36,6 +36,8 @@ export const TABLES = {
   codes1h: 'cors_codes_1h',
   routes1h: 'cors_routes_1h',
   origins1h: 'cors_origins_1h',
+  routeOrigins1d: 'cors_route_origins_1d',
+  preflight1d: 'cors_preflight_1d',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
@@ -51,6 +53,8 @@ export const VIEWS = {
   codes1h: 'cors_codes_1h_mv',
   routes1h: 'cors_routes_1h_mv',
   origins1h: 'cors_origins_1h_mv',
+  routeOrigins1d: 'cors_route_origins_1d_mv',
+  preflight1d: 'cors_preflight_1d_mv',
 } as const;
 
 function enum8(values: readonly string[]): string {
@@ -159,11 +163,16 @@ const FINDINGS_KEY = 'service, minute, finding, code, route, origin, kind, metho
 // side picks the narrowest that holds every column a request filters or groups by (query/rollup-choice.ts),
 // reading whole hours from an hourly table and the minutes at the range's edges from a per-minute one.
 
-/** One row per key and minute, or per key and hour. */
-export type Grain = 'minute' | 'hour';
-export const GRAIN_SECONDS: Readonly<Record<Grain, number>> = { minute: 60, hour: 3600 };
+/** One row per key and minute, hour or (UTC) day. */
+export type Grain = 'minute' | 'hour' | 'day';
+export const GRAIN_SECONDS: Readonly<Record<Grain, number>> = { minute: 60, hour: 3600, day: 86_400 };
 /** The time column of a rollup of each grain. */
-export const TIME_COLUMN: Readonly<Record<Grain, 'minute' | 'hour'>> = { minute: 'minute', hour: 'hour' };
+export const TIME_COLUMN: Readonly<Record<Grain, Grain>> = { minute: 'minute', hour: 'hour', day: 'day' };
+const START_OF: Readonly<Record<Grain, string>> = {
+  minute: 'minute',
+  hour: 'toStartOfHour(minute)',
+  day: "toStartOfDay(minute, 'UTC')",
+};
 
 /** Columns a rollup can be keyed by besides `service` and time, with their types. */
 const DIMENSION_TYPES = {
@@ -177,8 +186,23 @@ const DIMENSION_TYPES = {
   source: SOURCE,
   finding: FINDING,
   code: 'LowCardinality(String)',
+  key_method: 'LowCardinality(String)',
 } as const;
 export type Dimension = 'service' | keyof typeof DIMENSION_TYPES;
+
+/**
+ * Dimensions that migration 1's rollup computes rather than stores. `key_method`: the method of the actual
+ * request a preflight-cache key is about (a preflight's is the method it asks for).
+ */
+const DERIVED_DIMENSIONS: Partial<Record<Dimension, string>> = {
+  key_method: "if(kind = 'preflight', request_method, method)",
+};
+
+/** A dimension as an expression over `spec`'s columns (its own column, or computed from them). */
+export function dimensionColumn(spec: RollupSpec, dimension: Dimension): string {
+  const own = NARROW_ROLLUPS.some((narrow) => narrow.table === spec.table);
+  return own ? dimension : (DERIVED_DIMENSIONS[dimension] ?? dimension);
+}
 
 const SUM = 'SimpleAggregateFunction(sum, Float64)';
 const MAX_SECONDS = 'SimpleAggregateFunction(max, UInt32)';
@@ -213,6 +237,11 @@ export interface RollupSpec {
 export interface NarrowRollupSpec extends RollupSpec {
   readonly view: string;
   readonly from: typeof TABLES.rollup | typeof TABLES.findings;
+  /**
+   * The rows of `from` it keeps (the others count nothing for the questions it answers). Applied in a
+   * subquery: in the view's own WHERE the names would mean its aggregates, which share the column names.
+   */
+  readonly where?: string;
 }
 
 const WIDE_ROLLUPS: readonly RollupSpec[] = [
@@ -237,6 +266,7 @@ const WIDE_ROLLUPS: readonly RollupSpec[] = [
       'outcome',
       'credentials',
       'source',
+      'key_method',
     ],
     measures: MEASURE_NAMES,
   },
@@ -278,6 +308,33 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
     counts: 'requests',
     dimensions: ['service', 'origin', 'outcome'],
     measures: ['requests', 'first_minute', 'last_minute'],
+  },
+  // Route × origin keys hardly repeat within an hour (10M synthetic events: 5.6M per hour, 2.0M per day,
+  // 0.2M over 30 days), so only a daily cut is worth keeping; ranges read whole days from it.
+  {
+    table: TABLES.routeOrigins1d,
+    view: VIEWS.routeOrigins1d,
+    from: TABLES.rollup,
+    grain: 'day',
+    counts: 'requests',
+    dimensions: ['service', 'route', 'origin', 'outcome'],
+    measures: ['requests'],
+  },
+  {
+    table: TABLES.preflight1d,
+    view: VIEWS.preflight1d,
+    from: TABLES.rollup,
+    grain: 'day',
+    counts: 'requests',
+    dimensions: ['service', 'route', 'origin', 'key_method'],
+    measures: [
+      'needs_preflight_requests',
+      'allowed_preflights',
+      'preflight_cache_chromium',
+      'preflight_cache_firefox',
+      'preflight_cache_webkit',
+    ],
+    where: 'needs_preflight_requests > 0 OR allowed_preflights > 0',
   },
 ];
 
@@ -586,15 +643,20 @@ function narrowTableSpecs(options: SchemaOptions): readonly TableSpec[] {
 
 /** The rows of a narrow rollup, computed from the per-minute rollup it is a cut of. */
 function narrowSelect(spec: NarrowRollupSpec, from: string): string {
-  const time = spec.grain === 'hour' ? 'toStartOfHour(minute) AS hour' : 'minute';
+  const time = TIME_COLUMN[spec.grain];
   const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
+  const columns = keys.map((key) => {
+    const source = DERIVED_DIMENSIONS[key];
+    return source === undefined ? key : `${source} AS ${key}`;
+  });
   const measures = spec.measures.map((measure) => {
     const source = measure === 'first_minute' || measure === 'last_minute' ? 'minute' : measure;
     return `${MEASURES[measure].combine}(${source}) AS ${measure}`;
   });
-  const group = ['service', TIME_COLUMN[spec.grain], ...keys].join(', ');
-  return `SELECT ${time}, service${keys.map((key) => `, ${key}`).join('')},\n  ${measures.join(',\n  ')}
-FROM ${from}
+  const timeColumn = time === 'minute' ? 'minute' : `${START_OF[spec.grain]} AS ${time}`;
+  const group = ['service', time, ...keys].join(', ');
+  return `SELECT ${[timeColumn, 'service', ...columns].join(', ')},\n  ${measures.join(',\n  ')}
+FROM ${spec.where === undefined ? from : `(SELECT * FROM ${from} WHERE ${spec.where})`}
 GROUP BY ${group}`;
 }
 
