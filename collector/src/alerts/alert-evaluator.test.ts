@@ -168,6 +168,8 @@ describe('firing, reminders and resolving', () => {
       '72 resolved',
       '72 notify resolved',
     ]);
+    // A reminder states the rule's threshold, not the lower line a firing instance holds down to.
+    expect(minutes[32]?.notifications[0]?.instances[0]).toMatchObject({ threshold: 30, baseline: 10 });
     const resolved = minutes[72]?.notifications[0]?.instances[0];
     expect(resolved).toMatchObject({ startsAtMs: T0 + 2 * MINUTE, endsAtMs: T0 + 72 * MINUTE, peak: 100 });
   });

@@ -33,7 +33,7 @@ export interface ConditionResult {
   readonly allowed: number;
   /** What is compared: the blocked count, or for `blocked_ratio` the blocked share. */
   readonly value: number;
-  /** The threshold `value` was compared with (already scaled for sustain). */
+  /** The rule's threshold for `value` (a firing instance holds down to RESOLVE_HYSTERESIS × this). */
   readonly threshold: number;
   /** `rejected_spike`: the seasonal baseline, undefined without history. */
   readonly baseline?: number;
@@ -45,13 +45,13 @@ export function evaluateCondition(rule: AlertRule, group: GroupWindow, mode: Con
   const scale = mode === 'sustain' ? RESOLVE_HYSTERESIS : 1;
   const novelty = mode === 'entry';
   const { blocked, allowed } = group;
-  const minCount = rule.minCount * scale;
+  const enough = blocked > 0 && blocked >= rule.minCount * scale;
   switch (rule.kind) {
     case 'rejected_spike': {
       const baseline = group.seasonal === undefined ? undefined : seasonalBaseline(group.seasonal);
-      const threshold = Math.max(rule.minCount, rule.factor * (baseline ?? 0)) * scale;
+      const threshold = Math.max(rule.minCount, rule.factor * (baseline ?? 0));
       const result = {
-        holds: blocked > 0 && blocked >= threshold,
+        holds: enough && blocked >= threshold * scale,
         blocked,
         allowed,
         value: blocked,
@@ -62,7 +62,7 @@ export function evaluateCondition(rule: AlertRule, group: GroupWindow, mode: Con
     case 'new_rejected_origin': {
       const unseen =
         !novelty || (group.prior !== undefined && group.prior.allowed + group.prior.blocked === 0);
-      return { holds: unseen && blocked >= minCount, blocked, allowed, value: blocked, threshold: minCount };
+      return { holds: unseen && enough, blocked, allowed, value: blocked, threshold: rule.minCount };
     }
     case 'newly_blocked_origin': {
       const prior = group.prior;
@@ -73,18 +73,11 @@ export function evaluateCondition(rule: AlertRule, group: GroupWindow, mode: Con
           prior.allowed > 0 &&
           blocked / rule.windowMs >= NEWLY_BLOCKED_RATE_FACTOR * (prior.blocked / prior.spanMs) &&
           share(blocked, allowed) >= share(prior.blocked, prior.allowed) + NEWLY_BLOCKED_SHARE_RISE);
-      return {
-        holds: wasAllowed && blocked >= minCount,
-        blocked,
-        allowed,
-        value: blocked,
-        threshold: minCount,
-      };
+      return { holds: wasAllowed && enough, blocked, allowed, value: blocked, threshold: rule.minCount };
     }
     case 'blocked_ratio': {
       const value = share(blocked, allowed);
-      const threshold = rule.ratio * scale;
-      return { holds: blocked >= minCount && value >= threshold, blocked, allowed, value, threshold };
+      return { holds: enough && value >= rule.ratio * scale, blocked, allowed, value, threshold: rule.ratio };
     }
     default: {
       const unexpected: never = rule;
