@@ -5,7 +5,7 @@
 // array) and older ones (underscores in the name, `http.method`, `http.status_code`, `net.host.*`), values
 // as an array (one per header line, or one comma-joined element) or a plain string.
 import type { CorsRequest, CorsResponse } from '@corsight/instrumentation';
-import { serialiseOrigin } from '@corsight/instrumentation';
+import { boundedMemo, serialiseOrigin } from '@corsight/instrumentation';
 import type { OtlpAttributes, OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
 
 /** OTLP's SpanKind for a server span. */
@@ -58,8 +58,11 @@ function capped(value: string): string {
 function headerValue(value: OtlpValue): string | readonly string[] | undefined {
   if (typeof value === 'string') return capped(value);
   if (!Array.isArray(value)) return undefined;
+  const list = value as readonly OtlpValue[];
+  // One line (or one comma-joined value): the usual shape, without building a list.
+  if (list.length === 1) return typeof list[0] === 'string' ? capped(list[0]) : undefined;
   const values: string[] = [];
-  for (const item of value as readonly OtlpValue[]) {
+  for (const item of list) {
     if (typeof item === 'string') values.push(capped(item));
     if (values.length === HTTP_SPAN_LIMITS.valuesPerHeader) break;
   }
@@ -67,47 +70,59 @@ function headerValue(value: OtlpValue): string | readonly string[] | undefined {
   return values.length === 1 ? values[0] : values;
 }
 
-// Header names as current conventions write them need no rewriting; older forms (`Access_Control_…`) do.
-const NOT_NORMAL = /[A-Z_]/;
-
-function headerName(name: string): string {
-  return NOT_NORMAL.test(name) ? name.toLowerCase().replaceAll('_', '-') : name;
+interface HeaderKey {
+  readonly response: boolean;
+  /** Lower-case and hyphenated: `Access_Control_…` (older conventions) → `access-control-…`. */
+  readonly name: string;
 }
+
+/**
+ * What an attribute key says: a captured request or response header (and which), or nothing. Keys repeat on
+ * every span of a service, so the answer is remembered (boundedly: keys come from the sender).
+ */
+const headerKeyOf = boundedMemo((key: string): HeaderKey | null => {
+  const response = key.startsWith(RESPONSE_PREFIX);
+  if (!response && !key.startsWith(REQUEST_PREFIX)) return null;
+  const name = key
+    .slice(response ? RESPONSE_PREFIX.length : REQUEST_PREFIX.length)
+    .toLowerCase()
+    .replaceAll('_', '-');
+  // A `__proto__` header would reach the headers object's prototype.
+  return name === '' || name === '__proto__' ? null : { response, name };
+}, 4096);
 
 interface CapturedHeaders {
   readonly request: Record<string, string | readonly string[]>;
   readonly response: Record<string, string | readonly string[]>;
 }
 
-/**
- * The captured request and response headers, by lower-case hyphenated name, in one pass over the span's
- * attributes (`http.request.header.<name>` / `http.response.header.<name>`, either form of name).
- */
+/** The captured request and response headers, by lower-case hyphenated name, in one pass. */
 function capturedHeaders(attributes: OtlpAttributes): CapturedHeaders {
   const request: Record<string, string | readonly string[]> = {};
   const response: Record<string, string | readonly string[]> = {};
   let requestCount = 0;
   let responseCount = 0;
   for (const key in attributes) {
-    // `http.request.header.` and `http.response.header.` share `http.re`; most attributes fail here.
-    if (key.length < 21 || key.charCodeAt(5) !== 114 /* r */ || !key.startsWith('http.re')) continue;
-    let target: Record<string, string | readonly string[]>;
-    let name: string;
-    if (key.startsWith(REQUEST_PREFIX)) {
-      if (requestCount === HTTP_SPAN_LIMITS.headersPerSide) continue;
-      target = request;
-      name = headerName(key.slice(REQUEST_PREFIX.length));
-      requestCount++;
-    } else if (key.startsWith(RESPONSE_PREFIX)) {
-      if (responseCount === HTTP_SPAN_LIMITS.headersPerSide) continue;
-      target = response;
-      name = headerName(key.slice(RESPONSE_PREFIX.length));
-      responseCount++;
-    } else continue;
-    // Attribute names come from the sender: a `__proto__` header would reach the object's prototype.
-    if (name === '__proto__') continue;
+    // Both prefixes start `http.re`; most other attributes fail this cheap test before the memo.
+    if (key.length < 21 || key.charCodeAt(5) !== 114 /* r */) continue;
+    const header = headerKeyOf(key);
+    if (header === null) continue;
+    if (
+      header.response
+        ? responseCount === HTTP_SPAN_LIMITS.headersPerSide
+        : requestCount === HTTP_SPAN_LIMITS.headersPerSide
+    ) {
+      continue;
+    }
     const value = headerValue(attributes[key] as OtlpValue);
-    if (value !== undefined) target[name] = value;
+    if (value === undefined) continue;
+    if (header.response) {
+      response[header.name] = value;
+      responseCount++;
+    } else {
+      request[header.name] = value;
+      requestCount++;
+    }
   }
   return { request, response };
 }
@@ -127,6 +142,9 @@ function statusCode(attributes: OtlpAttributes): number {
     : 0;
 }
 
+// A service has one or a few origins, and the WHATWG URL parse that normalises one costs microseconds.
+const originOf = boundedMemo(serialiseOrigin);
+
 function serverOrigin(attributes: OtlpAttributes, hostHeader: string | undefined): string | undefined {
   const scheme = firstText(attributes, 'url.scheme', 'http.scheme');
   if (scheme !== 'http' && scheme !== 'https') return undefined;
@@ -141,7 +159,7 @@ function serverOrigin(attributes: OtlpAttributes, hostHeader: string | undefined
       : port === undefined
         ? host
         : `${host}:${port}`;
-  return authority === undefined ? undefined : serialiseOrigin(`${scheme}://${authority}`);
+  return authority === undefined ? undefined : originOf(`${scheme}://${authority}`);
 }
 
 function hasCorsHeader(headers: Readonly<Record<string, string | readonly string[]>>): boolean {

@@ -8,8 +8,9 @@
 // vendored .proto files.
 import protobuf from 'protobufjs';
 
-/** Longer strings (user agents, URLs) vary too much to be worth hashing. */
-const MAX_CACHED_BYTES = 48;
+/** Longer strings (user agents, URLs) vary too much to be worth hashing; 64 covers the captured-header
+ * attribute keys of HTTP server spans (`http.response.header.access-control-allow-credentials`: 53). */
+const MAX_CACHED_BYTES = 64;
 /** Direct-mapped, a power of two: a collision just replaces the entry. */
 const SLOTS = 4096;
 

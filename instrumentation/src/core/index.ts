@@ -12,6 +12,7 @@ export {
   type WarningCode,
   type WarningInfo,
 } from './codes.js';
+export { boundedMemo } from './bounded-memo.js';
 export { isSerialisedOrigin, serialiseOrigin } from './origin.js';
 export {
   DEFAULT_PREFLIGHT_CACHE_SECONDS,
