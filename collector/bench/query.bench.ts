@@ -16,7 +16,7 @@ import Fastify from 'fastify';
 import { encodeEventRows, type CorsEventRow } from '../src/ingest/cors-event-row.ts';
 import { TABLES_HEADER, queryApi } from '../src/query/query-api.ts';
 import { createEventStore, type ClickHouseEventStore } from '../src/store/create-event-store.ts';
-import { ROLLUPS, TABLES } from '../src/store/schema-ddl.ts';
+import { NARROW_ROLLUPS, ROLLUPS, TABLES } from '../src/store/schema-ddl.ts';
 import { syntheticRow } from './synthetic-events.ts';
 
 const { values: args } = parseArgs({
@@ -88,11 +88,12 @@ if (!reuse) {
   const store = await createEventStore({ clickhouse: { kind: 'chdb', dataDir } });
   const report = await store.migrated();
   const migratedMs = performance.now() - t0;
-  if (!reuse || report.applied.length > 0) {
-    for (const table of [TABLES.events, ...ROLLUPS.map((spec) => spec.table)]) {
-      await store.client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
-    }
-  }
+  const merge = !reuse
+    ? [TABLES.events, ...ROLLUPS.map((spec) => spec.table)]
+    : report.applied.length > 0
+      ? NARROW_ROLLUPS.map((spec) => spec.table)
+      : [];
+  for (const table of merge) await store.client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
   if (report.applied.length > 0) {
     console.log(`migrated to version ${report.current} in ${(migratedMs / 1000).toFixed(1)} s`);
   }

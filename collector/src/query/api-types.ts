@@ -23,6 +23,9 @@ export type { RejectedOrigin } from './rejected-origins-query.js';
 export type { Summary } from './summary-query.js';
 export type { StepName } from './time-range.js';
 export type { Series } from './timeseries-query.js';
+/** GET /services/capture: each service's HTTP-span capture status (served from ingest memory, no range). */
+export type { CaptureStatusAnswer } from '../server/capture-status-api.js';
+export type { ServiceCapture, ServiceCaptureStatus } from '../ingest/http-span-services.js';
 
 /** How an answer echoes the step it counted in. */
 export interface StepEcho {

@@ -35,7 +35,7 @@ describe('chooseRollups picks the narrowest table', () => {
     [
       'blocked origins with first and last minute',
       { dimensions: ['origin', 'outcome'], measures: ['requests', 'first_minute', 'last_minute'] },
-      [TABLES.origins1h],
+      [TABLES.origins1d],
     ],
     ['origins of one route', { dimensions: ['origin', 'route'] }, [TABLES.routeOrigins1d]],
     ['origins of one route by kind', { dimensions: ['origin', 'route', 'kind'] }, [TABLES.rollup]],
@@ -92,7 +92,7 @@ describe('chooseRollups picks the narrowest table', () => {
         }),
       );
       expect(plan.reads.at(-1)?.spec.grain, spec.table).toBe('minute');
-      expect(plan.reads[0]?.spec.table).toBe(spec.table);
+      expect(tablesOf(plan)).toContain(spec.table);
     }
   });
 });
@@ -136,6 +136,34 @@ describe('chooseRollups splits a range into whole days, whole hours and minutes'
       days_from: (T0 + DAY) / 1000,
       days_to: (T0 + 29 * DAY) / 1000,
     });
+  });
+
+  it('reads whole days daily, the other whole hours hourly and the minutes left per minute', () => {
+    const range = { fromMs: T0 + 5 * HOUR + 17 * 60_000, toMs: T0 + 3 * DAY + 2 * HOUR + 43 * 60_000 };
+    const plan = chooseRollups(question({ dimensions: ['origin', 'outcome'], range }));
+    expect(parts(plan)).toEqual([
+      [TABLES.origins1d, 'days', undefined],
+      [TABLES.origins1h, 'hours', 'days'],
+      [TABLES.rollup, 'range', 'hours'],
+    ]);
+    expect(planParams(plan)).toEqual({
+      from: range.fromMs / 1000,
+      to: range.toMs / 1000,
+      hours_from: (T0 + 6 * HOUR) / 1000,
+      hours_to: (T0 + 3 * DAY + 2 * HOUR) / 1000,
+      days_from: (T0 + DAY) / 1000,
+      days_to: (T0 + 3 * DAY) / 1000,
+    });
+    const sql = planRows(plan, ['origin', 'requests'], '');
+    expect(sql).toContain(
+      `FROM ${TABLES.origins1h} WHERE ((hour >= {hours_from:DateTime('UTC')} AND hour < {days_from:DateTime('UTC')}) OR (hour >= {days_to:DateTime('UTC')} AND hour < {hours_to:DateTime('UTC')}))`,
+    );
+  });
+
+  it('reads a range of whole days from the daily table alone', () => {
+    const plan = chooseRollups(question({ dimensions: ['origin', 'outcome'] }));
+    expect(parts(plan)).toEqual([[TABLES.origins1d, 'days', undefined]]);
+    expect(planParams(plan)).toEqual({ days_from: T0 / 1000, days_to: (T0 + 30 * DAY) / 1000 });
   });
 
   it('reads a range without a whole hour per minute', () => {
@@ -185,7 +213,7 @@ describe('planRows', () => {
       question({
         dimensions: ['origin', 'outcome'],
         measures: ['requests', 'first_minute'],
-        range: UNALIGNED,
+        range: { fromMs: T0 + 17 * 60_000, toMs: T0 + 5 * HOUR - 3 * 60_000 },
       }),
     );
     const sql = planRows(plan, ['origin', 'requests', 'first_minute'], ' AND service = {service:String}');

@@ -78,12 +78,24 @@ export function timeseriesQuery(request: TimeseriesRequest): BuiltQuery {
     columns: spec.column === undefined ? ['requests'] : [spec.column, 'requests'],
     conditions: [METRIC_CONDITIONS[request.metric], spec.condition],
   });
+  // The top-N pass ranks groups over the whole range, whatever the step: it may read coarser rollups than
+  // the buckets (whole hours of an hourly one under 5-minute buckets), with the same bounds.
+  const ranking = spec.bounded
+    ? undefined
+    : rollupRows({
+        counts: spec.counts,
+        range: request.range,
+        filters: request.filters,
+        columns: spec.column === undefined ? ['requests'] : [spec.column, 'requests'],
+        conditions: [METRIC_CONDITIONS[request.metric], spec.condition],
+      });
   const first = bucketStarts(request.range, request.step)[0] ?? request.range.fromMs;
   // Bounded groups skip the top-N pass: one read of the rollup instead of two.
-  const topGroups = spec.bounded
-    ? ''
-    : `WITH top_groups AS (
-  SELECT ${spec.expression} AS g FROM ${source.rows}
+  const topGroups =
+    ranking === undefined
+      ? ''
+      : `WITH top_groups AS (
+  SELECT ${spec.expression} AS g FROM ${ranking.rows}
   GROUP BY g ORDER BY sum(requests) DESC, g LIMIT {top:UInt32}
 )
 `;
@@ -100,13 +112,14 @@ export function timeseriesQuery(request: TimeseriesRequest): BuiltQuery {
 GROUP BY grp, t
 ORDER BY grp, t WITH FILL FROM {first:UInt32} TO {fill_to:UInt32} STEP {step:UInt32}`,
     params: {
+      ...ranking?.params,
       ...source.params,
-      ...(spec.bounded ? {} : { top: request.top }),
+      ...(ranking === undefined ? {} : { top: request.top }),
       step: request.step.seconds,
       first: Math.floor(first / 1000),
       fill_to: Math.floor(request.range.toMs / 1000),
     },
-    tables: source.tables,
+    tables: [...new Set([...(ranking?.tables ?? []), ...source.tables])],
   };
 }
 

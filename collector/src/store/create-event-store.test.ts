@@ -94,6 +94,7 @@ describe('migrations', () => {
       TABLES.totals1m,
       TABLES.codes1h,
       TABLES.routes1h,
+      TABLES.origins1d,
       TABLES.origins1h,
       TABLES.routeOrigins1d,
       TABLES.preflight1d,
@@ -104,7 +105,7 @@ describe('migrations', () => {
     );
     expect(ddl[0]?.engine_full).toMatch(/TTL toDateTime\(timestamp\) \+ toIntervalDay\(3\)/);
     const back = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
-    expect(back.retention).toHaveLength(12);
+    expect(back.retention).toHaveLength(13);
     expect((await migrate(store().client, DEFAULT_SCHEMA_OPTIONS)).retention).toEqual([]);
   });
 

@@ -31,7 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'cors_events, rollups, origins seen, policy changes', statements: initialSchemaDdl },
   {
     version: 2,
-    name: 'narrow rollups: totals per minute and hour, codes, routes and origins per hour',
+    name: 'narrow rollups: totals, codes, routes, origins, route × origin and preflight-cache keys',
     statements: narrowRollupsDdl,
   },
 ];

@@ -36,6 +36,7 @@ export const TABLES = {
   codes1h: 'cors_codes_1h',
   routes1h: 'cors_routes_1h',
   origins1h: 'cors_origins_1h',
+  origins1d: 'cors_origins_1d',
   routeOrigins1d: 'cors_route_origins_1d',
   preflight1d: 'cors_preflight_1d',
 } as const;
@@ -53,6 +54,7 @@ export const VIEWS = {
   codes1h: 'cors_codes_1h_mv',
   routes1h: 'cors_routes_1h_mv',
   origins1h: 'cors_origins_1h_mv',
+  origins1d: 'cors_origins_1d_mv',
   routeOrigins1d: 'cors_route_origins_1d_mv',
   preflight1d: 'cors_preflight_1d_mv',
 } as const;
@@ -159,9 +161,10 @@ const FINDINGS_KEY = 'service, minute, finding, code, route, origin, kind, metho
 // Migration 1's per-minute rollups are keyed by every dimension a filter can name, so over 10M synthetic
 // events they keep ~9M rows and a 30-day answer reads most of them. Migration 2 adds narrow rollups, each a
 // coarser cut of one of those two (fed by a view on it, so they count exactly what it counts): totals by
-// kind and outcome per minute and per hour, codes per hour, routes per hour, origins per hour. The query
-// side picks the narrowest that holds every column a request filters or groups by (query/rollup-choice.ts),
-// reading whole hours from an hourly table and the minutes at the range's edges from a per-minute one.
+// kind and outcome per minute and per hour, codes per hour, routes per hour, origins per day and per hour,
+// route × origin and the preflight-cache keys per day. The query side picks the narrowest that holds every
+// column a request filters or groups by (query/rollup-choice.ts), reading whole days from a daily table,
+// the other whole hours from an hourly one and the minutes at the range's edges from a per-minute one.
 
 /** One row per key and minute, hour or (UTC) day. */
 export type Grain = 'minute' | 'hour' | 'day';
@@ -299,6 +302,17 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
     counts: 'requests',
     dimensions: ['service', 'route', 'kind', 'outcome'],
     measures: ['requests', 'needs_preflight_requests'],
+  },
+  // Origins per day before per hour: a daily table is read only when it is narrower than the hourly one.
+  // 10M synthetic events over 30 days: 1.6M origin rows per hour, ~0.1M per day.
+  {
+    table: TABLES.origins1d,
+    view: VIEWS.origins1d,
+    from: TABLES.rollup,
+    grain: 'day',
+    counts: 'requests',
+    dimensions: ['service', 'origin', 'outcome'],
+    measures: ['requests', 'first_minute', 'last_minute'],
   },
   {
     table: TABLES.origins1h,
