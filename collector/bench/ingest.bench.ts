@@ -22,7 +22,7 @@ import { otlpProtos } from '../src/otlp/otlp-protos.js';
 import { chdbDirectory } from '../src/server/start-collector.js';
 import { createEventStore } from '../src/store/create-event-store.js';
 import { TABLES } from '../src/store/schema-ddl.js';
-import { type CollectorChild, startCollectorChild } from './collector-child.js';
+import { type CollectorChild, collectorMode, startCollectorChild } from './collector-child.js';
 import { buildLoadPayloads, seededRandom, stampPayload, type LoadPayload } from './otlp-load-payloads.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
@@ -297,7 +297,7 @@ async function main(): Promise<void> {
     `ingest bench: ${PAYLOADS} OTLP/HTTP protobuf payloads of ${SPANS_PER_REQUEST} spans ` +
       `(${attributes.toFixed(1)} attributes/span, ${(averageBytes / 1024).toFixed(0)} KiB each, built in ` +
       `${buildSeconds.toFixed(1)} s), ${IN_FLIGHT} requests in flight for ${SECONDS} s; collector on CPU ` +
-      `${COLLECTOR_CPU}, ${pinned}; load average ${load1?.toFixed(2) ?? '?'} (1 min) ${load5?.toFixed(2) ?? '?'} (5 min)`,
+      `${COLLECTOR_CPU} (${collectorMode()}), ${pinned}; load average ${load1?.toFixed(2) ?? '?'} (1 min) ${load5?.toFixed(2) ?? '?'} (5 min)`,
   );
 
   // Every payload, stamped once, must map to rows: the bench measures storage, not rejections.
