@@ -32,7 +32,8 @@ describe('readCollectorConfig', () => {
         maxDecompressedBytes: 16 * 1024 * 1024,
         httpSpanWeights: {},
       },
-      api: { readTokens: [] },
+      api: { readTokens: [], adminTokens: [] },
+      alerts: { enabled: true, rulesFile: undefined, dashboardUrl: 'http://127.0.0.1:3000' },
       spool: { maxBytes: 1024 * 1024 * 1024, segmentRows: 100_000, segmentAgeMs: 1000 },
       logLevel: 'info',
     });
@@ -59,6 +60,10 @@ describe('readCollectorConfig', () => {
       CORSIGHT_BATCH_ROWS: '1000',
       CORSIGHT_BATCH_AGE_MS: '250',
       CORSIGHT_LOG_LEVEL: 'warn',
+      CORSIGHT_ADMIN_TOKENS: 'admin-token-000000000',
+      CORSIGHT_ALERTS: 'off',
+      CORSIGHT_ALERT_RULES: '/etc/corsight/alert-rules.yaml',
+      CORSIGHT_DASHBOARD_URL: 'https://corsight.example.com/ui',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -79,10 +84,35 @@ describe('readCollectorConfig', () => {
         maxDecompressedBytes: 4194304,
         httpSpanWeights: {},
       },
-      api: { readTokens: ['reader-token-0000000'] },
+      api: { readTokens: ['reader-token-0000000'], adminTokens: ['admin-token-000000000'] },
+      alerts: {
+        enabled: false,
+        rulesFile: '/etc/corsight/alert-rules.yaml',
+        dashboardUrl: 'https://corsight.example.com/ui',
+      },
       spool: { maxBytes: 1000000, segmentRows: 1000, segmentAgeMs: 250 },
       logLevel: 'warn',
     });
+  });
+
+  it('reads the alert settings from the file: a boolean switch, admin tokens as a list', () => {
+    const config = readCollectorConfig(
+      { CORSIGHT_ALERTS: 'ON' },
+      {
+        name: 'corsight.json',
+        text: JSON.stringify({
+          alerts: { enabled: false, rulesFile: 'rules.json' },
+          api: { adminTokens: ['admin-token-111111111'] },
+        }),
+      },
+    );
+    expect(config.alerts).toEqual({
+      enabled: true,
+      rulesFile: 'rules.json',
+      dashboardUrl: 'http://127.0.0.1:3000',
+    });
+    expect(config.api.adminTokens).toEqual(['admin-token-111111111']);
+    expect(readCollectorConfig({ CORSIGHT_ALERTS: 'off' }).alerts.enabled).toBe(false);
   });
 
   it('takes values from the JSON file where the environment is silent, the environment winning', () => {
@@ -124,6 +154,13 @@ describe('readCollectorConfig', () => {
     ],
     ['CORSIGHT_RAW_TTL_DAYS', '0', 'CORSIGHT_RAW_TTL_DAYS must be a whole number of days 1–3650, got "0"'],
     ['CORSIGHT_INGEST_TOKENS', 'short', 'CORSIGHT_INGEST_TOKENS must be a comma-separated list of tokens'],
+    ['CORSIGHT_ALERTS', 'maybe', 'CORSIGHT_ALERTS must be "on" or "off", got "maybe"'],
+    [
+      'CORSIGHT_DASHBOARD_URL',
+      'corsight.local',
+      'CORSIGHT_DASHBOARD_URL must be an http(s) URL such as https://corsight.example.com (links in notifications), got "corsight.local"',
+    ],
+    ['CORSIGHT_ADMIN_TOKENS', 'short', 'CORSIGHT_ADMIN_TOKENS must be a comma-separated list of tokens'],
     [
       'CORSIGHT_LOG_LEVEL',
       'loud',

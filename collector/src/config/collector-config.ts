@@ -38,6 +38,22 @@ export interface CollectorConfig {
   readonly api: {
     /** Bearer tokens accepted on the query API (`/api/v1`); empty means it is open. */
     readonly readTokens: readonly string[];
+    /**
+     * Bearer tokens for changes (alert rules, silences, test notifications). With any read or admin token
+     * configured, a change needs one of these; with none at all, the API is open.
+     */
+    readonly adminTokens: readonly string[];
+  };
+  readonly alerts: {
+    /**
+     * This instance runs the alert evaluator (`CORSIGHT_ALERTS=on`, the default). With several collectors on
+     * one ClickHouse cluster, exactly one should run with it on; the others serve the alerts API read-only.
+     */
+    readonly enabled: boolean;
+    /** `CORSIGHT_ALERT_RULES`: a YAML or JSON rules file; undefined means the built-in rules only. */
+    readonly rulesFile: string | undefined;
+    /** Where the dashboard is served, for links in notifications. */
+    readonly dashboardUrl: string;
   };
   readonly spool: {
     /** Past this, ingest answers 503 + Retry-After until the writer catches up. */
@@ -97,6 +113,16 @@ const serviceWeights = z.union([
     .pipe(z.array(z.tuple([z.string().min(1).max(256), weight])).max(10_000))
     .transform((pairs) => Object.fromEntries(pairs)),
   z.record(z.string().min(1).max(256), weight),
+]);
+// `on`/`off` in the environment (also true/false, 1/0, yes/no), a boolean in the file.
+const onOff = z.union([
+  z.boolean(),
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no']))
+    .transform((value) => value === 'on' || value === 'true' || value === '1' || value === 'yes'),
 ]);
 const grpcPort = z.union([z.literal('off').transform(() => undefined), port]);
 
@@ -192,6 +218,33 @@ const SETTINGS: readonly Setting[] = [
     schema: tokenList,
     expected: 'a comma-separated list of tokens, each 16–512 printable ASCII characters',
     fallback: '',
+  },
+  {
+    env: 'CORSIGHT_ADMIN_TOKENS',
+    key: 'api.adminTokens',
+    schema: tokenList,
+    expected: 'a comma-separated list of tokens, each 16–512 printable ASCII characters',
+    fallback: '',
+  },
+  {
+    env: 'CORSIGHT_ALERTS',
+    key: 'alerts.enabled',
+    schema: onOff,
+    expected: '"on" or "off"',
+    fallback: 'on',
+  },
+  {
+    env: 'CORSIGHT_ALERT_RULES',
+    key: 'alerts.rulesFile',
+    schema: text,
+    expected: 'the path of a YAML or JSON alert rules file',
+  },
+  {
+    env: 'CORSIGHT_DASHBOARD_URL',
+    key: 'alerts.dashboardUrl',
+    schema: httpUrl,
+    expected: 'an http(s) URL such as https://corsight.example.com (links in notifications)',
+    fallback: 'http://127.0.0.1:3000',
   },
   {
     env: 'CORSIGHT_MAX_BODY_BYTES',
@@ -304,7 +357,14 @@ export function readCollectorConfig(
 ): CollectorConfig {
   const problems: string[] = [];
   const fromFile = file === undefined ? new Map<string, unknown>() : readFile(file.text, file.name, problems);
-  const config: Record<string, unknown> = { clickhouse: {}, retention: {}, ingest: {}, api: {}, spool: {} };
+  const config: Record<string, unknown> = {
+    clickhouse: {},
+    retention: {},
+    ingest: {},
+    api: {},
+    alerts: {},
+    spool: {},
+  };
   for (const setting of SETTINGS) {
     const envValue = env[setting.env];
     const source = envValue !== undefined && envValue !== '' ? setting.env : undefined;

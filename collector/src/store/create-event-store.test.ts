@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEventRows, type CorsEventRow } from '../ingest/cors-event-row.js';
 import { detailEventRow, eventRow } from '../ingest/cors-event-row.fixture.js';
 import { createEventStore, type ClickHouseEventStore } from './create-event-store.js';
+import { ALERT_TABLES } from '../alerts/alert-schema.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_SCHEMA_OPTIONS, TABLES, VIEWS } from './schema-ddl.js';
 import { insertSegmentAsBody } from './segment-insert.js';
@@ -43,28 +44,29 @@ afterAll(async () => {
 });
 
 describe('migrations', () => {
-  it('create every table and view and record versions 1 and 2', async () => {
+  it('create every table and view and record versions 1 to 3', async () => {
     const tables = await rows<{ name: string }>(
       'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
     );
     const names = tables.map((table) => table.name);
-    for (const name of [...Object.values(TABLES), ...Object.values(VIEWS)]) expect(names).toContain(name);
+    for (const name of [...Object.values(TABLES), ...Object.values(VIEWS), ...Object.values(ALERT_TABLES)])
+      expect(names).toContain(name);
     const log = await rows<{ version: number }>(`SELECT version FROM ${TABLES.migrations} ORDER BY version`);
-    expect(log).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(log).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it('do nothing when run again', async () => {
     const report = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
-    expect(report).toEqual({ applied: [], current: 2, retention: [] });
+    expect(report).toEqual({ applied: [], current: 3, retention: [] });
     const log = await rows<{ n: string }>(`SELECT count() AS n FROM ${TABLES.migrations}`);
-    expect(log).toEqual([{ n: '2' }]);
+    expect(log).toEqual([{ n: '3' }]);
   });
 
   it('find the schema current when the data directory is opened again', async () => {
     await store().close();
     opened = undefined;
     opened = await createEventStore({ clickhouse: { kind: 'chdb', dataDir: join(dir, 'data') } });
-    expect(await store().migrated()).toEqual({ applied: [], current: 2, retention: [] });
+    expect(await store().migrated()).toEqual({ applied: [], current: 3, retention: [] });
   });
 
   it('put the raw TTL and the rollup TTL on the tables', async () => {
@@ -97,6 +99,7 @@ describe('migrations', () => {
       TABLES.origins1d,
       TABLES.origins1h,
       TABLES.routeOrigins1d,
+      TABLES.originCodes1d,
       TABLES.preflight1d,
     ]);
     const ddl = await rows<{ engine_full: string }>(
@@ -105,7 +108,7 @@ describe('migrations', () => {
     );
     expect(ddl[0]?.engine_full).toMatch(/TTL toDateTime\(timestamp\) \+ toIntervalDay\(3\)/);
     const back = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
-    expect(back.retention).toHaveLength(13);
+    expect(back.retention).toHaveLength(14);
     expect((await migrate(store().client, DEFAULT_SCHEMA_OPTIONS)).retention).toEqual([]);
   });
 

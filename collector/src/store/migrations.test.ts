@@ -10,6 +10,7 @@ import { createChdbConnection } from 'chdb/connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEventRows, type CorsEventRow } from '../ingest/cors-event-row.js';
 import { eventRow } from '../ingest/cors-event-row.fixture.js';
+import { ALERT_TABLES } from '../alerts/alert-schema.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import {
   DEFAULT_SCHEMA_OPTIONS,
@@ -148,13 +149,18 @@ describe('migration 2 on a data directory of version 1', () => {
               VALUES (now(), 'orders-api', 'actual', 'allowed', 1000, 0)`,
     });
 
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [2], current: 2 });
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS, MIGRATIONS.slice(0, 2))).toMatchObject({
+      applied: [2],
+      current: 2,
+    });
     expect(await total(TABLES.totals1h)).toBe(weightOf(seeded));
     await expectNarrowEqualsSource();
   });
 
   it('does not backfill again when run again', async () => {
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [] });
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS, MIGRATIONS.slice(0, 2))).toMatchObject({
+      applied: [],
+    });
     expect(await total(TABLES.totals1m)).toBe(weightOf(seeded));
     await expectNarrowEqualsSource();
   });
@@ -165,5 +171,49 @@ describe('migration 2 on a data directory of version 1', () => {
     expect(await total(TABLES.totals1h)).toBe(weightOf(seeded) + weightOf(later));
     expect(await total(TABLES.origins1h)).toBe(weightOf(seeded) + weightOf(later));
     await expectNarrowEqualsSource();
+  });
+});
+
+describe('migration 3: the alerting tables', () => {
+  it('creates alert_rules, alert_events and alert_silences on a data directory of version 2', async () => {
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [3], current: 3 });
+    const tables = await rows<{ name: string; engine: string }>(
+      `SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name LIKE 'alert\\_%' ORDER BY name`,
+    );
+    expect(tables).toEqual([
+      { name: ALERT_TABLES.events, engine: 'MergeTree' },
+      { name: ALERT_TABLES.rules, engine: 'MergeTree' },
+      { name: ALERT_TABLES.silences, engine: 'ReplacingMergeTree' },
+    ]);
+  });
+
+  it('is idempotent: run again, nothing is applied; its statements run again change nothing', async () => {
+    await chdb().insert({
+      table: ALERT_TABLES.rules,
+      values: [{ rule_id: 'kept', version: 1, source: 'api', spec: '{}', updated_by: 'test' }],
+      format: 'JSONEachRow',
+    });
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [], current: 3 });
+    const three = MIGRATIONS.find((migration) => migration.version === 3);
+    for (const step of three?.statements(DEFAULT_SCHEMA_OPTIONS) ?? []) {
+      if (typeof step === 'string') await chdb().command({ query: step });
+    }
+    expect(await rows(`SELECT rule_id FROM ${ALERT_TABLES.rules}`)).toEqual([{ rule_id: 'kept' }]);
+  });
+
+  it('runs ON CLUSTER with replicated tables and distributed ones under the query names on a cluster', () => {
+    const three = MIGRATIONS.find((migration) => migration.version === 3);
+    const statements = (
+      three?.statements({ ...DEFAULT_SCHEMA_OPTIONS, cluster: 'corsight_cluster' }) ?? []
+    ).map((step) => (typeof step === 'string' ? step : step.statements.join('\n')));
+    expect(statements).toHaveLength(6);
+    for (const sql of statements) expect(sql).toMatch(/ ON CLUSTER `corsight_cluster`/);
+    for (const name of Object.values(ALERT_TABLES)) {
+      const create = statements.find((sql) => sql.startsWith(`CREATE TABLE IF NOT EXISTS ${name}_local `));
+      expect(create).toMatch(/ENGINE = Replicated/);
+      expect(statements.join('\n')).toContain(
+        `Distributed(\`corsight_cluster\`, currentDatabase(), ${name}_local`,
+      );
+    }
   });
 });

@@ -9,6 +9,7 @@
 // A new migration appends an entry to MIGRATIONS with the next version and a function of the options that
 // returns its steps (plain statements are enough for new tables).
 import type { ClickHouseClient } from '@clickhouse/client';
+import { alertSchemaDdl } from '../alerts/alert-schema.js';
 import {
   DEFAULT_SCHEMA_OPTIONS,
   TABLES,
@@ -33,6 +34,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'narrow rollups: totals, codes, routes, origins, route × origin and preflight-cache keys',
     statements: narrowRollupsDdl,
+  },
+  {
+    version: 3,
+    name: 'alerting: alert_rules (versioned), alert_events, alert_silences',
+    statements: alertSchemaDdl,
   },
 ];
 

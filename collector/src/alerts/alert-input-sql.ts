@@ -1,0 +1,269 @@
+// The SQL that fills a rule's evaluation input (alert-input.ts) and a backtest's minutes from the per-minute
+// rollups. Pure: statements and bound parameters only. Values travel as `{name:Type}` parameters, filter
+// globs as LIKE patterns (globToSqlLike) in parameters; the only identifiers spliced in are the rule's
+// `groupBy` fields, which the rule parser restricts to service, route and origin.
+//
+// Counting (DESIGN.md §3): `blocked` is outcome = 'blocked' only; everything else (allowed and
+// blocked_if_credentialed) counts as allowed. Exemplar rows (weight 0) never reach the rollups.
+import { TupleParam } from '@clickhouse/client';
+import { TABLES } from '../store/schema-ddl.js';
+import type { GroupKey } from './alert-input.js';
+import type { AlertRule, GroupField, RuleFilter } from './alert-rule.js';
+import { GROUP_FIELDS } from './alert-rule.js';
+import { globToSqlLike } from './glob.js';
+
+export interface AlertQuery {
+  readonly query: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+/** ClickHouse DateTime parameters take epoch seconds. */
+function seconds(ms: number): number {
+  return Math.floor(ms / 1000);
+}
+
+/** The rule's grouping columns, checked against the fixed list (they are spliced as identifiers). */
+function groupColumns(groupBy: readonly GroupField[]): readonly GroupField[] {
+  return groupBy.map((field) => {
+    if (!GROUP_FIELDS.includes(field)) throw new Error(`not a group field: ${JSON.stringify(field)}`);
+    return field;
+  });
+}
+
+function filterConditions(filter: RuleFilter, params: Record<string, unknown>): string {
+  let conditions = '';
+  for (const field of GROUP_FIELDS) {
+    const pattern = filter[field];
+    if (pattern === undefined) continue;
+    params[`filter_${field}`] = globToSqlLike(pattern);
+    conditions += ` AND ${field} LIKE {filter_${field}:String}`;
+  }
+  return conditions;
+}
+
+/**
+ * Restricts a query to some groups: `(service, origin) IN [...]` with the keys as one Array(Tuple)
+ * parameter. Empty `groupBy` has one group and needs no restriction.
+ */
+function candidateCondition(
+  columns: readonly GroupField[],
+  keys: readonly GroupKey[],
+  params: Record<string, unknown>,
+): string {
+  if (columns.length === 0) return '';
+  if (columns.length === 1) {
+    const [field] = columns as [GroupField];
+    params.candidates = keys.map((key) => key[field] ?? '');
+    return ` AND ${field} IN {candidates:Array(String)}`;
+  }
+  params.candidates = keys.map((key) => new TupleParam(columns.map((field) => key[field] ?? '')));
+  return ` AND (${columns.join(', ')}) IN {candidates:Array(Tuple(${columns.map(() => 'String').join(', ')}))}`;
+}
+
+function selectColumns(columns: readonly GroupField[]): string {
+  return columns.length === 0 ? '' : `${columns.join(', ')}, `;
+}
+
+function groupByClause(columns: readonly GroupField[], extra: readonly string[] = []): string {
+  const all = [...columns, ...extra];
+  return all.length === 0 ? '' : `GROUP BY ${all.join(', ')}`;
+}
+
+/** A row's key, restricted to the grouping columns. */
+export function keyOfRow(row: Readonly<Record<string, unknown>>, groupBy: readonly GroupField[]): GroupKey {
+  const key: { service?: string; route?: string; origin?: string } = {};
+  for (const field of groupBy) {
+    const value = row[field];
+    key[field] = typeof value === 'string' ? value : '';
+  }
+  return key;
+}
+
+export interface WindowRow {
+  readonly service?: string;
+  readonly route?: string;
+  readonly origin?: string;
+  readonly blocked: number;
+  readonly allowed: number;
+  readonly first_blocked_s: number;
+}
+
+/** Blocked and allowed per group in `[now − window, now)`, for groups with blocked traffic only. */
+export function windowQuery(rule: AlertRule, nowMs: number): AlertQuery {
+  const columns = groupColumns(rule.groupBy);
+  const params: Record<string, unknown> = {
+    window_from: seconds(nowMs - rule.windowMs),
+    window_to: seconds(nowMs),
+  };
+  const filters = filterConditions(rule.filter, params);
+  return {
+    query: `SELECT ${selectColumns(columns)}sumIf(requests, outcome = 'blocked') AS blocked,
+  sumIf(requests, outcome != 'blocked') AS allowed,
+  toUnixTimestamp(minIf(minute, outcome = 'blocked' AND requests > 0)) AS first_blocked_s
+FROM ${TABLES.rollup}
+WHERE minute >= {window_from:DateTime('UTC')} AND minute < {window_to:DateTime('UTC')}${filters}
+${groupByClause(columns)}
+HAVING blocked > 0`,
+    params,
+  };
+}
+
+export interface ReasonRow {
+  readonly service?: string;
+  readonly route?: string;
+  readonly origin?: string;
+  readonly code: string;
+  readonly requests: number;
+}
+
+/** The top blocking reason codes per group in the window, for `keys`. */
+export function reasonsQuery(
+  rule: AlertRule,
+  nowMs: number,
+  keys: readonly GroupKey[],
+  limit: number,
+): AlertQuery {
+  const columns = groupColumns(rule.groupBy);
+  const params: Record<string, unknown> = {
+    window_from: seconds(nowMs - rule.windowMs),
+    window_to: seconds(nowMs),
+    limit,
+  };
+  const filters = filterConditions(rule.filter, params);
+  const candidates = candidateCondition(columns, keys, params);
+  return {
+    query: `SELECT ${selectColumns(columns)}code, sum(requests) AS requests
+FROM ${TABLES.findings}
+WHERE minute >= {window_from:DateTime('UTC')} AND minute < {window_to:DateTime('UTC')}
+  AND finding = 'reason' AND outcome = 'blocked'${filters}${candidates}
+${groupByClause(columns, ['code'])}
+ORDER BY requests DESC, code
+LIMIT {limit:UInt32}${columns.length === 0 ? '' : ` BY ${columns.join(', ')}`}`,
+    params,
+  };
+}
+
+export interface SampleRow {
+  readonly service?: string;
+  readonly route?: string;
+  readonly origin?: string;
+  readonly sample_end: number;
+  readonly blocked: number;
+}
+
+/**
+ * `rejected_spike`'s seasonal samples in one grouped query: each blocked rollup row is attributed to every
+ * sample window (`[end − window, end)`, ends in epoch seconds) it falls in. Windows with no blocked row are
+ * absent from the answer (the caller counts them as 0).
+ */
+export function seasonalSamplesQuery(
+  rule: AlertRule,
+  sampleEndsMs: readonly number[],
+  keys: readonly GroupKey[],
+): AlertQuery {
+  const columns = groupColumns(rule.groupBy);
+  const ends = sampleEndsMs.map(seconds);
+  const params: Record<string, unknown> = {
+    ends,
+    window_s: seconds(rule.windowMs),
+    history_from: Math.min(...ends) - seconds(rule.windowMs),
+    history_to: Math.max(...ends),
+  };
+  const filters = filterConditions(rule.filter, params);
+  const candidates = candidateCondition(columns, keys, params);
+  return {
+    query: `SELECT ${selectColumns(columns)}sample_end, sum(requests) AS blocked
+FROM ${TABLES.rollup}
+ARRAY JOIN arrayFilter(
+  e -> toUInt32(minute) >= e - {window_s:UInt32} AND toUInt32(minute) < e, {ends:Array(UInt32)}
+) AS sample_end
+WHERE outcome = 'blocked'
+  AND minute >= {history_from:DateTime('UTC')} AND minute < {history_to:DateTime('UTC')}${filters}${candidates}
+${groupByClause(columns, ['sample_end'])}`,
+    params,
+  };
+}
+
+export interface PriorRow {
+  readonly service?: string;
+  readonly route?: string;
+  readonly origin?: string;
+  readonly blocked: number;
+  readonly allowed: number;
+}
+
+/** Blocked and allowed per group in `[fromMs, toMs)` (the origin kinds' lookback before the window). */
+export function priorTrafficQuery(
+  rule: AlertRule,
+  fromMs: number,
+  toMs: number,
+  keys: readonly GroupKey[],
+): AlertQuery {
+  const columns = groupColumns(rule.groupBy);
+  const params: Record<string, unknown> = { prior_from: seconds(fromMs), prior_to: seconds(toMs) };
+  const filters = filterConditions(rule.filter, params);
+  const candidates = candidateCondition(columns, keys, params);
+  return {
+    query: `SELECT ${selectColumns(columns)}sumIf(requests, outcome = 'blocked') AS blocked,
+  sumIf(requests, outcome != 'blocked') AS allowed
+FROM ${TABLES.rollup}
+WHERE minute >= {prior_from:DateTime('UTC')} AND minute < {prior_to:DateTime('UTC')}${filters}${candidates}
+${groupByClause(columns)}`,
+    params,
+  };
+}
+
+/**
+ * Origins (per service when grouped by service) first seen at or after `sinceMs`, among `keys`: never seen
+ * before, allowed or blocked, so no lookback needs reading for them. Needs `origin` in `groupBy` and no
+ * route in the rule (origin sightings are kept per service and origin only).
+ */
+export function originsFirstSeenSinceQuery(
+  rule: AlertRule,
+  sinceMs: number,
+  keys: readonly GroupKey[],
+): AlertQuery {
+  const columns = groupColumns(rule.groupBy.filter((field) => field !== 'route'));
+  const params: Record<string, unknown> = { since: seconds(sinceMs) };
+  let filters = '';
+  for (const field of ['service', 'origin'] as const) {
+    const pattern = rule.filter[field];
+    if (pattern === undefined) continue;
+    params[`filter_${field}`] = globToSqlLike(pattern);
+    filters += ` AND ${field} LIKE {filter_${field}:String}`;
+  }
+  const candidates = candidateCondition(columns, keys, params);
+  return {
+    query: `SELECT ${selectColumns(columns)}min(first_seen) AS first
+FROM ${TABLES.originsSeen}
+WHERE 1${filters}${candidates}
+${groupByClause(columns)}
+HAVING first >= toDateTime64({since:UInt32}, 3, 'UTC')`,
+    params,
+  };
+}
+
+/** The first stored minute (baselines and lookbacks never reach before it); 0 when nothing is stored. */
+export const FIRST_MINUTE_SQL = `SELECT toUnixTimestamp(min(minute)) AS first_s, count() > 0 AS any FROM ${TABLES.rollup}`;
+
+/**
+ * The backtest's minutes: blocked and allowed per minute and group in `[fromMs, toMs)`, grouped by the rule's
+ * `groupBy` in SQL (fields outside it come back as ''), filtered by its globs. JSONCompactEachRow:
+ * `[minute_s, ...group values, blocked, allowed]`. A `rejected_spike` reads blocked minutes only (allowed
+ * traffic does not enter its condition).
+ */
+export function backtestMinutesQuery(rule: AlertRule, fromMs: number, toMs: number): AlertQuery {
+  const columns = groupColumns(rule.groupBy);
+  const params: Record<string, unknown> = { from: seconds(fromMs), to: seconds(toMs) };
+  const filters = filterConditions(rule.filter, params);
+  return {
+    query: `SELECT toUnixTimestamp(minute) AS minute_s, ${selectColumns(columns)}sumIf(requests, outcome = 'blocked') AS blocked,
+  sumIf(requests, outcome != 'blocked') AS allowed
+FROM ${TABLES.rollup}
+WHERE minute >= {from:DateTime('UTC')} AND minute < {to:DateTime('UTC')}${filters}${
+      rule.kind === 'rejected_spike' ? " AND outcome = 'blocked'" : ''
+    }
+${groupByClause(columns, ['minute'])}`,
+    params,
+  };
+}
