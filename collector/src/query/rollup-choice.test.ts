@@ -62,14 +62,19 @@ describe('chooseRollups picks the narrowest table', () => {
       { counts: 'findings', dimensions: ['finding', 'code', 'kind', 'outcome'] },
       [TABLES.codes1h],
     ],
-    ['codes per origin', { counts: 'findings', dimensions: ['code', 'origin'] }, [TABLES.findings]],
+    ['codes per origin', { counts: 'findings', dimensions: ['code', 'origin'] }, [TABLES.originCodes1d]],
+    [
+      'codes per origin and route',
+      { counts: 'findings', dimensions: ['code', 'origin', 'route'] },
+      [TABLES.findings],
+    ],
   ])('%s', (_name, overrides, tables) => {
     expect(tablesOf(chooseRollups(question(overrides)))).toEqual(tables);
   });
 
   it('never answers requests from a table that counts codes, or codes from one that counts requests', () => {
     expect(tablesOf(chooseRollups(question({ dimensions: ['origin'], counts: 'findings' })))).toEqual([
-      TABLES.findings,
+      TABLES.originCodes1d,
     ]);
     expect(tablesOf(chooseRollups(question({ dimensions: ['outcome'] })))).toEqual([TABLES.totals1h]);
   });

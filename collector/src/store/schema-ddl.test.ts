@@ -8,9 +8,11 @@ import { createChdbConnection } from 'chdb/connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_SCHEMA_OPTIONS,
+  NARROW_ROLLUPS,
   TABLES,
   initialSchemaDdl,
   migrationsTableDdl,
+  narrowRollupsDdl,
   retentionRules,
 } from './schema-ddl.js';
 
@@ -18,7 +20,15 @@ const CLUSTER = { ...DEFAULT_SCHEMA_OPTIONS, cluster: 'corsight_cluster' };
 const STORED = [TABLES.events, TABLES.rollup, TABLES.findings, TABLES.originsSeen, TABLES.policyChanges];
 
 function allStatements(options: typeof DEFAULT_SCHEMA_OPTIONS): readonly string[] {
-  return [...migrationsTableDdl(options), ...initialSchemaDdl(options)];
+  const version2 = narrowRollupsDdl(options).flatMap((step) =>
+    typeof step === 'string' ? [step] : step.statements,
+  );
+  return [...migrationsTableDdl(options), ...initialSchemaDdl(options), ...version2];
+}
+
+/** Statements that change the schema (a backfill INSERT runs on one node and writes through Distributed). */
+function ddlOnly(statements: readonly string[]): readonly string[] {
+  return statements.filter((sql) => !sql.startsWith('INSERT'));
 }
 
 describe('one node', () => {
@@ -47,6 +57,14 @@ describe('one node', () => {
     expect(sql).toContain('TTL toDateTime(last_seen) + INTERVAL 90 DAY');
   });
 
+  it('sorts a narrow rollup by service, the dimensions its filters need first, then time', () => {
+    const sql = statements.find((statement) =>
+      statement.startsWith(`CREATE TABLE IF NOT EXISTS ${TABLES.originCodes1d} (`),
+    );
+    expect(sql).toContain('ORDER BY (service, outcome, finding, day, code, origin)');
+    expect(sql).toContain('TTL day + INTERVAL 400 DAY');
+  });
+
   it.each([0, -1, 1.5, Number.NaN])('refuses a TTL of %s days', (days) => {
     expect(() => initialSchemaDdl({ ...DEFAULT_SCHEMA_OPTIONS, rawTtlDays: days })).toThrow(
       /raw TTL must be/,
@@ -57,8 +75,18 @@ describe('one node', () => {
 describe('a cluster', () => {
   const statements = allStatements(CLUSTER);
 
-  it('runs every statement ON CLUSTER', () => {
-    for (const sql of statements) expect(sql).toMatch(/ ON CLUSTER `corsight_cluster`/);
+  it('runs every schema statement ON CLUSTER', () => {
+    for (const sql of ddlOnly(statements)) expect(sql).toMatch(/ ON CLUSTER `corsight_cluster`/);
+  });
+
+  it('backfills narrow rollups through the Distributed tables, from the Distributed sources', () => {
+    const inserts = statements.filter((sql) => sql.startsWith('INSERT'));
+    expect(inserts).toHaveLength(NARROW_ROLLUPS.length);
+    for (const spec of NARROW_ROLLUPS) {
+      const sql = inserts.find((insert) => insert.startsWith(`INSERT INTO ${spec.table} (`));
+      expect(sql).toMatch(new RegExp(`FROM (\\(SELECT \\* FROM )?${spec.from}\\b`));
+      expect(sql).not.toContain('_local');
+    }
   });
 
   it('stores rows in Replicated tables under <name>_local with shard and replica macros', () => {
@@ -86,10 +114,14 @@ describe('a cluster', () => {
 
   it('feeds the local rollups from the local raw table', () => {
     const views = statements.filter((sql) => sql.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(views).toHaveLength(4);
+    expect(views).toHaveLength(4 + NARROW_ROLLUPS.length);
     for (const sql of views) {
       expect(sql).toMatch(/_mv_local ON CLUSTER `corsight_cluster` TO \w+_local AS/);
-      expect(sql).toContain(`FROM ${TABLES.events}_local`);
+      expect(sql).toMatch(
+        new RegExp(
+          `FROM (\\(SELECT \\* FROM )?(${TABLES.events}|${TABLES.rollup}|${TABLES.findings})_local\\b`,
+        ),
+      );
     }
   });
 
@@ -142,7 +174,7 @@ describe("ClickHouse's parser", () => {
         format: 'JSONEachRow',
       });
       const [row] = await result.json<{ formatted: string }>();
-      expect(row?.formatted).toMatch(/^(CREATE|ALTER)/);
+      expect(row?.formatted).toMatch(/^(CREATE|ALTER|TRUNCATE|INSERT)/);
     }
   });
 });

@@ -38,6 +38,7 @@ export const TABLES = {
   origins1h: 'cors_origins_1h',
   origins1d: 'cors_origins_1d',
   routeOrigins1d: 'cors_route_origins_1d',
+  originCodes1d: 'cors_origin_codes_1d',
   preflight1d: 'cors_preflight_1d',
 } as const;
 
@@ -56,6 +57,7 @@ export const VIEWS = {
   origins1h: 'cors_origins_1h_mv',
   origins1d: 'cors_origins_1d_mv',
   routeOrigins1d: 'cors_route_origins_1d_mv',
+  originCodes1d: 'cors_origin_codes_1d_mv',
   preflight1d: 'cors_preflight_1d_mv',
 } as const;
 
@@ -162,7 +164,7 @@ const FINDINGS_KEY = 'service, minute, finding, code, route, origin, kind, metho
 // events they keep ~9M rows and a 30-day answer reads most of them. Migration 2 adds narrow rollups, each a
 // coarser cut of one of those two (fed by a view on it, so they count exactly what it counts): totals by
 // kind and outcome per minute and per hour, codes per hour, routes per hour, origins per day and per hour,
-// route × origin and the preflight-cache keys per day. The query side picks the narrowest that holds every
+// route × origin, codes per origin and the preflight-cache keys per day. The query side picks the narrowest that holds every
 // column a request filters or groups by (query/rollup-choice.ts), reading whole days from a daily table,
 // the other whole hours from an hourly one and the minutes at the range's edges from a per-minute one.
 
@@ -245,6 +247,11 @@ export interface NarrowRollupSpec extends RollupSpec {
    * subquery: in the view's own WHERE the names would mean its aggregates, which share the column names.
    */
   readonly where?: string;
+  /**
+   * Dimensions sorted before time (after service): a filter on them (`outcome = 'blocked'`) then skips
+   * whole granules of every day, where after time it would find a few rows in each day's granule.
+   */
+  readonly sortedBeforeTime?: readonly Dimension[];
 }
 
 const WIDE_ROLLUPS: readonly RollupSpec[] = [
@@ -333,6 +340,18 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
     counts: 'requests',
     dimensions: ['service', 'route', 'origin', 'outcome'],
     measures: ['requests'],
+    sortedBeforeTime: ['outcome'],
+  },
+  // Reason and warning codes per origin per day, for the reasons of rejected origins over long ranges.
+  {
+    table: TABLES.originCodes1d,
+    view: VIEWS.originCodes1d,
+    from: TABLES.findings,
+    grain: 'day',
+    counts: 'findings',
+    dimensions: ['service', 'outcome', 'finding', 'code', 'origin'],
+    measures: ['requests'],
+    sortedBeforeTime: ['outcome', 'finding'],
   },
   {
     table: TABLES.preflight1d,
@@ -629,6 +648,12 @@ export interface GuardedStatements {
 /** What a migration runs: a statement safe to repeat, or statements guarded by what they create. */
 export type SchemaStep = string | GuardedStatements;
 
+function sortKey(spec: NarrowRollupSpec): readonly string[] {
+  const early = spec.sortedBeforeTime ?? [];
+  const late = spec.dimensions.filter((dimension) => dimension !== 'service' && !early.includes(dimension));
+  return ['service', ...early, TIME_COLUMN[spec.grain], ...late];
+}
+
 function narrowTableSpecs(options: SchemaOptions): readonly TableSpec[] {
   const rollupDays = checkedDays(options.rollupTtlDays, 'rollup TTL');
   const dedup =
@@ -647,7 +672,7 @@ function narrowTableSpecs(options: SchemaOptions): readonly TableSpec[] {
       columns: columns.map((column) => `\n  ${column}`).join(','),
       engine: 'AggregatingMergeTree',
       partitionBy: `toYYYYMM(${time})`,
-      orderBy: `(${['service', time, ...keys].join(', ')})`,
+      orderBy: `(${sortKey(spec).join(', ')})`,
       ttl: `${time} + INTERVAL ${rollupDays} DAY`,
       settings: [...dedup, 'ttl_only_drop_parts = 1'],
       shardBy: 'cityHash64(service)',
