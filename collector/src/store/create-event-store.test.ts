@@ -185,6 +185,8 @@ describe('insertSegment', () => {
     expect(stored).toEqual([{ allow_headers: hostile, request_headers: [hostile, "x'y"] }]);
   });
 
+  // Each insert runs every view (four on cors_events, one per narrow rollup on the per-minute ones):
+  // seconds on a busy machine.
   it('stores a segment inserted twice under one token once, in the raw table and the rollups', async () => {
     const path = writeSegment([
       eventRow({ service: 'dedup', sampleWeight: 2 }),
@@ -215,7 +217,7 @@ describe('insertSegment', () => {
       { service: 'dedup' },
     );
     expect(again).toEqual([{ n: '4' }]);
-  });
+  }, 30_000);
 
   it('stores a segment sent as the request body (the server path) once per token', async () => {
     // chDB's connection takes exec() with a body as a server does; only the transport differs.
