@@ -1,12 +1,19 @@
 // The dashboard in real Chromium against a real collector: `next build` (reused when fresh) and
 // `next start` reading an in-process collector seeded with known traffic. Each page must show the seeded
 // figures, filters and links must change the URL and the data, and an origin carrying markup must render
-// as text. Screenshots of each page (light and dark) go to test/dashboard/screenshots/ for review.
+// as text. The collector also receives plain OpenTelemetry HTTP server spans (issue 8), so "Connect a
+// service" shows each capture status and a service name carrying markup as text. Screenshots of each page (light and dark) go to test/dashboard/screenshots/ for review.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCollectorConfig, type RunningCollector, startCollector } from '@corsight/collector';
+import {
+  CAPTURE_REQUEST_HEADERS,
+  CAPTURE_RESPONSE_HEADERS,
+  readCollectorConfig,
+  type RunningCollector,
+  startCollector,
+} from '@corsight/collector';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath } from '../oracle/browser-runner.ts';
@@ -20,6 +27,12 @@ import {
   seedDashboardData,
   type Totals,
 } from './dashboard-seed.ts';
+import {
+  CAPTURED_SERVICE,
+  EXPECTED_CAPTURE,
+  HOSTILE_SERVICE,
+  seedHttpSpans,
+} from './dashboard-http-spans.ts';
 import { ensureDashboardBuild, type RunningDashboard, startDashboard } from './dashboard-server.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -62,7 +75,9 @@ beforeAll(async () => {
         }),
       );
       cleanups.push(() => collector.close());
-      await seedDashboardData(collector, Date.now());
+      const nowMs = Date.now();
+      await seedDashboardData(collector, nowMs);
+      await seedHttpSpans(collector, nowMs);
     })(),
   ]);
   console.log(
@@ -342,8 +357,33 @@ describe('dashboard', () => {
     const refused = page.locator('table.simulated-origins tbody tr', { hasText: 'http://localhost:3000' });
     expect(await refused.locator('td').first().innerText()).toBe('3');
     expect(await page.locator('table.simulated-origins').innerText()).toContain(HOSTILE_ORIGIN);
+    // Per route: only orders-api's /orders loses traffic allowed today (localhost:3000's 3 requests).
+    const routes = page.locator('table.simulated-routes tbody tr');
+    expect(await dataValues(routes, 'route')).toEqual(['/orders']);
+    expect(await routes.getAttribute('data-service')).toBe('orders-api');
+    expect(await routes.locator('[data-col="newlyBlocked"]').innerText()).toBe('3');
+    // "Blocked after" lists origins: its header reads left-aligned like its cells.
+    const align = (selector: string) =>
+      page
+        .locator(selector)
+        .first()
+        .evaluate((element) => getComputedStyle(element).textAlign);
+    expect(await align('table.policy-changes th:has([data-sort="blockedAfter"])')).toBe(
+      await align('table.policy-changes td[data-col="blockedAfter"]'),
+    );
+    // No seeded origin was allowed before the change and blocked after it.
+    expect(await page.locator('table.policy-changes td[data-col="blockedAfter"]').innerText()).toBe('none');
     await noInjectedMarkup();
     await page.screenshot({ path: join(SCREENSHOTS, 'policy.png'), fullPage: true });
+
+    await follow(routes.locator('th a'), /\/routes\?/);
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({
+      service: 'orders-api',
+      route: '/orders',
+    });
+    await page.goBack();
+    await page.waitForURL(/\/policy\?/);
+    await shown();
 
     // Sorting the result keeps the simulated allowlist in the URL.
     await sortBy('Origin refused', /sort=refusedOrigin&dir=asc/);
@@ -352,5 +392,96 @@ describe('dashboard', () => {
       .poll(() => page.locator('table.simulated-origins tbody th a').allInnerTexts())
       .toEqual(['http://localhost:3000', ADMIN_ORIGIN, EVIL_ORIGIN, HOSTILE_ORIGIN]);
     await noInjectedMarkup();
+  });
+
+  it("Connect a service shows each service's capture status, the settings per language, and names as text", async () => {
+    await open('/connect');
+    expect(await page.getByRole('link', { name: 'Connect a service' }).getAttribute('aria-current')).toBe(
+      'page',
+    );
+    const rows = page.locator('table.capture-status tbody tr');
+    const seen: Record<string, unknown> = {};
+    const statusText: Record<string, string> = {};
+    const rowOf: Record<string, Locator> = {};
+    for (const row of await rows.all()) {
+      const service = (await row.getAttribute('data-service')) ?? '';
+      rowOf[service] = row;
+      statusText[service] = await row.locator('[data-col="status"]').innerText();
+      seen[service] = {
+        capture: await row.getAttribute('data-capture'),
+        httpSpans: Number(await row.locator('[data-col="httpSpans"]').innerText()),
+        judged: Number(await row.locator('[data-col="judged"]').innerText()),
+        estimated: (await row.locator('[data-col="counts"]').innerText()) === 'estimated (sampled)',
+      };
+    }
+    expect(seen).toEqual(EXPECTED_CAPTURE);
+    expect(statusText).toEqual({
+      [CAPTURED_SERVICE]: 'judged from HTTP spans',
+      [HOSTILE_SERVICE]: 'not enough data: no CORS response header captured yet — add the settings below',
+      'orders-api': 'counted from Corsight’s own spans (its HTTP spans are not counted twice)',
+    });
+    // The name carrying markup: text, visibly clipped, whole in the title; a judged service links to
+    // its Overview, one without verdicts does not.
+    const hostileRow = rowOf[HOSTILE_SERVICE] ?? rows.first();
+    const hostile = hostileRow.locator('th code');
+    expect(await hostile.getAttribute('title')).toBe(HOSTILE_SERVICE);
+    expect(await hostile.innerText()).toBe(`${Array.from(HOSTILE_SERVICE).slice(0, 47).join('')}…`);
+    expect(await hostileRow.locator('th a').count()).toBe(0);
+    expect(await rowOf[CAPTURED_SERVICE]?.locator('th a').getAttribute('href')).toBe(
+      `/?service=${CAPTURED_SERVICE}`,
+    );
+    await noInjectedMarkup();
+
+    // The settings are built from the collector's own lists.
+    expect(await page.locator('[data-headers="request"]').innerText()).toBe(
+      CAPTURE_REQUEST_HEADERS.join(', '),
+    );
+    expect(await page.locator('[data-headers="response"]').innerText()).toBe(
+      CAPTURE_RESPONSE_HEADERS.join(', '),
+    );
+    expect(await dataValues(page.locator('pre[data-snippet]'), 'snippet')).toEqual([
+      'java',
+      'python',
+      'dotnet',
+      'node',
+      'go',
+    ]);
+    const java = await page.locator('pre[data-snippet="java"]').innerText();
+    expect(java).toContain(
+      `OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_REQUEST_HEADERS=${CAPTURE_REQUEST_HEADERS.join(',')}\n`,
+    );
+    expect(java).toContain(
+      `OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_RESPONSE_HEADERS=${CAPTURE_RESPONSE_HEADERS.join(',')}\n`,
+    );
+    expect(java).toContain(`OTEL_EXPORTER_OTLP_ENDPOINT=${collector.httpUrl}`);
+    expect(await page.locator('main').innerText()).toContain('deploy/otel-collector/corsight-forward.yaml');
+    await page.screenshot({ path: join(SCREENSHOTS, 'connect.png'), fullPage: true });
+
+    await sortBy('HTTP spans seen', /sort=httpSpans&dir=desc/);
+    await expect
+      .poll(() => dataValues(rows, 'service'))
+      .toEqual([CAPTURED_SERVICE, HOSTILE_SERVICE, 'orders-api']);
+  });
+
+  it('marks services with estimated counts or not enough data in the filter and on the Overview', async () => {
+    await open('/?range=7d');
+    const option = page.locator(`select[name="service"] option[value="${CAPTURED_SERVICE}"]`);
+    expect(await option.innerText()).toBe(`${CAPTURED_SERVICE} — estimated (sampled)`);
+    expect(await page.locator('select[name="service"] option[value="orders-api"]').innerText()).toBe(
+      'orders-api',
+    );
+    const marks = page.locator('.service-marks li[data-service]');
+    expect(await dataValues(marks, 'service')).toEqual([CAPTURED_SERVICE, HOSTILE_SERVICE]);
+    expect(await marks.nth(0).innerText()).toBe(`${CAPTURED_SERVICE}: estimated (sampled)`);
+    expect(await marks.nth(1).innerText()).toMatch(/^legacy-python"><img src=x .*…: not enough data$/);
+    expect(await page.locator('.capture-notes [data-note="estimated"]').innerText()).toContain(
+      CAPTURED_SERVICE,
+    );
+    expect(
+      await page.locator('.capture-notes [data-note="not_enough_data"] code').getAttribute('title'),
+    ).toBe(HOSTILE_SERVICE);
+    await noInjectedMarkup();
+    await follow(marks.nth(1).locator('a'), /\/connect\?range=7d$/);
+    expect(await page.locator('table.capture-status').count()).toBe(1);
   });
 });

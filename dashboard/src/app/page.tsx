@@ -1,6 +1,7 @@
 // Overview: totals and requests by outcome over time, for the view's range, service and origin.
 import type { PolicyChangesAnswer, SummaryAnswer, TimeseriesAnswer } from '@corsight/collector/api-types';
 import { connection } from 'next/server';
+import { CaptureNotes } from '../components/capture-notes';
 import { OutcomeChart, type ChartMarker, type OutcomePoint } from '../components/outcome-chart';
 import { EmptyState, ErrorNotice } from '../components/notice';
 import { ScopeNotes } from '../components/scope-notes';
@@ -8,7 +9,7 @@ import { Shell } from '../components/shell';
 import { SummaryTiles } from '../components/summary-tiles';
 import { getApi } from '../lib/collector-api';
 import { formatInstant } from '../lib/format';
-import { load, serviceNames } from '../lib/page-data';
+import { load, serviceChoices } from '../lib/page-data';
 import { apiRange, readView, type SearchParams } from '../lib/view-params';
 
 function outcomePoints(answer: TimeseriesAnswer): OutcomePoint[] {
@@ -37,7 +38,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
   const nowMs = Date.now();
   const filters = { ...apiRange(view, nowMs), service: view.service, origin: view.origin, route: view.route };
   const [services, loaded] = await Promise.all([
-    serviceNames(view, nowMs),
+    serviceChoices(view, nowMs),
     load(async () => {
       const [summary, series, policy] = await Promise.all([
         getApi<SummaryAnswer>('/summary', filters),
@@ -60,6 +61,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
             {formatInstant(loaded.data.summary.range.from)} – {formatInstant(loaded.data.summary.range.to)}
           </p>
           <SummaryTiles summary={loaded.data.summary} />
+          <CaptureNotes view={view} services={services} />
           <section aria-labelledby="by-outcome">
             <h2 id="by-outcome">Requests by outcome</h2>
             {loaded.data.summary.requests === 0 ? (

@@ -3,6 +3,7 @@
 // change is a URL.
 import Link from 'next/link';
 import type { ReactNode } from 'react';
+import type { ServiceChoices } from '../lib/page-data';
 import { UNNARROWED, viewHref, type View } from '../lib/view-params';
 import { AutoRefresh } from './auto-refresh';
 import { ViewControls } from './view-controls';
@@ -13,6 +14,7 @@ export const PAGES = [
   { path: '/routes', label: 'Routes' },
   { path: '/mismatches', label: 'Mismatches' },
   { path: '/policy', label: 'Policy' },
+  { path: '/connect', label: 'Connect a service' },
 ] as const;
 export type PagePath = (typeof PAGES)[number]['path'];
 
@@ -20,11 +22,13 @@ export interface ShellProps {
   readonly path: PagePath;
   readonly title: string;
   readonly view: View;
-  readonly services: readonly string[];
+  readonly services: ServiceChoices;
+  /** Whether the range and service controls apply to the page (not to /connect: its status has no range). */
+  readonly controls?: boolean;
   readonly children: ReactNode;
 }
 
-export function Shell({ path, title, view, services, children }: ShellProps) {
+export function Shell({ path, title, view, services, controls = true, children }: ShellProps) {
   return (
     <>
       <a className="skip-link" href="#content">
@@ -47,7 +51,7 @@ export function Shell({ path, title, view, services, children }: ShellProps) {
           </ul>
         </nav>
       </header>
-      <ViewControls path={path} view={view} services={services} />
+      {controls ? <ViewControls path={path} view={view} services={services} /> : null}
       <AutoRefresh enabled={view.refresh} />
       <main id="content" tabIndex={-1}>
         <h1>{title}</h1>

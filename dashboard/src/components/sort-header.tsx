@@ -6,7 +6,12 @@ import { columnOf, nextSort, type SortKind, type SortState, type TableSort } fro
 import { viewParams, type View } from '../lib/view-params';
 
 export interface SortHeaderProps {
-  readonly column: { readonly key: string; readonly label: string; readonly kind: SortKind };
+  readonly column: {
+    readonly key: string;
+    readonly label: string;
+    readonly kind: SortKind;
+    readonly align?: 'start' | 'end';
+  };
   readonly state: SortState;
   /** The page the form submits to. */
   readonly path: string;
@@ -19,10 +24,11 @@ export function SortHeader({ column, state, path, view, extra = {} }: SortHeader
   const active = column.key === state.key;
   const next = nextSort(column, state);
   const fields = [...viewParams(view, { sort: next.key, dir: next.dir }).entries(), ...Object.entries(extra)];
+  const align = column.align ?? (column.kind === 'number' ? 'end' : 'start');
   return (
     <th
       scope="col"
-      className={column.kind === 'number' ? 'num' : undefined}
+      className={align === 'end' ? 'num' : undefined}
       aria-sort={active ? (state.dir === 'asc' ? 'ascending' : 'descending') : undefined}
     >
       <Form action={path} scroll={false} className="sort-form">

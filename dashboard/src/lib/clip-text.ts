@@ -2,7 +2,7 @@
 // prefix and the full value goes into the element's title. Pure.
 
 /** Display lengths, in characters. */
-export const CLIP = { origin: 64, route: 64, header: 96 } as const;
+export const CLIP = { origin: 64, route: 64, header: 96, service: 48 } as const;
 
 /** `text` when it fits in `max` characters, else its first `max − 1` and an ellipsis. */
 export function clipText(text: string, max: number): string {

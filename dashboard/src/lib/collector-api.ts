@@ -23,6 +23,14 @@ function apiBase(): string {
   return base.replace(/\/+$/, '');
 }
 
+/**
+ * The collector's base URL as a service should be told it (scheme, host and port only: no credentials or
+ * path from CORSIGHT_API_URL). The query API and OTLP/HTTP share that port.
+ */
+export function collectorOrigin(): string {
+  return new URL(apiBase()).origin;
+}
+
 async function errorText(response: Response): Promise<string> {
   const text = await response.text().catch(() => '');
   try {

@@ -1,5 +1,9 @@
 // What every page loads besides its own data, and how a failed load becomes a message in the page.
-import type { ServicesAnswer } from '@corsight/collector/api-types';
+import type {
+  CaptureStatusAnswer,
+  ServiceCaptureStatus,
+  ServicesAnswer,
+} from '@corsight/collector/api-types';
 import { CollectorApiError, getApi } from './collector-api';
 import { apiRange, type View } from './view-params';
 
@@ -16,14 +20,35 @@ export async function load<T>(run: () => Promise<T>): Promise<Loaded<T>> {
   }
 }
 
-/** Service names for the filter: those seen in the view's range, busiest first. */
-export async function serviceNames(view: View, nowMs: number): Promise<string[]> {
-  const answer = await getApi<ServicesAnswer>('/services', apiRange(view, nowMs)).catch(
-    (error: unknown): ServicesAnswer | undefined => {
-      // The page shows its own load error; the filter just offers no services then.
-      if (error instanceof CollectorApiError) return undefined;
-      throw error;
-    },
-  );
-  return answer === undefined ? [] : answer.services.map((entry) => entry.service);
+/** What the service filter offers, and how each service is captured. */
+export interface ServiceChoices {
+  /** Services with traffic in the view's range, busiest first. */
+  readonly names: readonly string[];
+  /** HTTP-span capture status per service (since the collector started); empty when unavailable. */
+  readonly capture: readonly ServiceCaptureStatus[];
+}
+
+/** An answer the page can do without: a CollectorApiError becomes undefined (the page shows its own). */
+async function optional<T>(answer: Promise<T>): Promise<T | undefined> {
+  return answer.catch((error: unknown): undefined => {
+    if (error instanceof CollectorApiError) return undefined;
+    throw error;
+  });
+}
+
+/** The capture status answer (GET /services/capture). */
+export function captureStatus(): Promise<CaptureStatusAnswer> {
+  return getApi<CaptureStatusAnswer>('/services/capture');
+}
+
+/** Service names for the filter (those seen in the view's range, busiest first) and their capture status. */
+export async function serviceChoices(view: View, nowMs: number): Promise<ServiceChoices> {
+  const [services, capture] = await Promise.all([
+    optional(getApi<ServicesAnswer>('/services', apiRange(view, nowMs))),
+    optional(captureStatus()),
+  ]);
+  return {
+    names: services === undefined ? [] : services.services.map((entry) => entry.service),
+    capture: capture === undefined ? [] : capture.services,
+  };
 }

@@ -8,8 +8,11 @@ import type {
   PolicyChange,
   PreflightCacheEntry,
   RejectedOrigin,
+  ServiceCaptureStatus,
   SimulatedOrigin,
+  SimulatedRoute,
 } from '@corsight/collector/api-types';
+import { captureStatusText } from './capture-status';
 import type { TableSort } from './table-sort';
 
 export const ORIGINS_TABLE: TableSort<RejectedOrigin> = {
@@ -93,7 +96,8 @@ export const POLICY_CHANGES_TABLE: TableSort<PolicyChange> = {
   columns: [
     { key: 'at', label: 'When', kind: 'time', value: (row) => row.at },
     { key: 'service', label: 'Service', kind: 'text', value: (row) => row.service },
-    { key: 'blockedAfter', label: 'Blocked after', kind: 'number', value: blockedAfter },
+    // Its cells are a list of origins with their counts, read left to right like the header.
+    { key: 'blockedAfter', label: 'Blocked after', kind: 'number', value: blockedAfter, align: 'start' },
   ],
   defaultSort: { key: 'at', dir: 'desc' },
 };
@@ -106,4 +110,30 @@ export const SIMULATED_ORIGINS_TABLE: TableSort<SimulatedOrigin> = {
     { key: 'requests', label: 'Requests', kind: 'number', value: (row) => row.requests },
   ],
   defaultSort: { key: 'newlyBlocked', dir: 'desc' },
+};
+
+// Prefixed keys: the simulator's origins table on the same page has `newlyBlocked` and the changes table
+// `service`.
+export const SIMULATED_ROUTES_TABLE: TableSort<SimulatedRoute> = {
+  columns: [
+    { key: 'refusedRoute', label: 'Route', kind: 'text', value: (row) => row.route },
+    { key: 'routeService', label: 'Service', kind: 'text', value: (row) => row.service },
+    {
+      key: 'routeNewlyBlocked',
+      label: 'Newly blocked',
+      kind: 'number',
+      value: (row) => row.newlyBlocked,
+    },
+  ],
+  defaultSort: { key: 'routeNewlyBlocked', dir: 'desc' },
+};
+
+export const CAPTURE_STATUS_TABLE: TableSort<ServiceCaptureStatus> = {
+  columns: [
+    { key: 'service', label: 'Service', kind: 'text', value: (row) => row.service },
+    { key: 'status', label: 'Status', kind: 'text', value: (row) => captureStatusText(row.capture) },
+    { key: 'httpSpans', label: 'HTTP spans seen', kind: 'number', value: (row) => row.httpSpans },
+    { key: 'judged', label: 'Judged', kind: 'number', value: (row) => row.judged },
+  ],
+  defaultSort: { key: 'service', dir: 'asc' },
 };

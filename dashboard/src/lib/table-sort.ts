@@ -12,6 +12,8 @@ export interface SortColumn<Row, Key extends string = string> {
   readonly label: string;
   readonly kind: SortKind;
   readonly value: (row: Row) => number | string | null;
+  /** The header's alignment when the cells do not follow the kind (numbers right, the rest left). */
+  readonly align?: 'start' | 'end';
 }
 
 export interface SortState<Key extends string = string> {

@@ -12,7 +12,7 @@ import { Shell } from '../../components/shell';
 import { sortHeaders } from '../../components/sort-header';
 import { getApi } from '../../lib/collector-api';
 import { formatCount, formatInstant } from '../../lib/format';
-import { load, serviceNames } from '../../lib/page-data';
+import { load, serviceChoices } from '../../lib/page-data';
 import { exampleRows, MISMATCHES_TABLE } from '../../lib/table-columns';
 import { readSort, sortRows } from '../../lib/table-sort';
 import { apiRange, readView, viewHref, type SearchParams, type View } from '../../lib/view-params';
@@ -94,7 +94,7 @@ export default async function MismatchesPage({ searchParams }: { searchParams: P
   const view = readView(await searchParams);
   const nowMs = Date.now();
   const [services, loaded] = await Promise.all([
-    serviceNames(view, nowMs),
+    serviceChoices(view, nowMs),
     load(() =>
       getApi<MismatchesAnswer>('/mismatches', {
         ...apiRange(view, nowMs),

@@ -14,7 +14,7 @@ import { sortHeaders } from '../../components/sort-header';
 import { CLIP } from '../../lib/clip-text';
 import { getApi } from '../../lib/collector-api';
 import { formatCount, formatInstant, formatShare } from '../../lib/format';
-import { load, serviceNames, type Loaded } from '../../lib/page-data';
+import { load, serviceChoices, type Loaded } from '../../lib/page-data';
 import { exampleRows, ORIGINS_TABLE } from '../../lib/table-columns';
 import { readSort, sortRows } from '../../lib/table-sort';
 import {
@@ -47,7 +47,7 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
   const nowMs = Date.now();
   const filters = { ...apiRange(view, nowMs), service: view.service, origin: view.origin, route: view.route };
   const [services, loaded, examples] = await Promise.all([
-    serviceNames(view, nowMs),
+    serviceChoices(view, nowMs),
     load(() => getApi<RejectedOriginsAnswer>('/origins/rejected', filters)),
     // Narrowed to one origin, the page is that origin's detail: its example requests too.
     view.origin === undefined

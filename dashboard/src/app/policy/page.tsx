@@ -1,7 +1,8 @@
 // Policy: when each service's CORS policy fingerprint changed and which origins it cut off, and an allowlist
 // simulator: given candidate origins, what the observed traffic of the range would lose. The allowlist is
 // a URL parameter (a GET form), so a simulation can be shared like any other view. Both tables sort (one
-// at a time: the URL's sort names a column of one of them); origins link to their detail on Origins.
+// at a time: the URL's sort names a column of one of them); origins link to their detail on Origins, the
+// simulator's routes to the Routes page narrowed to them.
 import type { PolicyChangesAnswer, SimulationAnswer } from '@corsight/collector/api-types';
 import Link from 'next/link';
 import { connection } from 'next/server';
@@ -13,8 +14,12 @@ import { readAllowlist } from '../../lib/allowlist-param';
 import { CLIP } from '../../lib/clip-text';
 import { getApi, postApi } from '../../lib/collector-api';
 import { formatCount, formatInstant } from '../../lib/format';
-import { load, serviceNames } from '../../lib/page-data';
-import { POLICY_CHANGES_TABLE, SIMULATED_ORIGINS_TABLE } from '../../lib/table-columns';
+import { load, serviceChoices } from '../../lib/page-data';
+import {
+  POLICY_CHANGES_TABLE,
+  SIMULATED_ORIGINS_TABLE,
+  SIMULATED_ROUTES_TABLE,
+} from '../../lib/table-columns';
 import { readSort, sortRows } from '../../lib/table-sort';
 import {
   apiRange,
@@ -59,15 +64,23 @@ function ChangesTable({ data, view, extra }: TableProps<PolicyChangesAnswer>) {
           {sortRows(data.changes, POLICY_CHANGES_TABLE, state).map((change) => (
             <tr key={`${change.service}\u0000${change.at}`} data-service={change.service}>
               <th scope="row">{formatInstant(change.at)}</th>
-              <td>{change.service}</td>
+              <td>
+                <Clipped text={change.service} max={CLIP.service} />
+              </td>
               <td>
                 <code>{change.before}</code> → <code>{change.after}</code>
               </td>
-              <td>
+              <td data-col="blockedAfter">
                 {change.originsBlockedAfter.length === 0 ? (
                   <span className="muted">none</span>
                 ) : (
                   <ul className="breakdown">
+                    <li className="breakdown-total">
+                      {formatCount(
+                        change.originsBlockedAfter.reduce((sum, origin) => sum + origin.blockedAfter, 0),
+                      )}{' '}
+                      requests from {formatCount(change.originsBlockedAfter.length)} origins
+                    </li>
                     {change.originsBlockedAfter.map((origin) => (
                       <li key={origin.origin}>
                         <OriginLink origin={origin.origin} view={view} /> {formatCount(origin.blockedAfter)}{' '}
@@ -156,7 +169,57 @@ function SimulationResult({ data: simulation, view, extra }: TableProps<Simulati
           </table>
         </div>
       )}
+      <RoutesResult data={simulation} view={view} extra={extra} />
     </section>
+  );
+}
+
+function RoutesResult({ data: simulation, view, extra }: TableProps<SimulationAnswer>) {
+  if (simulation.routes.length === 0) return null;
+  const state = readSort(SIMULATED_ROUTES_TABLE, view.sort, view.dir);
+  const header = sortHeaders(SIMULATED_ROUTES_TABLE, state, { path: '/policy', view, extra });
+  return (
+    <>
+      <h3 id="simulated-routes">Routes that would lose traffic allowed today</h3>
+      <div className="table-wrap">
+        <table className="simulated-routes" aria-labelledby="simulated-routes">
+          <thead>
+            <tr>
+              {header('refusedRoute')}
+              {header('routeService')}
+              {header('routeNewlyBlocked')}
+            </tr>
+          </thead>
+          <tbody>
+            {sortRows(simulation.routes, SIMULATED_ROUTES_TABLE, state).map((route) => (
+              <tr
+                key={`${route.service}\u0000${route.route}`}
+                data-service={route.service}
+                data-route={route.route}
+              >
+                <th scope="row">
+                  <Link
+                    href={viewHref('/routes', view, {
+                      ...UNNARROWED,
+                      service: route.service,
+                      route: route.route,
+                    })}
+                  >
+                    <Clipped text={route.route} max={CLIP.route} />
+                  </Link>
+                </th>
+                <td>
+                  <Clipped text={route.service} max={CLIP.service} />
+                </td>
+                <td className="num" data-col="newlyBlocked">
+                  {formatCount(route.newlyBlocked)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }
 
@@ -169,7 +232,7 @@ export default async function PolicyPage({ searchParams }: { searchParams: Promi
   const range = apiRange(view, nowMs);
   const extra: Record<string, string> = allowlist === undefined ? {} : { allowlist: allowlist.join('\n') };
   const [services, changes, simulation] = await Promise.all([
-    serviceNames(view, nowMs),
+    serviceChoices(view, nowMs),
     load(() => getApi<PolicyChangesAnswer>('/policy-changes', { ...range, service: view.service })),
     allowlist === undefined
       ? undefined

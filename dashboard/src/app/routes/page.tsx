@@ -13,7 +13,7 @@ import { sortHeaders } from '../../components/sort-header';
 import { CLIP } from '../../lib/clip-text';
 import { getApi } from '../../lib/collector-api';
 import { formatCount, formatInstant, formatShare } from '../../lib/format';
-import { load, serviceNames } from '../../lib/page-data';
+import { load, serviceChoices } from '../../lib/page-data';
 import { PREFLIGHT_CACHE_TABLE } from '../../lib/table-columns';
 import { readSort, sortRows } from '../../lib/table-sort';
 import { apiRange, readView, UNNARROWED, viewHref, type SearchParams } from '../../lib/view-params';
@@ -28,7 +28,7 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
   const view = readView(await searchParams);
   const nowMs = Date.now();
   const [services, loaded] = await Promise.all([
-    serviceNames(view, nowMs),
+    serviceChoices(view, nowMs),
     load(() =>
       getApi<PreflightCacheAnswer>('/preflight-cache', {
         ...apiRange(view, nowMs),
