@@ -21,6 +21,8 @@
 //   GET  /services         from to limit → { services: [{ service, requests }] }
 //   GET  /routes           from to service limit → { routes: [{ service, route, requests }] }
 // 400 { error: 'bad_parameter', parameter, expected, message }; 401 without the read token.
+// Every answer names the tables it was read from in a `corsight-tables` header (the rollups rollup-choice.ts
+// picked for it, cors_events for detail rows).
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { allowlistMatchers } from './allowlist-pattern.js';
