@@ -423,7 +423,8 @@ describe('corsight check, in process', () => {
   });
 });
 
-describe('corsight check, the real executable', () => {
+// Each test starts `corsight` as its own process through tsx: seconds each on a loaded 2-core machine.
+describe('corsight check, the real executable', { timeout: 30_000 }, () => {
   it('exits 0 and prints the exchange for an allowed request', async () => {
     const run = await corsightProcess('check', `${apiBase}/allowlisted`, '--origin', PAGE);
     expect(run).toMatchObject({ status: 0, stderr: '' });
