@@ -68,6 +68,31 @@ export class CollectorMetrics {
     registers: [this.registry],
   });
 
+  readonly alertEvaluations = new Counter({
+    name: 'corsight_alert_evaluations_total',
+    help: 'Evaluations of one alert rule at one minute, by result (ok, or error: the rule keeps its state).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly alertCycleSeconds = new Histogram({
+    name: 'corsight_alert_cycle_seconds',
+    help: 'Time to evaluate every alert rule once (one minute of the evaluator).',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly alertInstances = new Gauge({
+    name: 'corsight_alert_instances',
+    help: 'Alert instances after the last evaluation, by state (pending, firing).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly alertDeliveries = new Counter({
+    name: 'corsight_alert_deliveries_total',
+    help: 'Notification deliveries (after retries), by channel type and result (ok, failed).',
+    labelNames: ['channel_type', 'result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(spoolState: () => SpoolState) {
     new Gauge({
       name: 'corsight_spool_bytes',

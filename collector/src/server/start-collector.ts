@@ -3,8 +3,14 @@
 // gRPC on another). Thin: every part is built and tested on its own; this file only wires and orders them,
 // and stops them in the order that loses nothing (stop taking spans, seal, store what it can, close).
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { AlertLoop } from '../alerts/alert-loop.js';
+import { parseAlertRuleSet, type AlertRuleSet } from '../alerts/alert-rule.js';
+import { alertsApi } from '../alerts/alerts-api.js';
+import type { DeliveryOptions } from '../alerts/deliver-notification.js';
+import { loadAlertRulesFile } from '../alerts/rules-file.js';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { BatchWriter } from '../ingest/batch-writer.js';
 import { type HttpSpanJudging, httpSpanJudging } from '../ingest/http-span-ingest.js';
@@ -34,8 +40,12 @@ export interface RunningCollector {
   readonly metrics: CollectorMetrics;
   /** Which services' plain HTTP server spans are judged, and each one's capture status. */
   readonly httpSpans: HttpSpanJudging;
+  /** The alert evaluator; undefined with CORSIGHT_ALERTS=off. */
+  readonly alerts: AlertLoop | undefined;
+  /** The rules file's rules and channels (the built-in rules only without CORSIGHT_ALERT_RULES). */
+  readonly alertRules: AlertRuleSet;
   /**
-   * Stops taking spans, seals the spool and stores what it can within `drainMs` (default 10 s); whatever is
+   * Stops the alert evaluator, then stops taking spans, seals the spool and stores what it can within `drainMs` (default 10 s); whatever is
    * left stays in the spool for the next start.
    */
   close(options?: { readonly drainMs?: number }): Promise<void>;
@@ -48,7 +58,22 @@ export function chdbDirectory(dataDir: string): string {
   return join(dataDir, 'clickhouse');
 }
 
-export async function startCollector(config: CollectorConfig): Promise<RunningCollector> {
+/** For tests and embedding: what the configuration does not say. */
+export interface StartOptions {
+  /** Evaluate alerts every minute (default true when alerts are on); false leaves it to `alerts.evaluateNow`. */
+  readonly scheduleAlerts?: boolean;
+  readonly alertDelivery?: DeliveryOptions;
+}
+
+export async function startCollector(
+  config: CollectorConfig,
+  options: StartOptions = {},
+): Promise<RunningCollector> {
+  // A wrong rules file stops start-up before anything is opened, with every wrong field named.
+  const alertRules =
+    config.alerts.rulesFile === undefined
+      ? parseAlertRuleSet({})
+      : await loadAlertRulesFile(config.alerts.rulesFile);
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const app = Fastify({
@@ -151,6 +176,28 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     client: store.client,
     readTokens: config.api.readTokens,
   });
+  const evaluator = `${hostname()}:${String(process.pid)}`;
+  const alerts = config.alerts.enabled
+    ? new AlertLoop({
+        client: store.client,
+        ruleSet: alertRules,
+        dashboardUrl: config.alerts.dashboardUrl,
+        evaluator,
+        log: app.log,
+        metrics,
+        ...(options.alertDelivery === undefined ? {} : { delivery: options.alertDelivery }),
+      })
+    : undefined;
+  await app.register(alertsApi, {
+    prefix: '/api/v1/alerts',
+    client: store.client,
+    ruleSet: alertRules,
+    loop: alerts,
+    readTokens: config.api.readTokens,
+    adminTokens: config.api.adminTokens,
+    dashboardUrl: config.alerts.dashboardUrl,
+    evaluator,
+  });
 
   let grpc: OtlpGrpcReceiver | undefined;
   let grpcAddress: string | undefined;
@@ -178,9 +225,22 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     { http: httpUrl, grpc: grpcAddress, dataDir, clickhouse: store.backend },
     'Corsight collector started',
   );
+  if (alerts !== undefined && options.scheduleAlerts !== false) alerts.start();
+  app.log.info(
+    {
+      evaluating: alerts !== undefined,
+      rulesFile: config.alerts.rulesFile,
+      rules: alertRules.rules.length,
+      channels: alertRules.channels.length,
+    },
+    alerts === undefined
+      ? 'alerts are not evaluated here (CORSIGHT_ALERTS=off); the alerts API reads alert_events'
+      : 'alert evaluator running (every minute)',
+  );
 
   let closing: Promise<void> | undefined;
   const close = async (drainMs: number): Promise<void> => {
+    await alerts?.stop();
     await Promise.all([app.close(), grpc?.close({ graceMs: 5000 })]);
     await spool.seal();
     const drained = await writer.drainAndStop(drainMs);
@@ -202,6 +262,8 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     writer,
     metrics,
     httpSpans,
+    alerts,
+    alertRules,
     close: (options) => (closing ??= close(options?.drainMs ?? 10_000)),
   };
 }
