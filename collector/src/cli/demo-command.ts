@@ -1,9 +1,9 @@
 // `corsight demo`: waits for the collector, then runs the demo services and their traffic (src/demo/) until
 // --duration has passed or SIGINT/SIGTERM, and stops in the order that loses no span.
-import { DEMO_SCENARIO, POLICY_CHANGE_SECOND } from '../demo/scenario.js';
+import { DEMO_SCENARIO, DEMO_SPIKE, POLICY_CHANGE_SECOND } from '../demo/scenario.js';
 import { describeReport, runDemo } from '../demo/run-demo.js';
 import { EXIT_STATUS } from './cli-errors.js';
-import type { DemoCommandOptions } from './demo-options.js';
+import { DEMO_DEFAULTS, type DemoCommandOptions } from './demo-options.js';
 import type { CliIo } from './program.js';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -54,10 +54,13 @@ export async function demoCommand(
   }
   // The SDK's batch processor exports every 5 s by default; the demo wants its spans on the charts sooner.
   process.env.OTEL_BSP_SCHEDULE_DELAY ??= '1000';
-  const changeAt = POLICY_CHANGE_SECOND / options.speed;
+  const at = (second: number) => Math.round(second / options.speed);
   log(
-    `Corsight demo: browsers on 5 origins and a scanner call two instrumented services, exporting to ` +
-      `${options.collectorUrl}; the shop API drops an origin from its allowlist after ${Math.round(changeAt)} s` +
+    `Corsight demo: browsers on 5 origins and a scanner call three services (two with Corsight's ` +
+      `instrumentation, one with plain OpenTelemetry HTTP spans), exporting to ${options.collectorUrl}; ` +
+      `the shop API drops an origin from its allowlist after ${at(POLICY_CHANGE_SECOND)} s, and a rejected ` +
+      `origin's calls spike ${DEMO_SPIKE.factor}× from ${at(DEMO_SPIKE.fromSecond)} s to ` +
+      `${at(DEMO_SPIKE.toSecond)} s` +
       (options.durationSeconds === undefined
         ? '. Ctrl-C stops it.'
         : `; stopping after ${options.durationSeconds} s.`),
@@ -68,10 +71,12 @@ export async function demoCommand(
       host: '127.0.0.1',
       shopPort: options.shopPort,
       catalogPort: options.catalogPort,
+      inventoryPort: DEMO_DEFAULTS.inventoryPort,
       durationMs: options.durationSeconds === undefined ? undefined : options.durationSeconds * 1000,
       speed: options.speed,
       seed: options.seed,
       scenario: DEMO_SCENARIO,
+      spike: DEMO_SPIKE,
       log,
       stop,
     });

@@ -39,6 +39,8 @@ export const DEMO_DEFAULTS = {
   collector: 'http://127.0.0.1:4318',
   shopPort: 4400,
   catalogPort: 4401,
+  /** Not a flag: when it is taken, the inventory API listens on any free port and the traffic follows. */
+  inventoryPort: 4402,
   seed: 1,
 } as const;
 

@@ -1,12 +1,15 @@
-// `corsight demo` as one running thing: the two instrumented demo services exporting to a collector, the
-// demo browsers and the scanner replaying the scenario's plan against them, and the shop API's allowlist
-// redeployed when the scenario says. Thin: what to send and when is traffic-plan.ts, how a browser sends it
+// `corsight demo` as one running thing: the two Corsight-instrumented demo services and the inventory API
+// (plain OpenTelemetry HTTP spans, its own process) exporting to a collector, the demo browsers and the
+// scanner replaying the scenario's plan against them, and the shop API's allowlist redeployed when the
+// scenario says. Thin: what to send and when is traffic-plan.ts, how a browser sends it
 // is demo-browser.ts; this file owns the clock, the concurrency bound and the order of shutdown.
-import { startCorsight } from '@corsight/instrumentation';
+import { type CorsightSdk, startCorsight } from '@corsight/instrumentation';
 import { DemoBrowser } from './demo-browser.js';
 import { type DemoHttp, openDemoHttp } from './demo-http.js';
 import { type RunningCatalogApi, startCatalogApi } from './catalog-api.js';
-import { type DemoServiceId, policyPhaseAt, type Scenario } from './scenario.js';
+import type { RunningInventoryApi } from './inventory-api.js';
+import { startInventoryApiProcess } from './inventory-api-child.js';
+import { type DemoServiceId, policyPhaseAt, type Scenario, type TrafficSpike } from './scenario.js';
 import { type RunningShopApi, startShopApi } from './shop-api.js';
 import { type PlannedRequest, TrafficPlan } from './traffic-plan.js';
 
@@ -16,12 +19,16 @@ export interface DemoOptions {
   readonly host: string;
   readonly shopPort: number;
   readonly catalogPort: number;
+  /** Tried first for the inventory API; any free port when it is taken. */
+  readonly inventoryPort: number;
   /** Real milliseconds to run; undefined: until `stop`. */
   readonly durationMs: number | undefined;
   /** Scenario seconds per real second: 1 for people, more for tests. */
   readonly speed: number;
   readonly seed: number;
   readonly scenario: Scenario;
+  /** Announced in the output when it starts and ends. */
+  readonly spike: TrafficSpike | undefined;
   readonly log: (line: string) => void;
   readonly stop: AbortSignal;
 }
@@ -33,7 +40,7 @@ export interface DemoReport {
   preflightsSent: number;
   preflightsCached: number;
   scannerRequests: number;
-  /** Requests that got no answer, or were not sent because too many were in flight. */
+  /** Requests that got no answer, or were not sent because too many were waiting to be sent. */
   failed: number;
   policyChanges: number;
 }
@@ -41,6 +48,10 @@ export interface DemoReport {
 const TICK_MS = 50;
 // Tens of requests per second at speed 1; this bounds the pile-up if a service stalls.
 const MAX_IN_FLIGHT = 256;
+// Requests due but not yet sent wait here: when the demo's own process is starved of CPU for a moment (a busy
+// machine), the plan hands out every request of the gap at once, and they go out as answers come back
+// rather than being dropped. Past this many (a service that stopped answering), the oldest are dropped.
+const MAX_WAITING = 4096;
 const PROGRESS_EVERY_MS = 10_000;
 
 function emptyReport(): DemoReport {
@@ -66,19 +77,40 @@ export function describeReport(report: DemoReport): string {
 }
 
 /** Summary spans leave every 5 s at speed 1; faster runs flush faster so the collector sees them in time. */
+/** The line announcing that the spike starts or ends. */
+export function describeSpike(spike: TrafficSpike, edge: 'start' | 'end'): string {
+  const { route } = spike;
+  const what = `${route.origin} → ${route.service} ${route.method} ${route.path}`;
+  return edge === 'start'
+    ? `spike: ${what} at ${spike.factor}× its rate for ${spike.toSecond - spike.fromSecond} scenario seconds`
+    : `spike over: ${what} back to its usual rate`;
+}
+
 export function flushIntervalFor(speed: number): number {
   return Math.max(500, Math.round(5000 / speed));
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const report = emptyReport();
-  const sdk = await startCorsight({ serviceName: 'corsight-demo', endpoint: options.collectorUrl });
-  const flushIntervalMs = flushIntervalFor(options.speed);
+  const { scenario } = options;
+  // A second Node process takes seconds to load; it starts while this one sets up the rest.
+  const inventoryStarting = startInventoryApiProcess({
+    collectorUrl: options.collectorUrl,
+    host: options.host,
+    port: options.inventoryPort,
+    allowedOrigins: scenario.inventoryAllowedOrigins,
+    log: options.log,
+  });
+  // Settled below in every case; this only keeps a failure from counting as unhandled meanwhile.
+  inventoryStarting.catch(() => undefined);
+  let inventory: RunningInventoryApi | undefined;
+  let sdk: CorsightSdk | undefined;
   let shop: RunningShopApi | undefined;
   let catalog: RunningCatalogApi | undefined;
   const http: DemoHttp = openDemoHttp();
   try {
-    const { scenario } = options;
+    sdk = await startCorsight({ serviceName: 'corsight-demo', endpoint: options.collectorUrl });
+    const flushIntervalMs = flushIntervalFor(options.speed);
     let phase = 0;
     shop = await startShopApi({
       host: options.host,
@@ -87,8 +119,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       flushIntervalMs,
     });
     catalog = await startCatalogApi({ host: options.host, port: options.catalogPort, flushIntervalMs });
-    const baseUrl: Record<DemoServiceId, string> = { shop: shop.url, catalog: catalog.url };
-    options.log(`demo services: shop-api ${shop.url} (Fastify), catalog-api ${catalog.url} (Express)`);
+    inventory = await inventoryStarting;
+    const baseUrl: Record<DemoServiceId, string> = {
+      shop: shop.url,
+      catalog: catalog.url,
+      inventory: inventory.url,
+    };
+    options.log(
+      `demo services: shop-api ${shop.url} (Fastify), catalog-api ${catalog.url} (Express), ` +
+        `inventory-api ${inventory.url} (Express, plain OpenTelemetry HTTP spans, own process)`,
+    );
 
     const browsers = new Map<string, DemoBrowser>();
     for (const persona of scenario.personas) {
@@ -98,6 +138,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     }
     const plan = new TrafficPlan(scenario, options.seed);
     const inFlight = new Set<Promise<void>>();
+    const waiting: PlannedRequest[] = [];
     let firstFailure = true;
 
     const send = async (planned: PlannedRequest, nowMs: number): Promise<void> => {
@@ -138,10 +179,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const started = performance.now();
     let lastProgress = started;
     let redeploy: Promise<void> | undefined;
+    let spikeEdge: 'before' | 'start' | 'end' = 'before';
     while (!options.stop.aborted) {
       const elapsed = performance.now() - started;
       if (options.durationMs !== undefined && elapsed >= options.durationMs) break;
       const scenarioMs = elapsed * options.speed;
+      const { spike } = options;
+      if (spike !== undefined) {
+        const second = scenarioMs / 1000;
+        if (spikeEdge === 'before' && second >= spike.fromSecond) {
+          spikeEdge = 'start';
+          options.log(describeSpike(spike, 'start'));
+        }
+        if (spikeEdge === 'start' && second >= spike.toSecond) {
+          spikeEdge = 'end';
+          options.log(describeSpike(spike, 'end'));
+        }
+      }
       const nextPhase = policyPhaseAt(scenario, scenarioMs / 1000);
       if (nextPhase !== phase && redeploy === undefined) {
         const before = scenario.shopPolicy[phase]?.allowedOrigins ?? [];
@@ -160,20 +214,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           redeploy = undefined;
         });
       }
-      for (const planned of plan.due(scenarioMs)) {
-        if (inFlight.size >= MAX_IN_FLIGHT) {
-          report.failed += 1;
-          if (firstFailure) {
-            firstFailure = false;
-            options.log(
-              `${MAX_IN_FLIGHT} requests are waiting for an answer; skipping requests until some return`,
-            );
-          }
-          continue;
+      waiting.push(...plan.due(scenarioMs));
+      if (waiting.length > MAX_WAITING) {
+        const dropped = waiting.splice(0, waiting.length - MAX_WAITING);
+        report.failed += dropped.length;
+        if (firstFailure) {
+          firstFailure = false;
+          options.log(
+            `${MAX_IN_FLIGHT} requests are waiting for an answer and ${MAX_WAITING} more to be sent; ` +
+              'dropping the oldest until some return',
+          );
         }
+      }
+      let next = 0;
+      while (inFlight.size < MAX_IN_FLIGHT && next < waiting.length) {
+        const planned = waiting[next++];
+        if (planned === undefined) break;
         const task = send(planned, scenarioMs).finally(() => inFlight.delete(task));
         inFlight.add(task);
       }
+      waiting.splice(0, next);
       if (performance.now() - lastProgress >= PROGRESS_EVERY_MS) {
         lastProgress = performance.now();
         options.log(`traffic so far: ${describeReport(report)}`);
@@ -188,7 +248,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     // Services first (they emit their last counts), then the SDK (it exports them), then the client.
     await shop?.close();
     await catalog?.close();
-    await sdk.shutdown();
+    // Started even when something else failed first: wait for it, to stop it.
+    inventory ??= await inventoryStarting.catch(() => undefined);
+    await inventory?.close();
+    await sdk?.shutdown();
     await http.close();
   }
 }

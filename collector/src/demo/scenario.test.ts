@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type BrowserPersona,
   DEMO_ORIGINS,
   DEMO_SCENARIO,
+  DEMO_SPIKE,
   HOSTILE_ORIGIN,
+  pageRouteRateAt,
   POLICY_CHANGE_SECOND,
   policyPhaseAt,
   rateAt,
   type RateSchedule,
+  spikePersona,
+  type TrafficSpike,
 } from './scenario.js';
 
 describe('rateAt', () => {
@@ -67,7 +72,7 @@ describe('DEMO_SCENARIO', () => {
       (persona) =>
         !allowedEver.has(persona.origin) && persona.fetches.some((fetch) => fetch.service === 'shop'),
     );
-    expect(rejected.map((persona) => persona.origin)).toEqual([DEMO_ORIGINS.copycat]);
+    expect(new Set(rejected.map((persona) => persona.origin))).toEqual(new Set([DEMO_ORIGINS.copycat]));
   });
 
   it('has a preflight-heavy page: custom headers or non-safelisted methods on most of its calls', () => {
@@ -97,10 +102,119 @@ describe('DEMO_SCENARIO', () => {
     expect(scanners[0]?.randomOriginShare).toBeGreaterThan(0);
   });
 
-  it('starts every persona at once and stays at tens of requests per second', () => {
-    for (const persona of DEMO_SCENARIO.personas) expect(rateAt(persona.rate, 0)).toBeGreaterThan(0);
+  it('starts every persona but the spike at once and stays at tens of requests per second', () => {
+    for (const persona of DEMO_SCENARIO.personas) {
+      expect(rateAt(persona.rate, 0) > 0, persona.name).toBe(persona.name !== 'copycat price widget');
+    }
     const total = DEMO_SCENARIO.personas.reduce((sum, persona) => sum + rateAt(persona.rate, 0), 0);
     expect(total).toBeGreaterThanOrEqual(10);
     expect(total).toBeLessThanOrEqual(50);
+  });
+});
+
+describe('the inventory API (plain OpenTelemetry HTTP spans)', () => {
+  const browsers = DEMO_SCENARIO.personas.filter((persona) => persona.kind === 'browser');
+  const inventoryCalls = browsers.flatMap((persona) =>
+    persona.fetches
+      .filter((fetch) => fetch.service === 'inventory')
+      .map((fetch) => ({ origin: persona.origin, fetch })),
+  );
+
+  it('allows the storefront and the admin app, not the partner', () => {
+    expect(DEMO_SCENARIO.inventoryAllowedOrigins).toEqual([DEMO_ORIGINS.storefront, DEMO_ORIGINS.admin]);
+  });
+
+  it('is called by allowed pages, by a refused one, and with a method that is always preflighted', () => {
+    const allowed = inventoryCalls.filter(({ origin }) =>
+      DEMO_SCENARIO.inventoryAllowedOrigins.includes(origin),
+    );
+    const refused = inventoryCalls.filter(
+      ({ origin }) => !DEMO_SCENARIO.inventoryAllowedOrigins.includes(origin),
+    );
+    expect(allowed.some(({ fetch }) => fetch.method === 'GET' && fetch.headers.length === 0)).toBe(true);
+    expect(allowed.some(({ fetch }) => fetch.method === 'PATCH')).toBe(true);
+    expect(refused.map(({ origin }) => origin)).toEqual([DEMO_ORIGINS.partner]);
+  });
+
+  it('is probed by the scanner too', () => {
+    const scanner = DEMO_SCENARIO.personas.find((persona) => persona.kind === 'scanner');
+    expect(scanner?.services).toContain('inventory');
+  });
+});
+
+describe('DEMO_SPIKE', () => {
+  const { route } = DEMO_SPIKE;
+  const rate = (second: number) => pageRouteRateAt(DEMO_SCENARIO, route, second);
+  const usual = rate(0);
+
+  it('comes after a minute of usual traffic and after the policy change, and lasts a minute', () => {
+    expect(DEMO_SPIKE.fromSecond).toBeGreaterThanOrEqual(60);
+    expect(DEMO_SPIKE.fromSecond).toBeGreaterThan(POLICY_CHANGE_SECOND + 30);
+    expect(DEMO_SPIKE.toSecond - DEMO_SPIKE.fromSecond).toBe(60);
+    expect(DEMO_SPIKE.factor).toBe(10);
+  });
+
+  it('is refused traffic: its origin is never on the shop allowlist', () => {
+    for (const phase of DEMO_SCENARIO.shopPolicy) expect(phase.allowedOrigins).not.toContain(route.origin);
+    expect(route.service).toBe('shop');
+  });
+
+  it.each([
+    ['before it', DEMO_SPIKE.fromSecond - 0.001, 1],
+    ['at its start', DEMO_SPIKE.fromSecond, DEMO_SPIKE.factor],
+    ['in its middle', (DEMO_SPIKE.fromSecond + DEMO_SPIKE.toSecond) / 2, DEMO_SPIKE.factor],
+    ['just before its end', DEMO_SPIKE.toSecond - 0.001, DEMO_SPIKE.factor],
+    ['at its end', DEMO_SPIKE.toSecond, 1],
+    ['an hour later', 3600, 1],
+  ])('multiplies the route’s usual rate %s by the factor or not (%d s: ×%d)', (_when, second, ratio) => {
+    expect(usual).toBeGreaterThan(0);
+    expect(rate(second) / usual).toBeCloseTo(ratio, 9);
+  });
+
+  it("leaves the origin's other routes alone", () => {
+    const cart = { ...route, method: 'POST', path: '/cart' };
+    const usualCart = pageRouteRateAt(DEMO_SCENARIO, cart, 0);
+    expect(usualCart).toBeGreaterThan(0);
+    expect(pageRouteRateAt(DEMO_SCENARIO, cart, DEMO_SPIKE.fromSecond + 1)).toBe(usualCart);
+  });
+});
+
+describe('spikePersona', () => {
+  const base: BrowserPersona = {
+    kind: 'browser',
+    name: 'page',
+    origin: 'https://a.test',
+    rate: [{ fromSecond: 0, perSecond: 4 }],
+    fetches: [
+      { service: 'shop', method: 'GET', path: '/a', headers: [], credentials: 'omit', weight: 3 },
+      { service: 'shop', method: 'GET', path: '/b', headers: [], credentials: 'omit', weight: 1 },
+    ],
+  };
+  const spike: TrafficSpike = {
+    route: { origin: 'https://a.test', service: 'shop', method: 'GET', path: '/b' },
+    fromSecond: 10,
+    toSecond: 20,
+    factor: 5,
+  };
+
+  it("sends (factor − 1) × the base's rate on the route, only inside the window, only to that route", () => {
+    const extra = spikePersona(base, spike, 'extra');
+    // The base sends 4/s × 1/4 = 1/s to /b: the extra page adds 4/s.
+    expect(extra.rate).toEqual([
+      { fromSecond: 0, perSecond: 0 },
+      { fromSecond: 10, perSecond: 4 },
+      { fromSecond: 20, perSecond: 0 },
+    ]);
+    expect(extra.fetches.map((fetch) => fetch.path)).toEqual(['/b']);
+    expect(extra.origin).toBe(base.origin);
+  });
+
+  it('refuses a route the base page does not call, or another origin', () => {
+    expect(() => spikePersona(base, { ...spike, route: { ...spike.route, path: '/c' } }, 'x')).toThrow(
+      /not one that page calls/,
+    );
+    expect(() =>
+      spikePersona(base, { ...spike, route: { ...spike.route, origin: 'https://b.test' } }, 'x'),
+    ).toThrow(/not one that page calls/);
   });
 });

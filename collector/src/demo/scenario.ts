@@ -1,13 +1,16 @@
-// The demo's traffic as data: the two demo services, the pages (origins) that call them and how often, the
-// scanner noise, and the shop API's allowlist over time. Pure: no clock, no I/O. The timing is chosen so a
-// new user sees every dashboard chart filled within a minute: every persona starts at once, summary spans
-// leave every 5 s, and the policy change falls at 35 s, leaving time to see the newly blocked origin.
+// The demo's traffic as data: the three demo services, the pages (origins) that call them and how often, the
+// scanner noise, the shop API's allowlist over time and the spike. Pure: no clock, no I/O. The timing is
+// chosen so a new user sees every dashboard chart filled within a minute and an alert-worthy event within a
+// few: every persona starts at once, summary spans leave every 5 s, the policy change falls at 35 s (the
+// newly blocked origin), and from 75 s to 135 s one rejected origin's calls to one route jump tenfold (the
+// spike), after which they fall back. Rejected-origin alerts look at minutes, so the spike lasts one.
 //
-// To add a spike (alerting), give a persona another rate phase; to block another origin later, add a policy
-// phase. Both are read by position in time only, so nothing else changes.
+// To add another spike, give a persona another rate phase (spikePersona builds one for a route); to block
+// another origin later, add a policy phase. Both are read by position in time only, so nothing else changes.
 import type { HeaderList } from '../cli/browser-request.js';
 
-export type DemoServiceId = 'shop' | 'catalog';
+/** shop-api and catalog-api run Corsight's instrumentation; inventory-api only plain OpenTelemetry. */
+export type DemoServiceId = 'shop' | 'catalog' | 'inventory';
 
 /** A rate that changes over the scenario: each phase holds from its second until the next phase's. */
 export type RateSchedule = readonly { readonly fromSecond: number; readonly perSecond: number }[];
@@ -62,6 +65,25 @@ export interface Scenario {
   readonly personas: readonly Persona[];
   /** Ordered by fromSecond; the first starts at 0. */
   readonly shopPolicy: readonly PolicyPhase[];
+  /** The inventory API's CORS allowlist (fixed for the whole run). */
+  readonly inventoryAllowedOrigins: readonly string[];
+}
+
+/** One route called by pages on one origin. */
+export interface PageRoute {
+  readonly origin: string;
+  readonly service: DemoServiceId;
+  readonly method: string;
+  /** The fetch template's path (`{id}` unreplaced). */
+  readonly path: string;
+}
+
+/** For [fromSecond, toSecond) the pages' calls to `route` run at `factor` times their usual rate. */
+export interface TrafficSpike {
+  readonly route: PageRoute;
+  readonly fromSecond: number;
+  readonly toSecond: number;
+  readonly factor: number;
 }
 
 export const DEMO_ORIGINS = {
@@ -80,6 +102,103 @@ export const POLICY_CHANGE_SECOND = 35;
 
 const JSON_BODY = [['Content-Type', 'application/json']] as const;
 
+/** The rate in force at `second`: the last phase that has started (0 before the first). */
+export function rateAt(schedule: RateSchedule, second: number): number {
+  let rate = 0;
+  for (const phase of schedule) if (phase.fromSecond <= second) rate = phase.perSecond;
+  return rate;
+}
+
+/** Index into scenario.shopPolicy of the phase in force at `second`. */
+export function policyPhaseAt(scenario: Scenario, second: number): number {
+  let index = 0;
+  scenario.shopPolicy.forEach((phase, i) => {
+    if (phase.fromSecond <= second) index = i;
+  });
+  return index;
+}
+
+function isRoute(fetch: FetchTemplate, route: PageRoute): boolean {
+  return fetch.service === route.service && fetch.method === route.method && fetch.path === route.path;
+}
+
+/** Calls per second a page persona makes to `route` at `second`: its rate times the route's share. */
+function personaRouteRate(persona: BrowserPersona, route: PageRoute, second: number): number {
+  if (persona.origin !== route.origin) return 0;
+  const total = persona.fetches.reduce((sum, fetch) => sum + fetch.weight, 0);
+  const matching = persona.fetches.reduce(
+    (sum, fetch) => sum + (isRoute(fetch, route) ? fetch.weight : 0),
+    0,
+  );
+  return total === 0 ? 0 : (rateAt(persona.rate, second) * matching) / total;
+}
+
+/** Calls per second all the scenario's pages make to `route` at `second` (scanners aside). */
+export function pageRouteRateAt(scenario: Scenario, route: PageRoute, second: number): number {
+  let rate = 0;
+  for (const persona of scenario.personas) {
+    if (persona.kind === 'browser') rate += personaRouteRate(persona, route, second);
+  }
+  return rate;
+}
+
+/**
+ * A page on the spike's origin that calls only the spike's route, silent outside the spike and, inside it,
+ * at (factor − 1) times what `base` sends to that route then: together they send `factor` times as much.
+ */
+export function spikePersona(base: BrowserPersona, spike: TrafficSpike, name: string): BrowserPersona {
+  const fetch = base.fetches.find((candidate) => isRoute(candidate, spike.route));
+  if (base.origin !== spike.route.origin || fetch === undefined) {
+    throw new Error(`the spike's route is not one that ${base.name} calls`);
+  }
+  const usual = personaRouteRate(base, spike.route, spike.fromSecond);
+  return {
+    kind: 'browser',
+    name,
+    origin: base.origin,
+    cookie: base.cookie,
+    rate: [
+      { fromSecond: 0, perSecond: 0 },
+      { fromSecond: spike.fromSecond, perSecond: (spike.factor - 1) * usual },
+      { fromSecond: spike.toSecond, perSecond: 0 },
+    ],
+    fetches: [{ ...fetch, weight: 1 }],
+  };
+}
+
+// A site the shop never allowed, embedding its calls anyway: its simple GETs are refused by the missing
+// Access-Control-Allow-Origin, its JSON POSTs already at the preflight.
+const COPYCAT_SITE: BrowserPersona = {
+  kind: 'browser',
+  name: 'copycat site',
+  origin: DEMO_ORIGINS.copycat,
+  rate: [{ fromSecond: 0, perSecond: 0.6 }],
+  fetches: [
+    { service: 'shop', method: 'GET', path: '/products', headers: [], credentials: 'omit', weight: 2 },
+    {
+      service: 'shop',
+      method: 'POST',
+      path: '/cart',
+      headers: JSON_BODY,
+      body: '{"sku":"tee-42","quantity":9}',
+      credentials: 'omit',
+      weight: 1,
+    },
+  ],
+};
+
+/**
+ * The spike: the copycat site ships a price widget that polls the shop's product list, so its (refused)
+ * calls to GET /products jump tenfold for a minute, then stop. Blocked traffic from an origin that was
+ * always blocked: what a `rejected_spike` alert is for, unlike the scanner's steady noise.
+ */
+export const DEMO_SPIKE: TrafficSpike = {
+  route: { origin: DEMO_ORIGINS.copycat, service: 'shop', method: 'GET', path: '/products' },
+  fromSecond: 75,
+  toSecond: 135,
+  factor: 10,
+};
+
 export const DEMO_SCENARIO: Scenario = {
   shopPolicy: [
     {
@@ -96,15 +215,17 @@ export const DEMO_SCENARIO: Scenario = {
       allowedOrigins: [DEMO_ORIGINS.storefront, DEMO_ORIGINS.admin, DEMO_ORIGINS.partner],
     },
   ],
+  // The inventory team lists its own two frontends; the partner widget's stock lookups are refused.
+  inventoryAllowedOrigins: [DEMO_ORIGINS.storefront, DEMO_ORIGINS.admin],
   personas: [
     {
       // The healthy case: mostly simple GETs, a JSON POST now and then (preflighted once per 10 min), a
-      // credentialed profile call, and the public catalog (wildcard: fine without credentials).
+      // credentialed profile call, the public catalog (wildcard: fine without credentials), and stock levels.
       kind: 'browser',
       name: 'storefront SPA',
       origin: DEMO_ORIGINS.storefront,
       cookie: 'session=storefront-demo',
-      rate: [{ fromSecond: 0, perSecond: 8 }],
+      rate: [{ fromSecond: 0, perSecond: 4 }],
       fetches: [
         { service: 'shop', method: 'GET', path: '/products', headers: [], credentials: 'omit', weight: 4 },
         {
@@ -134,16 +255,26 @@ export const DEMO_SCENARIO: Scenario = {
           credentials: 'omit',
           weight: 2,
         },
+        {
+          service: 'inventory',
+          method: 'GET',
+          path: '/stock/{id}',
+          ids: 40,
+          headers: [],
+          credentials: 'omit',
+          weight: 2,
+        },
       ],
     },
     {
       // Preflight-heavy: custom headers and JSON on every call, many distinct URLs (the preflight cache is per
-      // URL), and a catalog that sends no Max-Age, so its preflights are cached for 5 s only.
+      // URL), a catalog that sends no Max-Age, so its preflights are cached for 5 s only, and stock
+      // corrections with PATCH, a method no request goes without a preflight for.
       kind: 'browser',
       name: 'admin SPA',
       origin: DEMO_ORIGINS.admin,
       cookie: 'session=admin-demo',
-      rate: [{ fromSecond: 0, perSecond: 5 }],
+      rate: [{ fromSecond: 0, perSecond: 3 }],
       fetches: [
         {
           service: 'shop',
@@ -173,15 +304,26 @@ export const DEMO_SCENARIO: Scenario = {
           credentials: 'omit',
           weight: 3,
         },
+        {
+          service: 'inventory',
+          method: 'PATCH',
+          path: '/stock/{id}',
+          ids: 40,
+          headers: [...JSON_BODY, ['X-Request-Id', 'admin-3']],
+          body: '{"quantity":12}',
+          credentials: 'include',
+          weight: 2,
+        },
       ],
     },
     {
-      // Wrongly configured: a header the shop does not allow, and cookies sent to the wildcard catalog.
+      // Wrongly configured: a header the shop does not allow, cookies sent to the wildcard catalog, and stock
+      // lookups to an inventory API that never allowed its origin.
       kind: 'browser',
       name: 'partner widget',
       origin: DEMO_ORIGINS.partner,
       cookie: 'partner_session=demo',
-      rate: [{ fromSecond: 0, perSecond: 2 }],
+      rate: [{ fromSecond: 0, perSecond: 1 }],
       fetches: [
         {
           service: 'shop',
@@ -200,6 +342,15 @@ export const DEMO_SCENARIO: Scenario = {
           credentials: 'include',
           weight: 1,
         },
+        {
+          service: 'inventory',
+          method: 'GET',
+          path: '/stock/{id}',
+          ids: 20,
+          headers: [['X-Partner-Key', 'demo-key']],
+          credentials: 'omit',
+          weight: 1,
+        },
       ],
     },
     {
@@ -207,7 +358,7 @@ export const DEMO_SCENARIO: Scenario = {
       kind: 'browser',
       name: 'legacy storefront',
       origin: DEMO_ORIGINS.legacy,
-      rate: [{ fromSecond: 0, perSecond: 2 }],
+      rate: [{ fromSecond: 0, perSecond: 1.5 }],
       fetches: [
         { service: 'shop', method: 'GET', path: '/products', headers: [], credentials: 'omit', weight: 2 },
         {
@@ -221,29 +372,12 @@ export const DEMO_SCENARIO: Scenario = {
         },
       ],
     },
-    {
-      // A site the API never allowed, embedding its calls anyway.
-      kind: 'browser',
-      name: 'copycat site',
-      origin: DEMO_ORIGINS.copycat,
-      rate: [{ fromSecond: 0, perSecond: 1 }],
-      fetches: [
-        { service: 'shop', method: 'GET', path: '/products', headers: [], credentials: 'omit', weight: 2 },
-        {
-          service: 'shop',
-          method: 'POST',
-          path: '/cart',
-          headers: JSON_BODY,
-          body: '{"sku":"tee-42","quantity":9}',
-          credentials: 'omit',
-          weight: 1,
-        },
-      ],
-    },
+    COPYCAT_SITE,
+    spikePersona(COPYCAT_SITE, DEMO_SPIKE, 'copycat price widget'),
     {
       kind: 'scanner',
       name: 'scanner',
-      rate: [{ fromSecond: 0, perSecond: 1 }],
+      rate: [{ fromSecond: 0, perSecond: 0.5 }],
       origins: [
         HOSTILE_ORIGIN,
         'null',
@@ -252,24 +386,8 @@ export const DEMO_SCENARIO: Scenario = {
         "https://o'; DROP TABLE cors_events;--.test",
       ],
       randomOriginShare: 0.5,
-      services: ['shop', 'catalog'],
+      services: ['shop', 'catalog', 'inventory'],
       paths: ['/', '/.env', '/admin', '/wp-login.php', '/products', '/api/v1/users'],
     },
   ],
 };
-
-/** The rate in force at `second`: the last phase that has started (0 before the first). */
-export function rateAt(schedule: RateSchedule, second: number): number {
-  let rate = 0;
-  for (const phase of schedule) if (phase.fromSecond <= second) rate = phase.perSecond;
-  return rate;
-}
-
-/** Index into scenario.shopPolicy of the phase in force at `second`. */
-export function policyPhaseAt(scenario: Scenario, second: number): number {
-  let index = 0;
-  scenario.shopPolicy.forEach((phase, i) => {
-    if (phase.fromSecond <= second) index = i;
-  });
-  return index;
-}

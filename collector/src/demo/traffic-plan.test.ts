@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_ORIGINS, DEMO_SCENARIO, HOSTILE_ORIGIN, type Scenario } from './scenario.js';
+import { DEMO_ORIGINS, DEMO_SCENARIO, DEMO_SPIKE, HOSTILE_ORIGIN, type Scenario } from './scenario.js';
 import { type PlannedRequest, seededRandom, TrafficPlan } from './traffic-plan.js';
 
 function originOf(request: PlannedRequest): string {
@@ -44,18 +44,21 @@ describe('TrafficPlan', () => {
     expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 
-  // Spacing is (0.5 + U) / rate: over n arrivals the sum drifts by about sqrt(n / 12) intervals.
+  // Spacing is (0.5 + U) / rate: over n arrivals the sum drifts by about sqrt(n / 12) intervals (σ).
   it("sends each persona's rate per second, within a few requests a minute", () => {
     for (const persona of DEMO_SCENARIO.personas) {
       const count = oneMinute.filter((r) => r.persona === persona).length;
       const expected = (persona.rate[0]?.perSecond ?? 0) * 60;
-      expect(Math.abs(count - expected), persona.name).toBeLessThanOrEqual(Math.max(6, expected * 0.05));
+      expect(Math.abs(count - expected), persona.name).toBeLessThanOrEqual(
+        Math.max(6, 4 * Math.sqrt(expected / 12)),
+      );
     }
   });
 
-  it('has every persona on the wire within its first two seconds', () => {
+  it('has every persona that starts at 0 on the wire within its first two seconds', () => {
     const early = new Set(plan(DEMO_SCENARIO, 7, 2000).map((r) => r.persona.name));
-    expect(early).toEqual(new Set(DEMO_SCENARIO.personas.map((persona) => persona.name)));
+    const starting = DEMO_SCENARIO.personas.filter((persona) => (persona.rate[0]?.perSecond ?? 0) > 0);
+    expect(early).toEqual(new Set(starting.map((persona) => persona.name)));
   });
 
   it('fills {id} paths with ids in range and copies the template', () => {
@@ -78,6 +81,35 @@ describe('TrafficPlan', () => {
     expect(scanner.some((r) => r.method === 'GET')).toBe(true);
   });
 
+  it('sends the spike: ten times the route’s calls inside its window, the usual rate before and after', () => {
+    const { route, fromSecond, toSecond } = DEMO_SPIKE;
+    const requests = plan(DEMO_SCENARIO, 7, (toSecond + 60) * 1000).filter(
+      (r) =>
+        r.kind === 'page' &&
+        r.persona.origin === route.origin &&
+        r.service === route.service &&
+        r.method === route.method &&
+        r.path === route.path,
+    );
+    const perSecond = (from: number, to: number) =>
+      requests.filter((r) => r.atMs >= from * 1000 && r.atMs < to * 1000).length / (to - from);
+    const before = perSecond(15, fromSecond);
+    const during = perSecond(fromSecond, toSecond);
+    const after = perSecond(toSecond, toSecond + 60);
+    expect(during / before).toBeGreaterThan(8);
+    expect(during / before).toBeLessThan(12);
+    expect(after / before).toBeGreaterThan(0.7);
+    expect(after / before).toBeLessThan(1.3);
+  });
+
+  it('sends pages to the inventory API: allowed GETs, preflighted PATCHes, the refused partner', () => {
+    const inventory = oneMinute.filter((r) => r.kind === 'page' && r.service === 'inventory');
+    const origins = (method: string) => new Set(inventory.filter((r) => r.method === method).map(originOf));
+    expect(origins('GET')).toEqual(new Set([DEMO_ORIGINS.storefront, DEMO_ORIGINS.partner]));
+    expect(origins('PATCH')).toEqual(new Set([DEMO_ORIGINS.admin]));
+    expect(inventory.every((r) => /^\/stock\/\d+$/.test(r.path))).toBe(true);
+  });
+
   it('keeps the legacy storefront calling after the policy change', () => {
     const after = oneMinute.filter((r) => r.atMs >= 40_000 && originOf(r) === DEMO_ORIGINS.legacy);
     expect(after.length).toBeGreaterThan(20);
@@ -88,6 +120,7 @@ describe('TrafficPlan', () => {
     if (first === undefined) throw new Error('no persona');
     const spiky: Scenario = {
       shopPolicy: DEMO_SCENARIO.shopPolicy,
+      inventoryAllowedOrigins: DEMO_SCENARIO.inventoryAllowedOrigins,
       personas: [
         {
           ...first,
