@@ -26,11 +26,12 @@ export class StartUsageError extends Error {
 export const START_USAGE = `Usage: pnpm start [--demo] [options]
 
 Starts the Corsight collector and the dashboard on 127.0.0.1 (building the dashboard when its build is
-missing or older than its sources); with --demo also two instrumented demo services and browser-like
-traffic. Ctrl-C (or SIGTERM) stops everything, the collector last.
+missing or older than its sources); with --demo also three demo services (two with Corsight's
+instrumentation, one seen through plain OpenTelemetry HTTP spans) and browser-like traffic. Ctrl-C (or
+SIGTERM) stops everything, the collector last.
 
 Options:
-  --demo                  also run \`corsight demo\` (demo services on 4400 and 4401)
+  --demo                  also run \`corsight demo\` (demo services on 4400, 4401 and 4402)
   --no-dashboard          collector (and demo) only
   --port <port>           collector OTLP/HTTP and query API port (default: 4318, or CORSIGHT_OTLP_PORT)
   --grpc-port <port|off>  collector OTLP/gRPC port (default: 4317, or CORSIGHT_OTLP_GRPC_PORT)

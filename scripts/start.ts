@@ -196,7 +196,10 @@ async function run(options: StartOptions): Promise<void> {
       : `Corsight is running: collector ${collectorUrl}${grpc} (no dashboard)`,
   );
   if (options.demo) {
-    say('demo: every chart fills within a minute of its start; the policy change comes ~35 s in');
+    say(
+      'demo: every chart fills within a minute of its start; the policy change comes ~35 s in, ' +
+        'a refused origin spikes from ~75 s to ~135 s',
+    );
   }
 }
 
