@@ -1,8 +1,8 @@
 // `corsight demo` as one running thing: the two Corsight-instrumented demo services and the inventory API
 // (plain OpenTelemetry HTTP spans, its own process) exporting to a collector, the demo browsers and the
 // scanner replaying the scenario's plan against them, and the shop API's allowlist redeployed when the
-// scenario says. Thin: what to send and when is traffic-plan.ts, how a browser sends it
-// is demo-browser.ts; this file owns the clock, the concurrency bound and the order of shutdown.
+// scenario says. Thin: what to send and when is traffic-plan.ts, how a browser sends it is demo-browser.ts;
+// this file owns the clock, the concurrency bound and the order of shutdown.
 import { type CorsightSdk, startCorsight } from '@corsight/instrumentation';
 import { DemoBrowser } from './demo-browser.js';
 import { type DemoHttp, openDemoHttp } from './demo-http.js';
@@ -76,7 +76,6 @@ export function describeReport(report: DemoReport): string {
   );
 }
 
-/** Summary spans leave every 5 s at speed 1; faster runs flush faster so the collector sees them in time. */
 /** The line announcing that the spike starts or ends. */
 export function describeSpike(spike: TrafficSpike, edge: 'start' | 'end'): string {
   const { route } = spike;
@@ -86,6 +85,7 @@ export function describeSpike(spike: TrafficSpike, edge: 'start' | 'end'): strin
     : `spike over: ${what} back to its usual rate`;
 }
 
+/** Summary spans leave every 5 s at speed 1; faster runs flush faster so the collector sees them in time. */
 export function flushIntervalFor(speed: number): number {
   return Math.max(500, Math.round(5000 / speed));
 }
