@@ -119,7 +119,7 @@ describe('a cluster', () => {
       expect(sql).toMatch(/_mv_local ON CLUSTER `corsight_cluster` TO \w+_local AS/);
       expect(sql).toMatch(
         new RegExp(
-          `FROM (\\(SELECT \\* FROM )?(${TABLES.events}|${TABLES.rollup}|${TABLES.findings})_local\\b`,
+          `FROM (\\(SELECT \\* FROM )?(${[TABLES.events, TABLES.rollup, TABLES.findings, TABLES.totals1m, TABLES.origins1h].join('|')})_local\\b`,
         ),
       );
     }

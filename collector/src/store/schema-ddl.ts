@@ -173,11 +173,11 @@ export type Grain = 'minute' | 'hour' | 'day';
 export const GRAIN_SECONDS: Readonly<Record<Grain, number>> = { minute: 60, hour: 3600, day: 86_400 };
 /** The time column of a rollup of each grain. */
 export const TIME_COLUMN: Readonly<Record<Grain, Grain>> = { minute: 'minute', hour: 'hour', day: 'day' };
-const START_OF: Readonly<Record<Grain, string>> = {
-  minute: 'minute',
-  hour: 'toStartOfHour(minute)',
-  day: "toStartOfDay(minute, 'UTC')",
-};
+/** The start of a `grain` bucket, from a time column of finer grain. */
+function startOf(grain: Grain, column: Grain): string {
+  if (grain === column) return column;
+  return grain === 'hour' ? `toStartOfHour(${column})` : `toStartOfDay(${column}, 'UTC')`;
+}
 
 /** Columns a rollup can be keyed by besides `service` and time, with their types. */
 const DIMENSION_TYPES = {
@@ -241,7 +241,12 @@ export interface RollupSpec {
 /** A migration-2 rollup: a view on `from` fills it, and a backfill from `from` gives it the past. */
 export interface NarrowRollupSpec extends RollupSpec {
   readonly view: string;
-  readonly from: typeof TABLES.rollup | typeof TABLES.findings;
+  /**
+   * The table whose inserts feed it: a per-minute rollup, or a narrower table of finer grain (a view reading
+   * another view's small output block costs a fraction of one reading the per-minute rollup's block).
+   */
+  readonly from:
+    typeof TABLES.rollup | typeof TABLES.findings | typeof TABLES.totals1m | typeof TABLES.origins1h;
   /**
    * The rows of `from` it keeps (the others count nothing for the questions it answers). Applied in a
    * subquery: in the view's own WHERE the names would mean its aggregates, which share the column names.
@@ -290,7 +295,7 @@ const TOTALS: Pick<RollupSpec, 'counts' | 'dimensions' | 'measures'> = {
 
 /** Narrowest first. Row counts over 10M synthetic events in 30 days: see collector/bench/query.bench.ts. */
 export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
-  { table: TABLES.totals1h, view: VIEWS.totals1h, from: TABLES.rollup, grain: 'hour', ...TOTALS },
+  { table: TABLES.totals1h, view: VIEWS.totals1h, from: TABLES.totals1m, grain: 'hour', ...TOTALS },
   { table: TABLES.totals1m, view: VIEWS.totals1m, from: TABLES.rollup, grain: 'minute', ...TOTALS },
   {
     table: TABLES.codes1h,
@@ -315,7 +320,7 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
   {
     table: TABLES.origins1d,
     view: VIEWS.origins1d,
-    from: TABLES.rollup,
+    from: TABLES.origins1h,
     grain: 'day',
     counts: 'requests',
     dimensions: ['service', 'origin', 'outcome'],
@@ -680,23 +685,35 @@ function narrowTableSpecs(options: SchemaOptions): readonly TableSpec[] {
   });
 }
 
-/** The rows of a narrow rollup, computed from the per-minute rollup it is a cut of. */
+/** The rows of a narrow rollup, computed from the (finer) rollup it is a cut of. */
 function narrowSelect(spec: NarrowRollupSpec, from: string): string {
   const time = TIME_COLUMN[spec.grain];
+  const source = ROLLUPS.find((rollup) => rollup.table === spec.from);
+  const sourceTime = TIME_COLUMN[source?.grain ?? 'minute'];
   const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
   const columns = keys.map((key) => {
-    const source = DERIVED_DIMENSIONS[key];
-    return source === undefined ? key : `${source} AS ${key}`;
+    const derived = DERIVED_DIMENSIONS[key];
+    return derived === undefined ? key : `${derived} AS ${key}`;
   });
   const measures = spec.measures.map((measure) => {
-    const source = measure === 'first_minute' || measure === 'last_minute' ? 'minute' : measure;
-    return `${MEASURES[measure].combine}(${source}) AS ${measure}`;
+    // First and last minute: a narrow source keeps them as columns; a per-minute rollup's minute is both.
+    const fromNarrow = NARROW_ROLLUPS.some((narrow) => narrow.table === spec.from);
+    const column =
+      (measure === 'first_minute' || measure === 'last_minute') && !fromNarrow ? sourceTime : measure;
+    return `${MEASURES[measure].combine}(${column}) AS ${measure}`;
   });
-  const timeColumn = time === 'minute' ? 'minute' : `${START_OF[spec.grain]} AS ${time}`;
+  const timeColumn = time === sourceTime ? time : `${startOf(spec.grain, sourceTime)} AS ${time}`;
   const group = ['service', time, ...keys].join(', ');
   return `SELECT ${[timeColumn, 'service', ...columns].join(', ')},\n  ${measures.join(',\n  ')}
 FROM ${spec.where === undefined ? from : `(SELECT * FROM ${from} WHERE ${spec.where})`}
 GROUP BY ${group}`;
+}
+
+/** NARROW_ROLLUPS with each table after the narrow table it is fed from: the order to create and fill them. */
+function creationOrder(): readonly NarrowRollupSpec[] {
+  const fedByNarrow = (spec: NarrowRollupSpec): boolean =>
+    NARROW_ROLLUPS.some((other) => other.table === spec.from);
+  return [...NARROW_ROLLUPS.filter((spec) => !fedByNarrow(spec)), ...NARROW_ROLLUPS.filter(fedByNarrow)];
 }
 
 /**
@@ -714,9 +731,9 @@ export function narrowRollupsDdl(options: SchemaOptions): readonly SchemaStep[] 
   const to = target(options.cluster);
   const specs = narrowTableSpecs(options);
   const steps: SchemaStep[] = [];
-  NARROW_ROLLUPS.forEach((spec, index) => {
-    const table = specs[index];
-    if (table === undefined) return;
+  for (const spec of creationOrder()) {
+    const table = specs.find((candidate) => candidate.name === spec.table);
+    if (table === undefined) continue;
     steps.push(createTable(table, to));
     if (options.cluster !== undefined) steps.push(createDistributed(table, options.cluster));
     const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
@@ -732,6 +749,6 @@ export function narrowRollupsDdl(options: SchemaOptions): readonly SchemaStep[] 
           narrowSelect(spec, to.storage(spec.from)),
       ],
     });
-  });
+  }
   return steps;
 }
