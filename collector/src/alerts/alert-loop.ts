@@ -33,10 +33,17 @@ import {
   policyChangesFrom,
   readFirstStoredMinute,
   readPolicyChanges,
+  readRecentTraffic,
   readRuleInput,
+  type RuleInputMemory,
 } from './read-rule-input.js';
 
 const MINUTE = 60_000;
+/**
+ * Windows up to this long are cut from one read of the last minutes shared by all rules (one query a cycle
+ * instead of one per rule); a rule with a longer window reads its own.
+ */
+const SHARED_WINDOW_MS = 60 * MINUTE;
 
 export type RuleSource = 'file' | 'default' | 'api';
 
@@ -90,6 +97,7 @@ export interface AlertLoopOptions {
 
 export class AlertLoop {
   private readonly states = new Map<string, RuleState>();
+  private readonly priors = new Map<string, NonNullable<RuleInputMemory['priors']>>();
   private readonly deliveries = new Set<Promise<void>>();
   private readonly failingRules = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -205,9 +213,18 @@ export class AlertLoop {
     this.lastRules = rules;
     const silences = await readSilences(client, nowMs);
     const historyFromMs = await readFirstStoredMinute(client);
+    const sharedMs = Math.min(
+      SHARED_WINDOW_MS,
+      Math.max(0, ...rules.map((active) => active.rule.windowMs).filter((ms) => ms <= SHARED_WINDOW_MS)),
+    );
+    const recent =
+      historyFromMs === undefined || sharedMs === 0
+        ? undefined
+        : await readRecentTraffic(client, nowMs - sharedMs, nowMs);
     let policyChanges: Promise<PolicyChange[]> | undefined;
     const context = {
       historyFromMs,
+      ...(recent === undefined ? {} : { recent }),
       policyChanges: () =>
         (policyChanges ??= readPolicyChanges(
           client,
@@ -226,7 +243,15 @@ export class AlertLoop {
       const rowContext: RowContext = { ruleVersion: version, evaluator: this.options.evaluator };
       try {
         const previous = await this.stateOf(rule.id);
-        const input = await readRuleInput(client, rule, nowMs, context);
+        let priors = this.priors.get(rule.id);
+        if (priors === undefined) {
+          priors = new Map();
+          this.priors.set(rule.id, priors);
+        }
+        const input = await readRuleInput(client, rule, nowMs, context, {
+          known: previous.instances,
+          priors,
+        });
         const result = evaluateRule(rule, input, previous, silences);
         this.states.set(rule.id, result.state);
         rows.push(...evaluationRows(rule.id, result, nowMs, rowContext));
@@ -246,6 +271,7 @@ export class AlertLoop {
     }
     const ids = new Set(rules.map((active) => active.rule.id));
     for (const id of this.states.keys()) if (!ids.has(id)) this.states.delete(id);
+    for (const id of this.priors.keys()) if (!ids.has(id)) this.priors.delete(id);
     try {
       await insertEventRows(client, rows);
     } catch (error) {

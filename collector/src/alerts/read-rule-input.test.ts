@@ -15,6 +15,8 @@ import { DAY, MINUTE, storeRows, trafficRows, type Traffic } from './alert-store
 import {
   readFirstStoredMinute,
   readPolicyChanges,
+  readRecentTraffic,
+  PRIOR_REUSE_MS,
   readRuleInput,
   type RuleInputContext,
 } from './read-rule-input.js';
@@ -59,6 +61,8 @@ const streams: Traffic[] = [
 let dir: string;
 let store: ClickHouseEventStore | undefined;
 let context: RuleInputContext;
+/** The same, with the cycle's shared minutes: rules cut their windows from them in memory. */
+let shared: RuleInputContext;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'corsight-rule-input-'));
@@ -69,6 +73,7 @@ beforeAll(async () => {
     historyFromMs: await readFirstStoredMinute(client),
     policyChanges: () => readPolicyChanges(client, NOW - 2 * 3_600_000, NOW + MINUTE),
   };
+  shared = { ...context, recent: await readRecentTraffic(client, NOW - 15 * MINUTE, NOW) };
 });
 
 afterAll(async () => {
@@ -89,14 +94,17 @@ function byOrigin(input: RuleEvaluationInput): Map<string | undefined, GroupWind
   return new Map(input.groups.map((group) => [group.key.origin, group]));
 }
 
-describe('readRuleInput', () => {
+describe.each([
+  ['its own queries', () => context],
+  ['the shared recent minutes', () => shared],
+] as const)('readRuleInput with %s', (_, contextOf) => {
   it('finds the first stored minute', () => {
-    expect(context.historyFromMs).toBe(NOW - 10 * DAY);
+    expect(contextOf().historyFromMs).toBe(NOW - 10 * DAY);
   });
 
   it('rejected_spike: window counts, blocked only as blocked, seasonal samples and top reasons', async () => {
     const spike = rule({ kind: 'rejected_spike', window: '5m', baseline: '7d', minCount: 20, for: '0m' });
-    const input = await readRuleInput(client(), spike, NOW, context);
+    const input = await readRuleInput(client(), spike, NOW, contextOf());
     const groups = byOrigin(input);
     expect([...groups.keys()].sort()).toEqual([APP, FRESH, PARTNER, SCANNER].sort());
     const app = groups.get(APP);
@@ -130,7 +138,7 @@ describe('readRuleInput', () => {
 
   it('new_rejected_origin: a never-seen origin has an empty past, a known one its lookback', async () => {
     const fresh = rule({ kind: 'new_rejected_origin', window: '10m', lookback: '30d', minCount: 20 });
-    const groups = byOrigin(await readRuleInput(client(), fresh, NOW, context));
+    const groups = byOrigin(await readRuleInput(client(), fresh, NOW, contextOf()));
     const span = 10 * DAY - 10 * MINUTE;
     expect(groups.get(FRESH)?.prior).toEqual({ allowed: 0, blocked: 0, spanMs: span });
     expect(groups.get(APP)?.prior).toEqual({ allowed: 0, blocked: 70, spanMs: span });
@@ -144,7 +152,7 @@ describe('readRuleInput', () => {
       minCount: 20,
       groupBy: ['route', 'origin'],
     });
-    const groups = byOrigin(await readRuleInput(client(), byRoute, NOW, context));
+    const groups = byOrigin(await readRuleInput(client(), byRoute, NOW, contextOf()));
     expect(groups.get(FRESH)).toMatchObject({ key: { route: '/orders', origin: FRESH }, blocked: 30 });
     expect(groups.get(FRESH)?.prior).toMatchObject({ allowed: 0, blocked: 0 });
   });
@@ -157,7 +165,7 @@ describe('readRuleInput', () => {
       minCount: 10,
       for: '0m',
     });
-    const input = await readRuleInput(client(), newly, NOW, context);
+    const input = await readRuleInput(client(), newly, NOW, contextOf());
     const partner = byOrigin(input).get(PARTNER);
     expect(partner).toMatchObject({ blocked: 24, allowed: 0 });
     expect(partner?.prior).toEqual({ allowed: 100, blocked: 0, spanMs: 7 * DAY - 5 * MINUTE });
@@ -169,6 +177,22 @@ describe('readRuleInput', () => {
     expect(firing?.instances[0]?.policyChange).toMatchObject({ before: 'p1', after: 'p2' });
   });
 
+  it('reads no lookback for an instance the rule already has, and reuses one read minutes ago', async () => {
+    const newly = rule({ kind: 'newly_blocked_origin', window: '5m', lookback: '7d', minCount: 10 });
+    const partnerId = keyId({ service: 'orders-api', origin: PARTNER });
+    const skipped = await readRuleInput(client(), newly, NOW, contextOf(), { known: new Set([partnerId]) });
+    expect(byOrigin(skipped).get(PARTNER)?.prior).toBeUndefined();
+    const remembered = { allowed: 1, blocked: 2, spanMs: 3 };
+    const recentRead = new Map([[partnerId, { prior: remembered, readAtMs: NOW - PRIOR_REUSE_MS + MINUTE }]]);
+    const reused = await readRuleInput(client(), newly, NOW, contextOf(), { priors: recentRead });
+    expect(byOrigin(reused).get(PARTNER)?.prior).toEqual(remembered);
+    const staleRead = new Map([[partnerId, { prior: remembered, readAtMs: NOW - PRIOR_REUSE_MS }]]);
+    const reread = await readRuleInput(client(), newly, NOW, contextOf(), { priors: staleRead });
+    const prior = { allowed: 100, blocked: 0, spanMs: 7 * DAY - 5 * MINUTE };
+    expect(byOrigin(reread).get(PARTNER)?.prior).toEqual(prior);
+    expect(staleRead.get(partnerId)).toEqual({ prior, readAtMs: NOW });
+  });
+
   it('selects by the filter globs and groups by nothing when groupBy is empty', async () => {
     const partners = rule({
       kind: 'blocked_ratio',
@@ -177,10 +201,10 @@ describe('readRuleInput', () => {
       filter: { origin: 'https://*.partner.test', service: 'orders-*' },
       groupBy: ['origin'],
     });
-    const input = await readRuleInput(client(), partners, NOW, context);
+    const input = await readRuleInput(client(), partners, NOW, contextOf());
     expect(input.groups.map((group) => keyId(group.key))).toEqual([keyId({ origin: PARTNER })]);
     const all = rule({ kind: 'blocked_ratio', ratio: 0.5, minCount: 1, groupBy: [] });
-    const total = await readRuleInput(client(), all, NOW, context);
+    const total = await readRuleInput(client(), all, NOW, contextOf());
     expect(total.groups).toMatchObject([{ key: {}, blocked: 52 + 15 + 24 + 3, allowed: 25 }]);
     // A literal `_` or `%` in a filter is not a wildcard.
     const literal = rule({
@@ -189,6 +213,6 @@ describe('readRuleInput', () => {
       minCount: 1,
       filter: { service: 'orders_api' },
     });
-    expect((await readRuleInput(client(), literal, NOW, context)).groups).toEqual([]);
+    expect((await readRuleInput(client(), literal, NOW, contextOf())).groups).toEqual([]);
   });
 });

@@ -1,0 +1,212 @@
+// How long alerting takes over many stored events (issue 7's benchmark): one evaluation cycle of 100 rules
+// (every kind, filters and groupings mixed, state rebuilt from alert_events on the first cycle) and a 7-day
+// backtest of one rule, against the targets: a cycle under 1 s, a backtest under 2 s. A script, not a test:
+// run it alone (it prints the load average before and after).
+//
+//   pnpm exec tsx --conditions=@corsight/source collector/bench/alerts.bench.ts [--rows 10000000] [--days 14]
+//       [--rules 100] [--runs 5] [--data DIR]   (--data: load into DIR once, and reuse it on the next run)
+//
+// The rows: synthetic-events.ts's mix (4 services, ~50 routes, ~500 origins, ~8 % blocked, ~10 % exemplars),
+// spread evenly over the last `days` days (14 by default: the backtest's 7 days plus the 7-day baseline), plus
+// blocked spikes from a few origins so that some rules have candidates to read history for.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { AlertLoop } from '../src/alerts/alert-loop.ts';
+import { parseAlertRule, type AlertRule, type AlertRuleSpec } from '../src/alerts/alert-rule.ts';
+import { DEFAULT_RULE_SPECS } from '../src/alerts/default-rules.ts';
+import { readBacktest } from '../src/alerts/read-backtest.ts';
+import { encodeEventRows, type CorsEventRow } from '../src/ingest/cors-event-row.ts';
+import { createEventStore } from '../src/store/create-event-store.ts';
+import { ROLLUPS, TABLES } from '../src/store/schema-ddl.ts';
+import { syntheticRow } from './synthetic-events.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '10000000' },
+    days: { type: 'string', default: '14' },
+    rules: { type: 'string', default: '100' },
+    runs: { type: 'string', default: '5' },
+    batch: { type: 'string', default: '200000' },
+    data: { type: 'string' },
+  },
+});
+const TOTAL = Number(args.rows);
+const DAYS = Number(args.days);
+const RULES = Number(args.rules);
+const RUNS = Number(args.runs);
+const BATCH = Number(args.batch);
+const MINUTE = 60_000;
+const DAY_MS = 86_400_000;
+
+const dir = args.data ?? mkdtempSync(join(tmpdir(), 'corsight-alerts-bench-'));
+const dataDir = join(dir, 'data');
+const reuse = args.data !== undefined && existsSync(join(dir, 'loaded.json'));
+// Evaluations run at a whole minute; stored data ends there.
+const nowMs = reuse
+  ? (JSON.parse(readFileSync(join(dir, 'loaded.json'), 'utf8')) as { nowMs: number }).nowMs
+  : Math.floor(Date.now() / MINUTE) * MINUTE;
+
+/** A spike: `origin` blocked `perMinute` times a minute for 20 minutes, ending `agoMs` before now. */
+function spikeRows(origin: string, agoMs: number, perMinute: number, salt: number): CorsEventRow[] {
+  const rows: CorsEventRow[] = [];
+  for (let minute = 0; minute < 20; minute += 1) {
+    const base = syntheticRow(salt + minute, nowMs);
+    rows.push({
+      ...base,
+      timestamp: nowMs - agoMs - (20 - minute) * MINUTE + 5_000,
+      service: 'orders-api',
+      origin,
+      outcome: 'blocked',
+      reasons: ['allow_origin_mismatch'],
+      spanRole: 'summary',
+      sampleWeight: perMinute,
+    });
+  }
+  return rows;
+}
+
+if (!reuse) {
+  const store = await createEventStore({ clickhouse: { kind: 'chdb', dataDir } });
+  const startMs = nowMs - DAYS * DAY_MS;
+  const t0 = performance.now();
+  let segment = 0;
+  const insert = async (rows: readonly CorsEventRow[]): Promise<void> => {
+    const path = join(dir, `segment-${segment}.jsonl`);
+    writeFileSync(path, encodeEventRows(rows));
+    await store.insertSegment(path, `alerts-bench-${segment}`);
+    rmSync(path);
+    segment += 1;
+  };
+  for (let offset = 0; offset < TOTAL; offset += BATCH) {
+    const rows: CorsEventRow[] = [];
+    for (let i = offset; i < Math.min(TOTAL, offset + BATCH); i++) {
+      const row = syntheticRow(i, startMs);
+      rows.push({ ...row, timestamp: startMs + Math.floor((i / TOTAL) * DAYS * DAY_MS) });
+    }
+    await insert(rows);
+    process.stdout.write(
+      `\rloading: ${Math.min(TOTAL, offset + BATCH).toLocaleString('en')} / ${TOTAL.toLocaleString('en')} rows`,
+    );
+  }
+  process.stdout.write('\n');
+  // Spikes: two in the backtest's week, one ending now (the live cycle has candidates).
+  await insert([
+    ...spikeRows('https://broken.example.com', 3 * DAY_MS, 500, 1),
+    ...spikeRows('https://broken.example.com', 5 * DAY_MS, 500, 2),
+    ...spikeRows('https://live-spike.example.com', 0, 500, 3),
+  ]);
+  console.log(`loaded in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  for (const table of [TABLES.events, ...ROLLUPS.map((spec) => spec.table)]) {
+    await store.client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
+  }
+  writeFileSync(join(dir, 'loaded.json'), JSON.stringify({ nowMs, rows: TOTAL, days: DAYS }));
+  await store.close();
+}
+
+const SERVICES = ['orders-api', 'search-api', 'accounts-api', 'media-api'];
+
+/** `count` rules: the three built-in ones, then every kind with filters and groupings varied. */
+function benchRules(count: number): AlertRule[] {
+  const specs: AlertRuleSpec[] = [...DEFAULT_RULE_SPECS];
+  for (let i = 0; specs.length < count; i += 1) {
+    const service = SERVICES[i % SERVICES.length] ?? 'orders-api';
+    const common = {
+      id: `bench-${i}`,
+      name: `Bench rule ${i}`,
+      filter: i % 3 === 0 ? { service } : i % 3 === 1 ? { service: `${service.slice(0, 3)}*` } : {},
+      window: ['5m', '10m', '15m'][i % 3] ?? '5m',
+      minCount: [20, 50, 100][i % 3] ?? 20,
+    };
+    switch (i % 4) {
+      case 0:
+        specs.push({
+          ...common,
+          kind: 'rejected_spike',
+          groupBy: i % 8 === 0 ? ['service'] : ['service', 'origin'],
+        });
+        break;
+      case 1:
+        specs.push({ ...common, kind: 'new_rejected_origin', lookback: i % 8 === 1 ? '30d' : '7d' });
+        break;
+      case 2:
+        specs.push({ ...common, kind: 'newly_blocked_origin', groupBy: ['service', 'route', 'origin'] });
+        break;
+      default:
+        specs.push({ ...common, kind: 'blocked_ratio', ratio: 0.2, groupBy: ['service', 'route'] });
+    }
+  }
+  return specs.slice(0, count).map((spec) => parseAlertRule(spec));
+}
+
+const load = (): string =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+console.log(`load average before: ${load()} (${cpus().length} cores)`);
+
+const store = await createEventStore({ clickhouse: { kind: 'chdb', dataDir } });
+const [stored] = await (
+  await store.client.query({ query: `SELECT count() AS n FROM ${TABLES.rollup}`, format: 'JSONEachRow' })
+).json<{ n: string }>();
+console.log(
+  `${TOTAL.toLocaleString('en')} events over ${DAYS} days; ${TABLES.rollup}: ${Number(stored?.n ?? 0).toLocaleString('en')} rows`,
+);
+
+const rules = benchRules(RULES);
+const loop = new AlertLoop({
+  client: store.client,
+  ruleSet: { channels: [], rules, defaultRules: { enabled: false, notify: [] } },
+  dashboardUrl: undefined,
+  evaluator: 'bench',
+  log: pino({ level: 'silent' }),
+});
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+// Cycles at successive minutes, as the loop runs them; the first also rebuilds every rule's state.
+const cycles: number[] = [];
+let firstCycleMs = 0;
+let transitions = 0;
+for (let run = 0; run <= RUNS; run += 1) {
+  const report = await loop.evaluateNow(nowMs - (RUNS - run) * MINUTE);
+  if (report.errors > 0) throw new Error(`${report.errors} rules failed to evaluate`);
+  transitions += report.transitions;
+  if (run === 0) firstCycleMs = report.durationMs;
+  else cycles.push(report.durationMs);
+}
+
+const spike = parseAlertRule(DEFAULT_RULE_SPECS[0]);
+const backtests: { ms: number; rows: number; queryMs: number; evaluateMs: number; firings: number }[] = [];
+for (let run = 0; run < Math.max(1, Math.min(RUNS, 3)); run += 1) {
+  const t0 = performance.now();
+  const result = await readBacktest(store.client, spike, nowMs - 7 * DAY_MS, nowMs);
+  backtests.push({
+    ms: performance.now() - t0,
+    ...result.timing,
+    firings: result.firings.length,
+  });
+}
+const backtest = backtests.toSorted((a, b) => a.ms - b.ms)[Math.floor(backtests.length / 2)];
+
+console.log('');
+console.log('| alerting | measured | target |');
+console.log('|---|---|---|');
+console.log(
+  `| one cycle, ${rules.length} rules (median of ${cycles.length}) | ${median(cycles).toFixed(0)} ms | < 1000 ms |`,
+);
+console.log(`| first cycle after start (rebuilds state) | ${firstCycleMs.toFixed(0)} ms | |`);
+console.log(
+  `| 7-day backtest of ${spike.id} | ${(backtest?.ms ?? 0).toFixed(0)} ms (SQL ${String(backtest?.queryMs)} ms for ${(backtest?.rows ?? 0).toLocaleString('en')} minute rows, evaluation ${String(backtest?.evaluateMs)} ms; ${String(backtest?.firings)} firings) | < 2000 ms |`,
+);
+console.log(`transitions over the cycles: ${transitions}`);
+console.log(`load average after: ${load()}`);
+
+await loop.stop(0);
+await store.close();
+if (args.data === undefined) rmSync(dir, { recursive: true, force: true });
