@@ -71,14 +71,21 @@ function waitForListening(child: ChildProcess): Promise<{ url: string; portWasBu
         reject(new Error(`inventory-api's process exited before listening (${String(code ?? signal)})`));
       });
     };
+    const onError = (error: Error) => {
+      settle(() => {
+        reject(new Error(`inventory-api's process could not be started: ${error.message}`));
+      });
+    };
     const settle = (then: () => void) => {
       clearTimeout(timer);
       child.off('message', onMessage);
       child.off('exit', onExit);
+      child.off('error', onError);
       then();
     };
     child.on('message', onMessage);
     child.once('exit', onExit);
+    child.once('error', onError);
   });
 }
 
@@ -114,8 +121,11 @@ export async function startInventoryApiProcess(
     listening = await waitForListening(child);
   } catch (error) {
     stopping = true;
-    child.kill('SIGKILL');
-    await exited;
+    // Without a pid the process never started, and no 'exit' will come.
+    if (child.pid !== undefined) {
+      child.kill('SIGKILL');
+      await exited;
+    }
     throw error;
   }
   if (listening.portWasBusy) {
