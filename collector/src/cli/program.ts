@@ -104,9 +104,10 @@ export async function runCli(
   program
     .command('demo')
     .description(
-      'Run two instrumented demo services (Fastify + @fastify/cors, Express + cors) and browser-like traffic from ' +
-        'several origins against them: allowed, preflight-heavy, misconfigured, rejected, scanner noise, and a ' +
-        'policy change that blocks an origin midway. Spans go to a running collector; stops on SIGINT/SIGTERM.',
+      'Run three demo services (Fastify + @fastify/cors and Express + cors with Corsight, and an Express service ' +
+        'seen only through plain OpenTelemetry HTTP spans) and browser-like traffic from several origins against ' +
+        'them: allowed, preflight-heavy, misconfigured, rejected, scanner noise, a policy change that blocks an ' +
+        'origin midway and a spike of refused requests. Spans go to a running collector; stops on SIGINT/SIGTERM.',
     )
     .option('--collector <url>', `the collector's OTLP/HTTP base URL (default: ${DEMO_DEFAULTS.collector})`)
     .option(
