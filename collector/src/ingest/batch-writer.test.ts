@@ -245,6 +245,18 @@ describe('BatchWriter', () => {
     expectStoredOnce(await storedCounts(trace), 0, 9);
   });
 
+  it('stops at once when idle, rather than waiting out the drain deadline', async () => {
+    const spool = await newSpool();
+    const writer = newWriter({ spool, store: store() });
+    writer.start();
+    // The loop is now waiting for a sealed segment; nothing will come.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    const result = await writer.drainAndStop(10_000);
+    expect(result).toEqual({ drained: true, remainingSegments: 0, remainingRows: 0 });
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
   it('moves aside a segment ClickHouse cannot parse, after repeated tries, and stores the ones behind it', async () => {
     const trace = newTrace();
     const spool = await newSpool();

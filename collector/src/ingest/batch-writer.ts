@@ -96,6 +96,8 @@ export class BatchWriter {
   #stop = new AbortController();
   /** Stop once the spool has no sealed segment left (shutdown), rather than waiting for more. */
   #draining = false;
+  /** Aborted to wake a loop that waits for a sealed segment (a drain begins: with nothing left, it ends). */
+  #idle: AbortController | undefined;
 
   #segmentsStored = 0;
   #rowsStored = 0;
@@ -161,6 +163,7 @@ export class BatchWriter {
     await this.#spool.seal();
     if (this.#loop === undefined) this.start();
     this.#draining = true;
+    this.#idle?.abort();
     const loop = this.#loop ?? Promise.resolve();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
@@ -192,8 +195,12 @@ export class BatchWriter {
       const [segment] = this.#spool.sealedSegments();
       if (segment === undefined) {
         if (this.#draining) return;
+        const idle = new AbortController();
+        this.#idle = idle;
         // False: the spool closed, nothing more will be sealed.
-        if (!(await this.#spool.waitForSealed(signal))) return;
+        const open = await this.#spool.waitForSealed(AbortSignal.any([signal, idle.signal]));
+        this.#idle = undefined;
+        if (!open) return;
         continue;
       }
       const retryInMs = await this.#storeSegment(segment);
