@@ -143,54 +143,53 @@ LIMIT {limit:UInt32}${columns.length === 0 ? '' : ` BY ${columns.join(', ')}`}`,
   };
 }
 
-export interface SampleRow {
+export interface BandMinuteRow {
   readonly service?: string;
   readonly route?: string;
   readonly origin?: string;
-  readonly sample_end: number;
+  readonly minute_s: number;
   readonly blocked: number;
 }
 
 /**
- * `rejected_spike`'s seasonal samples in one grouped query: each blocked rollup row is attributed to every
- * sample window (`[end − window, end)`, ends in epoch seconds) it falls in. Windows with no blocked row are
- * absent from the answer (the caller counts them as 0).
+ * `rejected_spike`'s history: blocked per group and minute inside the time-of-day band that holds every
+ * seasonal sample window of the evaluations at `[nowMs, nowMs + aheadMs]`, for `keys`. The caller sums the
+ * sample windows in memory and keeps the minutes for the next evaluations (they lie days back and no longer
+ * change), so a group's history is read about once an hour, not every minute. Minutes outside the band are
+ * dropped on the minute column alone (a 7-day baseline of 5-minute windows reads ~2 hours of each day).
  */
-export function seasonalSamplesQuery(
+export function seasonalMinutesQuery(
   rule: AlertRule,
   sampleEndsMs: readonly number[],
+  aheadMs: number,
   keys: readonly GroupKey[],
 ): AlertQuery {
   const columns = groupColumns(rule.groupBy);
   const ends = sampleEndsMs.map(seconds);
   const windowS = seconds(rule.windowMs);
+  const aheadS = seconds(aheadMs);
   const params: Record<string, unknown> = {
-    ends,
-    window_s: windowS,
     history_from: Math.min(...ends) - windowS,
-    history_to: Math.max(...ends),
+    history_to: Math.max(...ends) + aheadS,
   };
   const filters = filterConditions(rule.filter, params);
   const candidates = candidateCondition(columns, keys, params);
-  const band = timeOfDayBand(ends, windowS);
+  const band = timeOfDayBand(ends, windowS, aheadS);
   if (band !== undefined) {
     params.band_from = band.fromS;
     params.band_length = band.lengthS;
   }
-  return {
-    query: `SELECT ${selectColumns(columns)}sample_end, sum(requests) AS blocked
-FROM ${TABLES.rollup}
-ARRAY JOIN arrayFilter(
-  e -> toUInt32(minute) >= e - {window_s:UInt32} AND toUInt32(minute) < e, {ends:Array(UInt32)}
-) AS sample_end
-WHERE outcome = 'blocked'
-  AND minute >= {history_from:DateTime('UTC')} AND minute < {history_to:DateTime('UTC')}${
+  const bandCondition =
     band === undefined
       ? ''
       : `
-  AND ((toInt64(toUInt32(minute)) - {band_from:Int64}) % 86400 + 86400) % 86400 < {band_length:UInt32}`
-  }${filters}${candidates}
-${groupByClause(columns, ['sample_end'])}`,
+  AND ((toInt64(toUInt32(minute)) - {band_from:Int64}) % 86400 + 86400) % 86400 < {band_length:UInt32}`;
+  return {
+    query: `SELECT ${selectColumns(columns)}toUnixTimestamp(minute) AS minute_s, sum(requests) AS blocked
+FROM ${TABLES.rollup}
+WHERE outcome = 'blocked'
+  AND minute >= {history_from:DateTime('UTC')} AND minute < {history_to:DateTime('UTC')}${bandCondition}${filters}${candidates}
+${groupByClause(columns, ['minute'])}`,
     params,
   };
 }
@@ -199,12 +198,12 @@ const DAY_S = 86_400;
 
 /**
  * Sample windows sit at the same time of day (± the weekly neighbours): every one lies in one band of the
- * day, and rows outside it are dropped on the minute column alone before the ARRAY JOIN (a 7-day baseline
- * of 5-minute windows reads ~1 hour of each day instead of 24). Undefined when the band is the whole day.
+ * day (widened by `aheadS` for later evaluations). Undefined when the band is the whole day.
  */
 function timeOfDayBand(
   endsS: readonly number[],
   windowS: number,
+  aheadS: number,
 ): { fromS: number; lengthS: number } | undefined {
   const [anchor] = endsS;
   if (anchor === undefined) return undefined;
@@ -217,7 +216,7 @@ function timeOfDayBand(
     low = Math.min(low, relative);
     high = Math.max(high, relative);
   }
-  const lengthS = high - low + windowS;
+  const lengthS = high - low + windowS + aheadS;
   return lengthS >= DAY_S ? undefined : { fromS: anchor + low - windowS, lengthS };
 }
 

@@ -36,6 +36,7 @@ import {
   readRecentTraffic,
   readRuleInput,
   type RuleInputMemory,
+  type SeasonalMemory,
 } from './read-rule-input.js';
 
 const MINUTE = 60_000;
@@ -98,6 +99,7 @@ export interface AlertLoopOptions {
 export class AlertLoop {
   private readonly states = new Map<string, RuleState>();
   private readonly priors = new Map<string, NonNullable<RuleInputMemory['priors']>>();
+  private readonly seasonal = new Map<string, SeasonalMemory>();
   private readonly deliveries = new Set<Promise<void>>();
   private readonly failingRules = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -243,14 +245,22 @@ export class AlertLoop {
       const rowContext: RowContext = { ruleVersion: version, evaluator: this.options.evaluator };
       try {
         const previous = await this.stateOf(rule.id);
-        let priors = this.priors.get(rule.id);
+        // What the reads remember belongs to one version of the rule (an edit may change its window).
+        const memoryKey = `${rule.id}@${String(version)}`;
+        let priors = this.priors.get(memoryKey);
         if (priors === undefined) {
           priors = new Map();
-          this.priors.set(rule.id, priors);
+          this.priors.set(memoryKey, priors);
+        }
+        let seasonal = this.seasonal.get(memoryKey);
+        if (seasonal === undefined) {
+          seasonal = { fromMs: nowMs, untilMs: nowMs, groups: new Map() };
+          this.seasonal.set(memoryKey, seasonal);
         }
         const input = await readRuleInput(client, rule, nowMs, context, {
           known: previous.instances,
           priors,
+          seasonal,
         });
         const result = evaluateRule(rule, input, previous, silences);
         this.states.set(rule.id, result.state);
@@ -271,7 +281,9 @@ export class AlertLoop {
     }
     const ids = new Set(rules.map((active) => active.rule.id));
     for (const id of this.states.keys()) if (!ids.has(id)) this.states.delete(id);
-    for (const id of this.priors.keys()) if (!ids.has(id)) this.priors.delete(id);
+    const memoryKeys = new Set(rules.map((active) => `${active.rule.id}@${String(active.version)}`));
+    for (const key of this.priors.keys()) if (!memoryKeys.has(key)) this.priors.delete(key);
+    for (const key of this.seasonal.keys()) if (!memoryKeys.has(key)) this.seasonal.delete(key);
     try {
       await insertEventRows(client, rows);
     } catch (error) {

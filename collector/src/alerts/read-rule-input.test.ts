@@ -18,6 +18,7 @@ import {
   readRecentTraffic,
   PRIOR_REUSE_MS,
   readRuleInput,
+  SEASONAL_AHEAD_MS,
   type RuleInputContext,
 } from './read-rule-input.js';
 
@@ -134,6 +135,31 @@ describe.each([
     expect([...fired.keys()].sort()).toEqual([APP, PARTNER].sort());
     expect(fired.get(APP)?.condition).toMatchObject({ baseline: 10, threshold: 30 });
     expect(fired.get(PARTNER)?.condition).toMatchObject({ baseline: 0, threshold: 20 });
+  });
+
+  it('rejected_spike: keeps the seasonal minutes it read for the next evaluations of the hour', async () => {
+    const spike = rule({ kind: 'rejected_spike', window: '5m', baseline: '7d', minCount: 20 });
+    const seasonal = { fromMs: 0, untilMs: 0, groups: new Map<string, Map<number, number>>() };
+    const first = await readRuleInput(client(), spike, NOW, contextOf(), { seasonal });
+    expect(byOrigin(first).get(APP)?.seasonal?.daily).toEqual([10, 10, 10, 10, 10, 10, 10]);
+    expect(seasonal).toMatchObject({ fromMs: NOW, untilMs: NOW + SEASONAL_AHEAD_MS });
+    const appId = keyId({ service: 'orders-api', origin: APP });
+    // The same minutes a day back, as remembered: 7 per minute. Read from memory, not from ClickHouse.
+    const remembered = new Map(
+      Array.from({ length: 5 }, (_, i) => [NOW - DAY - (i + 1) * MINUTE, 7] as const),
+    );
+    seasonal.groups.set(appId, remembered);
+    const second = await readRuleInput(client(), spike, NOW, contextOf(), { seasonal });
+    expect(byOrigin(second).get(APP)?.seasonal?.daily).toEqual([35, 0, 0, 0, 0, 0, 0]);
+    // Read for an hour that has passed: read again.
+    const stale = {
+      fromMs: NOW - 2 * SEASONAL_AHEAD_MS,
+      untilMs: NOW - SEASONAL_AHEAD_MS,
+      groups: new Map([[appId, remembered]]),
+    };
+    const third = await readRuleInput(client(), spike, NOW, contextOf(), { seasonal: stale });
+    expect(byOrigin(third).get(APP)?.seasonal?.daily).toEqual([10, 10, 10, 10, 10, 10, 10]);
+    expect(stale.fromMs).toBe(NOW);
   });
 
   it('new_rejected_origin: a never-seen origin has an empty past, a known one its lookback', async () => {

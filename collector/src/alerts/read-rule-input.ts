@@ -13,12 +13,12 @@ import {
   reasonsQuery,
   recentMinutesQuery,
   recentReasonsQuery,
-  seasonalSamplesQuery,
+  seasonalMinutesQuery,
   windowQuery,
   type AlertQuery,
   type PriorRow,
   type ReasonRow,
-  type SampleRow,
+  type BandMinuteRow,
   type WindowRow,
 } from './alert-input-sql.js';
 import { compileFilter, keyId, projectKey } from './alert-key.js';
@@ -184,7 +184,19 @@ export interface RuleInputMemory {
    * a cycle's time (alerts.bench.ts).
    */
   readonly priors?: Map<string, { readonly prior: PriorTraffic; readonly readAtMs: number }>;
+  /** `rejected_spike`: blocked per minute of the seasonal band, per group, read for the next SEASONAL_AHEAD_MS. */
+  readonly seasonal?: SeasonalMemory;
 }
+
+/** Minutes read for the seasonal samples of evaluations in `[fromMs, untilMs]`. */
+export interface SeasonalMemory {
+  fromMs: number;
+  untilMs: number;
+  readonly groups: Map<string, Map<number, number>>;
+}
+
+/** How far ahead the seasonal band is read: a group's history is read about once per this. */
+export const SEASONAL_AHEAD_MS = 60 * 60_000;
 
 /** How long a group's lookback read is reused. */
 export const PRIOR_REUSE_MS = 10 * 60_000;
@@ -271,29 +283,46 @@ async function readHistory(
       const stored = (end: number): boolean => end - rule.windowMs >= historyFromMs;
       const daily = ends.daily.filter(stored);
       const weekly = ends.weekly.filter(stored);
-      const counts = new Map<MutableGroup, Map<number, number>>();
-      if (daily.length + weekly.length > 0) {
-        const rows = await readRows<SampleRow>(
+      const samples = [...new Set([...daily, ...weekly])];
+      const memo: SeasonalMemory = memory.seasonal ?? { fromMs: nowMs, untilMs: nowMs, groups: new Map() };
+      if (nowMs < memo.fromMs || nowMs > memo.untilMs) {
+        memo.groups.clear();
+        memo.fromMs = nowMs;
+        memo.untilMs = nowMs + SEASONAL_AHEAD_MS;
+      }
+      const missing = live.filter((group) => !memo.groups.has(keyId(group.key)));
+      if (samples.length > 0 && missing.length > 0) {
+        // Read from the band's first evaluation, so every group in the memo covers the same instants.
+        const bandEnds = seasonalSampleEnds(memo.fromMs, rule.windowMs, rule.baselineMs);
+        const rows = await readRows<BandMinuteRow>(
           client,
-          seasonalSamplesQuery(
+          seasonalMinutesQuery(
             rule,
-            [...new Set([...daily, ...weekly])],
-            live.map((group) => group.key),
+            [...bandEnds.daily, ...bandEnds.weekly],
+            memo.untilMs - memo.fromMs,
+            missing.map((group) => group.key),
           ),
         );
+        for (const group of missing) memo.groups.set(keyId(group.key), new Map());
         for (const row of rows) {
-          const group = find(row);
-          if (group === undefined) continue;
-          const byEnd = counts.get(group) ?? new Map<number, number>();
-          byEnd.set(row.sample_end * 1000, row.blocked);
-          counts.set(group, byEnd);
+          const minutes = memo.groups.get(
+            keyId(keyOfRow(row as unknown as Record<string, unknown>, rule.groupBy)),
+          );
+          minutes?.set(row.minute_s * 1000, row.blocked);
         }
       }
+      const windowSum = (minutes: ReadonlyMap<number, number> | undefined, end: number): number => {
+        let sum = 0;
+        if (minutes === undefined || minutes.size === 0) return 0;
+        for (let minute = end - rule.windowMs; minute < end; minute += 60_000)
+          sum += minutes.get(minute) ?? 0;
+        return sum;
+      };
       for (const group of live) {
-        const byEnd = counts.get(group);
+        const minutes = memo.groups.get(keyId(group.key));
         group.seasonal = {
-          daily: daily.map((end) => byEnd?.get(end) ?? 0),
-          weekly: weekly.map((end) => byEnd?.get(end) ?? 0),
+          daily: daily.map((end) => windowSum(minutes, end)),
+          weekly: weekly.map((end) => windowSum(minutes, end)),
         };
       }
       return;
