@@ -179,7 +179,8 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
 
   app.addHook('onRequest', async (request, reply) => {
     const authorization = request.headers.authorization;
-    const change = request.method !== 'GET' && !request.url.endsWith('/backtest');
+    // The backtest only reads; it is a POST for its body.
+    const change = request.method !== 'GET' && request.routeOptions.url?.endsWith('/backtest') !== true;
     if (open) return;
     if (!change) {
       if (options.readTokens.length === 0 || reader(authorization) || admin(authorization)) return;
@@ -431,7 +432,12 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
 
   app.post('/backtest', async (request) => {
     const input = body(request);
-    const rule = parseAlertRule(input.rule, ['rule']);
+    // A rule being drafted may have no id or name yet.
+    const draft =
+      typeof input.rule === 'object' && input.rule !== null && !Array.isArray(input.rule)
+        ? { id: 'backtest', name: 'Backtest', ...input.rule }
+        : input.rule;
+    const rule = parseAlertRule(draft, ['rule']);
     const toMs = input.to === undefined ? now() : instantField('to', input.to);
     const fromMs = input.from === undefined ? toMs - 7 * DAY : instantField('from', input.from);
     if (fromMs >= toMs) throw badField('from', 'must be earlier than to');

@@ -286,9 +286,8 @@ describe('the alerts API', () => {
 
   it('backtests a rule over the stored minutes: each injected spike once, with its key and start', async () => {
     const answer = await api('POST', '/backtest', READ, {
+      // A draft: no id or name yet.
       rule: {
-        id: 'preview',
-        name: 'Preview',
         kind: 'rejected_spike',
         window: '5m',
         minCount: 20,
