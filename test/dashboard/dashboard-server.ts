@@ -70,15 +70,21 @@ export interface RunningDashboard {
   close(): Promise<void>;
 }
 
-/** `next start` on 127.0.0.1 reading the collector at `apiUrl`; resolves once it answers. */
-export async function startDashboard(apiUrl: string): Promise<RunningDashboard> {
+/**
+ * `next start` on 127.0.0.1 reading the collector at `apiUrl` (with `env` on top, e.g. CORSIGHT_ADMIN_TOKEN);
+ * resolves once it answers.
+ */
+export async function startDashboard(
+  apiUrl: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<RunningDashboard> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
     [NEXT_BIN, 'start', '--hostname', '127.0.0.1', '--port', String(port)],
     {
       cwd: DASHBOARD_DIR,
-      env: { ...NEXT_ENV, CORSIGHT_API_URL: apiUrl, NODE_ENV: 'production' },
+      env: { ...NEXT_ENV, ...env, CORSIGHT_API_URL: apiUrl, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -33,6 +33,15 @@ import {
   HOSTILE_SERVICE,
   seedHttpSpans,
 } from './dashboard-http-spans.ts';
+import {
+  ADMIN_TOKEN,
+  evaluateAlerts,
+  SEEDED_RULE_ID,
+  SEEDED_RULE_NAME,
+  startWebhookReceiver,
+  type WebhookReceiver,
+  writeRulesFile,
+} from './dashboard-alerts.ts';
 import { ensureDashboardBuild, type RunningDashboard, startDashboard } from './dashboard-server.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -49,6 +58,7 @@ const CHROMIUM_ARGS = [
 let dataDir: string;
 let collector: RunningCollector;
 let dashboard: RunningDashboard;
+let receiver: WebhookReceiver;
 let browser: Browser;
 let page: Page;
 const dialogs: string[] = [];
@@ -62,6 +72,8 @@ beforeAll(async () => {
     return Promise.resolve();
   });
   mkdirSync(SCREENSHOTS, { recursive: true });
+  receiver = await startWebhookReceiver();
+  cleanups.push(() => receiver.close());
   const [buildMs] = await Promise.all([
     ensureDashboardBuild(),
     (async () => {
@@ -72,12 +84,17 @@ beforeAll(async () => {
           CORSIGHT_OTLP_GRPC_PORT: 'off',
           CORSIGHT_BATCH_AGE_MS: '50',
           CORSIGHT_LOG_LEVEL: 'silent',
+          CORSIGHT_ALERT_RULES: writeRulesFile(dataDir, receiver.url),
+          CORSIGHT_ADMIN_TOKENS: ADMIN_TOKEN,
         }),
+        // Evaluated once, below, once the traffic is stored.
+        { scheduleAlerts: false },
       );
       cleanups.push(() => collector.close());
       const nowMs = Date.now();
       await seedDashboardData(collector, nowMs);
       await seedHttpSpans(collector, nowMs);
+      await evaluateAlerts(collector);
     })(),
   ]);
   console.log(
@@ -85,7 +102,7 @@ beforeAll(async () => {
       ? 'dashboard: reused a fresh build'
       : `dashboard: next build took ${Math.round(buildMs)} ms`,
   );
-  dashboard = await startDashboard(collector.httpUrl);
+  dashboard = await startDashboard(collector.httpUrl, { CORSIGHT_ADMIN_TOKEN: ADMIN_TOKEN });
   cleanups.push(() => dashboard.close());
   browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   cleanups.push(() => browser.close());
@@ -158,6 +175,9 @@ describe('dashboard', () => {
     // orders-api's policy change is marked on the time axis.
     expect(await page.locator('.chart').getAttribute('data-markers')).toBe('1');
     expect(await page.locator('.chart .recharts-reference-line').count()).toBe(1);
+    // The seeded rule's two firing instances are marked as intervals.
+    expect(await page.locator('.chart').getAttribute('data-intervals')).toBe('2');
+    expect(await page.locator('.chart .recharts-reference-area').count()).toBe(2);
     await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(SCREENSHOTS, 'overview-dark.png'), fullPage: true });
@@ -483,5 +503,95 @@ describe('dashboard', () => {
     await noInjectedMarkup();
     await follow(marks.nth(1).locator('a'), /\/connect\?range=7d$/);
     expect(await page.locator('table.capture-status').count()).toBe(1);
+  });
+
+  it('Alerts shows the firing rule, its instances linked to Origins, the delivery, and names as text', async () => {
+    expect(receiver.bodies.length).toBeGreaterThan(0);
+    await open('/alerts');
+    expect(await page.getByRole('link', { name: 'Alerts' }).getAttribute('aria-current')).toBe('page');
+    const rule = page.locator(`table.alert-rules tr[data-rule="${SEEDED_RULE_ID}"]`);
+    expect(await rule.getAttribute('data-state')).toBe('firing');
+    expect(await rule.locator('.rule-name').innerText()).toBe(SEEDED_RULE_NAME);
+    // Its sparkline: orders-api's blocked requests in the last 24 h (evil.test 5, the hostile origin 7, 0 for
+    // the weight-0 exemplar).
+    expect(await rule.locator('svg.sparkline').getAttribute('data-total')).toBe(
+      String(EXPECTED.orders24h.blocked),
+    );
+    const instances = page.locator('table.alert-instances tbody tr');
+    expect(new Set(await dataValues(instances, 'origin'))).toEqual(new Set([HOSTILE_ORIGIN, EVIL_ORIGIN]));
+    expect(new Set(await dataValues(instances, 'state'))).toEqual(new Set(['firing']));
+    const hostile = page.locator(
+      `table.alert-instances tbody tr[data-origin="${HOSTILE_ORIGIN.replaceAll('"', '\\"')}"]`,
+    );
+    expect(await hostile.locator('[data-col="peak"]').innerText()).toBe('7');
+    expect(await hostile.locator('a.origin-link').innerText()).toBe(HOSTILE_ORIGIN);
+    // The history: both instances fired and the webhook delivery succeeded.
+    expect(await page.locator('table.alert-history tr[data-event="firing"]').count()).toBe(2);
+    expect(
+      await page
+        .locator('table.alert-history tr[data-event="delivery"] [data-col="delivery"]')
+        .first()
+        .innerText(),
+    ).toContain('delivered');
+    await noInjectedMarkup();
+    await page.screenshot({ path: join(SCREENSHOTS, 'alerts.png'), fullPage: true });
+
+    // The hostile origin links to the Origins view narrowed to it and the instance's time.
+    await follow(hostile.locator('a.origin-link'), /\/origins\?/);
+    const params = new URL(page.url()).searchParams;
+    expect(params.get('origin')).toBe(HOSTILE_ORIGIN);
+    expect(params.get('service')).toBe('orders-api');
+    expect(params.get('from')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/);
+    expect(await page.locator('table.origins tbody th a').innerText()).toBe(HOSTILE_ORIGIN);
+    await noInjectedMarkup();
+  });
+
+  it('the rule form previews a backtest, saves the rule with the admin token, and silences an origin', async () => {
+    await open('/alerts');
+    await page.fill('input[name="name"]', 'Evil.test rejected');
+    await page.selectOption('select[name="kind"]', 'new_rejected_origin');
+    await page.fill('input[name="filterOrigin"]', EVIL_ORIGIN);
+    await page.fill('input[name="window"]', '15m');
+    await page.fill('input[name="minCount"]', '1');
+    await page.fill('input[name="for"]', '0');
+    await page.fill('input[name="lookback"]', '1h');
+    await Promise.all([
+      page.waitForURL(/kind=new_rejected_origin/),
+      page.getByRole('button', { name: /^Preview/ }).click(),
+    ]);
+    await shown();
+    const result = page.locator('#backtest-result');
+    expect(await result.getAttribute('data-firings')).toBe('1');
+    expect(await result.innerText()).toContain('would have fired once in the last 7 days');
+    expect(await page.locator('table.backtest-firings tbody tr').getAttribute('data-origin')).toBe(
+      EVIL_ORIGIN,
+    );
+    // A wrong field is named before anything is saved.
+    await page.fill('input[name="window"]', '5x');
+    await Promise.all([page.waitForURL(/window=5x/), page.getByRole('button', { name: /^Preview/ }).click()]);
+    await shown();
+    expect(await page.getByRole('alert').first().innerText()).toContain('rule.window: expected a duration');
+    await page.goBack();
+    await page.waitForURL(/window=15m/);
+    await shown();
+
+    await Promise.all([
+      page.waitForURL(/\/alerts$/),
+      page.getByRole('button', { name: 'Save rule' }).click(),
+    ]);
+    await shown();
+    const saved = page.locator('table.alert-rules tr[data-rule="evil-test-rejected"]');
+    await saved.waitFor();
+    expect(await saved.innerText()).toContain('api');
+
+    const silence = page.locator('form.silence-form');
+    await silence.locator('select[name="ruleId"]').selectOption(SEEDED_RULE_ID);
+    await silence.locator('input[name="origin"]').fill(HOSTILE_ORIGIN);
+    await silence.getByRole('button', { name: 'Silence' }).click();
+    await expect.poll(() => silence.getByRole('status').count()).toBe(1);
+    const row = page.locator(`table.alert-silences tr[data-rule="${SEEDED_RULE_ID}"]`);
+    await row.waitFor();
+    expect(await row.locator('code.origin').innerText()).toBe(HOSTILE_ORIGIN);
+    await noInjectedMarkup();
   });
 });

@@ -1,16 +1,29 @@
 // Overview: totals and requests by outcome over time, for the view's range, service and origin.
-import type { PolicyChangesAnswer, SummaryAnswer, TimeseriesAnswer } from '@corsight/collector/api-types';
+import type {
+  AlertEventsAnswer,
+  AlertStateAnswer,
+  PolicyChangesAnswer,
+  SummaryAnswer,
+  TimeseriesAnswer,
+} from '@corsight/collector/api-types';
 import { connection } from 'next/server';
 import { CaptureNotes } from '../components/capture-notes';
-import { OutcomeChart, type ChartMarker, type OutcomePoint } from '../components/outcome-chart';
+import {
+  OutcomeChart,
+  type ChartInterval,
+  type ChartMarker,
+  type OutcomePoint,
+} from '../components/outcome-chart';
 import { EmptyState, ErrorNotice } from '../components/notice';
 import { ScopeNotes } from '../components/scope-notes';
 import { Shell } from '../components/shell';
 import { SummaryTiles } from '../components/summary-tiles';
-import { getApi } from '../lib/collector-api';
+import { firingIntervals, intervalsForView, keyParts } from '../lib/alert-format';
+import { clipText } from '../lib/clip-text';
+import { CollectorApiError, getApi } from '../lib/collector-api';
 import { formatInstant } from '../lib/format';
 import { load, serviceChoices } from '../lib/page-data';
-import { apiRange, readView, type SearchParams } from '../lib/view-params';
+import { apiRange, readView, type SearchParams, type View } from '../lib/view-params';
 
 function outcomePoints(answer: TimeseriesAnswer): OutcomePoint[] {
   const valuesOf = (group: string) => answer.series.find((series) => series.group === group)?.values ?? [];
@@ -32,6 +45,31 @@ function policyMarkers(answer: PolicyChangesAnswer): ChartMarker[] {
   }));
 }
 
+/**
+ * Alert firing intervals in the range that concern the view. Alerting is optional for the Overview: an
+ * alerting API that fails or refuses leaves the chart without them.
+ */
+async function alertIntervals(view: View, range: { from: string | undefined; to: string | undefined }) {
+  try {
+    const [events, state] = await Promise.all([
+      getApi<AlertEventsAnswer>('/alerts/events', { ...range, limit: '2000' }),
+      getApi<AlertStateAnswer>('/alerts/state'),
+    ]);
+    const startMs = Date.parse(events.range.from);
+    return intervalsForView(firingIntervals(events.events, state.instances, startMs), view).map(
+      (interval): ChartInterval => ({
+        start: interval.start,
+        end: interval.end,
+        // Key values come from requests: recharts renders labels as SVG text, never as markup.
+        label: clipText([interval.ruleId, ...keyParts(interval.key).map((part) => part.value)].join(' '), 60),
+      }),
+    );
+  } catch (error) {
+    if (error instanceof CollectorApiError) return [];
+    throw error;
+  }
+}
+
 export default async function OverviewPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await connection();
   const view = readView(await searchParams);
@@ -40,7 +78,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
   const [services, loaded] = await Promise.all([
     serviceChoices(view, nowMs),
     load(async () => {
-      const [summary, series, policy] = await Promise.all([
+      const [summary, series, policy, intervals] = await Promise.all([
         getApi<SummaryAnswer>('/summary', filters),
         getApi<TimeseriesAnswer>('/timeseries', { ...filters, groupBy: 'outcome' }),
         getApi<PolicyChangesAnswer>('/policy-changes', {
@@ -48,8 +86,9 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
           to: filters.to,
           service: filters.service,
         }),
+        alertIntervals(view, { from: filters.from, to: filters.to }),
       ]);
-      return { summary, series, markers: policyMarkers(policy) };
+      return { summary, series, markers: policyMarkers(policy), intervals };
     }),
   ]);
   return (
@@ -74,6 +113,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
                 points={outcomePoints(loaded.data.series)}
                 stepSeconds={loaded.data.series.step.seconds}
                 markers={loaded.data.markers}
+                intervals={loaded.data.intervals}
               />
             )}
           </section>

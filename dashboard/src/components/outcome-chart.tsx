@@ -6,6 +6,7 @@ import {
   AreaChart,
   CartesianGrid,
   Legend,
+  ReferenceArea,
   ReferenceLine,
   ResponsiveContainer,
   Tooltip,
@@ -27,6 +28,13 @@ export interface ChartMarker {
   readonly label: string;
 }
 
+/** An alert firing interval to shade on the time axis; `end` null while it still fires. */
+export interface ChartInterval {
+  readonly start: number;
+  readonly end: number | null;
+  readonly label: string;
+}
+
 const SERIES = [
   { key: 'allowed', name: 'Allowed', color: 'var(--good)' },
   { key: 'blocked_if_credentialed', name: 'At risk if credentialed', color: 'var(--risk)' },
@@ -44,14 +52,24 @@ export function OutcomeChart({
   points,
   stepSeconds,
   markers,
+  intervals = [],
 }: {
   readonly points: readonly OutcomePoint[];
   readonly stepSeconds: number;
   readonly markers: readonly ChartMarker[];
+  readonly intervals?: readonly ChartInterval[];
 }) {
   const tick = tickOf(stepSeconds);
+  // An interval still firing, or reaching past the last bucket, is drawn to the chart's right edge.
+  const lastT = points.at(-1)?.t ?? 0;
+  const firstT = points[0]?.t ?? 0;
   return (
-    <div className="chart" data-points={points.length} data-markers={markers.length}>
+    <div
+      className="chart"
+      data-points={points.length}
+      data-markers={markers.length}
+      data-intervals={intervals.length}
+    >
       <ResponsiveContainer width="100%" height={280}>
         <AreaChart data={[...points]} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
           <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
@@ -81,6 +99,19 @@ export function OutcomeChart({
               fill={series.color}
               fillOpacity={0.35}
               isAnimationActive={false}
+            />
+          ))}
+          {intervals.map((interval, index) => (
+            <ReferenceArea
+              key={`${interval.start}:${index}`}
+              x1={Math.max(interval.start, firstT)}
+              x2={Math.min(interval.end ?? lastT, lastT)}
+              fill="var(--bad)"
+              fillOpacity={0.12}
+              stroke="var(--bad)"
+              strokeOpacity={0.4}
+              ifOverflow="extendDomain"
+              label={{ value: interval.label, position: 'insideTopLeft', fill: 'var(--bad)', fontSize: 11 }}
             />
           ))}
           {markers.map((marker) => (

@@ -14,6 +14,7 @@ export const PAGES = [
   { path: '/routes', label: 'Routes' },
   { path: '/mismatches', label: 'Mismatches' },
   { path: '/policy', label: 'Policy' },
+  { path: '/alerts', label: 'Alerts' },
   { path: '/connect', label: 'Connect a service' },
 ] as const;
 export type PagePath = (typeof PAGES)[number]['path'];

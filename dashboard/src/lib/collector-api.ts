@@ -1,6 +1,10 @@
 // The one place the dashboard talks to the collector: GET /api/v1/<path> on CORSIGHT_API_URL with the
 // optional read token, from server components only (the token never reaches a browser). Failures become a
-// CollectorApiError whose message says what to do, shown in the page instead of a blank screen.
+// CollectorApiError whose message says what to do, shown in the page instead of a blank screen. Changes to
+// alert rules and silences (server actions only) go through `changeApi` with CORSIGHT_ADMIN_TOKEN and come
+// back as a result, so a refusal is shown beside the form that caused it.
+import type { AlertApiRefusal } from '@corsight/collector/api-types';
+import { refusalText } from './alert-format';
 export const DEFAULT_API_URL = 'http://127.0.0.1:4318';
 
 export class CollectorApiError extends Error {
@@ -100,4 +104,63 @@ async function request<T>(
     );
   }
   return (await response.json()) as T;
+}
+
+export type ChangeResult<T> =
+  | { readonly ok: true; readonly data: T }
+  | { readonly ok: false; readonly status: number | undefined; readonly message: string };
+
+/**
+ * A change to the alerting API (`POST`/`PUT`/`DELETE /api/v1/<path>`) with the admin token
+ * (CORSIGHT_ADMIN_TOKEN; the read token when none is set, for a collector without admin tokens). Never
+ * throws for a refusal or an unreachable collector: the result says what went wrong and what to do.
+ */
+export async function changeApi<T>(
+  method: 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<ChangeResult<T>> {
+  let url: URL;
+  try {
+    url = new URL(`${apiBase()}/api/v1${path}`);
+  } catch (error) {
+    return { ok: false, status: undefined, message: (error as Error).message };
+  }
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const admin = process.env.CORSIGHT_ADMIN_TOKEN;
+  const read = process.env.CORSIGHT_READ_TOKEN;
+  const token = admin !== undefined && admin !== '' ? admin : read;
+  if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers,
+      cache: 'no-store',
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      status: undefined,
+      message: `Cannot reach the collector at ${url.origin} (${cause}). Start it, or point CORSIGHT_API_URL at it.`,
+    };
+  }
+  const text = await response.text().catch(() => '');
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const refusal =
+      typeof parsed === 'object' && parsed !== null
+        ? (parsed as Partial<AlertApiRefusal>)
+        : { message: text.slice(0, 300) };
+    return { ok: false, status: response.status, message: refusalText(response.status, refusal) };
+  }
+  return { ok: true, data: parsed as T };
 }

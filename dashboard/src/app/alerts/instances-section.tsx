@@ -1,0 +1,110 @@
+// Current alert instances, firing first: the rule, the key (origin linked to the Origins view over the
+// instance's time), since when, the peak and the window's count against the threshold.
+import type { AlertInstanceView, AlertRuleEntry } from '@corsight/collector/api-types';
+import { Clipped } from '../../components/clipped';
+import { EmptyState } from '../../components/notice';
+import { durationMs, formatElapsed, formatMoment, instanceRange } from '../../lib/alert-format';
+import { formatCount } from '../../lib/format';
+import type { View } from '../../lib/view-params';
+import { KeyCell } from './key-cell';
+
+export function InstancesSection({
+  instances,
+  rules,
+  evaluating,
+  view,
+  nowMs,
+}: {
+  readonly instances: readonly AlertInstanceView[];
+  readonly rules: readonly AlertRuleEntry[];
+  readonly evaluating: boolean;
+  readonly view: View;
+  readonly nowMs: number;
+}) {
+  const windowOf = (ruleId: string) =>
+    durationMs(rules.find((entry) => entry.id === ruleId)?.rule.window ?? '') ?? 300_000;
+  const ordered = [...instances].sort(
+    (a, b) =>
+      Number(b.state === 'firing') - Number(a.state === 'firing') ||
+      (a.firingSince ?? a.activeSince) - (b.firingSince ?? b.activeSince),
+  );
+  return (
+    <section aria-labelledby="alert-instances">
+      <h2 id="alert-instances">Firing and pending</h2>
+      {evaluating ? null : (
+        <p className="muted">
+          This collector does not evaluate alerts (CORSIGHT_ALERTS=off): the state below is what the
+          evaluating collector last recorded.
+        </p>
+      )}
+      {ordered.length === 0 ? (
+        <EmptyState>No alert is firing or pending.</EmptyState>
+      ) : (
+        <div className="table-wrap">
+          <table className="alert-instances">
+            <thead>
+              <tr>
+                <th scope="col">Rule</th>
+                <th scope="col">State</th>
+                <th scope="col">Key</th>
+                <th scope="col">Since</th>
+                <th scope="col" className="num">
+                  Peak
+                </th>
+                <th scope="col" className="num">
+                  Now / threshold
+                </th>
+                <th scope="col">Top reasons</th>
+              </tr>
+            </thead>
+            <tbody>
+              {ordered.map((instance) => {
+                const since = instance.firingSince ?? instance.activeSince;
+                return (
+                  <tr
+                    key={`${instance.ruleId}\u0000${instance.id}`}
+                    data-rule={instance.ruleId}
+                    data-state={instance.state}
+                    data-origin={instance.key.origin}
+                  >
+                    <th scope="row">
+                      <Clipped text={instance.ruleName} max={60} />
+                    </th>
+                    <td>
+                      <span className={`state state-${instance.state}`}>{instance.state}</span>
+                    </td>
+                    <td>
+                      <KeyCell
+                        groupKey={instance.key}
+                        view={view}
+                        range={instanceRange(instance.activeSince, windowOf(instance.ruleId), null)}
+                      />
+                    </td>
+                    <td data-col="since">
+                      {formatMoment(since, nowMs)} ({formatElapsed(nowMs - since)})
+                    </td>
+                    <td className="num" data-col="peak">
+                      {formatCount(instance.peak)}
+                    </td>
+                    <td className="num">
+                      {formatCount(instance.value)} / {formatCount(instance.threshold)}
+                    </td>
+                    <td>
+                      <ul className="breakdown" aria-label="Reasons">
+                        {instance.topReasons.map((reason) => (
+                          <li key={reason.code}>
+                            <code>{reason.code}</code> {formatCount(reason.requests)}
+                          </li>
+                        ))}
+                      </ul>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
