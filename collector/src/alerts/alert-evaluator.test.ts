@@ -122,9 +122,12 @@ describe('rejected_spike against its baseline', () => {
     expect(fired).toBe(fires);
   });
 
-  it('counts a fresh install without history against minCount alone', () => {
-    const noHistory: GroupWindow = { key: ORIGIN, blocked: 25, allowed: 0 };
-    expect(timeline(run(SPIKE, repeat(3, [noHistory])).minutes)).toEqual([
+  it('does not call steady blocked traffic a spike before it has any history to compare with', () => {
+    const noHistory: GroupWindow = { key: ORIGIN, blocked: 2500, allowed: 0 };
+    expect(timeline(run(SPIKE, repeat(3, [noHistory])).minutes)).toEqual([]);
+    // One earlier day of quiet is enough to judge against.
+    const quietYesterday: GroupWindow = { ...noHistory, seasonal: { daily: [0], weekly: [] } };
+    expect(timeline(run(SPIKE, repeat(3, [quietYesterday])).minutes)).toEqual([
       '0 pending',
       '2 firing',
       '2 notify firing',

@@ -17,6 +17,8 @@ import { readEvents } from './alert-store.js';
 
 const NOW = Date.UTC(2026, 10, 16, 12, 0);
 
+const DAY = 24 * 60 * MINUTE;
+
 let dir: string;
 let store: ClickHouseEventStore | undefined;
 let silent: Server;
@@ -28,6 +30,13 @@ beforeAll(async () => {
   await storeRows(
     store,
     trafficRows([
+      // Yesterday at the same time, allowed: the spike rule's history (without any it does not fire).
+      {
+        origin: 'https://app.example.com',
+        fromMs: NOW - DAY - 5 * MINUTE,
+        toMs: NOW - DAY + 5 * MINUTE,
+        allowed: 10,
+      },
       { origin: 'https://app.example.com', fromMs: NOW - 5 * MINUTE, toMs: NOW + 5 * MINUTE, blocked: 10 },
     ]),
   );

@@ -50,8 +50,11 @@ export function evaluateCondition(rule: AlertRule, group: GroupWindow, mode: Con
     case 'rejected_spike': {
       const baseline = group.seasonal === undefined ? undefined : seasonalBaseline(group.seasonal);
       const threshold = Math.max(rule.minCount, rule.factor * (baseline ?? 0));
+      // No history yet (a fresh install, or a group seen for the first time): there is nothing for the
+      // volume to be a spike against, and a steady blocked trickle would page someone on day one. New and
+      // newly blocked origins have rules of their own; a spike needs at least one earlier day or week.
       const result = {
-        holds: enough && blocked >= threshold * scale,
+        holds: baseline !== undefined && enough && blocked >= threshold * scale,
         blocked,
         allowed,
         value: blocked,
