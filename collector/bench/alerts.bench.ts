@@ -11,7 +11,7 @@
 // blocked spikes from a few origins so that some rules have candidates to read history for.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { AlertLoop } from '../src/alerts/alert-loop.ts';
@@ -41,7 +41,9 @@ const BATCH = Number(args.batch);
 const MINUTE = 60_000;
 const DAY_MS = 86_400_000;
 
-const dir = args.data ?? mkdtempSync(join(tmpdir(), 'corsight-alerts-bench-'));
+// Absolute: segment files are inserted with INFILE, which takes absolute paths only.
+const dir =
+  args.data !== undefined ? resolve(args.data) : mkdtempSync(join(tmpdir(), 'corsight-alerts-bench-'));
 const dataDir = join(dir, 'data');
 const reuse = args.data !== undefined && existsSync(join(dir, 'loaded.json'));
 // Evaluations run at a whole minute; stored data ends there.

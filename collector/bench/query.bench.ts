@@ -10,7 +10,7 @@
 // evenly over the last `days` days. Raw rows older than the raw TTL (14 days) expire as they would in use.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { encodeEventRows, type CorsEventRow } from '../src/ingest/cors-event-row.ts';
@@ -34,7 +34,9 @@ const RUNS = Number(args.runs);
 const BATCH = Number(args.batch);
 const DAY_MS = 86_400_000;
 
-const dir = args.data ?? mkdtempSync(join(tmpdir(), 'corsight-query-bench-'));
+// Absolute: segment files are inserted with INFILE, which takes absolute paths only.
+const dir =
+  args.data !== undefined ? resolve(args.data) : mkdtempSync(join(tmpdir(), 'corsight-query-bench-'));
 const dataDir = join(dir, 'data');
 const reuse = args.data !== undefined && existsSync(join(dir, 'loaded.json'));
 const nowMs = reuse
