@@ -178,6 +178,10 @@ describe('dashboard', () => {
     // The seeded rule's two firing instances are marked as intervals.
     expect(await page.locator('.chart').getAttribute('data-intervals')).toBe('2');
     expect(await page.locator('.chart .recharts-reference-area').count()).toBe(2);
+    expect(await dataValues(page.locator('.chart-alerts li'), 'rule')).toEqual([
+      SEEDED_RULE_ID,
+      SEEDED_RULE_ID,
+    ]);
     await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(SCREENSHOTS, 'overview-dark.png'), fullPage: true });
@@ -535,6 +539,9 @@ describe('dashboard', () => {
     ).toContain('delivered');
     await noInjectedMarkup();
     await page.screenshot({ path: join(SCREENSHOTS, 'alerts.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(SCREENSHOTS, 'alerts-dark.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
 
     // The hostile origin links to the Origins view narrowed to it and the instance's time.
     await follow(hostile.locator('a.origin-link'), /\/origins\?/);
@@ -587,11 +594,25 @@ describe('dashboard', () => {
     const silence = page.locator('form.silence-form');
     await silence.locator('select[name="ruleId"]').selectOption(SEEDED_RULE_ID);
     await silence.locator('input[name="origin"]').fill(HOSTILE_ORIGIN);
+    // The collector refuses a silence that has already ended, naming the field.
+    const until = silence.locator('input[name="until"]');
+    const later = await until.inputValue();
+    await until.fill('2001-01-01T00:00');
+    await silence.getByRole('button', { name: 'Silence' }).click();
+    await expect
+      .poll(() => silence.getByRole('alert').innerText())
+      .toContain('silence.endsAt: must be in the future');
+    await until.fill(later);
     await silence.getByRole('button', { name: 'Silence' }).click();
     await expect.poll(() => silence.getByRole('status').count()).toBe(1);
     const row = page.locator(`table.alert-silences tr[data-rule="${SEEDED_RULE_ID}"]`);
     await row.waitFor();
     expect(await row.locator('code.origin').innerText()).toBe(HOSTILE_ORIGIN);
     await noInjectedMarkup();
+
+    // The saved rule is deleted again; the rule from the file has no Delete button.
+    expect(await page.locator(`table.alert-rules tr[data-rule="${SEEDED_RULE_ID}"] button`).count()).toBe(0);
+    await saved.getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => saved.count()).toBe(0);
   });
 });

@@ -6,7 +6,9 @@ import type {
   SummaryAnswer,
   TimeseriesAnswer,
 } from '@corsight/collector/api-types';
+import Link from 'next/link';
 import { connection } from 'next/server';
+import { Clipped } from '../components/clipped';
 import { CaptureNotes } from '../components/capture-notes';
 import {
   OutcomeChart,
@@ -18,12 +20,18 @@ import { EmptyState, ErrorNotice } from '../components/notice';
 import { ScopeNotes } from '../components/scope-notes';
 import { Shell } from '../components/shell';
 import { SummaryTiles } from '../components/summary-tiles';
-import { firingIntervals, intervalsForView, keyParts } from '../lib/alert-format';
-import { clipText } from '../lib/clip-text';
+import {
+  firingIntervals,
+  formatMoment,
+  intervalsForView,
+  keyParts,
+  type FiringInterval,
+} from '../lib/alert-format';
+import { CLIP, clipText } from '../lib/clip-text';
 import { CollectorApiError, getApi } from '../lib/collector-api';
 import { formatInstant } from '../lib/format';
 import { load, serviceChoices } from '../lib/page-data';
-import { apiRange, readView, type SearchParams, type View } from '../lib/view-params';
+import { apiRange, readView, UNNARROWED, viewHref, type SearchParams, type View } from '../lib/view-params';
 
 function outcomePoints(answer: TimeseriesAnswer): OutcomePoint[] {
   const valuesOf = (group: string) => answer.series.find((series) => series.group === group)?.values ?? [];
@@ -49,25 +57,72 @@ function policyMarkers(answer: PolicyChangesAnswer): ChartMarker[] {
  * Alert firing intervals in the range that concern the view. Alerting is optional for the Overview: an
  * alerting API that fails or refuses leaves the chart without them.
  */
-async function alertIntervals(view: View, range: { from: string | undefined; to: string | undefined }) {
+async function alertIntervals(
+  view: View,
+  range: { from: string | undefined; to: string | undefined },
+): Promise<FiringInterval[]> {
   try {
     const [events, state] = await Promise.all([
       getApi<AlertEventsAnswer>('/alerts/events', { ...range, limit: '2000' }),
       getApi<AlertStateAnswer>('/alerts/state'),
     ]);
-    const startMs = Date.parse(events.range.from);
-    return intervalsForView(firingIntervals(events.events, state.instances, startMs), view).map(
-      (interval): ChartInterval => ({
-        start: interval.start,
-        end: interval.end,
-        // Key values come from requests: recharts renders labels as SVG text, never as markup.
-        label: clipText([interval.ruleId, ...keyParts(interval.key).map((part) => part.value)].join(' '), 60),
-      }),
-    );
+    const bounds = { startMs: Date.parse(events.range.from), endMs: Date.parse(events.range.to) };
+    return intervalsForView(firingIntervals(events.events, state.instances, bounds), view);
   } catch (error) {
     if (error instanceof CollectorApiError) return [];
     throw error;
   }
+}
+
+/** The chart's shading: one label per rule (overlapping instances of one rule would print it over itself). */
+function chartIntervals(intervals: readonly FiringInterval[]): ChartInterval[] {
+  const labelled = new Set<string>();
+  return intervals.map((interval) => {
+    const first = !labelled.has(interval.ruleId);
+    labelled.add(interval.ruleId);
+    return { start: interval.start, end: interval.end, label: first ? clipText(interval.ruleId, 40) : '' };
+  });
+}
+
+/** The shaded intervals as text under the chart: who fired, for which key, from when to when. */
+function AlertIntervalList({
+  intervals,
+  view,
+  nowMs,
+}: {
+  readonly intervals: readonly FiringInterval[];
+  readonly view: View;
+  readonly nowMs: number;
+}) {
+  if (intervals.length === 0) return null;
+  return (
+    <div className="chart-alerts">
+      <p>
+        Shaded: alerts firing in this range (<Link href={viewHref('/alerts', view, UNNARROWED)}>Alerts</Link>)
+      </p>
+      <ul>
+        {intervals.map((interval) => (
+          <li
+            key={`${interval.ruleId}\u0000${interval.instanceId}\u0000${interval.start}`}
+            data-rule={interval.ruleId}
+          >
+            <code>{interval.ruleId}</code>{' '}
+            {keyParts(interval.key).map((part) => (
+              <span key={part.field}>
+                <Clipped
+                  className={part.field === 'origin' ? 'origin' : 'key-value'}
+                  text={part.value}
+                  max={CLIP.origin}
+                />{' '}
+              </span>
+            ))}
+            {formatMoment(interval.start, nowMs)} –{' '}
+            {interval.end === null ? 'still firing' : formatMoment(interval.end, nowMs)}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
 }
 
 export default async function OverviewPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
@@ -113,9 +168,10 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
                 points={outcomePoints(loaded.data.series)}
                 stepSeconds={loaded.data.series.step.seconds}
                 markers={loaded.data.markers}
-                intervals={loaded.data.intervals}
+                intervals={chartIntervals(loaded.data.intervals)}
               />
             )}
+            <AlertIntervalList intervals={loaded.data.intervals} view={view} nowMs={nowMs} />
           </section>
         </>
       ) : (

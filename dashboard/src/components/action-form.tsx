@@ -1,22 +1,13 @@
 'use client';
 // A form that runs a server action and shows what came of it beside its button: a refusal from the
-// collector as an alert (the field it names included), a success as a status. Without JavaScript the form
-// still posts (React's progressive enhancement of server actions).
-import { useActionState, type ReactNode } from 'react';
-import { useFormStatus } from 'react-dom';
+// collector as an alert (the field it names included), a success as a status. With JavaScript the action
+// is dispatched from the submit handler, so a refused form keeps what was typed (React resets a form after
+// its own action runs); without JavaScript the form still posts (React's progressive enhancement).
+import { startTransition, useActionState, type SubmitEvent, type ReactNode } from 'react';
 
 export type ActionResult = { readonly ok: boolean; readonly message: string } | null;
 
 export type FormAction = (previous: ActionResult, form: FormData) => Promise<ActionResult>;
-
-function SubmitButton({ label, pendingLabel }: { readonly label: string; readonly pendingLabel: string }) {
-  const { pending } = useFormStatus();
-  return (
-    <button type="submit" disabled={pending} aria-disabled={pending}>
-      {pending ? pendingLabel : label}
-    </button>
-  );
-}
 
 export function ActionForm({
   action,
@@ -31,11 +22,20 @@ export function ActionForm({
   readonly className?: string;
   readonly children?: ReactNode;
 }) {
-  const [result, run] = useActionState(action, null);
+  const [result, run, pending] = useActionState(action, null);
+  const submit = (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    startTransition(() => {
+      run(data);
+    });
+  };
   return (
-    <form action={run} className={className}>
+    <form action={run} onSubmit={submit} className={className}>
       {children}
-      <SubmitButton label={label} pendingLabel={pendingLabel} />
+      <button type="submit" disabled={pending} aria-disabled={pending}>
+        {pending ? pendingLabel : label}
+      </button>
       {result === null ? null : result.ok ? (
         <p role="status" className="action-result">
           {result.message}

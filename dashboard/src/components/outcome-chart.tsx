@@ -61,6 +61,7 @@ export function OutcomeChart({
 }) {
   const tick = tickOf(stepSeconds);
   // An interval still firing, or reaching past the last bucket, is drawn to the chart's right edge.
+  const stepMs = stepSeconds * 1000;
   const lastT = points.at(-1)?.t ?? 0;
   const firstT = points[0]?.t ?? 0;
   return (
@@ -101,19 +102,29 @@ export function OutcomeChart({
               isAnimationActive={false}
             />
           ))}
-          {intervals.map((interval, index) => (
-            <ReferenceArea
-              key={`${interval.start}:${index}`}
-              x1={Math.max(interval.start, firstT)}
-              x2={Math.min(interval.end ?? lastT, lastT)}
-              fill="var(--bad)"
-              fillOpacity={0.12}
-              stroke="var(--bad)"
-              strokeOpacity={0.4}
-              ifOverflow="extendDomain"
-              label={{ value: interval.label, position: 'insideTopLeft', fill: 'var(--bad)', fontSize: 11 }}
-            />
-          ))}
+          {intervals.map((interval, index) => {
+            const x1 = Math.max(interval.start, firstT);
+            // At least one step wide, so an alert that just started is visible at the right edge.
+            const x2 = Math.max(Math.min(interval.end ?? lastT + stepMs, lastT + stepMs), x1 + stepMs);
+            return (
+              <ReferenceArea
+                key={`${interval.start}:${index}`}
+                x1={x1}
+                x2={x2}
+                fill="var(--bad)"
+                fillOpacity={0.12}
+                stroke="var(--bad)"
+                strokeOpacity={0.4}
+                ifOverflow="extendDomain"
+                label={{
+                  value: interval.label,
+                  position: 'insideBottomRight',
+                  fill: 'var(--bad)',
+                  fontSize: 11,
+                }}
+              />
+            );
+          })}
           {markers.map((marker) => (
             <ReferenceLine
               key={`${marker.t}:${marker.label}`}

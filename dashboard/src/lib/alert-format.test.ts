@@ -8,6 +8,7 @@ import {
   formatElapsed,
   formatMoment,
   instanceRange,
+  intervalsForView,
   refusalText,
   sparklinePoints,
 } from './alert-format';
@@ -113,7 +114,11 @@ describe('firingIntervals', () => {
       event(NOW - 50 * MIN, 'resolved', 'i3'),
     ];
     expect(
-      firingIntervals(events, [], start).map(({ instanceId, start: s, end }) => [instanceId, s, end]),
+      firingIntervals(events, [], { startMs: start, endMs: NOW }).map(({ instanceId, start: s, end }) => [
+        instanceId,
+        s,
+        end,
+      ]),
     ).toEqual([
       ['i3', start, NOW - 50 * MIN],
       ['i1', NOW - 30 * MIN, NOW - 10 * MIN],
@@ -136,9 +141,30 @@ describe('firingIntervals', () => {
       state: 'pending',
       firingSince: null,
     } as AlertInstanceView;
-    expect(firingIntervals([], [firing, pending], start)).toEqual([
+    expect(firingIntervals([], [firing, pending], { startMs: start, endMs: NOW })).toEqual([
       { ruleId: 'r', instanceId: 'old', key: {}, start, end: null },
     ]);
+    // A range that ended before it started firing.
+    expect(firingIntervals([], [firing], { startMs: start - 60 * MIN, endMs: start - 10 * MIN })).toEqual([]);
+  });
+
+  it('leaves out instances keyed to another service, route or origin than the view’s', () => {
+    const intervals = [
+      {
+        ruleId: 'r',
+        instanceId: 'a',
+        key: { service: 'orders-api', origin: 'https://a.test' },
+        start,
+        end: null,
+      },
+      { ruleId: 'r', instanceId: 'b', key: { service: 'search-api' }, start, end: null },
+      { ruleId: 'all', instanceId: 'c', key: {}, start, end: null },
+    ];
+    const ids = (view: Parameters<typeof intervalsForView>[1]) =>
+      intervalsForView(intervals, view).map((interval) => interval.instanceId);
+    expect(ids({})).toEqual(['a', 'b', 'c']);
+    expect(ids({ service: 'orders-api' })).toEqual(['a', 'c']);
+    expect(ids({ origin: 'https://b.test' })).toEqual(['b', 'c']);
   });
 });
 

@@ -102,14 +102,16 @@ export interface FiringInterval {
 /**
  * Firing intervals from the history (newest first, as GET /alerts/events answers) and the current instances:
  * each `firing` row opens an interval its instance's next `resolved` or `cancelled` row closes. An interval
- * resolved inside the range that began before it starts at `rangeStartMs`; one firing before the range and
- * still firing comes from `current`.
+ * resolved inside the range that began before it starts at the range's start; one firing since before the
+ * range's end and still firing comes from `current` (a range in the past gets none of those that started
+ * after it).
  */
 export function firingIntervals(
   events: readonly AlertEventView[],
   current: readonly AlertInstanceView[],
-  rangeStartMs: number,
+  range: { readonly startMs: number; readonly endMs: number },
 ): FiringInterval[] {
+  const rangeStartMs = range.startMs;
   const ordered = [...events].sort((a, b) => a.at - b.at);
   const open = new Map<string, FiringInterval>();
   const done: FiringInterval[] = [];
@@ -144,6 +146,7 @@ export function firingIntervals(
   for (const instance of current) {
     const id = `${instance.ruleId}\u0000${instance.id}`;
     if (instance.state !== 'firing' || instance.firingSince === null || open.has(id)) continue;
+    if (instance.firingSince >= range.endMs) continue;
     open.set(id, {
       ruleId: instance.ruleId,
       instanceId: instance.id,
