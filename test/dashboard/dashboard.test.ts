@@ -615,4 +615,27 @@ describe('dashboard', () => {
     await saved.getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => saved.count()).toBe(0);
   });
+
+  it('a dashboard without the admin token says which variable to set when the collector refuses a change', async () => {
+    const tokenless = await startDashboard(collector.httpUrl);
+    try {
+      const response = await page.goto(`${tokenless.url}/alerts`);
+      expect(response?.status()).toBe(200);
+      await shown();
+      const silences = page.locator('table.alert-silences tbody tr');
+      const before = await silences.count();
+      const silence = page.locator('form.silence-form');
+      await silence.getByRole('button', { name: 'Silence' }).click();
+      await expect
+        .poll(() => silence.getByRole('alert').innerText())
+        .toMatch(
+          /^Not silenced: The collector refused the dashboard's token for changes: set CORSIGHT_ADMIN_TOKEN/,
+        );
+      await page.reload();
+      await shown();
+      expect(await silences.count()).toBe(before);
+    } finally {
+      await tokenless.close();
+    }
+  });
 });
