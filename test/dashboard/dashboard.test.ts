@@ -543,6 +543,13 @@ describe('dashboard', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'alerts-dark.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'light' });
 
+    // Sorted by peak, from the keyboard: the hostile origin's 7 first, then smallest first.
+    await page.getByRole('button', { name: 'Peak' }).focus();
+    await Promise.all([page.waitForURL(/sort=peak&dir=desc/), page.keyboard.press('Enter')]);
+    await expect.poll(() => dataValues(instances, 'origin')).toEqual([HOSTILE_ORIGIN, EVIL_ORIGIN]);
+    await sortBy('Peak', /sort=peak&dir=asc/);
+    await expect.poll(() => dataValues(instances, 'origin')).toEqual([EVIL_ORIGIN, HOSTILE_ORIGIN]);
+
     // The hostile origin links to the Origins view narrowed to it and the instance's time.
     await follow(hostile.locator('a.origin-link'), /\/origins\?/);
     const params = new URL(page.url()).searchParams;

@@ -3,6 +3,9 @@
 // URL; keys are unique per page, so with two tables on a page the URL sorts one of them and the other keeps
 // its default order. Pure data.
 import type {
+  AlertInstanceView,
+  AlertRuleEntry,
+  AlertRuleState,
   Mismatch,
   MismatchExample,
   PolicyChange,
@@ -136,4 +139,46 @@ export const CAPTURE_STATUS_TABLE: TableSort<ServiceCaptureStatus> = {
     { key: 'judged', label: 'Judged', kind: 'number', value: (row) => row.judged },
   ],
   defaultSort: { key: 'service', dir: 'asc' },
+};
+
+/** Firing before pending before inactive. */
+const STATE_ORDER: Readonly<Record<AlertRuleState, number>> = { firing: 2, pending: 1, inactive: 0 };
+
+// Alerts page: two sortable tables, so their keys differ (`rule…`, `instance…`).
+export const ALERT_RULES_TABLE: TableSort<AlertRuleEntry> = {
+  columns: [
+    { key: 'rule', label: 'Rule', kind: 'text', value: (row) => row.name },
+    {
+      key: 'ruleState',
+      label: 'State',
+      kind: 'number',
+      value: (row) => STATE_ORDER[row.state],
+      align: 'start',
+    },
+    { key: 'ruleKind', label: 'Kind', kind: 'text', value: (row) => row.kind },
+    { key: 'ruleSource', label: 'Source', kind: 'text', value: (row) => row.source },
+  ],
+  defaultSort: { key: 'ruleState', dir: 'desc' },
+};
+
+export const ALERT_INSTANCES_TABLE: TableSort<AlertInstanceView> = {
+  columns: [
+    { key: 'instanceRule', label: 'Rule', kind: 'text', value: (row) => row.ruleName },
+    {
+      key: 'instanceState',
+      label: 'State',
+      kind: 'number',
+      value: (row) => STATE_ORDER[row.state],
+      align: 'start',
+    },
+    {
+      key: 'since',
+      label: 'Since',
+      kind: 'number',
+      value: (row) => row.firingSince ?? row.activeSince,
+      align: 'start',
+    },
+    { key: 'peak', label: 'Peak', kind: 'number', value: (row) => row.peak },
+  ],
+  defaultSort: { key: 'instanceState', dir: 'desc' },
 };

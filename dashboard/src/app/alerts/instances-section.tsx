@@ -3,8 +3,11 @@
 import type { AlertInstanceView, AlertRuleEntry } from '@corsight/collector/api-types';
 import { Clipped } from '../../components/clipped';
 import { EmptyState } from '../../components/notice';
+import { sortHeaders } from '../../components/sort-header';
 import { durationMs, formatElapsed, formatMoment, instanceRange } from '../../lib/alert-format';
 import { formatCount } from '../../lib/format';
+import { ALERT_INSTANCES_TABLE } from '../../lib/table-columns';
+import { readSort, sortRows } from '../../lib/table-sort';
 import type { View } from '../../lib/view-params';
 import { KeyCell } from './key-cell';
 
@@ -23,11 +26,9 @@ export function InstancesSection({
 }) {
   const windowOf = (ruleId: string) =>
     durationMs(rules.find((entry) => entry.id === ruleId)?.rule.window ?? '') ?? 300_000;
-  const ordered = [...instances].sort(
-    (a, b) =>
-      Number(b.state === 'firing') - Number(a.state === 'firing') ||
-      (a.firingSince ?? a.activeSince) - (b.firingSince ?? b.activeSince),
-  );
+  const state = readSort(ALERT_INSTANCES_TABLE, view.sort, view.dir);
+  const header = sortHeaders(ALERT_INSTANCES_TABLE, state, { path: '/alerts', view });
+  const ordered = sortRows(instances, ALERT_INSTANCES_TABLE, state);
   return (
     <section aria-labelledby="alert-instances">
       <h2 id="alert-instances">Firing and pending</h2>
@@ -44,13 +45,11 @@ export function InstancesSection({
           <table className="alert-instances">
             <thead>
               <tr>
-                <th scope="col">Rule</th>
-                <th scope="col">State</th>
+                {header('instanceRule')}
+                {header('instanceState')}
                 <th scope="col">Key</th>
-                <th scope="col">Since</th>
-                <th scope="col" className="num">
-                  Peak
-                </th>
+                {header('since')}
+                {header('peak')}
                 <th scope="col" className="num">
                   Now / threshold
                 </th>

@@ -6,11 +6,14 @@ import Link from 'next/link';
 import { ActionForm } from '../../components/action-form';
 import { Clipped } from '../../components/clipped';
 import { EmptyState } from '../../components/notice';
+import { sortHeaders } from '../../components/sort-header';
 import { Sparkline } from '../../components/sparkline';
 import { filterParts } from '../../lib/alert-format';
 import { ALERT_KIND_LABELS, alertsHref } from '../../lib/alert-rule-form';
 import { CLIP } from '../../lib/clip-text';
 import { formatShare } from '../../lib/format';
+import { ALERT_RULES_TABLE } from '../../lib/table-columns';
+import { readSort, sortRows } from '../../lib/table-sort';
 import type { View } from '../../lib/view-params';
 import { deleteRule } from './actions';
 
@@ -43,6 +46,8 @@ export function RulesSection({
   /** This page's URL, where a change returns to. */
   readonly back: string;
 }) {
+  const state = readSort(ALERT_RULES_TABLE, view.sort, view.dir);
+  const header = sortHeaders(ALERT_RULES_TABLE, state, { path: '/alerts', view });
   return (
     <section aria-labelledby="alert-rules">
       <h2 id="alert-rules">Rules</h2>
@@ -65,19 +70,19 @@ export function RulesSection({
           <table className="alert-rules">
             <thead>
               <tr>
-                <th scope="col">Rule</th>
-                <th scope="col">State</th>
-                <th scope="col">Kind</th>
+                {header('rule')}
+                {header('ruleState')}
+                {header('ruleKind')}
                 <th scope="col">Filter</th>
                 <th scope="col">Per</th>
                 <th scope="col">Window, for, repeat</th>
                 <th scope="col">Blocked in range</th>
-                <th scope="col">Source</th>
+                {header('ruleSource')}
                 <th scope="col">Change</th>
               </tr>
             </thead>
             <tbody>
-              {rules.map((entry) => {
+              {sortRows(rules, ALERT_RULES_TABLE, state).map((entry) => {
                 const filter = filterParts(entry.rule.filter);
                 const series = sparklines.get(entry.id);
                 return (
