@@ -562,6 +562,14 @@ describe('dashboard', () => {
 
   it('the rule form previews a backtest, saves the rule with the admin token, and silences an origin', async () => {
     await open('/alerts');
+    // A test notification reaches the webhook receiver.
+    const received = receiver.bodies.length;
+    const hook = page.locator('.alert-channels li[data-channel="hook"]');
+    await hook.getByRole('button', { name: 'Send a test notification' }).click();
+    await expect.poll(() => hook.getByRole('status').count()).toBe(1);
+    expect(await hook.getByRole('status').innerText()).toContain('delivered to hook');
+    expect(receiver.bodies.length).toBe(received + 1);
+
     await page.fill('input[name="name"]', 'Evil.test rejected');
     await page.selectOption('select[name="kind"]', 'new_rejected_origin');
     await page.fill('input[name="filterOrigin"]', EVIL_ORIGIN);

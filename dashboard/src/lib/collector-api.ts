@@ -108,7 +108,13 @@ async function request<T>(
 
 export type ChangeResult<T> =
   | { readonly ok: true; readonly data: T }
-  | { readonly ok: false; readonly status: number | undefined; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly status: number | undefined;
+      readonly message: string;
+      /** The refusal's parsed JSON body, when there was one. */
+      readonly body?: unknown;
+    };
 
 /**
  * A change to the alerting API (`POST`/`PUT`/`DELETE /api/v1/<path>`) with the admin token
@@ -160,7 +166,12 @@ export async function changeApi<T>(
       typeof parsed === 'object' && parsed !== null
         ? (parsed as Partial<AlertApiRefusal>)
         : { message: text.slice(0, 300) };
-    return { ok: false, status: response.status, message: refusalText(response.status, refusal) };
+    return {
+      ok: false,
+      status: response.status,
+      message: refusalText(response.status, refusal),
+      body: parsed,
+    };
   }
   return { ok: true, data: parsed as T };
 }

@@ -4,7 +4,7 @@
 // text for the form that caused it; a saved rule sends the browser back to the page without the draft.
 import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
-import type { AlertRuleSaved, AlertSilenceSaved } from '@corsight/collector/api-types';
+import type { AlertRuleSaved, AlertSilenceSaved, AlertTestAnswer } from '@corsight/collector/api-types';
 import { formDataReader, readRuleDraft, ruleSpecOf } from '../../lib/alert-rule-form';
 import { changeApi } from '../../lib/collector-api';
 import { apiInstant } from '../../lib/view-params';
@@ -69,4 +69,18 @@ export async function deleteSilence(_previous: ActionResult, form: FormData): Pr
   if (!result.ok) return { ok: false, message: `Not removed: ${result.message}` };
   revalidatePath('/alerts');
   return { ok: true, message: 'Silence removed.' };
+}
+
+export async function testChannel(_previous: ActionResult, form: FormData): Promise<ActionResult> {
+  const channel = field(form, 'channel');
+  const result = await changeApi<AlertTestAnswer>('POST', '/alerts/test', { channel });
+  revalidatePath('/alerts');
+  if (result.ok) {
+    const attempts = result.data.delivery?.attempts.length ?? 0;
+    return { ok: true, message: `Test notification delivered to ${channel} (${attempts} attempt(s)).` };
+  }
+  // 502: the channel failed; the answer still carries the delivery and its attempts.
+  const attempt = (result.body as Partial<AlertTestAnswer> | undefined)?.delivery?.attempts.at(-1);
+  const why = attempt?.error ?? (attempt?.status === undefined ? result.message : `HTTP ${attempt.status}`);
+  return { ok: false, message: `Test notification to ${channel} failed: ${why}` };
 }

@@ -30,7 +30,7 @@ import { apiRange, readView, type SearchParams, type View } from '../../lib/view
 import { HISTORY_LIMIT, HistorySection } from './history-section';
 import { InstancesSection } from './instances-section';
 import { BACKTEST_DAYS, RuleFormSection, type Preview } from './rule-form-section';
-import { RulesSection } from './rules-section';
+import { ChannelsList, RulesSection } from './rules-section';
 import { SilencesSection } from './silences-section';
 
 const DAY_MS = 86_400_000;
@@ -138,6 +138,7 @@ export default async function AlertsPage({ searchParams }: { searchParams: Promi
         back={back}
       />
       <HistorySection events={events.events} rules={rules.rules} view={view} nowMs={nowMs} />
+      <ChannelsList channels={rules.channels} />
       <SilencesSection silences={silences.silences} rules={rules.rules} nowMs={nowMs} />
       <RuleFormSection
         draft={draft}

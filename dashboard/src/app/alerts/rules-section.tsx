@@ -1,7 +1,7 @@
 // The rules with their state, what they watch and a sparkline of their signal. The alerting API serves no
 // per-rule series, so the sparkline is the blocked volume of the rule's filter from the query API (absent
 // when the filter is a glob: the query API filters on exact values).
-import type { AlertRuleEntry, AlertRuleView } from '@corsight/collector/api-types';
+import type { AlertRuleEntry, AlertRulesAnswer, AlertRuleView } from '@corsight/collector/api-types';
 import Link from 'next/link';
 import { ActionForm } from '../../components/action-form';
 import { Clipped } from '../../components/clipped';
@@ -15,7 +15,7 @@ import { formatShare } from '../../lib/format';
 import { ALERT_RULES_TABLE } from '../../lib/table-columns';
 import { readSort, sortRows } from '../../lib/table-sort';
 import type { View } from '../../lib/view-params';
-import { deleteRule } from './actions';
+import { deleteRule, testChannel } from './actions';
 
 function kindParameters(rule: AlertRuleView): string {
   switch (rule.kind) {
@@ -29,6 +29,37 @@ function kindParameters(rule: AlertRuleView): string {
     default:
       return '';
   }
+}
+
+/** The rules file's notification channels, each with a button that sends a test notification. */
+export function ChannelsList({ channels }: { readonly channels: AlertRulesAnswer['channels'] }) {
+  return (
+    <section aria-labelledby="alert-channels">
+      <h2 id="alert-channels">Channels</h2>
+      {channels.length === 0 ? (
+        <EmptyState>
+          No notification channel is configured: channels (webhook, Slack, Alertmanager) are set in the
+          collector&apos;s rules file (CORSIGHT_ALERT_RULES).
+        </EmptyState>
+      ) : (
+        <ul className="alert-channels">
+          {channels.map((channel) => (
+            <li key={channel.id} data-channel={channel.id}>
+              <code>{channel.id}</code> <span className="muted">({channel.type})</span>
+              <ActionForm
+                action={testChannel}
+                label="Send a test notification"
+                pendingLabel="Sending…"
+                className="inline-form"
+              >
+                <input type="hidden" name="channel" value={channel.id} />
+              </ActionForm>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
 }
 
 export function RulesSection({
