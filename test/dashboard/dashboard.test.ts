@@ -596,6 +596,8 @@ describe('dashboard', () => {
     await page.goBack();
     await page.waitForURL(/window=15m/);
     await shown();
+    // The form shows the draft of the URL, not what was typed last.
+    expect(await page.inputValue('input[name="window"]')).toBe('15m');
 
     await Promise.all([
       page.waitForURL(/\/alerts$/),
@@ -605,6 +607,7 @@ describe('dashboard', () => {
     const saved = page.locator('table.alert-rules tr[data-rule="evil-test-rejected"]');
     await saved.waitFor();
     expect(await saved.innerText()).toContain('api');
+    expect(await saved.innerText()).toContain('15m, 0, 4h');
 
     const silence = page.locator('form.silence-form');
     await silence.locator('select[name="ruleId"]').selectOption(SEEDED_RULE_ID);
@@ -624,6 +627,26 @@ describe('dashboard', () => {
     await row.waitFor();
     expect(await row.locator('code.origin').innerText()).toBe(HOSTILE_ORIGIN);
     await noInjectedMarkup();
+
+    // Edited: the form comes back filled, the preview runs again, and the change is saved in place (PUT).
+    await follow(saved.getByRole('link', { name: 'Edit' }), /edit=evil-test-rejected/);
+    expect(await page.locator('#rule-form').innerText()).toBe('Edit rule evil-test-rejected');
+    expect(await page.inputValue('input[name="name"]')).toBe('Evil.test rejected');
+    expect(await page.inputValue('input[name="filterOrigin"]')).toBe(EVIL_ORIGIN);
+    await page.fill('input[name="minCount"]', '6');
+    await Promise.all([
+      page.waitForURL(/minCount=6/),
+      page.getByRole('button', { name: /^Preview/ }).click(),
+    ]);
+    await shown();
+    // evil.test's 5 blocked requests no longer reach 6.
+    expect(await page.locator('#backtest-result').getAttribute('data-firings')).toBe('0');
+    await Promise.all([
+      page.waitForURL(/\/alerts$/),
+      page.getByRole('button', { name: 'Save changes' }).click(),
+    ]);
+    await shown();
+    await expect.poll(() => saved.locator('td').nth(1).innerText()).toContain('at least 6');
 
     // The saved rule is deleted again; the rule from the file has no Delete button.
     expect(await page.locator(`table.alert-rules tr[data-rule="${SEEDED_RULE_ID}"] button`).count()).toBe(0);

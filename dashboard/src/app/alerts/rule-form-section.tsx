@@ -66,7 +66,10 @@ export function RuleFormSection({
   return (
     <section aria-labelledby="rule-form">
       <h2 id="rule-form">{draft.editing === '' ? 'New rule' : `Edit rule ${draft.editing}`}</h2>
-      <Form action="/alerts" className="alert-form rule-form">
+      {/* Keyed by the draft: a new draft (an Edit link, Back) remounts the form, so inputs typed into
+          before show the draft's values, not what was last typed (React keeps a typed value over a new
+          defaultValue). */}
+      <Form key={JSON.stringify(draftParams(draft))} action="/alerts" className="alert-form rule-form">
         {hidden.map(([name, value]) => (
           <input key={name} type="hidden" name={name} value={value} />
         ))}

@@ -5,7 +5,7 @@ import { ActionForm } from '../../components/action-form';
 import { Clipped } from '../../components/clipped';
 import { EmptyState } from '../../components/notice';
 import { formatMoment, minuteText } from '../../lib/alert-format';
-import { CLIP } from '../../lib/clip-text';
+import { CLIP, clipText } from '../../lib/clip-text';
 import { createSilence, deleteSilence } from './actions';
 
 export function SilencesSection({
@@ -81,8 +81,8 @@ export function SilencesSection({
             Rule
             <select name="ruleId" required>
               {rules.map((entry) => (
-                <option key={entry.id} value={entry.id}>
-                  {entry.name}
+                <option key={entry.id} value={entry.id} title={entry.name}>
+                  {clipText(entry.name, 60)}
                 </option>
               ))}
             </select>
