@@ -571,7 +571,11 @@ describe('dashboard', () => {
     expect(receiver.bodies.length).toBe(received + 1);
 
     await page.fill('input[name="name"]', 'Evil.test rejected');
+    // Only the chosen kind's settings are shown.
+    expect(await page.isVisible('input[name="factor"]')).toBe(true);
+    expect(await page.isVisible('input[name="lookback"]')).toBe(false);
     await page.selectOption('select[name="kind"]', 'new_rejected_origin');
+    expect(await page.isVisible('input[name="factor"]')).toBe(false);
     await page.fill('input[name="filterOrigin"]', EVIL_ORIGIN);
     await page.fill('input[name="window"]', '15m');
     await page.fill('input[name="minCount"]', '1');
@@ -588,6 +592,7 @@ describe('dashboard', () => {
     expect(await page.locator('table.backtest-firings tbody tr').getAttribute('data-origin')).toBe(
       EVIL_ORIGIN,
     );
+    await page.screenshot({ path: join(SCREENSHOTS, 'alerts-backtest.png'), fullPage: true });
     // A wrong field is named before anything is saved.
     await page.fill('input[name="window"]', '5x');
     await Promise.all([page.waitForURL(/window=5x/), page.getByRole('button', { name: /^Preview/ }).click()]);

@@ -30,15 +30,18 @@ function TextField({
   value,
   hint,
   required = false,
+  kinds,
 }: {
   readonly name: keyof RuleDraft;
   readonly label: string;
   readonly value: string;
   readonly hint?: string;
   readonly required?: boolean;
+  /** The kinds the field belongs to: the stylesheet hides it while another kind is chosen. */
+  readonly kinds?: string;
 }) {
   return (
-    <label>
+    <label data-kinds={kinds}>
       {label}
       <input type="text" name={name} defaultValue={value} required={required} maxLength={256} />
       {hint === undefined ? null : <small className="muted">{hint}</small>}
@@ -133,15 +136,32 @@ export function RuleFormSection({
         </fieldset>
         <fieldset>
           <legend>Kind settings (only the chosen kind&apos;s are sent)</legend>
-          <TextField name="baseline" label="Spike: baseline" value={draft.baseline} hint="e.g. 7d" />
-          <TextField name="factor" label="Spike: factor over the baseline" value={draft.factor} />
+          <TextField
+            name="baseline"
+            label="Spike: baseline"
+            value={draft.baseline}
+            hint="e.g. 7d"
+            kinds="rejected_spike"
+          />
+          <TextField
+            name="factor"
+            label="Spike: factor over the baseline"
+            value={draft.factor}
+            kinds="rejected_spike"
+          />
           <TextField
             name="lookback"
             label="New or newly blocked origin: lookback"
             value={draft.lookback}
             hint="e.g. 30d"
+            kinds="new_rejected_origin newly_blocked_origin"
           />
-          <TextField name="ratio" label="Share blocked: ratio (0–1)" value={draft.ratio} />
+          <TextField
+            name="ratio"
+            label="Share blocked: ratio (0–1)"
+            value={draft.ratio}
+            kinds="blocked_ratio"
+          />
         </fieldset>
         {channels.length === 0 ? null : (
           <fieldset>
