@@ -216,27 +216,8 @@ export interface AlertEventView {
   readonly detail: unknown;
 }
 
-interface EventRow {
-  readonly at_ms: number;
-  readonly rule_id: string;
-  readonly rule_version: number;
-  readonly instance_id: string;
-  readonly service: string;
-  readonly route: string;
-  readonly origin: string;
-  readonly event: string;
-  readonly transition: string;
-  readonly blocked: number;
-  readonly allowed: number;
-  readonly value: number;
-  readonly threshold: number;
-  readonly baseline: number | null;
-  readonly channel_id: string;
-  readonly delivery_ok: boolean | null;
-  readonly attempts: number;
-  readonly evaluator: string;
-  readonly detail: string;
-}
+/** An `alert_events` row as read back: the time as epoch milliseconds, the event type as ClickHouse prints it. */
+type EventRow = Omit<AlertEventRow, 'at' | 'event'> & { readonly at_ms: number; readonly event: string };
 
 /** History in `[fromMs, toMs)`, newest first, at most `limit` rows; optionally one rule's. */
 export async function readEvents(
