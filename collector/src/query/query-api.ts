@@ -70,7 +70,7 @@ import {
   readRangeAndStep,
   readSimulationRequest,
 } from './query-params.js';
-import { readTokenChecker } from './read-token.js';
+import { requireReadToken } from './read-token.js';
 import {
   previouslyBlockedQuery,
   rejectedOriginReasonsQuery,
@@ -138,15 +138,7 @@ const MAX_CHANGES = 50;
 export const queryApi: FastifyPluginAsync<QueryApiOptions> = async (app, options) => {
   const { client } = options;
   const now = options.now ?? Date.now;
-  const authorized = readTokenChecker(options.readTokens);
-
-  app.addHook('onRequest', async (request, reply) => {
-    if (authorized(request.headers.authorization)) return;
-    await reply.code(401).header('www-authenticate', 'Bearer realm="corsight-query"').send({
-      error: 'unauthorized',
-      message: 'send the query API read token as Authorization: Bearer <token>',
-    });
-  });
+  app.addHook('onRequest', requireReadToken(options.readTokens));
 
   app.setErrorHandler(async (error: FastifyError | QueryParameterError, request, reply) => {
     if (error instanceof QueryParameterError) return reply.code(400).send(error.toBody());

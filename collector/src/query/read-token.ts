@@ -1,5 +1,6 @@
 // The read token check for the query API: `Authorization: Bearer <token>`, compared in constant time.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { onRequestAsyncHookHandler } from 'fastify';
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -17,5 +18,20 @@ export function readTokenChecker(tokens: readonly string[]): (authorization: str
     let ok = false;
     for (const expected of digests) ok = timingSafeEqual(expected, presented) || ok;
     return ok;
+  };
+}
+
+/**
+ * An onRequest hook answering 401 to a request without one of `tokens` (none configured: every request
+ * passes). Registered inside an unwrapped plugin, it guards that plugin's routes only.
+ */
+export function requireReadToken(tokens: readonly string[]): onRequestAsyncHookHandler {
+  const authorized = readTokenChecker(tokens);
+  return async (request, reply) => {
+    if (authorized(request.headers.authorization)) return;
+    await reply.code(401).header('www-authenticate', 'Bearer realm="corsight-query"').send({
+      error: 'unauthorized',
+      message: 'send the query API read token as Authorization: Bearer <token>',
+    });
   };
 }

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CAPTURE_REQUEST_HEADERS, CAPTURE_RESPONSE_HEADERS } from '../ingest/capture-headers.js';
 import type { HttpSpanServices, ServiceCaptureStatus } from '../ingest/http-span-services.js';
-import { readTokenChecker } from '../query/read-token.js';
+import { requireReadToken } from '../query/read-token.js';
 
 export interface CaptureStatusAnswer {
   readonly services: readonly ServiceCaptureStatus[];
@@ -20,20 +20,11 @@ export interface CaptureStatusApiOptions {
 }
 
 export const captureStatusApi: FastifyPluginAsync<CaptureStatusApiOptions> = async (app, options) => {
-  const authorized = readTokenChecker(options.readTokens);
-  app.get('/services/capture', async (request, reply): Promise<CaptureStatusAnswer | undefined> => {
-    if (!authorized(request.headers.authorization)) {
-      await reply.code(401).header('www-authenticate', 'Bearer realm="corsight-query"').send({
-        error: 'unauthorized',
-        message: 'send the query API read token as Authorization: Bearer <token>',
-      });
-      return undefined;
-    }
-    return {
-      services: options.services.statuses(),
-      untrackedSpans: options.services.untrackedSpans,
-      captureHeaders: { request: CAPTURE_REQUEST_HEADERS, response: CAPTURE_RESPONSE_HEADERS },
-    };
-  });
+  app.addHook('onRequest', requireReadToken(options.readTokens));
+  app.get('/services/capture', (): CaptureStatusAnswer => ({
+    services: options.services.statuses(),
+    untrackedSpans: options.services.untrackedSpans,
+    captureHeaders: { request: CAPTURE_REQUEST_HEADERS, response: CAPTURE_RESPONSE_HEADERS },
+  }));
   await Promise.resolve();
 };
