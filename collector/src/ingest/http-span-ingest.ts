@@ -7,7 +7,7 @@ import { readHttpServerSpan } from './http-server-span.js';
 import { type HttpSpanDecision, HttpSpanServices } from './http-span-services.js';
 import { mapHttpSpanToRow } from './http-span-to-row.js';
 import { adjustedCountFromTraceState } from './sampling-threshold.js';
-import type { MapOptions, SpanMapping } from './span-to-row.js';
+import { type MapOptions, serviceAttributes, type SpanMapping } from './span-to-row.js';
 
 export interface HttpSpanJudging {
   readonly services: HttpSpanServices;
@@ -26,11 +26,10 @@ export function httpSpanJudging(weights: Readonly<Record<string, number>> = {}):
 export type HttpSpanOutcome =
   SpanMapping | { readonly kind: 'skipped'; readonly decision: Exclude<HttpSpanDecision, 'judge'> };
 
+/** The service a span's row will be counted under ('' when it names none: its mapping then fails). */
 function serviceOf(span: OtlpSpan): string {
-  const own = span.attributes[ATTR.serviceName];
-  if (typeof own === 'string') return own;
-  const resource = span.resource[ATTR.serviceName];
-  return typeof resource === 'string' ? resource : '';
+  const name = serviceAttributes(span)[ATTR.serviceName];
+  return typeof name === 'string' ? name : '';
 }
 
 export function judgeHttpSpan(

@@ -64,11 +64,8 @@ export class HttpSpanServices {
 
   /** A Corsight CORS span arrived from the service. */
   noteCorsight(service: string): void {
-    const state = this.#services.get(service);
-    if (state === undefined) {
-      const created = this.#state(service);
-      if (created !== undefined) created.corsight = true;
-    } else state.corsight = true;
+    const state = this.#state(service);
+    if (state !== undefined) state.corsight = true;
   }
 
   /** Decides for one HTTP server span with a captured Origin. */

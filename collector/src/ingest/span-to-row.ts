@@ -172,12 +172,17 @@ function sampleWeight(attributes: OtlpAttributes): number {
   return value;
 }
 
-// The span's own service.name first: Corsight sets it only when the application passed `serviceName`, which
-// then names the service even under an SDK whose resource says `unknown_service:node`.
+/**
+ * Where a span's service.name is read from: its own attribute first (Corsight sets it only when the
+ * application passed `serviceName`, which then names the service even under an SDK whose resource says
+ * `unknown_service:node`), else its resource.
+ */
+export function serviceAttributes(span: OtlpSpan): OtlpAttributes {
+  return span.attributes[ATTR.serviceName] !== undefined ? span.attributes : span.resource;
+}
+
 function serviceName(span: OtlpSpan): string {
-  if (span.attributes[ATTR.serviceName] !== undefined)
-    return requiredString(span.attributes, ATTR.serviceName, ROW_LIMITS.serviceName);
-  return requiredString(span.resource, ATTR.serviceName, ROW_LIMITS.serviceName);
+  return requiredString(serviceAttributes(span), ATTR.serviceName, ROW_LIMITS.serviceName);
 }
 
 function timestampMs(span: OtlpSpan, options: MapOptions | undefined): number {
