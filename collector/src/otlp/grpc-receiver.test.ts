@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { decodeRpcStatus } from './export-responses.js';
 import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from './grpc-receiver.js';
 import { otlpProtos } from './otlp-protos.js';
-import { exportSdkSpans, expectedOtlpSpan, recordingSink } from './sdk-spans.fixture.js';
+import { bySpanId, exportSdkSpans, expectedOtlpSpan, recordingSink } from './sdk-spans.fixture.js';
 import { IngestAuthError, IngestBackpressureError } from './span-sink.js';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -90,7 +90,7 @@ describe.each([
     vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'authorization=Bearer s3cret');
     const sent = await exportSdkSpans(new OtlpGrpcExporter({ url: `http://${address}` }));
     expect(sink.calls.map((c) => c.auth)).toEqual(sent.map(() => ({ token: 's3cret' })));
-    expect(sink.calls.flatMap((c) => c.spans)).toStrictEqual(sent.map(expectedOtlpSpan));
+    expect(bySpanId(sink.calls.flatMap((c) => c.spans))).toStrictEqual(bySpanId(sent.map(expectedOtlpSpan)));
   });
 });
 

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { decodeRpcStatus, encodeExportResponse } from './export-responses.js';
 import { otlpHttpReceiver } from './http-receiver.js';
 import { otlpProtos } from './otlp-protos.js';
-import { exportSdkSpans, expectedOtlpSpan, recordingSink } from './sdk-spans.fixture.js';
+import { bySpanId, exportSdkSpans, expectedOtlpSpan, recordingSink } from './sdk-spans.fixture.js';
 import { IngestAuthError, IngestBackpressureError } from './span-sink.js';
 
 const MAX_BODY = 64 * 1024;
@@ -92,7 +92,9 @@ describe.each(EXPORTERS)('spans from the real OTLP/HTTP exporter ($name)', ({ gz
     vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', gzip ? 'gzip' : 'none');
     const sent = await exportSdkSpans(exporter(`${url}/v1/traces`));
     expect(sink.calls.map((call) => call.auth)).toEqual(sent.map(() => ({ token: 's3cret' })));
-    expect(sink.calls.flatMap((call) => call.spans)).toStrictEqual(sent.map(expectedOtlpSpan));
+    expect(bySpanId(sink.calls.flatMap((call) => call.spans))).toStrictEqual(
+      bySpanId(sent.map(expectedOtlpSpan)),
+    );
   });
 });
 

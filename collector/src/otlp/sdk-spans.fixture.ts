@@ -25,6 +25,14 @@ function nanos(time: HrTime): bigint {
   return BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
 }
 
+/**
+ * Spans in span-id order. exportSdkSpans' SimpleSpanProcessor exports each span in its own request, and the
+ * requests race (compression is asynchronous), so a receiver may hand them over in any order.
+ */
+export function bySpanId(spans: readonly OtlpSpan[]): OtlpSpan[] {
+  return [...spans].sort((a, b) => a.spanId.localeCompare(b.spanId));
+}
+
 /** What a receiver should hand the sink for a span the SDK ended. OTLP's SpanKind is the API's plus one. */
 export function expectedOtlpSpan(span: ReadableSpan): OtlpSpan {
   return {
