@@ -2,13 +2,13 @@
 // command can end to an exit status. Output goes through `io` so tests run it in-process.
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { checkCommand } from './check-command.js';
 import { DEFAULT_TIMEOUT_MS, parseCheckOptions, type RawCheckOptions } from './check-options.js';
 import { EXIT_STATUS, NetworkError, UsageError } from './cli-errors.js';
-import { demoCommand } from './demo-command.js';
 import { DEMO_DEFAULTS, DemoUsageError, parseDemoOptions, type RawDemoOptions } from './demo-options.js';
-import { startCommand } from './start-command.js';
 import { displayText, safeJson } from './terminal-text.js';
+
+// Each command's module is loaded when that command runs: `start` then holds neither the demo's apps (Express,
+// the OpenTelemetry SDK) nor `check`'s HTTP client in memory, and `check` never loads embedded ClickHouse.
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -83,6 +83,7 @@ export async function runCli(
     .action(async (url: string, options: Omit<RawCheckOptions, 'url'>) => {
       const json = options.json === true;
       try {
+        const { checkCommand } = await import('./check-command.js');
         status = await checkCommand(parseCheckOptions({ ...options, url }), io.stdout);
       } catch (error) {
         if (!(error instanceof UsageError || error instanceof NetworkError)) throw error;
@@ -98,6 +99,7 @@ export async function runCli(
         '(CORSIGHT_*, CLICKHOUSE_*) and an optional JSON file named by CORSIGHT_CONFIG; stops on SIGINT/SIGTERM.',
     )
     .action(async () => {
+      const { startCommand } = await import('./start-command.js');
       status = await startCommand(context.env, io, context.stop);
     });
 
@@ -123,6 +125,7 @@ export async function runCli(
     .option('--seed <integer>', `seed of the traffic plan (default: ${DEMO_DEFAULTS.seed})`)
     .action(async (options: RawDemoOptions) => {
       try {
+        const { demoCommand } = await import('./demo-command.js');
         status = await demoCommand(parseDemoOptions(options), io, context.stop);
       } catch (error) {
         if (!(error instanceof DemoUsageError)) throw error;
