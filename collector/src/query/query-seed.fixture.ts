@@ -144,14 +144,16 @@ export function seedRows(count = 3000): CorsEventRow[] {
       }),
     );
   }
-  // Two exemplars of one key that sent another Max-Age: the key's most common value must still win.
-  const key = rows.find(
-    (row) =>
-      row.spanRole === 'detail' &&
-      row.kind === 'preflight' &&
-      row.route === '/orders/:id' &&
-      row.outcome !== 'blocked',
-  );
+  // Two exemplars of one key that sent another Max-Age: the key's most common value must still win. The key
+  // with the most such rows in the last day, over which the Max-Age sent is read.
+  const samples = new Map<string, CorsEventRow[]>();
+  for (const row of rows) {
+    if (row.spanRole !== 'detail' || row.kind !== 'preflight' || row.route !== '/orders/:id') continue;
+    if (row.outcome === 'blocked' || row.timestamp < T0 + 2 * DAY) continue;
+    const key = JSON.stringify([row.origin, row.requestMethod]);
+    samples.set(key, [...(samples.get(key) ?? []), row]);
+  }
+  const [key] = [...samples.values()].sort((a, b) => b.length - a.length)[0] ?? [];
   if (key !== undefined) {
     for (const n of [1, 2]) {
       rows.push({ ...key, maxAge: '60', sampleWeight: 0, spanId: `00000000000000a${n}` });

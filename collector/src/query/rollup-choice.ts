@@ -19,6 +19,7 @@ import {
   type Measure,
   type RollupSpec,
 } from '../store/schema-ddl.js';
+import { hashAlias } from './key-hashes.js';
 import type { TimeRange } from './time-range.js';
 
 export type { Dimension, Measure } from '../store/schema-ddl.js';
@@ -175,10 +176,16 @@ export function planParams(plan: RollupPlan): Record<string, number> {
 
 /**
  * The rows of a plan as one subquery with the same columns whichever rollups it reads: `minute` (the start
- * of the row's minute or hour) and the columns asked for. `where` (AND-ed conditions, starting with
+ * of the row's minute or hour), the columns asked for and `<column>_hash` for each of `hashed`
+ * (key-hashes.ts). `where` (AND-ed conditions, starting with
  * " AND ") applies inside each read, so ClickHouse filters with each table's sort key.
  */
-export function planRows(plan: RollupPlan, columns: readonly (Dimension | Measure)[], where: string): string {
+export function planRows(
+  plan: RollupPlan,
+  columns: readonly (Dimension | Measure)[],
+  where: string,
+  hashed: readonly Dimension[] = [],
+): string {
   const reads = plan.reads.map((read) => {
     const time = TIME_COLUMN[read.spec.grain];
     const selected = columns.map((column) => {
@@ -187,6 +194,11 @@ export function planRows(plan: RollupPlan, columns: readonly (Dimension | Measur
         : dimensionColumn(read.spec, column);
       return source === column ? column : `${source} AS ${column}`;
     });
+    // Hashed in each read, over the table's own LowCardinality column (once per dictionary entry): above a
+    // UNION ALL with a computed column the column may no longer be LowCardinality.
+    for (const column of hashed) {
+      selected.push(`sipHash64(${dimensionColumn(read.spec, column)}) AS ${hashAlias(column)}`);
+    }
     const timeColumn = time === 'minute' ? 'minute' : `${time} AS minute`;
     return `SELECT ${[timeColumn, ...selected].join(', ')}
   FROM ${read.spec.table} WHERE ${timeCondition(read)}${where}`;

@@ -177,6 +177,26 @@ describe('request choices only pick among fixed SQL', () => {
     expect(summaryQuery(RANGE, { service: 'a' }).params).toMatchObject({ service: 'a' });
   });
 
+  it('reads the Max-Age sent over the range’s last day at most', () => {
+    const keys = [{ route: '/r', origin: 'https://o', key_method: 'PUT' }];
+    const month = { fromMs: RANGE.toMs - 30 * 86_400_000, toMs: RANGE.toMs };
+    expect(maxAgeSentQuery(month, {}, keys).params).toMatchObject({
+      from: (RANGE.toMs - 86_400_000) / 1000,
+      to: RANGE.toMs / 1000,
+    });
+    expect(maxAgeSentQuery(UNALIGNED, {}, keys).params).toMatchObject({
+      from: UNALIGNED.fromMs / 1000,
+      to: UNALIGNED.toMs / 1000,
+    });
+  });
+
+  it('groups the simulator’s routes by hashes and takes their names from the rows', () => {
+    const { query } = simulationRoutesQuery(SIMULATION);
+    expect(query).toContain('sipHash64(service) AS service_hash');
+    expect(query).toContain('GROUP BY service_hash, route_hash');
+    expect(query).toContain('any(route) AS route');
+  });
+
   it('matches the preflight cache method filter against the method a preflight asks for', () => {
     const { query } = preflightCacheQuery(UNALIGNED, { method: 'PUT' }, 10);
     expect(query).toContain('key_method = {method:String}');

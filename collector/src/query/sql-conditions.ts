@@ -109,6 +109,8 @@ export interface RollupRowsRequest {
   readonly columns: readonly (Dimension | Measure)[];
   /** Further conditions every row must meet. */
   readonly conditions?: readonly Condition[];
+  /** Dimensions the outer query reads as `<column>_hash` (key-hashes.ts), not by name. */
+  readonly hashed?: readonly Dimension[];
 }
 
 /** Rows of the narrowest rollups that answer a request, as a subquery, with its parameters and tables. */
@@ -142,6 +144,7 @@ export function rollupRows(request: RollupRowsRequest): RollupRows {
     if (isMeasure(column)) measures.push(column);
     else dimensions.add(column);
   }
+  for (const column of request.hashed ?? []) dimensions.add(column);
   const plan = chooseRollups({
     counts: request.counts,
     dimensions: [...dimensions],
@@ -151,7 +154,7 @@ export function rollupRows(request: RollupRowsRequest): RollupRows {
   });
   const where = `${filters.sql}${conditions.map((condition) => ` AND ${condition.sql}`).join('')}`;
   return {
-    rows: planRows(plan, request.columns, where),
+    rows: planRows(plan, request.columns, where, request.hashed),
     params: { ...planParams(plan), ...filters.params },
     tables: tablesOf(plan),
   };
