@@ -2,6 +2,7 @@
 // (a 500 with the right headers is readable, verified S21), and for a redirect the check on the 3xx itself
 // plus a Location without credentials (Fetch "HTTP-redirect fetch"; ../shared/CORS-REFERENCE.md §1.6).
 import { checkAccess } from './access-check.js';
+import { boundedMemo } from './bounded-memo.js';
 import { block, type Findings, warn } from './findings.js';
 import { isRedirectStatus, splitNameList } from './http-syntax.js';
 import type { ResponseFacts } from './response-facts.js';
@@ -56,24 +57,33 @@ function checkCaching(origin: string, response: ResponseFacts, findings: Finding
     return;
   }
   if (response.allowOrigin !== origin || varyOrigin) return;
-  if (response.cacheControl !== undefined && /(?:^|[,\s])no-store(?:$|[,\s])/i.test(response.cacheControl))
-    return;
+  if (response.cacheControl !== undefined && forbidsStorage(response.cacheControl)) return;
   warn(findings, 'missing_vary_origin');
 }
 
+// A server sends the same Vary and Cache-Control on every response: each value is matched once.
 const VARY_ORIGIN = /(?:^|,)[\t ]*(?:origin|\*)[\t ]*(?:,|$)/i;
+const varyIncludesOrigin = boundedMemo((vary: string): boolean => VARY_ORIGIN.test(vary));
+const NO_STORE = /(?:^|[,\s])no-store(?:$|[,\s])/i;
+const forbidsStorage = boundedMemo((cacheControl: string): boolean => NO_STORE.test(cacheControl));
 
-function varyIncludesOrigin(vary: string): boolean {
-  return VARY_ORIGIN.test(vary);
-}
+const NOTHING_EXPOSED: ReadonlySet<string> = new Set();
+// Access-Control-Expose-Headers repeats like the other CORS headers: parsed once per distinct value.
+const parseExposed = boundedMemo((value: string): ReadonlySet<string> => new Set(splitNameList(value)));
 
 /** Headers a page script can read: the safelisted ones plus Access-Control-Expose-Headers (Fetch §3.2.3). */
 function checkExposure(response: ResponseFacts, include: boolean, findings: Findings): void {
   const appHeaders = response.appHeaders;
   if (appHeaders === undefined) return;
-  const exposed = response.exposeHeaders === undefined ? [] : splitNameList(response.exposeHeaders);
-  const wildcard = exposed.includes('*');
+  const exposed =
+    response.exposeHeaders === undefined ? NOTHING_EXPOSED : parseExposed(response.exposeHeaders);
+  const wildcard = exposed.has('*');
   if (wildcard && include) warn(findings, 'wildcard_literal_with_credentials');
   if (wildcard && !include) return;
-  if (appHeaders.some((name) => !exposed.includes(name))) warn(findings, 'header_not_exposed');
+  for (const name of appHeaders) {
+    if (!exposed.has(name)) {
+      warn(findings, 'header_not_exposed');
+      return;
+    }
+  }
 }

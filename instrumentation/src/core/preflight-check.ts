@@ -9,22 +9,33 @@ import { isOkStatus, isRedirectStatus, parseTokenList } from './http-syntax.js';
 import type { ResponseFacts } from './response-facts.js';
 import { isSafelistedMethod } from './safelist.js';
 
-/** Access-Control-Allow-Methods and -Headers parsed once per preflight; undefined when unparsable. */
-export interface AllowLists {
-  readonly methods: readonly string[] | undefined;
-  /** Lower-cased: header names compare case-insensitively (verified S30). */
-  readonly headers: readonly string[] | undefined;
+/**
+ * One Access-Control-Allow-Methods or -Headers value, parsed once and shared by every preflight that carries
+ * it: the names as a Set (one hash lookup per requested name instead of a string compare per listed one)
+ * and whether the literal `*` is among them.
+ */
+export interface AllowList {
+  readonly names: ReadonlySet<string>;
+  readonly wildcard: boolean;
 }
 
-const NONE: readonly string[] = Object.freeze([]);
+/** Access-Control-Allow-Methods and -Headers of one preflight; undefined when the value does not parse. */
+export interface AllowLists {
+  readonly methods: AllowList | undefined;
+  /** Lower-cased: header names compare case-insensitively (verified S30). */
+  readonly headers: AllowList | undefined;
+}
+
+const NONE: AllowList = Object.freeze({ names: new Set<string>(), wildcard: false });
+
+function toAllowList(list: string[] | undefined): AllowList | undefined {
+  if (list === undefined) return undefined;
+  return Object.freeze({ names: new Set(list), wildcard: list.includes('*') });
+}
 
 // Servers send the same Allow-Methods/-Headers on every preflight; the parsed lists are shared, read-only.
-const parseMethods = boundedMemo((value: string) => freeze(parseTokenList(value)));
-const parseHeaderNames = boundedMemo((value: string) => freeze(parseTokenList(value.toLowerCase())));
-
-function freeze(list: string[] | undefined): readonly string[] | undefined {
-  return list === undefined ? undefined : Object.freeze(list);
-}
+const parseMethods = boundedMemo((value: string) => toAllowList(parseTokenList(value)));
+const parseHeaderNames = boundedMemo((value: string) => toAllowList(parseTokenList(value.toLowerCase())));
 
 export function parseAllowLists(response: ResponseFacts): AllowLists {
   return {
@@ -62,27 +73,35 @@ export function checkPreflight(
   if (allowHeaders !== undefined) checkHeaders(requestedHeaders, allowHeaders, include, findings);
 }
 
-function checkMethod(method: string, allowed: readonly string[], include: boolean, findings: Findings): void {
-  const hasWildcard = allowed.includes('*');
+function checkMethod(method: string, allowed: AllowList, include: boolean, findings: Findings): void {
+  const hasWildcard = allowed.wildcard;
   if (hasWildcard && include) warn(findings, 'wildcard_literal_with_credentials');
   // Byte-exact: fetch() upper-cases only DELETE/GET/HEAD/OPTIONS/POST/PUT, so 'patch' needs 'patch'.
-  if (isSafelistedMethod(method) || allowed.includes(method) || (hasWildcard && !include)) return;
+  if (isSafelistedMethod(method) || allowed.names.has(method) || (hasWildcard && !include)) return;
   block(findings, 'method_not_allowed', method);
   const lower = method.toLowerCase();
-  if (allowed.some((m) => m.toLowerCase() === lower)) warn(findings, 'method_case_mismatch');
+  for (const m of allowed.names) {
+    if (m.toLowerCase() === lower) {
+      warn(findings, 'method_case_mismatch');
+      return;
+    }
+  }
 }
 
 function checkHeaders(
   requested: readonly string[],
-  allowed: readonly string[],
+  allowed: AllowList,
   include: boolean,
   findings: Findings,
 ): void {
   if (requested.length === 0) return;
-  const hasWildcard = allowed.includes('*');
+  const hasWildcard = allowed.wildcard;
   if (hasWildcard && include) warn(findings, 'wildcard_literal_with_credentials');
-  for (const name of requested) {
-    if (allowed.includes(name)) continue;
+  const names = allowed.names;
+  // An indexed loop: `requested` is a shared frozen array, which for-of iterates at half the speed.
+  for (let i = 0; i < requested.length; i++) {
+    const name = requested[i] ?? '';
+    if (names.has(name)) continue;
     if (hasWildcard && !include) {
       // Chromium lets '*' cover Authorization (CorsNonWildcardRequestHeadersSupport is disabled); the
       // Fetch Standard does not, and Chromium raises a deprecation issue (verified S34).

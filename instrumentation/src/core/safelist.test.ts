@@ -82,6 +82,11 @@ describe('isSafelistedMethod', () => {
     ['HEAD', true],
     ['POST', true],
     ['get', true],
+    ['HeAd', true],
+    ['pOsT', true],
+    // Chromium upper-cases ASCII only: U+017F (ſ) upper-cases to S in JavaScript, not in Chromium.
+    ['po\u017ft', false],
+    ['GETS', false],
     ['PUT', false],
     ['patch', false],
     ['OPTIONS', false],

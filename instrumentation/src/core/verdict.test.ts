@@ -45,6 +45,8 @@ describe('classification', () => {
     ['a no-cors fetch', { origin: O, 'sec-fetch-mode': 'no-cors' }],
     ['a websocket', { origin: O, 'sec-fetch-mode': 'websocket' }],
     ['Sec-Fetch-Site: same-origin', { origin: O, 'sec-fetch-site': 'same-origin' }],
+    ['a navigation, names not in lower case', { Origin: O, 'Sec-Fetch-Mode': 'navigate' }],
+    ['a navigation, the mode given as a list', { origin: O, 'sec-fetch-mode': [' navigate'] }],
   ])('%s is not CORS', (_, headers) => {
     const verdict = evaluateCors(
       { method: 'POST', headers },
@@ -95,6 +97,22 @@ describe('classification', () => {
     const verdict = actual(headers, { 'access-control-allow-origin': O }, { method });
     expect(verdict.needsPreflight).toBe(needsPreflight);
     expect(verdict.requestHeaders).toEqual(unsafe);
+  });
+
+  it('lists unsafe names sorted and once, however many and in whatever case they come', () => {
+    const few = actual(
+      { 'X-Zeta': '1', 'x-alpha': '1', 'X-ALPHA': '2', 'content-type': 'application/json' },
+      {},
+    );
+    expect(few.requestHeaders).toEqual(['content-type', 'x-alpha', 'x-zeta']);
+    // Past a handful of names they are collected and sorted once (a hostile request may send thousands).
+    const headers: Record<string, string> = {};
+    for (let i = 40; i > 0; i--) headers[`x-h${String(i).padStart(2, '0')}`] = '1';
+    headers['X-H07'] = '2';
+    const many = actual(headers, {});
+    expect(many.requestHeaders).toEqual(
+      Array.from({ length: 40 }, (_, i) => `x-h${String(i + 1).padStart(2, '0')}`),
+    );
   });
 
   it('counts every safelisted name as unsafe past 1024 bytes of values', () => {

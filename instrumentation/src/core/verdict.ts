@@ -96,6 +96,12 @@ export function evaluateCors(
   response: CorsResponse,
   options?: CorsOptions,
 ): CorsVerdict {
+  // Navigations and no-cors loads skip the header scan when Fetch Metadata says so under the lower-case
+  // name Node uses; any other spelling is found by the scan below with the same result.
+  const headers = request.headers;
+  const mode = headers['sec-fetch-mode'];
+  if (typeof mode === 'string' && isNonCorsFetchMode(mode)) return NOT_CORS;
+  if (headers['sec-fetch-site'] === 'same-origin') return NOT_CORS;
   const facts = readRequest(request);
   const origin = facts.origin;
   if (
@@ -142,31 +148,40 @@ export function evaluateCors(
   }
   if (!isSerialisedOrigin(origin)) warn(findings, 'malformed_request_origin');
 
-  const verdict: Mutable<CorsVerdict> = {
-    kind: isPreflight ? 'preflight' : 'actual',
-    outcome,
-    reasons: NO_REASONS,
-    warnings: NO_WARNINGS,
-    credentials,
-    origin,
-  };
+  let verdict: Mutable<CorsVerdict>;
   if (isPreflight) {
-    verdict.requestMethod = preflightMethod;
-    verdict.requestHeaders = requested;
-    verdict.preflightCacheSeconds = UNCACHED_PREFLIGHT;
+    let cacheSeconds = UNCACHED_PREFLIGHT;
     // No engine caches a failed preflight; a caller without credentials gets one cached all the same.
     if (outcome !== 'blocked') {
       const lifetime = preflightCacheLifetime(res.maxAge);
-      verdict.preflightCacheSeconds = lifetime.seconds;
+      cacheSeconds = lifetime.seconds;
       if (lifetime.warning !== undefined) warn(findings, lifetime.warning);
     }
+    // One literal per kind, every field set at once: verdicts then share one hidden class per kind.
+    verdict = {
+      kind: 'preflight',
+      outcome,
+      reasons: findings.reasons ?? NO_REASONS,
+      warnings: findings.warnings ?? NO_WARNINGS,
+      credentials,
+      origin,
+      requestMethod: preflightMethod,
+      requestHeaders: requested,
+      preflightCacheSeconds: cacheSeconds,
+    };
   } else {
-    verdict.needsPreflight = facts.needsPreflight;
-    verdict.requestHeaders = facts.unsafeHeaders;
     if (facts.chromiumOnlyHeaders && !facts.needsPreflight) warn(findings, 'chromium_only_safelisted_header');
+    verdict = {
+      kind: 'actual',
+      outcome,
+      reasons: findings.reasons ?? NO_REASONS,
+      warnings: findings.warnings ?? NO_WARNINGS,
+      credentials,
+      origin,
+      needsPreflight: facts.needsPreflight,
+      requestHeaders: facts.unsafeHeaders,
+    };
   }
-  if (findings.reasons !== undefined) verdict.reasons = findings.reasons;
-  if (findings.warnings !== undefined) verdict.warnings = findings.warnings;
   if (findings.failedValue !== undefined) verdict.failedValue = findings.failedValue;
   if (findings.hints !== undefined) verdict.hints = findings.hints;
   return verdict;
