@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COLLECTOR_NODE_FLAGS } from '../collector/src/cli/node-flags.ts';
 import { dashboardBuildState } from './start-build.ts';
 import { type ChildSpec, LaunchedChild } from './start-children.ts';
 import { LauncherOutput } from './start-output.ts';
@@ -50,7 +51,14 @@ function corsightSpec(
   return {
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', '--conditions=@corsight/source', CORSIGHT_MAIN, ...args],
+    args: [
+      ...(name === 'collector' ? COLLECTOR_NODE_FLAGS : []),
+      '--import',
+      'tsx',
+      '--conditions=@corsight/source',
+      CORSIGHT_MAIN,
+      ...args,
+    ],
     cwd: ROOT,
     env,
   };

@@ -4,6 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COLLECTOR_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -73,7 +74,7 @@ export function collectorMode(): string {
 }
 
 export function startCollectorChild(options: CollectorChildOptions): Promise<CollectorChild> {
-  const node = [process.execPath, ...extraNodeArgs(), ...collectorCommand()];
+  const node = [process.execPath, ...COLLECTOR_NODE_FLAGS, ...extraNodeArgs(), ...collectorCommand()];
   const [command, ...args] = options.cpus === undefined ? node : ['taskset', '-c', options.cpus, ...node];
   const child = spawn(command ?? 'node', args, {
     cwd: REPOSITORY,
