@@ -6,9 +6,17 @@
 //   pnpm exec tsx --conditions=@corsight/source collector/bench/alerts.bench.ts [--rows 10000000] [--days 14]
 //       [--rules 100] [--runs 5] [--data DIR]   (--data: load into DIR once, and reuse it on the next run)
 //
-// The rows: synthetic-events.ts's mix (4 services, ~50 routes, ~500 origins, ~8 % blocked, ~10 % exemplars),
+// The rows: synthetic-events.ts's keys (4 services, ~50 routes, ~500 origins, ~8 % blocked, ~10 % exemplars),
 // spread evenly over the last `days` days (14 by default: the backtest's 7 days plus the 7-day baseline), plus
 // blocked spikes from a few origins so that some rules have candidates to read history for.
+//
+// The weights are this bench's own (MIX 2). synthetic-events.ts draws each row's sample weight independently
+// from a heavy tail (1–200): a rarely seen origin then sends 150 requests in one 5-second flush and nothing
+// for an hour, which is a genuine spike by any rule's measure, so the default rejected_spike fired ~95,000
+// times in the 7-day backtest (some 2,000 keys, every minute). A summary row's weight is the requests of one
+// key in one flush: a key's volume follows how often it is seen (its popularity), not a lottery per row. Here
+// a row weighs 1–3 times a daily curve (0.4× at 06:00 UTC, 1.6× at 18:00), so blocked traffic is a steady
+// trickle with a daily peak (which rejected_spike must not call a spike), and only the injected spikes fire.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,11 +53,27 @@ const DAY_MS = 86_400_000;
 const dir =
   args.data !== undefined ? resolve(args.data) : mkdtempSync(join(tmpdir(), 'corsight-alerts-bench-'));
 const dataDir = join(dir, 'data');
-const reuse = args.data !== undefined && existsSync(join(dir, 'loaded.json'));
+/** The row mix this bench loads; data loaded with another mix is not reused. */
+const MIX = 2;
+const loaded =
+  args.data !== undefined && existsSync(join(dir, 'loaded.json'))
+    ? (JSON.parse(readFileSync(join(dir, 'loaded.json'), 'utf8')) as { nowMs: number; mix?: number })
+    : undefined;
+if (loaded !== undefined && loaded.mix !== MIX) {
+  throw new Error(
+    `${dir} holds mix ${String(loaded.mix ?? 1)} of this bench's rows, not mix ${String(MIX)}: delete it to reload`,
+  );
+}
+const reuse = loaded !== undefined;
 // Evaluations run at a whole minute; stored data ends there.
-const nowMs = reuse
-  ? (JSON.parse(readFileSync(join(dir, 'loaded.json'), 'utf8')) as { nowMs: number }).nowMs
-  : Math.floor(Date.now() / MINUTE) * MINUTE;
+const nowMs = loaded?.nowMs ?? Math.floor(Date.now() / MINUTE) * MINUTE;
+
+/** Requests a summary row counts at `timestampMs`: 1–3, times the daily curve (see the header). */
+function mixWeight(i: number, timestampMs: number): number {
+  const hourOfDay = (timestampMs % DAY_MS) / 3_600_000;
+  const daily = 1 + 0.6 * Math.sin(((hourOfDay - 12) / 24) * 2 * Math.PI);
+  return Math.max(1, Math.round((1 + (i % 3)) * daily));
+}
 
 /** A spike: `origin` blocked `perMinute` times a minute for 20 minutes, ending `agoMs` before now. */
 function spikeRows(origin: string, agoMs: number, perMinute: number, salt: number): CorsEventRow[] {
@@ -86,7 +110,9 @@ if (!reuse) {
     const rows: CorsEventRow[] = [];
     for (let i = offset; i < Math.min(TOTAL, offset + BATCH); i++) {
       const row = syntheticRow(i, startMs);
-      rows.push({ ...row, timestamp: startMs + Math.floor((i / TOTAL) * DAYS * DAY_MS) });
+      const timestamp = startMs + Math.floor((i / TOTAL) * DAYS * DAY_MS);
+      const sampleWeight = row.spanRole === 'detail' ? 0 : mixWeight(i, timestamp);
+      rows.push({ ...row, timestamp, sampleWeight });
     }
     await insert(rows);
     process.stdout.write(
@@ -94,17 +120,19 @@ if (!reuse) {
     );
   }
   process.stdout.write('\n');
-  // Spikes: two in the backtest's week, one ending now (the live cycle has candidates).
+  // Spikes: two in the backtest's week, one ending now (the live cycle has candidates), and a popular origin
+  // blocked for the last 20 minutes (a newly blocked origin).
   await insert([
     ...spikeRows('https://broken.example.com', 3 * DAY_MS, 500, 1),
     ...spikeRows('https://broken.example.com', 5 * DAY_MS, 500, 2),
     ...spikeRows('https://live-spike.example.com', 0, 500, 3),
+    ...spikeRows('https://app1.customer1.example.com', 0, 200, 4),
   ]);
   console.log(`loaded in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   for (const table of [TABLES.events, ...ROLLUPS.map((spec) => spec.table)]) {
     await store.client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
   }
-  writeFileSync(join(dir, 'loaded.json'), JSON.stringify({ nowMs, rows: TOTAL, days: DAYS }));
+  writeFileSync(join(dir, 'loaded.json'), JSON.stringify({ nowMs, rows: TOTAL, days: DAYS, mix: MIX }));
   await store.close();
 }
 

@@ -98,7 +98,7 @@ async function evaluateMinutes(
 async function rebuild(): Promise<{ state: RuleState; skipped: string[] }> {
   const result = await chdb().query({
     query: LATEST_INSTANCE_ROWS_SQL,
-    query_params: { rule_id: RULE.id },
+    query_params: { rule_ids: [RULE.id] },
     format: 'JSONEachRow',
   });
   return rebuildRuleState(await result.json<LatestInstanceRow>());

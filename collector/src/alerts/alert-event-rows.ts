@@ -208,15 +208,17 @@ export function deliveryRows(
 }
 
 /**
- * The newest instance-bearing row per instance of one rule (deliveries carry no state). Parameters:
- * `{rule_id:String}`.
+ * The newest instance-bearing row per instance of each of some rules (deliveries carry no state), all rules
+ * in one read (the loop's first cycle after a start rebuilds every rule). Parameters:
+ * `{rule_ids:Array(String)}`.
  */
-export const LATEST_INSTANCE_ROWS_SQL = `SELECT instance_id, argMax(detail, (at, event)) AS detail
+export const LATEST_INSTANCE_ROWS_SQL = `SELECT rule_id, instance_id, argMax(detail, (at, event)) AS detail
 FROM ${ALERT_TABLES.events}
-WHERE rule_id = {rule_id:String} AND event != 'delivery' AND instance_id != ''
-GROUP BY instance_id`;
+WHERE rule_id IN {rule_ids:Array(String)} AND event != 'delivery' AND instance_id != ''
+GROUP BY rule_id, instance_id`;
 
 export interface LatestInstanceRow {
+  readonly rule_id: string;
   readonly instance_id: string;
   readonly detail: string;
 }
@@ -225,7 +227,7 @@ export interface LatestInstanceRow {
  * The rule's state as the newest rows left it. A row that does not parse (written by a future version, or
  * damaged) is skipped and reported, never thrown: the instance then starts afresh.
  */
-export function rebuildRuleState(rows: readonly LatestInstanceRow[]): {
+export function rebuildRuleState(rows: readonly Omit<LatestInstanceRow, 'rule_id'>[]): {
   state: RuleState;
   skipped: string[];
 } {

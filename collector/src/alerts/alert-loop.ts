@@ -22,22 +22,22 @@ import type { PolicyChange } from './alert-input.js';
 import type { AlertChannel, AlertRule, AlertRuleSet } from './alert-rule.js';
 import {
   insertEventRows,
-  readRuleState,
+  readRuleStates,
   readSilences,
   readStoredRules,
   type StoredRules,
 } from './alert-store.js';
 import { withDefaultRules } from './default-rules.js';
 import { DEFAULT_DELIVERY, deliverNotification, type DeliveryOptions } from './deliver-notification.js';
+import { emptySeasonalBand, readCycleInputs, type CycleRule } from './read-cycle-inputs.js';
 import {
   policyChangesFrom,
   readFirstStoredMinute,
   readPolicyChanges,
-  readRecentTraffic,
-  readRuleInput,
   type RuleInputMemory,
   type SeasonalMemory,
 } from './read-rule-input.js';
+import { readRecentTraffic } from './recent-traffic.js';
 
 const MINUTE = 60_000;
 /**
@@ -100,6 +100,8 @@ export class AlertLoop {
   private readonly states = new Map<string, RuleState>();
   private readonly priors = new Map<string, NonNullable<RuleInputMemory['priors']>>();
   private readonly seasonal = new Map<string, SeasonalMemory>();
+  /** Seasonal minutes shared by the spike rules read together (read-cycle-inputs.ts). */
+  private readonly seasonalBand = emptySeasonalBand();
   private readonly deliveries = new Set<Promise<void>>();
   private readonly failingRules = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -188,18 +190,39 @@ export class AlertLoop {
     }
   }
 
-  private async stateOf(ruleId: string): Promise<RuleState> {
-    const known = this.states.get(ruleId);
-    if (known !== undefined) return known;
-    const { state, skipped } = await readRuleState(this.options.client, ruleId);
-    if (skipped.length > 0) {
-      this.options.log.warn(
-        { rule: ruleId, instances: skipped },
-        'alert instances whose stored state does not parse start afresh',
-      );
+  /**
+   * Rebuilds from alert_events the state of every rule not evaluated since the start (one query). A rule whose
+   * state could not be read is missing from `states` afterwards and skipped this minute.
+   */
+  private async rebuildStates(ruleIds: readonly string[]): Promise<void> {
+    const unknown = ruleIds.filter((id) => !this.states.has(id));
+    if (unknown.length === 0) return;
+    const rebuilt = await readRuleStates(this.options.client, unknown);
+    for (const [ruleId, { state, skipped }] of rebuilt) {
+      if (skipped.length > 0) {
+        this.options.log.warn(
+          { rule: ruleId, instances: skipped },
+          'alert instances whose stored state does not parse start afresh',
+        );
+      }
+      this.states.set(ruleId, state);
     }
-    this.states.set(ruleId, state);
-    return state;
+  }
+
+  /** What the reads of one version of a rule remember between cycles (an edit may change its window). */
+  private memoryOf(rule: AlertRule, version: number, previous: RuleState): RuleInputMemory {
+    const memoryKey = `${rule.id}@${String(version)}`;
+    let priors = this.priors.get(memoryKey);
+    if (priors === undefined) {
+      priors = new Map();
+      this.priors.set(memoryKey, priors);
+    }
+    let seasonal = this.seasonal.get(memoryKey);
+    if (seasonal === undefined) {
+      seasonal = { fromMs: 0, untilMs: -1, groups: new Map() };
+      this.seasonal.set(memoryKey, seasonal);
+    }
+    return { known: previous.instances, priors, seasonal };
   }
 
   private async runCycle(nowMs: number): Promise<CycleReport> {
@@ -241,27 +264,41 @@ export class AlertLoop {
     const outgoing: { notification: AlertNotification; context: RowContext }[] = [];
     let errors = 0;
     let transitions = 0;
-    for (const { rule, version } of rules) {
+    const fail = (ruleId: string, error: unknown): void => {
+      errors += 1;
+      metrics?.alertEvaluations.inc({ result: 'error' });
+      // One line when a rule starts failing, not one per minute.
+      if (!this.failingRules.has(ruleId)) {
+        log.error({ err: error, rule: ruleId }, 'evaluating an alert rule failed; it keeps its state');
+        this.failingRules.add(ruleId);
+      }
+    };
+    try {
+      await this.rebuildStates(rules.map((active) => active.rule.id));
+    } catch (error) {
+      // Starting from nothing would announce firing instances again: those rules wait for the next minute.
+      log.error({ err: error }, 'rebuilding alert state from alert_events failed; those rules are skipped');
+    }
+    const ready: (ActiveRule & { readonly previous: RuleState })[] = [];
+    for (const active of rules) {
+      const previous = this.states.get(active.rule.id);
+      if (previous === undefined) fail(active.rule.id, new Error('its state could not be read'));
+      else ready.push({ ...active, previous });
+    }
+    const reads: CycleRule[] = ready.map(({ rule, version, previous }) => ({
+      rule,
+      memory: this.memoryOf(rule, version, previous),
+    }));
+    const inputs = await readCycleInputs(client, reads, nowMs, {
+      ...context,
+      seasonalBand: this.seasonalBand,
+    });
+    for (const [index, { rule, version, previous }] of ready.entries()) {
       const rowContext: RowContext = { ruleVersion: version, evaluator: this.options.evaluator };
       try {
-        const previous = await this.stateOf(rule.id);
-        // What the reads remember belongs to one version of the rule (an edit may change its window).
-        const memoryKey = `${rule.id}@${String(version)}`;
-        let priors = this.priors.get(memoryKey);
-        if (priors === undefined) {
-          priors = new Map();
-          this.priors.set(memoryKey, priors);
-        }
-        let seasonal = this.seasonal.get(memoryKey);
-        if (seasonal === undefined) {
-          seasonal = { fromMs: nowMs, untilMs: nowMs, groups: new Map() };
-          this.seasonal.set(memoryKey, seasonal);
-        }
-        const input = await readRuleInput(client, rule, nowMs, context, {
-          known: previous.instances,
-          priors,
-          seasonal,
-        });
+        const input = inputs[index];
+        if (input === undefined) throw new Error('no input was read');
+        if (input instanceof Error) throw input;
         const result = evaluateRule(rule, input, previous, silences);
         this.states.set(rule.id, result.state);
         rows.push(...evaluationRows(rule.id, result, nowMs, rowContext));
@@ -270,13 +307,7 @@ export class AlertLoop {
         metrics?.alertEvaluations.inc({ result: 'ok' });
         this.failingRules.delete(rule.id);
       } catch (error) {
-        errors += 1;
-        metrics?.alertEvaluations.inc({ result: 'error' });
-        // One line when a rule starts failing, not one per minute.
-        if (!this.failingRules.has(rule.id)) {
-          log.error({ err: error, rule: rule.id }, 'evaluating an alert rule failed; it keeps its state');
-          this.failingRules.add(rule.id);
-        }
+        fail(rule.id, error);
       }
     }
     const ids = new Set(rules.map((active) => active.rule.id));

@@ -187,13 +187,20 @@ export async function insertEventRows(
   await client.insert({ table: ALERT_TABLES.events, format: 'JSONEachRow', values: events });
 }
 
-/** A rule's state as its newest alert_events rows left it (see alert-event-rows.ts). */
-export async function readRuleState(
+/**
+ * The state of each of `ruleIds` as its newest alert_events rows left it (see alert-event-rows.ts; rules
+ * without rows are inactive), read in one query.
+ */
+export async function readRuleStates(
   client: ClickHouseClient,
-  ruleId: string,
-): Promise<{ state: RuleState; skipped: string[] }> {
-  const latest = await rows<LatestInstanceRow>(client, LATEST_INSTANCE_ROWS_SQL, { rule_id: ruleId });
-  return rebuildRuleState(latest);
+  ruleIds: readonly string[],
+): Promise<Map<string, { state: RuleState; skipped: string[] }>> {
+  const byRule = new Map<string, LatestInstanceRow[]>(ruleIds.map((id) => [id, []]));
+  if (ruleIds.length > 0) {
+    const latest = await rows<LatestInstanceRow>(client, LATEST_INSTANCE_ROWS_SQL, { rule_ids: ruleIds });
+    for (const row of latest) byRule.get(row.rule_id)?.push(row);
+  }
+  return new Map([...byRule].map(([id, latest]) => [id, rebuildRuleState(latest)]));
 }
 
 export interface AlertEventView {

@@ -38,7 +38,7 @@ import {
 import {
   insertEventRows,
   readEvents,
-  readRuleState,
+  readRuleStates,
   readSilences,
   readStoredRules,
   writeSilence,
@@ -239,9 +239,11 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
   /** State per rule: the evaluator's memory, or alert_events on a collector that does not evaluate. */
   const states = async (rules: readonly ActiveRule[]): Promise<ReadonlyMap<string, RuleState>> => {
     if (options.loop !== undefined) return options.loop.snapshot();
-    const found = new Map<string, RuleState>();
-    for (const { rule } of rules) found.set(rule.id, (await readRuleState(client, rule.id)).state);
-    return found;
+    const rebuilt = await readRuleStates(
+      client,
+      rules.map(({ rule }) => rule.id),
+    );
+    return new Map([...rebuilt].map(([id, { state }]) => [id, state]));
   };
 
   const checkedRule = (input: unknown, id?: string): AlertRule => {

@@ -3,8 +3,11 @@
 // counts (range plus the history the rule looks back over) and hands them here; the decision is the
 // evaluator's own, fed by the same input shape the live loop builds with SQL.
 //
-// Cost: per evaluated minute, O(groups) pointer steps to find the groups with blocked traffic in the window
-// (only they can start or hold an instance), then binary searches over each live group's prefix sums.
+// Cost: per evaluated minute, O(groups) pointer steps to find the groups with blocked traffic in the window,
+// then binary searches over each such group's prefix sums. Only groups at the lowest bar any condition has
+// (a firing instance's share of minCount) or with an instance are handed to the evaluator: the others can
+// neither start nor hold one, and it reads an absent group as one without traffic (a steady trickle from
+// hundreds of origins is most of the groups of most minutes).
 import type { GroupKey, GroupWindow, PolicyChange, PriorTraffic, SeasonalSamples } from './alert-input.js';
 import { compileFilter, keyId, projectKey } from './alert-key.js';
 import type { AlertRule } from './alert-rule.js';
@@ -24,6 +27,16 @@ export interface MinuteCounts {
   readonly allowed: number;
 }
 
+/** Minutes of one (service, route, origin) as parallel arrays, any order (blocked only: `allowed` may be empty). */
+export interface MinuteSeries {
+  readonly service: string;
+  readonly route: string;
+  readonly origin: string;
+  readonly minutesMs: readonly number[];
+  readonly blocked: readonly number[];
+  readonly allowed: readonly number[];
+}
+
 export interface BacktestInput {
   readonly rule: AlertRule;
   /** Evaluations run at every minute boundary in `[fromMs, toMs]`. */
@@ -33,6 +46,8 @@ export interface BacktestInput {
   readonly historyFromMs: number;
   /** Minutes from `historyFromMs` to `toMs`, any order; the rule's filter is applied here. */
   readonly minutes: readonly MinuteCounts[];
+  /** More minutes, as one series per (service, route, origin) (what the SQL adapter reads). */
+  readonly series?: readonly MinuteSeries[];
   readonly policyChanges?: readonly PolicyChange[];
 }
 
@@ -60,19 +75,42 @@ class GroupSeries {
   /** Minutes with blocked traffic, and a cursor that only moves forward as evaluation time does. */
   readonly blockedMinutes: number[] = [];
   cursor = 0;
-  private pending: { minuteMs: number; blocked: number; allowed: number }[] = [];
+  // Added minutes, as parallel arrays (a 7-day backtest adds ~0.6M: no object per minute).
+  private pendingMinutes: number[] = [];
+  private pendingBlocked: number[] = [];
+  private pendingAllowed: number[] = [];
 
-  constructor(readonly key: GroupKey) {}
+  readonly id: string;
 
-  add(minuteMs: number, blocked: number, allowed: number): void {
-    this.pending.push({ minuteMs, blocked, allowed });
+  constructor(readonly key: GroupKey) {
+    this.id = keyId(key);
   }
 
-  /** Sorts what was added (rows arrive in any order) and builds the prefix sums. */
+  add(minuteMs: number, blocked: number, allowed: number): void {
+    this.pendingMinutes.push(minuteMs);
+    this.pendingBlocked.push(blocked);
+    this.pendingAllowed.push(allowed);
+  }
+
+  /** Sorts what was added (rows arrive in any order; the SQL adapter's in order) and builds the prefix sums. */
   finish(): this {
-    const rows = this.pending.sort((a, b) => a.minuteMs - b.minuteMs);
-    this.pending = [];
-    for (const { minuteMs, blocked, allowed } of rows) {
+    const minutes = this.pendingMinutes;
+    const blockedOf = this.pendingBlocked;
+    const allowedOf = this.pendingAllowed;
+    this.pendingMinutes = [];
+    this.pendingBlocked = [];
+    this.pendingAllowed = [];
+    let order: Iterable<number> = minutes.keys();
+    for (let index = 1; index < minutes.length; index += 1) {
+      if ((minutes[index] as number) < (minutes[index - 1] as number)) {
+        order = [...minutes.keys()].sort((a, b) => (minutes[a] as number) - (minutes[b] as number));
+        break;
+      }
+    }
+    for (const index of order) {
+      const minuteMs = minutes[index] as number;
+      const blocked = blockedOf[index] as number;
+      const allowed = allowedOf[index] as number;
       const last = this.minutes.length - 1;
       if (last >= 0 && this.minutes[last] === minuteMs) {
         this.blockedSums[last + 1] = (this.blockedSums[last + 1] ?? 0) + blocked;
@@ -129,6 +167,14 @@ class GroupSeries {
     return this.windowSums[Math.floor((endMs - firstMs) / MINUTE_MS)] ?? 0;
   }
 
+  /** Calls `each` with every minute that has blocked traffic and its blocked count, in time order. */
+  forEachBlocked(each: (minuteMs: number, blocked: number) => void): void {
+    for (const [index, minuteMs] of this.minutes.entries()) {
+      const blocked = (this.blockedSums[index + 1] as number) - (this.blockedSums[index] as number);
+      if (blocked > 0) each(minuteMs, blocked);
+    }
+  }
+
   /** First blocked minute in `[fromMs, toMs)`, moving the cursor; `fromMs` must not decrease between calls. */
   firstBlockedIn(fromMs: number, toMs: number): number | undefined {
     while (
@@ -164,7 +210,125 @@ function seriesOf(input: BacktestInput): GroupSeries[] {
     }
     series?.add(Math.floor(row.minuteMs / MINUTE_MS) * MINUTE_MS, row.blocked, row.allowed);
   }
+  for (const given of input.series ?? []) {
+    if (!filter.matches(given)) continue;
+    const key = projectKey(given, rule.groupBy);
+    const id = keyId(key);
+    const series = byKey.get(id) ?? new GroupSeries(key);
+    byKey.set(id, series);
+    given.minutesMs.forEach((minuteMs, index) => {
+      if (minuteMs < input.historyFromMs || minuteMs >= input.toMs) return;
+      series.add(
+        Math.floor(minuteMs / MINUTE_MS) * MINUTE_MS,
+        given.blocked[index] ?? 0,
+        given.allowed[index] ?? 0,
+      );
+    });
+  }
   return [...byKey.values()].map((series) => series.finish());
+}
+
+/**
+ * The groups whose blocked count in the window ending at the evaluated minute may reach `bar`, kept up to date
+ * from the minutes entering and leaving the window (each stored minute is visited twice in all), so that an
+ * evaluated minute costs O(groups near the bar) instead of O(groups). A running sum only selects candidates:
+ * their counts are then summed exactly.
+ */
+class WindowTracker {
+  private readonly order: Int32Array;
+  private readonly minutes: Float64Array;
+  private readonly blocked: Float64Array;
+  private readonly running: Float64Array;
+  private entered = 0;
+  private left = 0;
+  readonly near = new Set<number>();
+  /** Groups whose sum changed in this advance (each once: `stamps` holds the advance that listed it). */
+  private readonly touched: number[] = [];
+  private readonly stamps: Int32Array;
+  private advances = 0;
+
+  constructor(
+    private readonly groups: readonly GroupSeries[],
+    private readonly windowMs: number,
+    private readonly bar: number,
+  ) {
+    // Every group's blocked minutes in time order: a counting sort over the minute grid (the minutes lie on
+    // whole minutes: GroupSeries rounds them down).
+    let first = Infinity;
+    let last = -Infinity;
+    let count = 0;
+    for (const series of groups) {
+      series.forEachBlocked((minuteMs) => {
+        first = Math.min(first, minuteMs);
+        last = Math.max(last, minuteMs);
+        count += 1;
+      });
+    }
+    const slots = count === 0 ? 0 : (last - first) / MINUTE_MS + 1;
+    const starts = new Int32Array(slots + 1);
+    for (const series of groups) {
+      series.forEachBlocked((minuteMs) => {
+        const slot = (minuteMs - first) / MINUTE_MS + 1;
+        starts[slot] = (starts[slot] as number) + 1;
+      });
+    }
+    for (let slot = 1; slot <= slots; slot += 1)
+      starts[slot] = (starts[slot] as number) + (starts[slot - 1] as number);
+    this.order = new Int32Array(count);
+    this.minutes = new Float64Array(count);
+    this.blocked = new Float64Array(count);
+    groups.forEach((series, group) => {
+      series.forEachBlocked((minuteMs, blocked) => {
+        const slot = (minuteMs - first) / MINUTE_MS;
+        const at = starts[slot] as number;
+        starts[slot] = at + 1;
+        this.order[at] = group;
+        this.minutes[at] = minuteMs;
+        this.blocked[at] = blocked;
+      });
+    });
+    this.running = new Float64Array(groups.length);
+    this.stamps = new Int32Array(groups.length);
+  }
+
+  /** Moves the window to end at `nowMs` (never backwards). */
+  advance(nowMs: number): void {
+    this.advances += 1;
+    const touched = this.touched;
+    touched.length = 0;
+    const touch = (group: number): void => {
+      if (this.stamps[group] === this.advances) return;
+      this.stamps[group] = this.advances;
+      touched.push(group);
+    };
+    const count = this.minutes.length;
+    while (this.entered < count && (this.minutes[this.entered] as number) < nowMs) {
+      const group = this.order[this.entered] as number;
+      this.running[group] = (this.running[group] as number) + (this.blocked[this.entered] as number);
+      touch(group);
+      this.entered += 1;
+    }
+    while (this.left < this.entered && (this.minutes[this.left] as number) < nowMs - this.windowMs) {
+      const group = this.order[this.left] as number;
+      this.running[group] = (this.running[group] as number) - (this.blocked[this.left] as number);
+      touch(group);
+      this.left += 1;
+    }
+    // Rounding in the running sums never drops a group at the bar.
+    const floor = this.bar - 1e-6 * Math.max(1, this.bar);
+    for (const group of touched) {
+      const sum = this.running[group] as number;
+      if (sum > 0 && sum >= floor) this.near.add(group);
+      else this.near.delete(group);
+    }
+  }
+
+  /** The series near the bar and those of `also`, in their original order. */
+  candidates(also: Iterable<number>): GroupSeries[] {
+    const all = new Set(this.near);
+    for (const group of also) all.add(group);
+    return [...all].sort((a, b) => a - b).map((group) => this.groups[group] as GroupSeries);
+  }
 }
 
 interface WindowContext {
@@ -174,20 +338,22 @@ interface WindowContext {
   readonly offsets: SeasonalSampleEnds;
 }
 
+/** The group's window at `nowMs`; undefined under the lowest bar (unless `always`). */
 function groupWindow(
   rule: AlertRule,
   series: GroupSeries,
   nowMs: number,
   firstBlockedMs: number,
   context: WindowContext,
-): GroupWindow {
+  always: boolean,
+): GroupWindow | undefined {
   const { historyFromMs } = context;
   const windowStart = nowMs - rule.windowMs;
   const counts = series.sum(windowStart, nowMs);
   const base = { key: series.key, ...counts, firstBlockedMs };
   // Under the lowest bar any condition has (a sustained instance's share of minCount), nothing can start or
   // hold, so the baseline and the origin's past are not worth computing (most groups, most minutes).
-  if (counts.blocked < rule.minCount * RESOLVE_HYSTERESIS) return base;
+  if (counts.blocked < rule.minCount * RESOLVE_HYSTERESIS) return always ? base : undefined;
   switch (rule.kind) {
     case 'rejected_spike': {
       // Sample windows that would start before the first stored minute are left out (see SeasonalSamples).
@@ -243,13 +409,22 @@ export function backtestRule(input: BacktestInput): BacktestResult {
         ? seasonalSampleOffsets(rule.windowMs, rule.baselineMs)
         : { daily: [], weekly: [] },
   };
+  const tracker = new WindowTracker(groups, rule.windowMs, rule.minCount * RESOLVE_HYSTERESIS);
+  const indexes = new Map(groups.map((series, index) => [series.id, index]));
   for (let nowMs = first; nowMs <= input.toMs; nowMs += MINUTE_MS) {
+    tracker.advance(nowMs);
+    // Groups near the bar, and those with an instance (which the evaluator must see while they have traffic).
+    const instances: number[] = [];
+    for (const id of state.instances.keys()) {
+      const index = indexes.get(id);
+      if (index !== undefined) instances.push(index);
+    }
     const live: GroupWindow[] = [];
-    for (const series of groups) {
+    for (const series of tracker.candidates(instances)) {
       const firstBlocked = series.firstBlockedIn(nowMs - rule.windowMs, nowMs);
-      if (firstBlocked !== undefined) {
-        live.push(groupWindow(rule, series, nowMs, firstBlocked, context));
-      }
+      if (firstBlocked === undefined) continue;
+      const window = groupWindow(rule, series, nowMs, firstBlocked, context, state.instances.has(series.id));
+      if (window !== undefined) live.push(window);
     }
     const policyChanges = input.policyChanges ?? [];
     const result = evaluateRule(rule, { nowMs, groups: live, policyChanges }, state);

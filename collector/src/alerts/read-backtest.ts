@@ -1,11 +1,11 @@
 // The backtest's adapter: one grouped query returns the rule's minutes (already grouped by its `groupBy`
-// and filtered by its globs in SQL, so a 7-day backtest of a per-origin rule moves minutes × groups rows,
-// not raw events), then backtest.ts runs the evaluator over them.
+// and filtered by its globs in SQL, one row per group with its minutes as arrays), then backtest.ts runs the
+// evaluator over them.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { PolicyChange } from './alert-input.js';
 import { backtestMinutesQuery } from './alert-input-sql.js';
-import type { AlertRule } from './alert-rule.js';
-import { backtestRule, type BacktestResult, type MinuteCounts } from './backtest.js';
+import type { AlertRule, GroupField } from './alert-rule.js';
+import { backtestRule, type BacktestResult, type MinuteSeries } from './backtest.js';
 import { POLICY_CHANGE_LEAD_MS } from './rule-condition.js';
 import { readFirstStoredMinute, readPolicyChanges } from './read-rule-input.js';
 
@@ -51,23 +51,26 @@ export async function readBacktest(
     query_params: built.params,
     format: 'JSONCompactEachRow',
   });
-  const rows = await result.json<(string | number)[]>();
+  const rows = await result.json<unknown[]>();
   const fields = rule.groupBy;
-  const minutes: MinuteCounts[] = rows.map((row) => {
-    const value = (index: number): string => {
-      const cell = row[index + 1];
-      return typeof cell === 'string' ? cell : '';
-    };
-    const service = fields.indexOf('service');
-    const route = fields.indexOf('route');
-    const origin = fields.indexOf('origin');
+  const text = (row: readonly unknown[], field: GroupField): string => {
+    const index = fields.indexOf(field);
+    const cell = index === -1 ? '' : row[index];
+    return typeof cell === 'string' ? cell : '';
+  };
+  const numbers = (cell: unknown, scale = 1): number[] =>
+    Array.isArray(cell) ? cell.map((value) => Number(value) * scale) : [];
+  let minuteCount = 0;
+  const series: MinuteSeries[] = rows.map((row) => {
+    const minutesMs = numbers(row[fields.length], 1000);
+    minuteCount += minutesMs.length;
     return {
-      minuteMs: Number(row[0]) * 1000,
-      service: service === -1 ? '' : value(service),
-      route: route === -1 ? '' : value(route),
-      origin: origin === -1 ? '' : value(origin),
-      blocked: Number(row[fields.length + 1]),
-      allowed: Number(row[fields.length + 2]),
+      service: text(row, 'service'),
+      route: text(row, 'route'),
+      origin: text(row, 'origin'),
+      minutesMs,
+      blocked: numbers(row[fields.length + 1]),
+      allowed: numbers(row[fields.length + 2]),
     };
   });
   let policyChanges: PolicyChange[] = [];
@@ -81,13 +84,14 @@ export async function readBacktest(
     fromMs,
     toMs,
     historyFromMs,
-    minutes,
+    minutes: [],
+    series,
     policyChanges,
   });
   return {
     ...outcome,
     timing: {
-      rows: rows.length,
+      rows: minuteCount,
       queryMs: Math.round(queried - started),
       evaluateMs: Math.round(performance.now() - queried),
     },

@@ -1,7 +1,8 @@
-// The SQL adapter against chDB seeded with known per-minute traffic: each rule kind's input has exactly the
+// The SQL adapters against chDB seeded with known per-minute traffic: each rule kind's input has exactly the
 // counts the rows hold (blocked only as blocked, blocked_if_credentialed with allowed), the seasonal samples
 // at the instants seasonalSampleEnds names, the lookback before the window, the top reasons and the policy
-// change, and the filter globs select by LIKE.
+// change, and the filter globs select by LIKE; read on its own (a rule's own queries) or with other rules
+// (the cycle's shared reads), a rule gets the same input.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,17 +11,16 @@ import { createEventStore, type ClickHouseEventStore } from '../store/create-eve
 import { evaluateRule, INACTIVE } from './alert-evaluator.js';
 import type { GroupWindow, RuleEvaluationInput } from './alert-input.js';
 import { keyId } from './alert-key.js';
-import { parseAlertRule, type AlertRuleSpec } from './alert-rule.js';
+import { parseAlertRule, type AlertRule, type AlertRuleSpec } from './alert-rule.js';
 import { DAY, MINUTE, storeRows, trafficRows, type Traffic } from './alert-store.fixture.js';
+import { emptySeasonalBand, readCycleInputs, readRuleInput, type CycleContext } from './read-cycle-inputs.js';
 import {
   readFirstStoredMinute,
   readPolicyChanges,
-  readRecentTraffic,
   PRIOR_REUSE_MS,
-  readRuleInput,
   SEASONAL_AHEAD_MS,
-  type RuleInputContext,
 } from './read-rule-input.js';
+import { readRecentTraffic } from './recent-traffic.js';
 
 /** Monday 2026-11-16 12:00 UTC. */
 const NOW = Date.UTC(2026, 10, 16, 12, 0);
@@ -61,9 +61,9 @@ const streams: Traffic[] = [
 
 let dir: string;
 let store: ClickHouseEventStore | undefined;
-let context: RuleInputContext;
+let context: CycleContext;
 /** The same, with the cycle's shared minutes: rules cut their windows from them in memory. */
-let shared: RuleInputContext;
+let shared: CycleContext;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'corsight-rule-input-'));
@@ -135,31 +135,6 @@ describe.each([
     expect([...fired.keys()].sort()).toEqual([APP, PARTNER].sort());
     expect(fired.get(APP)?.condition).toMatchObject({ baseline: 10, threshold: 30 });
     expect(fired.get(PARTNER)?.condition).toMatchObject({ baseline: 0, threshold: 20 });
-  });
-
-  it('rejected_spike: keeps the seasonal minutes it read for the next evaluations of the hour', async () => {
-    const spike = rule({ kind: 'rejected_spike', window: '5m', baseline: '7d', minCount: 20 });
-    const seasonal = { fromMs: 0, untilMs: 0, groups: new Map<string, Map<number, number>>() };
-    const first = await readRuleInput(client(), spike, NOW, contextOf(), { seasonal });
-    expect(byOrigin(first).get(APP)?.seasonal?.daily).toEqual([10, 10, 10, 10, 10, 10, 10]);
-    expect(seasonal).toMatchObject({ fromMs: NOW, untilMs: NOW + SEASONAL_AHEAD_MS });
-    const appId = keyId({ service: 'orders-api', origin: APP });
-    // The same minutes a day back, as remembered: 7 per minute. Read from memory, not from ClickHouse.
-    const remembered = new Map(
-      Array.from({ length: 5 }, (_, i) => [NOW - DAY - (i + 1) * MINUTE, 7] as const),
-    );
-    seasonal.groups.set(appId, remembered);
-    const second = await readRuleInput(client(), spike, NOW, contextOf(), { seasonal });
-    expect(byOrigin(second).get(APP)?.seasonal?.daily).toEqual([35, 0, 0, 0, 0, 0, 0]);
-    // Read for an hour that has passed: read again.
-    const stale = {
-      fromMs: NOW - 2 * SEASONAL_AHEAD_MS,
-      untilMs: NOW - SEASONAL_AHEAD_MS,
-      groups: new Map([[appId, remembered]]),
-    };
-    const third = await readRuleInput(client(), spike, NOW, contextOf(), { seasonal: stale });
-    expect(byOrigin(third).get(APP)?.seasonal?.daily).toEqual([10, 10, 10, 10, 10, 10, 10]);
-    expect(stale.fromMs).toBe(NOW);
   });
 
   it('new_rejected_origin: a never-seen origin has an empty past, a known one its lookback', async () => {
@@ -240,5 +215,95 @@ describe.each([
       filter: { service: 'orders_api' },
     });
     expect((await readRuleInput(client(), literal, NOW, contextOf())).groups).toEqual([]);
+  });
+});
+
+describe('readRuleInput with its own queries', () => {
+  it('rejected_spike: keeps the seasonal minutes it read for the next evaluations of the hour', async () => {
+    const spike = rule({ kind: 'rejected_spike', window: '5m', baseline: '7d', minCount: 20 });
+    const seasonal = { fromMs: 0, untilMs: 0, groups: new Map<string, Map<number, number>>() };
+    const first = await readRuleInput(client(), spike, NOW, context, { seasonal });
+    expect(byOrigin(first).get(APP)?.seasonal?.daily).toEqual([10, 10, 10, 10, 10, 10, 10]);
+    expect(seasonal).toMatchObject({ fromMs: NOW, untilMs: NOW + SEASONAL_AHEAD_MS });
+    const appId = keyId({ service: 'orders-api', origin: APP });
+    // The same minutes a day back, as remembered: 7 per minute. Read from memory, not from ClickHouse.
+    const remembered = new Map(
+      Array.from({ length: 5 }, (_, i) => [NOW - DAY - (i + 1) * MINUTE, 7] as const),
+    );
+    seasonal.groups.set(appId, remembered);
+    const second = await readRuleInput(client(), spike, NOW, context, { seasonal });
+    expect(byOrigin(second).get(APP)?.seasonal?.daily).toEqual([35, 0, 0, 0, 0, 0, 0]);
+    // Read for an hour that has passed: read again.
+    const stale = {
+      fromMs: NOW - 2 * SEASONAL_AHEAD_MS,
+      untilMs: NOW - SEASONAL_AHEAD_MS,
+      groups: new Map([[appId, remembered]]),
+    };
+    const third = await readRuleInput(client(), spike, NOW, context, { seasonal: stale });
+    expect(byOrigin(third).get(APP)?.seasonal?.daily).toEqual([10, 10, 10, 10, 10, 10, 10]);
+    expect(stale.fromMs).toBe(NOW);
+  });
+});
+
+describe('readRuleInput with the shared recent minutes', () => {
+  it('rejected_spike: keeps the band of seasonal minutes for the next evaluations of the hour', async () => {
+    const spike = rule({ kind: 'rejected_spike', window: '5m', baseline: '7d', minCount: 20 });
+    const seasonalBand = emptySeasonalBand();
+    const withBand = { ...shared, seasonalBand };
+    const first = await readRuleInput(client(), spike, NOW, withBand);
+    expect(byOrigin(first).get(APP)?.seasonal?.daily).toEqual([10, 10, 10, 10, 10, 10, 10]);
+    expect(seasonalBand).toMatchObject({ fromMs: NOW, untilMs: NOW + SEASONAL_AHEAD_MS });
+    // The same minutes a day back, as remembered: 7 per minute. Read from memory, not from ClickHouse.
+    const app = seasonalBand.series.get(keyId({ service: 'orders-api', origin: APP }));
+    app?.minutes.clear();
+    for (let i = 1; i <= 5; i += 1) app?.minutes.set(NOW - DAY - i * MINUTE, 7);
+    const second = await readRuleInput(client(), spike, NOW, withBand);
+    expect(byOrigin(second).get(APP)?.seasonal?.daily).toEqual([35, 0, 0, 0, 0, 0, 0]);
+    // Another set of spike rules (grouped by service only) needs other columns: the band is read afresh.
+    const perService = rule({ kind: 'rejected_spike', groupBy: ['service'], window: '5m', minCount: 20 });
+    const services = await readRuleInput(client(), perService, NOW, withBand);
+    const orders = services.groups.find((group) => group.key.service === 'orders-api');
+    expect(orders?.seasonal?.daily).toEqual([10, 10, 10, 10, 10, 10, 10]);
+    expect(seasonalBand.series.has(keyId({ service: 'orders-api', origin: APP }))).toBe(false);
+    // A band read for an hour that has passed is read again.
+    seasonalBand.fromMs = NOW - 2 * SEASONAL_AHEAD_MS;
+    seasonalBand.untilMs = NOW - SEASONAL_AHEAD_MS;
+    const third = await readRuleInput(client(), spike, NOW, withBand);
+    expect(byOrigin(third).get(APP)?.seasonal?.daily).toEqual([10, 10, 10, 10, 10, 10, 10]);
+    expect(seasonalBand.fromMs).toBe(NOW);
+  });
+});
+
+describe('readCycleInputs', () => {
+  const specs: (Partial<AlertRuleSpec> & Pick<AlertRuleSpec, 'kind'>)[] = [
+    { kind: 'rejected_spike', window: '5m', minCount: 20 },
+    { kind: 'rejected_spike', window: '15m', minCount: 20, groupBy: ['service'] },
+    { kind: 'rejected_spike', window: '10m', minCount: 5, filter: { origin: 'https://*.example.com' } },
+    { kind: 'new_rejected_origin', window: '10m', lookback: '30d', minCount: 20 },
+    { kind: 'new_rejected_origin', window: '5m', lookback: '2d', minCount: 10, groupBy: ['route', 'origin'] },
+    { kind: 'newly_blocked_origin', window: '5m', lookback: '7d', minCount: 10 },
+    { kind: 'newly_blocked_origin', window: '15m', lookback: '1h', minCount: 10 },
+    { kind: 'blocked_ratio', ratio: 0.5, minCount: 1 },
+  ];
+  const rules: AlertRule[] = specs.map((spec, index) =>
+    parseAlertRule({ id: `r${String(index)}`, name: `r${String(index)}`, ...spec }),
+  );
+
+  it('gives every rule, read together, the input its own queries give it', async () => {
+    const together = await readCycleInputs(
+      client(),
+      rules.map((each) => ({ rule: each })),
+      NOW,
+      { ...shared, seasonalBand: emptySeasonalBand() },
+    );
+    for (const [index, each] of rules.entries()) {
+      const alone = await readRuleInput(client(), each, NOW, context);
+      const read = together[index];
+      if (read === undefined || read instanceof Error) throw new Error(`rule ${each.id}: ${String(read)}`);
+      const byKey = (input: RuleEvaluationInput): Map<string, GroupWindow> =>
+        new Map(input.groups.map((group) => [keyId(group.key), group]));
+      expect(byKey(read), each.id).toEqual(byKey(alone));
+      expect(read.policyChanges, each.id).toEqual(alone.policyChanges);
+    }
   });
 });

@@ -1,18 +1,18 @@
-// The adapter between ClickHouse and the evaluator: fills one rule's RuleEvaluationInput at `nowMs` with the
-// statements of alert-input-sql.ts. One grouped query finds the groups with blocked traffic in the window;
-// only when some group reaches the rule's floor (most minutes none does) a second reads the history the
-// rule's kind needs (seasonal samples, or the lookback before the window) and a third the top reasons.
+// The adapter between ClickHouse and the evaluator for a rule read on its own: fills one rule's
+// RuleEvaluationInput at `nowMs` with the statements of alert-input-sql.ts. One grouped query finds the groups
+// with blocked traffic in the window; only when some group reaches the rule's floor (most minutes none does) a
+// second reads the history the rule's kind needs (seasonal samples, or the lookback before the window) and a
+// third the top reasons. The loop reads rules whose window the cycle's shared minutes cover together
+// (read-cycle-inputs.ts); this path serves the others (windows over an hour).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { policyChangesIn, policyHashesQuery, type PolicyHashRow } from '../query/policy-changes.js';
-import type { GroupWindow, PolicyChange, PriorTraffic, RuleEvaluationInput } from './alert-input.js';
+import type { PolicyChange, PriorTraffic, RuleEvaluationInput } from './alert-input.js';
 import {
   FIRST_MINUTE_SQL,
   keyOfRow,
   originsFirstSeenSinceQuery,
   priorTrafficQuery,
   reasonsQuery,
-  recentMinutesQuery,
-  recentReasonsQuery,
   seasonalMinutesQuery,
   windowQuery,
   type AlertQuery,
@@ -21,10 +21,11 @@ import {
   type BandMinuteRow,
   type WindowRow,
 } from './alert-input-sql.js';
-import { compileFilter, keyId, projectKey } from './alert-key.js';
+import { keyId } from './alert-key.js';
 import type { AlertRule } from './alert-rule.js';
 import { RESOLVE_HYSTERESIS, POLICY_CHANGE_LEAD_MS } from './rule-condition.js';
 import { seasonalSampleEnds } from './seasonal-baseline.js';
+import type { MutableGroup } from './recent-traffic.js';
 
 const TOP_REASONS = 3;
 
@@ -57,124 +58,7 @@ export async function readPolicyChanges(
   return policyChangesIn(rows, { fromMs, toMs });
 }
 
-/** One rollup minute of one (service, route, origin). */
-export interface RecentMinute {
-  readonly minuteMs: number;
-  readonly service: string;
-  readonly route: string;
-  readonly origin: string;
-  readonly blocked: number;
-  readonly allowed: number;
-}
-
-export interface RecentReason {
-  readonly minuteMs: number;
-  readonly service: string;
-  readonly route: string;
-  readonly origin: string;
-  readonly code: string;
-  readonly requests: number;
-}
-
-/** The last minutes of traffic, read once per cycle (readRecentTraffic) and shared by the rules. */
-export interface RecentTraffic {
-  readonly fromMs: number;
-  readonly toMs: number;
-  readonly minutes: readonly RecentMinute[];
-  readonly reasons: readonly RecentReason[];
-}
-
-async function compactRows(client: ClickHouseClient, built: AlertQuery): Promise<unknown[][]> {
-  const result = await client.query({
-    query: built.query,
-    query_params: built.params,
-    format: 'JSONCompactEachRow',
-  });
-  return result.json<unknown[]>();
-}
-
-const text = (value: unknown): string => (typeof value === 'string' ? value : '');
-
-/** Every group's minutes and blocking reasons in `[fromMs, toMs)`: two queries for the whole cycle. */
-export async function readRecentTraffic(
-  client: ClickHouseClient,
-  fromMs: number,
-  toMs: number,
-): Promise<RecentTraffic> {
-  const minutes = (await compactRows(client, recentMinutesQuery(fromMs, toMs))).map((row) => ({
-    minuteMs: Number(row[0]) * 1000,
-    service: text(row[1]),
-    route: text(row[2]),
-    origin: text(row[3]),
-    blocked: Number(row[4]),
-    allowed: Number(row[5]),
-  }));
-  const reasons = (await compactRows(client, recentReasonsQuery(fromMs, toMs))).map((row) => ({
-    minuteMs: Number(row[0]) * 1000,
-    service: text(row[1]),
-    route: text(row[2]),
-    origin: text(row[3]),
-    code: text(row[4]),
-    requests: Number(row[5]),
-  }));
-  return { fromMs, toMs, minutes, reasons };
-}
-
-/** The window's groups from the shared minutes: the rule's filter and grouping applied in memory. */
-function windowFromRecent(rule: AlertRule, nowMs: number, recent: RecentTraffic): MutableGroup[] {
-  const filter = compileFilter(rule.filter);
-  const fromMs = nowMs - rule.windowMs;
-  const groups = new Map<string, MutableGroup>();
-  const matched = new Map<string, boolean>();
-  for (const row of recent.minutes) {
-    if (row.minuteMs < fromMs || row.minuteMs >= nowMs) continue;
-    const triple = `${row.service}\u0000${row.route}\u0000${row.origin}`;
-    let matches = matched.get(triple);
-    if (matches === undefined) {
-      matches = filter.matches(row);
-      matched.set(triple, matches);
-    }
-    if (!matches) continue;
-    const key = projectKey(row, rule.groupBy);
-    const id = keyId(key);
-    const group = groups.get(id) ?? { key, blocked: 0, allowed: 0 };
-    group.blocked += row.blocked;
-    group.allowed += row.allowed;
-    if (row.blocked > 0 && (group.firstBlockedMs === undefined || row.minuteMs < group.firstBlockedMs)) {
-      group.firstBlockedMs = row.minuteMs;
-    }
-    groups.set(id, group);
-  }
-  return [...groups.values()].filter((group) => group.blocked > 0);
-}
-
-/** Top reasons per live group from the shared reasons. */
-function reasonsFromRecent(
-  rule: AlertRule,
-  nowMs: number,
-  recent: RecentTraffic,
-  find: (row: object) => MutableGroup | undefined,
-): void {
-  const filter = compileFilter(rule.filter);
-  const fromMs = nowMs - rule.windowMs;
-  const totals = new Map<MutableGroup, Map<string, number>>();
-  for (const row of recent.reasons) {
-    if (row.minuteMs < fromMs || row.minuteMs >= nowMs || !filter.matches(row)) continue;
-    const group = find(row);
-    if (group === undefined) continue;
-    const codes = totals.get(group) ?? new Map<string, number>();
-    codes.set(row.code, (codes.get(row.code) ?? 0) + row.requests);
-    totals.set(group, codes);
-  }
-  for (const [group, codes] of totals) {
-    group.topReasons = [...codes]
-      .map(([code, requests]) => ({ code, requests }))
-      .sort((a, b) => b.requests - a.requests || a.code.localeCompare(b.code))
-      .slice(0, TOP_REASONS);
-  }
-}
-
-/** What a rule's reads may reuse from earlier evaluations (the loop keeps one per rule). */
+/** What a rule's reads may reuse from earlier evaluations (the loop keeps one per rule and version). */
 export interface RuleInputMemory {
   /** Instance ids the rule already has: the origin kinds read no lookback for them (it matters on entry only). */
   readonly known?: { has(instanceId: string): boolean };
@@ -184,7 +68,10 @@ export interface RuleInputMemory {
    * a cycle's time (alerts.bench.ts).
    */
   readonly priors?: Map<string, { readonly prior: PriorTraffic; readonly readAtMs: number }>;
-  /** `rejected_spike`: blocked per minute of the seasonal band, per group, read for the next SEASONAL_AHEAD_MS. */
+  /**
+   * `rejected_spike` read on its own: blocked per minute of the seasonal band, per group, read for the next
+   * SEASONAL_AHEAD_MS. (Rules read together share one SeasonalBandMemory instead.)
+   */
   readonly seasonal?: SeasonalMemory;
 }
 
@@ -204,16 +91,12 @@ export const PRIOR_REUSE_MS = 10 * 60_000;
 export interface RuleInputContext {
   /** First stored minute (readFirstStoredMinute), read once per evaluation cycle. */
   readonly historyFromMs: number | undefined;
-  /** The cycle's shared minutes; rules whose window it does not cover read their own. */
-  readonly recent?: RecentTraffic;
   /** Policy changes of the last hours, read at most once per cycle and only when a rule needs them. */
   readonly policyChanges: () => Promise<readonly PolicyChange[]>;
 }
 
-type MutableGroup = { -readonly [K in keyof GroupWindow]: GroupWindow[K] };
-
-/** Fills the evaluation input of `rule` at `nowMs` (a minute boundary). */
-export async function readRuleInput(
+/** Fills the evaluation input of `rule` at `nowMs` (a minute boundary) with the rule's own queries. */
+export async function readOwnRuleInput(
   client: ClickHouseClient,
   rule: AlertRule,
   nowMs: number,
@@ -222,10 +105,8 @@ export async function readRuleInput(
 ): Promise<RuleEvaluationInput> {
   const { historyFromMs } = context;
   if (historyFromMs === undefined) return { nowMs, groups: [] };
-  const recent = context.recent;
-  const shared = recent !== undefined && recent.fromMs <= nowMs - rule.windowMs && recent.toMs >= nowMs;
-  const rows = shared ? [] : await readRows<WindowRow>(client, windowQuery(rule, nowMs));
-  const fromSql: MutableGroup[] = rows.map((row) => {
+  const rows = await readRows<WindowRow>(client, windowQuery(rule, nowMs));
+  const groups: MutableGroup[] = rows.map((row) => {
     const group: MutableGroup = {
       key: keyOfRow(row as unknown as Record<string, unknown>, rule.groupBy),
       blocked: row.blocked,
@@ -234,7 +115,6 @@ export async function readRuleInput(
     if (row.first_blocked_s > 0) group.firstBlockedMs = row.first_blocked_s * 1000;
     return group;
   });
-  const groups = shared ? windowFromRecent(rule, nowMs, recent) : fromSql;
   // Under the lowest bar any condition has (a firing instance's share of minCount) nothing can start or
   // hold, so neither history nor reasons are worth reading for those groups.
   const live = groups.filter((group) => group.blocked >= rule.minCount * RESOLVE_HYSTERESIS);
@@ -243,18 +123,15 @@ export async function readRuleInput(
   const find = (row: object): MutableGroup | undefined =>
     byId.get(keyId(keyOfRow(row as Record<string, unknown>, rule.groupBy)));
 
-  if (shared) reasonsFromRecent(rule, nowMs, recent, find);
-  const reasonRows = shared
-    ? []
-    : await readRows<ReasonRow>(
-        client,
-        reasonsQuery(
-          rule,
-          nowMs,
-          live.map((group) => group.key),
-          TOP_REASONS,
-        ),
-      );
+  const reasonRows = await readRows<ReasonRow>(
+    client,
+    reasonsQuery(
+      rule,
+      nowMs,
+      live.map((group) => group.key),
+      TOP_REASONS,
+    ),
+  );
   await readHistory(client, rule, nowMs, historyFromMs, live, find, memory);
   for (const row of reasonRows) {
     const group = find(row);

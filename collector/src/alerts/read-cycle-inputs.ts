@@ -1,0 +1,402 @@
+// The adapter between ClickHouse and the evaluator for a whole evaluation cycle: fills every rule's
+// RuleEvaluationInput at `nowMs` with a fixed number of queries, however many rules there are.
+//
+// - Windows and top reasons: cut in memory from the cycle's shared last minutes (recent-traffic.ts).
+// - The origin kinds' lookbacks (`30d` "ever seen", `7d` "ever allowed"): one query for every rule's entering
+//   groups, summing whole days from the daily route × origin rollup and only the minutes at the edges from
+//   the per-minute one; the minutes since the shared range began come from memory.
+// - `rejected_spike`'s seasonal history: one query for every spike rule's groups that are not in the shared
+//   band memory yet (blocked per minute inside the time-of-day band of the next hour's sample windows, grouped
+//   by every field any spike rule groups or filters by); the samples are summed in memory.
+//
+// Rules whose window the shared minutes do not cover (windows over an hour) read their own
+// (read-rule-input.ts). Everything here is read from ClickHouse and kept in memory only as a cache, so a
+// restart reads the same answers again.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { GroupKey, PriorTraffic, RuleEvaluationInput } from './alert-input.js';
+import { lookbackTotalsQuery, seasonalBandQuery, storedSpans, type StoredSpan } from './alert-input-sql.js';
+import { compileFilter, keyId, projectKey } from './alert-key.js';
+import { GROUP_FIELDS, type AlertRule, type GroupField } from './alert-rule.js';
+import {
+  PRIOR_REUSE_MS,
+  readOwnRuleInput,
+  SEASONAL_AHEAD_MS,
+  type RuleInputContext,
+  type RuleInputMemory,
+} from './read-rule-input.js';
+import {
+  compactRows,
+  firstAtOrAfter,
+  reasonsFromRecent,
+  TripleGroups,
+  windowFromRecent,
+  type MutableGroup,
+  type RecentMinute,
+  type RecentTraffic,
+  type RuleTriples,
+} from './recent-traffic.js';
+import { RESOLVE_HYSTERESIS } from './rule-condition.js';
+import { seasonalSampleEnds } from './seasonal-baseline.js';
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Blocked per minute inside the seasonal band, shared by every `rejected_spike` rule read together, for the
+ * evaluations in `[fromMs, untilMs]`. Series are keyed by `columns` (every field a spike rule groups or
+ * filters by); `loaded` names the groups read so far (`fields|keyId`), `loadedAll` that every group was.
+ */
+export interface SeasonalBandMemory {
+  signature: string;
+  fromMs: number;
+  untilMs: number;
+  loadedAll: boolean;
+  readonly loaded: Set<string>;
+  readonly series: Map<string, { readonly key: GroupKey; readonly minutes: Map<number, number> }>;
+}
+
+export function emptySeasonalBand(): SeasonalBandMemory {
+  return { signature: '', fromMs: 0, untilMs: -1, loadedAll: false, loaded: new Set(), series: new Map() };
+}
+
+export interface CycleContext extends RuleInputContext {
+  /** The cycle's shared minutes; rules whose window it does not cover read their own. */
+  readonly recent?: RecentTraffic;
+  /** Kept by the caller between cycles. */
+  readonly seasonalBand?: SeasonalBandMemory;
+}
+
+export interface CycleRule {
+  readonly rule: AlertRule;
+  readonly memory?: RuleInputMemory;
+}
+
+/** A rule being read together with others: its window's groups, and those that may start or hold. */
+interface Plan {
+  readonly index: number;
+  readonly rule: AlertRule;
+  readonly memory: RuleInputMemory;
+  readonly groups: MutableGroup[];
+  readonly live: MutableGroup[];
+  readonly view: RuleTriples;
+}
+
+function covers(recent: RecentTraffic | undefined, rule: AlertRule, nowMs: number): recent is RecentTraffic {
+  return recent !== undefined && recent.fromMs <= nowMs - rule.windowMs && recent.toMs >= nowMs;
+}
+
+/**
+ * Fills the evaluation input of each rule at `nowMs` (a minute boundary), in the order given. A rule whose
+ * reads failed gets the Error instead; the others are unaffected by its own queries (shared ones fail every
+ * rule that needed them).
+ */
+export async function readCycleInputs(
+  client: ClickHouseClient,
+  rules: readonly CycleRule[],
+  nowMs: number,
+  context: CycleContext,
+): Promise<(RuleEvaluationInput | Error)[]> {
+  const results: (RuleEvaluationInput | Error)[] = [];
+  const { historyFromMs, recent } = context;
+  if (historyFromMs === undefined) return rules.map(() => ({ nowMs, groups: [] }));
+  const plans: Plan[] = [];
+  let triples: TripleGroups | undefined;
+  for (const [index, { rule, memory = {} }] of rules.entries()) {
+    if (!covers(recent, rule, nowMs)) {
+      try {
+        results[index] = await readOwnRuleInput(client, rule, nowMs, context, memory);
+      } catch (error) {
+        results[index] = error instanceof Error ? error : new Error(String(error));
+      }
+      continue;
+    }
+    triples ??= new TripleGroups(recent.triples);
+    const view = triples.view(rule);
+    const groups = windowFromRecent(rule, nowMs, recent, view);
+    // Under the lowest bar any condition has (a firing instance's share of minCount) nothing can start or
+    // hold, so neither history nor reasons are worth computing for those groups.
+    const live = groups.filter((group) => group.blocked >= rule.minCount * RESOLVE_HYSTERESIS);
+    if (live.length > 0) {
+      const byId = new Map(live.map((group) => [keyId(group.key), group]));
+      reasonsFromRecent(rule, nowMs, recent, view, byId);
+    }
+    plans.push({ index, rule, memory, groups, live, view });
+  }
+  const failed = new Map<number, Error>();
+  const attempt = async (affected: readonly Plan[], read: () => Promise<void>): Promise<void> => {
+    if (affected.length === 0) return;
+    try {
+      await read();
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      for (const plan of affected) failed.set(plan.index, failure);
+    }
+  };
+  const spikes = plans.filter((plan) => plan.rule.kind === 'rejected_spike');
+  await attempt(
+    spikes.filter((plan) => plan.live.length > 0),
+    () => fillSeasonal(client, spikes, nowMs, historyFromMs, context.seasonalBand ?? emptySeasonalBand()),
+  );
+  const origins = plans.filter(
+    (plan) => plan.rule.kind === 'new_rejected_origin' || plan.rule.kind === 'newly_blocked_origin',
+  );
+  if (recent !== undefined) {
+    await attempt(
+      origins.filter((plan) => plan.live.length > 0),
+      () => fillPriors(client, origins, nowMs, historyFromMs, recent),
+    );
+  }
+  const needChanges = plans.filter(
+    (plan) => plan.rule.kind === 'newly_blocked_origin' && plan.live.length > 0,
+  );
+  let policyChanges: Awaited<ReturnType<CycleContext['policyChanges']>> = [];
+  await attempt(needChanges, async () => {
+    policyChanges = await context.policyChanges();
+  });
+  for (const plan of plans) {
+    const failure = failed.get(plan.index);
+    if (failure !== undefined) results[plan.index] = failure;
+    else if (plan.rule.kind === 'newly_blocked_origin' && plan.live.length > 0) {
+      results[plan.index] = { nowMs, groups: plan.groups, policyChanges };
+    } else results[plan.index] = { nowMs, groups: plan.groups };
+  }
+  return results;
+}
+
+/** One rule's input, read as a cycle of one rule (the shared minutes when `context.recent` covers its window). */
+export async function readRuleInput(
+  client: ClickHouseClient,
+  rule: AlertRule,
+  nowMs: number,
+  context: CycleContext,
+  memory: RuleInputMemory = {},
+): Promise<RuleEvaluationInput> {
+  const [result] = await readCycleInputs(client, [{ rule, memory }], nowMs, context);
+  if (result instanceof Error) throw result;
+  if (result === undefined) throw new Error('readCycleInputs answered nothing for one rule');
+  return result;
+}
+
+/** The fields a rule's groups are cut by: what it groups and what it filters by. */
+function fieldsOf(rule: AlertRule): GroupField[] {
+  return GROUP_FIELDS.filter((field) => rule.groupBy.includes(field) || rule.filter[field] !== undefined);
+}
+
+const fieldsId = (fields: readonly GroupField[]): string => fields.join(',');
+
+async function fillSeasonal(
+  client: ClickHouseClient,
+  spikes: readonly Plan[],
+  nowMs: number,
+  historyFromMs: number,
+  memo: SeasonalBandMemory,
+): Promise<void> {
+  const rules = spikes.map((plan) => plan.rule);
+  const columns = GROUP_FIELDS.filter((field) => rules.some((rule) => fieldsOf(rule).includes(field)));
+  const longestWindow = Math.max(
+    ...rules.map((rule) => (rule.kind === 'rejected_spike' ? rule.windowMs : 0)),
+  );
+  const shapes = [
+    ...new Set(
+      rules.map((rule) => (rule.kind === 'rejected_spike' ? `${rule.windowMs}/${rule.baselineMs}` : '')),
+    ),
+  ].sort();
+  const signature = JSON.stringify({ columns, shapes });
+  if (memo.signature !== signature || nowMs < memo.fromMs || nowMs > memo.untilMs) {
+    memo.signature = signature;
+    memo.fromMs = nowMs;
+    memo.untilMs = nowMs + SEASONAL_AHEAD_MS;
+    memo.loadedAll = false;
+    memo.loaded.clear();
+    memo.series.clear();
+  }
+  // Groups not read yet, per set of grouping fields.
+  const missing = new Map<string, { fields: readonly GroupField[]; keys: Map<string, GroupKey> }>();
+  for (const { rule, live } of spikes) {
+    const id = fieldsId(rule.groupBy);
+    for (const group of live) {
+      const groupId = keyId(group.key);
+      if (memo.loadedAll || memo.loaded.has(`${id}|${groupId}`)) continue;
+      const entry = missing.get(id) ?? { fields: rule.groupBy, keys: new Map<string, GroupKey>() };
+      entry.keys.set(groupId, group.key);
+      missing.set(id, entry);
+    }
+  }
+  if (missing.size > 0) {
+    // Read from the band's first evaluation, so every series in the memo covers the same instants.
+    const bandEnds: number[] = [];
+    for (const rule of rules) {
+      if (rule.kind !== 'rejected_spike') continue;
+      const ends = seasonalSampleEnds(memo.fromMs, rule.windowMs, rule.baselineMs);
+      bandEnds.push(...ends.daily, ...ends.weekly);
+    }
+    const candidates = [...missing.values()].map(({ fields, keys }) => ({
+      fields,
+      keys: [...keys.values()],
+    }));
+    if (bandEnds.length > 0) {
+      const built = seasonalBandQuery(
+        columns,
+        [...new Set(bandEnds)],
+        longestWindow,
+        memo.untilMs - memo.fromMs,
+        candidates,
+      );
+      for (const row of await compactRows(client, built)) {
+        const key: { service?: string; route?: string; origin?: string } = {};
+        columns.forEach((field, index) => {
+          const value = row[index + 1];
+          key[field] = typeof value === 'string' ? value : '';
+        });
+        const id = keyId(key);
+        let series = memo.series.get(id);
+        if (series === undefined) {
+          series = { key, minutes: new Map() };
+          memo.series.set(id, series);
+        }
+        series.minutes.set(Number(row[0]) * 1000, Number(row[columns.length + 1]));
+      }
+    }
+    for (const { fields, keys } of candidates) {
+      if (fields.length === 0) memo.loadedAll = true;
+      for (const key of keys) memo.loaded.add(`${fieldsId(fields)}|${keyId(key)}`);
+    }
+  }
+  // Series projected and filtered once per grouping and filter, like the shared minutes.
+  const seriesList = [...memo.series.values()];
+  const seriesGroups = new TripleGroups(
+    seriesList.map(({ key }) => ({
+      service: key.service ?? '',
+      route: key.route ?? '',
+      origin: key.origin ?? '',
+    })),
+  );
+  for (const { rule, live } of spikes) {
+    if (rule.kind !== 'rejected_spike' || live.length === 0) continue;
+    // Sample windows starting before the first stored minute are left out (see SeasonalSamples).
+    const ends = seasonalSampleEnds(nowMs, rule.windowMs, rule.baselineMs);
+    const stored = (end: number): boolean => end - rule.windowMs >= historyFromMs;
+    const daily = ends.daily.filter(stored);
+    const weekly = ends.weekly.filter(stored);
+    const byGroup = new Map<string, Map<number, number>[]>();
+    for (const group of live) byGroup.set(keyId(group.key), []);
+    const view = seriesGroups.view(rule);
+    for (const [index, series] of seriesList.entries()) {
+      const id = view.groupOf(index);
+      if (id !== null) byGroup.get(id)?.push(series.minutes);
+    }
+    const windowSum = (minutes: readonly Map<number, number>[], end: number): number => {
+      let sum = 0;
+      for (const series of minutes) {
+        for (let minute = end - rule.windowMs; minute < end; minute += MINUTE_MS) {
+          sum += series.get(minute) ?? 0;
+        }
+      }
+      return sum;
+    };
+    for (const group of live) {
+      const minutes = byGroup.get(keyId(group.key)) ?? [];
+      group.seasonal = {
+        daily: daily.map((end) => windowSum(minutes, end)),
+        weekly: weekly.map((end) => windowSum(minutes, end)),
+      };
+    }
+  }
+}
+
+interface PriorNeed {
+  readonly plan: Plan;
+  readonly groups: MutableGroup[];
+  readonly fromMs: number;
+  /** Which of the query's lookbacks (column pair) holds this rule's. */
+  readonly lookback: number;
+}
+
+async function fillPriors(
+  client: ClickHouseClient,
+  plans: readonly Plan[],
+  nowMs: number,
+  historyFromMs: number,
+  recent: RecentTraffic,
+): Promise<void> {
+  const needs: PriorNeed[] = [];
+  const lookbacks: StoredSpan[][] = [];
+  const lookbackIds = new Map<number, number>();
+  const origins = new Set<string>();
+  for (const plan of plans) {
+    const { rule, memory, live } = plan;
+    if (rule.kind !== 'new_rejected_origin' && rule.kind !== 'newly_blocked_origin') continue;
+    const windowStart = nowMs - rule.windowMs;
+    // With no stored minute before the window nothing is known about an origin: it starts nothing
+    // (otherwise every origin would look new on a fresh install). The past only matters for entry.
+    if (windowStart <= historyFromMs) continue;
+    const entering = live.filter(
+      (group) => group.blocked >= rule.minCount && memory.known?.has(keyId(group.key)) !== true,
+    );
+    if (entering.length === 0) continue;
+    const priors = memory.priors;
+    if (priors !== undefined) {
+      for (const [id, entry] of priors) if (nowMs - entry.readAtMs >= PRIOR_REUSE_MS) priors.delete(id);
+      for (const group of entering) {
+        const reused = priors.get(keyId(group.key));
+        if (reused !== undefined) group.prior = reused.prior;
+      }
+    }
+    const unknown = entering.filter((group) => group.prior === undefined);
+    if (unknown.length === 0) continue;
+    const fromMs = Math.max(nowMs - rule.lookbackMs, historyFromMs);
+    let lookback = lookbackIds.get(fromMs);
+    if (lookback === undefined) {
+      lookback = lookbacks.length;
+      lookbacks.push(storedSpans(fromMs, Math.max(fromMs, recent.fromMs), historyFromMs));
+      lookbackIds.set(fromMs, lookback);
+    }
+    for (const group of unknown) origins.add(group.key.origin ?? '');
+    needs.push({ plan, groups: unknown, fromMs, lookback });
+  }
+  if (needs.length === 0) return;
+  const stored = lookbacks.some((spans) => spans.length > 0)
+    ? await compactRows(client, lookbackTotalsQuery(lookbacks, [...origins].sort()))
+    : [];
+  const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+  const triples = stored.map((row) => ({
+    key: { service: text(row[0]), route: text(row[1]), origin: text(row[2]) },
+    row,
+  }));
+  for (const { plan, groups, fromMs, lookback } of needs) {
+    const { rule, memory } = plan;
+    const windowStart = nowMs - rule.windowMs;
+    const filter = compileFilter(rule.filter);
+    const totals = new Map<string, { blocked: number; allowed: number }>();
+    for (const group of groups) totals.set(keyId(group.key), { blocked: 0, allowed: 0 });
+    // Every origin kind groups by origin: rows of other origins are skipped before any key is built.
+    const wanted = new Set(groups.map((group) => group.key.origin));
+    for (const { key, row } of triples) {
+      if (!wanted.has(key.origin)) continue;
+      const total = totals.get(keyId(projectKey(key, rule.groupBy)));
+      if (total === undefined || !filter.matches(key)) continue;
+      total.blocked += Number(row[3 + 2 * lookback]);
+      total.allowed += Number(row[4 + 2 * lookback]);
+    }
+    // The minutes between the stored spans and the window, from the shared ones.
+    const { minutes } = recent;
+    for (
+      let index = firstAtOrAfter(minutes, Math.max(fromMs, recent.fromMs));
+      index < minutes.length;
+      index += 1
+    ) {
+      const minute = minutes[index] as RecentMinute;
+      if (minute.minuteMs >= windowStart) break;
+      const id = plan.view.groupOf(minute.triple);
+      const total = id === null ? undefined : totals.get(id);
+      if (total === undefined) continue;
+      total.blocked += minute.blocked;
+      total.allowed += minute.allowed;
+    }
+    for (const group of groups) {
+      const total = totals.get(keyId(group.key)) ?? { blocked: 0, allowed: 0 };
+      const prior: PriorTraffic = { ...total, spanMs: windowStart - fromMs };
+      group.prior = prior;
+      memory.priors?.set(keyId(group.key), { prior, readAtMs: nowMs });
+    }
+  }
+}

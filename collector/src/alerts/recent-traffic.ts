@@ -1,0 +1,225 @@
+// The last minutes of traffic, read once per evaluation cycle and shared by every rule whose window they
+// cover: each rule cuts its window's groups and top reasons from them in memory (its filter and grouping
+// applied here), so a cycle issues two queries for the windows of all rules instead of two per rule.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { GroupKey, GroupWindow } from './alert-input.js';
+import { recentMinutesQuery, recentReasonsQuery, type AlertQuery } from './alert-input-sql.js';
+import { compileFilter, keyId, projectKey, type CompiledFilter } from './alert-key.js';
+import type { AlertRule } from './alert-rule.js';
+
+const TOP_REASONS = 3;
+
+export type MutableGroup = { -readonly [K in keyof GroupWindow]: GroupWindow[K] };
+
+/** A (service, route, origin) seen in the shared minutes, by its index in `RecentTraffic.triples`. */
+export interface Triple {
+  readonly service: string;
+  readonly route: string;
+  readonly origin: string;
+}
+
+/** One rollup minute of one (service, route, origin). */
+export interface RecentMinute extends Triple {
+  readonly minuteMs: number;
+  readonly triple: number;
+  readonly blocked: number;
+  readonly allowed: number;
+}
+
+export interface RecentReason extends Triple {
+  readonly minuteMs: number;
+  readonly triple: number;
+  readonly code: string;
+  readonly requests: number;
+}
+
+/** The last minutes of traffic, read once per cycle (readRecentTraffic) and shared by the rules. */
+export interface RecentTraffic {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly triples: readonly Triple[];
+  /** By minute. */
+  readonly minutes: readonly RecentMinute[];
+  /** By minute. */
+  readonly reasons: readonly RecentReason[];
+}
+
+export async function compactRows(client: ClickHouseClient, built: AlertQuery): Promise<unknown[][]> {
+  const result = await client.query({
+    query: built.query,
+    query_params: built.params,
+    format: 'JSONCompactEachRow',
+  });
+  return result.json<unknown[]>();
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** Every group's minutes and blocking reasons in `[fromMs, toMs)`: two queries for the whole cycle. */
+export async function readRecentTraffic(
+  client: ClickHouseClient,
+  fromMs: number,
+  toMs: number,
+): Promise<RecentTraffic> {
+  const triples: Triple[] = [];
+  const indexes = new Map<string, number>();
+  const tripleOf = (row: readonly unknown[]): Triple & { triple: number } => {
+    const service = text(row[1]);
+    const route = text(row[2]);
+    const origin = text(row[3]);
+    const id = `${service}\u0000${route}\u0000${origin}`;
+    let triple = indexes.get(id);
+    if (triple === undefined) {
+      triple = triples.length;
+      triples.push({ service, route, origin });
+      indexes.set(id, triple);
+    }
+    return { service, route, origin, triple };
+  };
+  const minutes = (await compactRows(client, recentMinutesQuery(fromMs, toMs)))
+    .map((row) => ({
+      minuteMs: Number(row[0]) * 1000,
+      ...tripleOf(row),
+      blocked: Number(row[4]),
+      allowed: Number(row[5]),
+    }))
+    .sort((a, b) => a.minuteMs - b.minuteMs);
+  const reasons = (await compactRows(client, recentReasonsQuery(fromMs, toMs)))
+    .map((row) => ({
+      minuteMs: Number(row[0]) * 1000,
+      ...tripleOf(row),
+      code: text(row[4]),
+      requests: Number(row[5]),
+    }))
+    .sort((a, b) => a.minuteMs - b.minuteMs);
+  return { fromMs, toMs, triples, minutes, reasons };
+}
+
+/**
+ * The group each triple falls in under a grouping, and whether a filter keeps it, each worked out once per
+ * triple and shared by every rule with the same grouping or filter (a cycle's 100 rules have a handful of
+ * each; building a group id per row and rule was most of a cycle's time).
+ */
+export class TripleGroups {
+  private readonly projections = new Map<
+    string,
+    { ids: (string | undefined)[]; keys: Map<string, GroupKey> }
+  >();
+  private readonly filters = new Map<string, { filter: CompiledFilter; matches: (boolean | undefined)[] }>();
+
+  constructor(readonly triples: readonly Triple[]) {}
+
+  /** `rule`'s group id of each triple by index; null when its filter drops the triple. */
+  view(rule: Pick<AlertRule, 'filter' | 'groupBy'>): RuleTriples {
+    const groupBy = rule.groupBy;
+    const projectionId = groupBy.join(',');
+    let projection = this.projections.get(projectionId);
+    if (projection === undefined) {
+      projection = { ids: [], keys: new Map() };
+      this.projections.set(projectionId, projection);
+    }
+    const filterId = JSON.stringify([rule.filter.service, rule.filter.route, rule.filter.origin]);
+    let filtered = this.filters.get(filterId);
+    if (filtered === undefined) {
+      filtered = { filter: compileFilter(rule.filter), matches: [] };
+      this.filters.set(filterId, filtered);
+    }
+    const { ids, keys } = projection;
+    const { filter, matches } = filtered;
+    const triples = this.triples;
+    return {
+      groupOf: (index) => {
+        const triple = triples[index];
+        if (triple === undefined) return null;
+        let kept = matches[index];
+        if (kept === undefined) {
+          kept = filter.matches(triple);
+          matches[index] = kept;
+        }
+        if (!kept) return null;
+        let id = ids[index];
+        if (id === undefined) {
+          const key = projectKey(triple, groupBy);
+          id = keyId(key);
+          ids[index] = id;
+          if (!keys.has(id)) keys.set(id, key);
+        }
+        return id;
+      },
+      keyOf: (id) => keys.get(id),
+    };
+  }
+}
+
+export interface RuleTriples {
+  /** The id of the rule's group the triple at `index` falls in; null when the rule's filter drops it. */
+  groupOf(index: number): string | null;
+  keyOf(id: string): GroupKey | undefined;
+}
+
+/** Index of the first row at or after `minuteMs` (rows sorted by minute). */
+export function firstAtOrAfter(rows: readonly { readonly minuteMs: number }[], minuteMs: number): number {
+  let low = 0;
+  let high = rows.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((rows[middle]?.minuteMs ?? Infinity) < minuteMs) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The window's groups from the shared minutes: the rule's filter and grouping applied in memory. */
+export function windowFromRecent(
+  rule: AlertRule,
+  nowMs: number,
+  recent: RecentTraffic,
+  view: RuleTriples,
+): MutableGroup[] {
+  const groups = new Map<string, MutableGroup>();
+  const { minutes } = recent;
+  for (let index = firstAtOrAfter(minutes, nowMs - rule.windowMs); index < minutes.length; index += 1) {
+    const row = minutes[index] as RecentMinute;
+    if (row.minuteMs >= nowMs) break;
+    const id = view.groupOf(row.triple);
+    if (id === null) continue;
+    let group = groups.get(id);
+    if (group === undefined) {
+      group = { key: view.keyOf(id) ?? {}, blocked: 0, allowed: 0 };
+      groups.set(id, group);
+    }
+    group.blocked += row.blocked;
+    group.allowed += row.allowed;
+    // Rows come by minute: the first blocked one is the earliest.
+    if (row.blocked > 0 && group.firstBlockedMs === undefined) group.firstBlockedMs = row.minuteMs;
+  }
+  return [...groups.values()].filter((group) => group.blocked > 0);
+}
+
+/** Top reasons per live group (by group id) from the shared reasons. */
+export function reasonsFromRecent(
+  rule: AlertRule,
+  nowMs: number,
+  recent: RecentTraffic,
+  view: RuleTriples,
+  live: ReadonlyMap<string, MutableGroup>,
+): void {
+  const totals = new Map<MutableGroup, Map<string, number>>();
+  const { reasons } = recent;
+  for (let index = firstAtOrAfter(reasons, nowMs - rule.windowMs); index < reasons.length; index += 1) {
+    const row = reasons[index] as RecentReason;
+    if (row.minuteMs >= nowMs) break;
+    const id = view.groupOf(row.triple);
+    const group = id === null ? undefined : live.get(id);
+    if (group === undefined) continue;
+    const codes = totals.get(group) ?? new Map<string, number>();
+    codes.set(row.code, (codes.get(row.code) ?? 0) + row.requests);
+    totals.set(group, codes);
+  }
+  for (const [group, codes] of totals) {
+    group.topReasons = [...codes]
+      .map(([code, requests]) => ({ code, requests }))
+      .sort((a, b) => b.requests - a.requests || a.code.localeCompare(b.code))
+      .slice(0, TOP_REASONS);
+  }
+}
