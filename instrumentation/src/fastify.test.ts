@@ -692,6 +692,35 @@ describe('preflight attribution', () => {
       '/orders/:id',
     ]);
   });
+
+  it('answers repeated preflights to one URL by the method each asks for', async () => {
+    const spans = collectSpans();
+    const app = newApp();
+    await app.register(corsight, { tracerProvider: spans.tracerProvider, sampling: 1 });
+    app.put('/orders/:id', () => 'order');
+    app.get('/orders/:id/items', () => 'items');
+    for (const [method, url] of [
+      ['PUT', '/orders/1'],
+      ['PATCH', '/orders/1'],
+      ['PUT', '/orders/1'],
+      ['GET', '/orders/1/items?page=2'],
+      ['PUT', '/orders/1/items?page=2'],
+    ] as const) {
+      await app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: { origin: A, 'access-control-request-method': method },
+      });
+    }
+    await app.close();
+    expect(spans.details().map((span) => span.attributes[ATTR.httpRoute])).toEqual([
+      '/orders/:id',
+      ROUTE_UNMATCHED,
+      '/orders/:id',
+      '/orders/:id/items',
+      ROUTE_UNMATCHED,
+    ]);
+  });
 });
 
 describe('closing the app', () => {

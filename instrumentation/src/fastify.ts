@@ -37,6 +37,7 @@ import fp from 'fastify-plugin';
 import type { Context } from '@opentelemetry/api';
 import type { CorsRequest, CorsResponse, ResponseHeaders } from './core/index.js';
 import { claimInFlight, type InFlight, recordSend } from './fastify-in-flight.js';
+import { replyHeaders, routeTemplate } from './fastify-internals.js';
 import { RouteTemplates } from './fastify-route.js';
 import {
   CorsObserver,
@@ -49,12 +50,16 @@ export type { CorsightOptions } from './observe/index.js';
 
 // Marks a context (and, through the prototype chain, its children) as observed.
 const kObserved = Symbol('corsight.observed');
+const MAX_REMEMBERED_PREFLIGHT_ROUTES = 1024;
+const MAX_REMEMBERED_URL = 256;
 
 /**
  * A request whose response has been written, judged later in a batch with others (CorsObserver.observe says
  * why): its fields are read then, from request and reply objects that no longer change.
  */
 class FastifyExchange implements ObservedExchange, CorsResponse {
+  #request: CorsRequest | undefined = undefined;
+
   constructor(
     readonly corsight: FastifyCorsight,
     readonly fastifyRequest: FastifyRequest,
@@ -64,8 +69,11 @@ class FastifyExchange implements ObservedExchange, CorsResponse {
   ) {}
 
   get request(): CorsRequest {
-    const raw = this.fastifyRequest.raw;
-    return { method: raw.method ?? '', url: raw.url, headers: raw.headers };
+    if (this.#request === undefined) {
+      const raw = this.fastifyRequest.raw;
+      this.#request = { method: raw.method ?? '', url: raw.url, headers: raw.headers };
+    }
+    return this.#request;
   }
 
   get response(): CorsResponse {
@@ -77,7 +85,7 @@ class FastifyExchange implements ObservedExchange, CorsResponse {
   }
 
   get headers(): ResponseHeaders {
-    return this.inFlight.headersInReply ? this.reply.getHeaders() : headersAsWritten(this.reply.raw);
+    return this.inFlight.headersInReply ? replyHeaders(this.reply) : headersAsWritten(this.reply.raw);
   }
 
   get route(): string | undefined {
@@ -113,6 +121,12 @@ class FastifyCorsight {
   #lastHost = '';
   #lastProtocol = '';
   #lastOrigin = '';
+  /**
+   * Preflight routes by asked method and URL. Browsers preflight the same URLs again and again (each page's
+   * cache entry expires after Max-Age), and a router lookup costs ~0.5 µs; the URL is the client's, so the
+   * map is bounded and starts over when full.
+   */
+  readonly #preflightRoutes = new Map<string, string | null>();
 
   constructor(fastify: FastifyInstance, options: CorsightOptions) {
     this.#fastify = fastify;
@@ -122,6 +136,7 @@ class FastifyCorsight {
 
   readonly onRoute = (route: RouteOptions): void => {
     this.#templates.add(route.method, route.url);
+    this.#preflightRoutes.clear();
     if (route.constraints !== undefined && Object.keys(route.constraints).length > 0)
       this.#constrained = true;
   };
@@ -192,7 +207,7 @@ class FastifyCorsight {
     const requestMethod = raw.headers['access-control-request-method'];
     return raw.method === 'OPTIONS' && typeof requestMethod === 'string'
       ? this.#preflightRoute(requestMethod, raw)
-      : request.routeOptions.url;
+      : routeTemplate(request);
   }
 
   /** The API's own origin, unless the options fix it. */
@@ -216,6 +231,19 @@ class FastifyCorsight {
 
   #preflightRoute(method: string, raw: IncomingMessage): string | undefined {
     const url = raw.url ?? '/';
+    // With routes constrained by host the answer also depends on the Host: not remembered.
+    if (this.#constrained || url.length > MAX_REMEMBERED_URL)
+      return this.#findPreflightRoute(method, url, raw);
+    const key = `${method} ${url}`;
+    const known = this.#preflightRoutes.get(key);
+    if (known !== undefined) return known ?? undefined;
+    const route = this.#findPreflightRoute(method, url, raw);
+    if (this.#preflightRoutes.size >= MAX_REMEMBERED_PREFLIGHT_ROUTES) this.#preflightRoutes.clear();
+    this.#preflightRoutes.set(key, route ?? null);
+    return route;
+  }
+
+  #findPreflightRoute(method: string, url: string, raw: IncomingMessage): string | undefined {
     // A preflight carries the Host the actual request will, but none of the headers other strategies read
     // (Accept-Version is set by the page, so the browser leaves it out of the preflight).
     const found = (

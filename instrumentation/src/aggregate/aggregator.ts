@@ -34,9 +34,18 @@ export interface SummaryInterval {
   readonly records: readonly SummaryRecord[];
 }
 
-interface Entry {
+/** What record() says about the request it counted. */
+export interface Counted {
+  /** The key it was counted under (its origin may have become `(other)`). */
   readonly key: SummaryKey;
+  /** Whether it should also be emitted as a detail span. */
+  readonly exemplar: boolean;
+}
+
+/** A key's count; it is also record()'s answer (read before the next record), so counting allocates nothing. */
+interface Entry extends Counted {
   count: number;
+  exemplar: boolean;
 }
 
 function sameCache(a: SummaryKey['preflightCacheSeconds'], b: SummaryKey['preflightCacheSeconds']): boolean {
@@ -69,7 +78,10 @@ function sameVerdict(a: SummaryKey, b: SummaryKey): boolean {
 
 function find(entries: readonly Entry[] | undefined, key: SummaryKey): Entry | undefined {
   if (entries === undefined) return undefined;
-  for (const entry of entries) if (sameVerdict(entry.key, key)) return entry;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    if (entry !== undefined && sameVerdict(entry.key, key)) return entry;
+  }
   return undefined;
 }
 
@@ -98,7 +110,7 @@ export class CorsAggregator {
    * Counts one request. Returns the key it was counted under (its origin may have become `(other)`) and
    * whether it should also be emitted as a detail span.
    */
-  record(key: SummaryKey): { readonly key: SummaryKey; readonly exemplar: boolean } {
+  record(key: SummaryKey): Counted {
     let origins = this.#routes.get(key.route);
     if (origins === undefined) {
       origins = new Map();
@@ -121,7 +133,7 @@ export class CorsAggregator {
       entry = find(entries, counted);
     }
     if (entry === undefined) {
-      entry = { key: counted, count: 0 };
+      entry = { key: counted, count: 0, exemplar: false };
       if (entries === undefined) origins.set(counted.origin, [entry]);
       else entries.push(entry);
       this.#entries.push(entry);
@@ -129,7 +141,8 @@ export class CorsAggregator {
     entry.count++;
     const exemplars =
       counted.outcome === 'blocked' ? this.#limits.exemplarsPerBlockedKey : this.#limits.exemplarsPerKey;
-    return { key: entry.key, exemplar: entry.count <= exemplars };
+    entry.exemplar = entry.count <= exemplars;
+    return entry;
   }
 
   /** Ends the interval at `now`: returns what it counted and starts the next one. */

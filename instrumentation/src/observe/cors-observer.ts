@@ -45,9 +45,17 @@ export class CorsObserver {
   #emitting: Promise<void> | undefined;
   #failures = 0;
   readonly #queue: ObservedExchange[] = [];
+  readonly #verdictOptions: {
+    serverOrigin: string | undefined;
+    allowedOrigins: ReadonlySet<string> | undefined;
+  };
 
   constructor(options: CorsightOptions = {}) {
     this.#settings = normaliseOptions(options);
+    this.#verdictOptions = {
+      serverOrigin: this.#settings.serverOrigin,
+      allowedOrigins: this.#settings.policy?.allowedOrigins,
+    };
     const provider = this.#settings.tracerProvider ?? trace.getTracerProvider();
     this.#tracer = provider.getTracer(INSTRUMENTATION_SCOPE);
     this.#aggregator = new CorsAggregator(Date.now(), this.#settings.limits);
@@ -100,12 +108,13 @@ export class CorsObserver {
 
   #observe(exchange: ObservedExchange): void {
     const settings = this.#settings;
-    const verdict = evaluateCors(exchange.request, exchange.response, {
-      serverOrigin: settings.serverOrigin ?? exchange.serverOrigin,
-      allowedOrigins: settings.policy?.allowedOrigins,
-    });
+    const request = exchange.request;
+    // One options object for every verdict (evaluateCors keeps nothing of it): only the origin changes.
+    const options = this.#verdictOptions;
+    if (settings.serverOrigin === undefined) options.serverOrigin = exchange.serverOrigin;
+    const verdict = evaluateCors(request, exchange.response, options);
     if (!isCrossOrigin(verdict)) return;
-    const key = summaryKeyOf(verdict, exchange.request.method, exchange.route, settings.policy?.hash);
+    const key = summaryKeyOf(verdict, request.method, exchange.route, settings.policy?.hash);
     if (settings.sampling !== undefined) {
       // Per-request mode: a weighted span for a sample of the requests, no summaries.
       if (settings.random() < settings.sampling)
