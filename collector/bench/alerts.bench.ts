@@ -4,7 +4,9 @@
 // run it alone (it prints the load average before and after).
 //
 //   pnpm exec tsx --conditions=@corsight/source collector/bench/alerts.bench.ts [--rows 10000000] [--days 14]
-//       [--rules 100] [--runs 5] [--data DIR]   (--data: load into DIR once, and reuse it on the next run)
+//       [--rules 100] [--runs 5] [--data DIR] [--ingest 80]
+//   --data: load into DIR once, and reuse it on the next run. --ingest: seconds of OTLP load into a collector on
+//   a copy of the data evaluating the same rules (ingest-while-evaluating.ts); 0 skips it.
 //
 // The rows: synthetic-events.ts's keys (4 services, ~50 routes, ~500 origins, ~8 % blocked, ~10 % exemplars),
 // spread evenly over the last `days` days (14 by default: the backtest's 7 days plus the 7-day baseline), plus
@@ -29,6 +31,7 @@ import { readBacktest } from '../src/alerts/read-backtest.ts';
 import { encodeEventRows, type CorsEventRow } from '../src/ingest/cors-event-row.ts';
 import { createEventStore } from '../src/store/create-event-store.ts';
 import { ROLLUPS, TABLES } from '../src/store/schema-ddl.ts';
+import { measureIngestWhileEvaluating } from './ingest-while-evaluating.ts';
 import { syntheticRow } from './synthetic-events.ts';
 
 const { values: args } = parseArgs({
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '5' },
     batch: { type: 'string', default: '200000' },
     data: { type: 'string' },
+    ingest: { type: 'string', default: '80' },
   },
 });
 const TOTAL = Number(args.rows);
@@ -46,6 +50,7 @@ const DAYS = Number(args.days);
 const RULES = Number(args.rules);
 const RUNS = Number(args.runs);
 const BATCH = Number(args.batch);
+const INGEST_SECONDS = Number(args.ingest);
 const MINUTE = 60_000;
 const DAY_MS = 86_400_000;
 
@@ -139,7 +144,7 @@ if (!reuse) {
 const SERVICES = ['orders-api', 'search-api', 'accounts-api', 'media-api'];
 
 /** `count` rules: the three built-in ones, then every kind with filters and groupings varied. */
-function benchRules(count: number): AlertRule[] {
+function benchRuleSpecs(count: number): AlertRuleSpec[] {
   const specs: AlertRuleSpec[] = [...DEFAULT_RULE_SPECS];
   for (let i = 0; specs.length < count; i += 1) {
     const service = SERVICES[i % SERVICES.length] ?? 'orders-api';
@@ -168,7 +173,7 @@ function benchRules(count: number): AlertRule[] {
         specs.push({ ...common, kind: 'blocked_ratio', ratio: 0.2, groupBy: ['service', 'route'] });
     }
   }
-  return specs.slice(0, count).map((spec) => parseAlertRule(spec));
+  return specs.slice(0, count);
 }
 
 const load = (): string =>
@@ -185,7 +190,8 @@ console.log(
   `${TOTAL.toLocaleString('en')} events over ${DAYS} days; ${TABLES.rollup}: ${Number(stored?.n ?? 0).toLocaleString('en')} rows`,
 );
 
-const rules = benchRules(RULES);
+const ruleSpecs = benchRuleSpecs(RULES);
+const rules: AlertRule[] = ruleSpecs.map((spec) => parseAlertRule(spec));
 const loop = new AlertLoop({
   client: store.client,
   ruleSet: { channels: [], rules, defaultRules: { enabled: false, notify: [] } },
@@ -239,4 +245,23 @@ console.log(`load average after: ${load()}`);
 
 await loop.stop(0);
 await store.close();
+
+if (INGEST_SECONDS > 0) {
+  const cpus = process.env.BENCH_COLLECTOR_CPUS ?? '0';
+  const ingest = await measureIngestWhileEvaluating({
+    chdbDir: dataDir,
+    rules: ruleSpecs,
+    seconds: INGEST_SECONDS,
+    cpus,
+  });
+  const ratio = ingest.evaluatingRate / ingest.idleRate;
+  console.log(
+    `| ingest while the evaluator runs (${ingest.mode} on CPU ${cpus}, ${String(ingest.cycles)} cycles in ${String(ingest.seconds)} s) | ` +
+      `${(ingest.evaluatingRate / 1000).toFixed(1)}k spans/s in the ${String(ingest.evaluatingSeconds)} s with a cycle running, ` +
+      `${(ingest.idleRate / 1000).toFixed(1)}k in the others: ${ratio.toFixed(2)}×; over the whole run ` +
+      `${(ingest.overallRate / 1000).toFixed(1)}k = ${(ingest.overallRate / ingest.idleRate).toFixed(2)}× (cycles ` +
+      `${ingest.cycleSeconds.toFixed(1)} s of wall time, collector ${ingest.collectorCpuSeconds.toFixed(1)} CPU s) | no measurable drop |`,
+  );
+  console.log(`load average after the ingest run: ${load()}`);
+}
 if (args.data === undefined) rmSync(dir, { recursive: true, force: true });

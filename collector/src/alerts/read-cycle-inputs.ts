@@ -15,7 +15,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { GroupKey, PriorTraffic, RuleEvaluationInput } from './alert-input.js';
 import { lookbackTotalsQuery, seasonalBandQuery, storedSpans, type StoredSpan } from './alert-input-sql.js';
-import { compileFilter, keyId, projectKey } from './alert-key.js';
+import { keyId } from './alert-key.js';
 import { GROUP_FIELDS, type AlertRule, type GroupField } from './alert-rule.js';
 import {
   PRIOR_REUSE_MS,
@@ -29,11 +29,13 @@ import {
   firstAtOrAfter,
   reasonsFromRecent,
   TripleGroups,
+  tripleTotals,
   windowFromRecent,
   type MutableGroup,
   type RecentMinute,
   type RecentTraffic,
   type RuleTriples,
+  type TripleTotals,
 } from './recent-traffic.js';
 import { RESOLVE_HYSTERESIS } from './rule-condition.js';
 import { seasonalSampleEnds } from './seasonal-baseline.js';
@@ -100,7 +102,11 @@ export async function readCycleInputs(
   if (historyFromMs === undefined) return rules.map(() => ({ nowMs, groups: [] }));
   const plans: Plan[] = [];
   let triples: TripleGroups | undefined;
+  const windows = new Map<number, TripleTotals>();
   for (const [index, { rule, memory = {} }] of rules.entries()) {
+    // The collector's receivers share this event loop: a cycle of many rules over a busy minute must not
+    // hold ingest requests until it ends.
+    await new Promise((resolve) => setImmediate(resolve));
     if (!covers(recent, rule, nowMs)) {
       try {
         results[index] = await readOwnRuleInput(client, rule, nowMs, context, memory);
@@ -111,7 +117,12 @@ export async function readCycleInputs(
     }
     triples ??= new TripleGroups(recent.triples);
     const view = triples.view(rule);
-    const groups = windowFromRecent(rule, nowMs, recent, view);
+    let totals = windows.get(rule.windowMs);
+    if (totals === undefined) {
+      totals = tripleTotals(recent, nowMs, rule.windowMs);
+      windows.set(rule.windowMs, totals);
+    }
+    const groups = windowFromRecent(totals, view);
     // Under the lowest bar any condition has (a firing instance's share of minCount) nothing can start or
     // hold, so neither history nor reasons are worth computing for those groups.
     const live = groups.filter((group) => group.blocked >= rule.minCount * RESOLVE_HYSTERESIS);
@@ -358,22 +369,23 @@ async function fillPriors(
     ? await compactRows(client, lookbackTotalsQuery(lookbacks, [...origins].sort()))
     : [];
   const text = (value: unknown): string => (typeof value === 'string' ? value : '');
-  const triples = stored.map((row) => ({
-    key: { service: text(row[0]), route: text(row[1]), origin: text(row[2]) },
-    row,
-  }));
+  // Triples projected and filtered once per grouping and filter, like the shared minutes.
+  const storedGroups = new TripleGroups(
+    stored.map((row) => ({ service: text(row[0]), route: text(row[1]), origin: text(row[2]) })),
+  );
   for (const { plan, groups, fromMs, lookback } of needs) {
     const { rule, memory } = plan;
     const windowStart = nowMs - rule.windowMs;
-    const filter = compileFilter(rule.filter);
     const totals = new Map<string, { blocked: number; allowed: number }>();
     for (const group of groups) totals.set(keyId(group.key), { blocked: 0, allowed: 0 });
     // Every origin kind groups by origin: rows of other origins are skipped before any key is built.
     const wanted = new Set(groups.map((group) => group.key.origin));
-    for (const { key, row } of triples) {
-      if (!wanted.has(key.origin)) continue;
-      const total = totals.get(keyId(projectKey(key, rule.groupBy)));
-      if (total === undefined || !filter.matches(key)) continue;
+    const view = storedGroups.view(rule);
+    for (const [index, row] of stored.entries()) {
+      if (!wanted.has(storedGroups.triples[index]?.origin)) continue;
+      const id = view.groupOf(index);
+      const total = id === null ? undefined : totals.get(id);
+      if (total === undefined) continue;
       total.blocked += Number(row[3 + 2 * lookback]);
       total.allowed += Number(row[4 + 2 * lookback]);
     }
