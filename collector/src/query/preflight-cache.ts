@@ -7,6 +7,7 @@
 // from them, for the keys of the answer, over the range's last day: a 30-day range would read every raw row
 // the TTL keeps (14 days, ~0.3 s of CPU over the query bench's rows) for a value that is configuration, and
 // what a server sends now is what the estimate beside it is about.
+import { PREFLIGHT_KEY_ROWS } from '../store/schema-ddl.js';
 import type { QueryFilters } from './query-params.js';
 import {
   SOURCE_TABLE,
@@ -56,8 +57,9 @@ export function preflightCacheQuery(range: TimeRange, filters: CacheFilters, lim
     ],
     conditions: [
       ...(method === undefined ? [] : [KEY_METHOD_FILTER]),
-      { sql: '(needs_preflight_requests > 0 OR allowed_preflights > 0)', dimensions: [] },
+      { sql: `(${PREFLIGHT_KEY_ROWS})`, dimensions: [] },
     ],
+    onlyRowsWhere: PREFLIGHT_KEY_ROWS,
   });
   return {
     query: `SELECT route, origin, key_method,

@@ -2,7 +2,7 @@
 // asked for, whole hours from an hourly table only when the buckets are whole hours, the minutes at the
 // range's edges from a per-minute one, and placeholders for exactly the bounds the reads use.
 import { describe, expect, it } from 'vitest';
-import { ROLLUPS, TABLES } from '../store/schema-ddl.js';
+import { NARROW_ROLLUPS, PREFLIGHT_KEY_ROWS, ROLLUPS, TABLES } from '../store/schema-ddl.js';
 import {
   NoRollupError,
   chooseRollups,
@@ -46,6 +46,7 @@ describe('chooseRollups picks the narrowest table', () => {
       {
         dimensions: ['route', 'origin', 'key_method'],
         measures: ['needs_preflight_requests', 'allowed_preflights', 'preflight_cache_chromium'],
+        onlyRowsWhere: PREFLIGHT_KEY_ROWS,
       },
       [TABLES.preflight1d],
     ],
@@ -94,6 +95,7 @@ describe('chooseRollups picks the narrowest table', () => {
           dimensions: spec.dimensions,
           measures: spec.measures,
           range: UNALIGNED,
+          onlyRowsWhere: NARROW_ROLLUPS.find((narrow) => narrow.table === spec.table)?.where,
         }),
       );
       expect(plan.reads.at(-1)?.spec.grain, spec.table).toBe('minute');
@@ -125,6 +127,23 @@ describe('chooseRollups splits a range into whole days, whole hours and minutes'
       hours_from: (T0 + HOUR) / 1000,
       hours_to: (T0 + 30 * DAY - HOUR) / 1000,
     });
+  });
+
+  it('reads a rollup that keeps only some rows (the preflight-cache keys) only for a question about them', () => {
+    const pairs = question({ dimensions: ['route', 'origin'], measures: [], range: UNALIGNED });
+    expect(tablesOf(chooseRollups(pairs))).toEqual([TABLES.routeOrigins1d, TABLES.rollup]);
+    const keys = question({
+      dimensions: ['route', 'origin', 'key_method'],
+      measures: ['allowed_preflights'],
+      range: UNALIGNED,
+    });
+    expect(() => chooseRollups(keys)).not.toThrow();
+    expect(tablesOf(chooseRollups(keys))).toEqual([TABLES.rollup]);
+    expect(tablesOf(chooseRollups({ ...keys, onlyRowsWhere: PREFLIGHT_KEY_ROWS }))).toEqual([
+      TABLES.preflight1d,
+      TABLES.preflight1h,
+      TABLES.rollup,
+    ]);
   });
 
   it('reads whole days from a daily table and the rest per minute when no hourly table answers', () => {

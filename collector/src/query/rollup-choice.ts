@@ -34,6 +34,11 @@ export interface RollupQuestion {
   readonly range: TimeRange;
   /** Seconds per bucket when rows are summed per bucket of a chart; undefined: over the whole range. */
   readonly stepSeconds?: number | undefined;
+  /**
+   * The rows the question is about, when only some (the `where` of a narrow rollup that keeps just those,
+   * e.g. PREFLIGHT_KEY_ROWS): a rollup that keeps a subset of rows answers only a question about it.
+   */
+  readonly onlyRowsWhere?: string | undefined;
 }
 
 /** The bounds a read is limited by: the range, its whole hours, its whole days. */
@@ -67,7 +72,9 @@ export class NoRollupError extends Error {
 }
 
 function answers(spec: RollupSpec, question: RollupQuestion): boolean {
+  const subset = 'where' in spec ? (spec as { readonly where?: string }).where : undefined;
   return (
+    (subset === undefined || subset === question.onlyRowsWhere) &&
     spec.counts === question.counts &&
     question.dimensions.every((dimension) => spec.dimensions.includes(dimension)) &&
     question.measures.every((measure) => spec.measures.includes(measure))

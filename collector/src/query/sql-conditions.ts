@@ -111,6 +111,8 @@ export interface RollupRowsRequest {
   readonly conditions?: readonly Condition[];
   /** Dimensions the outer query reads as `<column>_hash` (key-hashes.ts), not by name. */
   readonly hashed?: readonly Dimension[];
+  /** The only rows the request needs, as a narrow rollup's `where` names them (RollupQuestion). */
+  readonly onlyRowsWhere?: string;
 }
 
 /** Rows of the narrowest rollups that answer a request, as a subquery, with its parameters and tables. */
@@ -151,6 +153,7 @@ export function rollupRows(request: RollupRowsRequest): RollupRows {
     measures,
     range: request.range,
     stepSeconds: request.stepSeconds,
+    onlyRowsWhere: request.onlyRowsWhere,
   });
   const where = `${filters.sql}${conditions.map((condition) => ` AND ${condition.sql}`).join('')}`;
   return {

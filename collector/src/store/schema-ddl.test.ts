@@ -10,6 +10,7 @@ import {
   DEFAULT_SCHEMA_OPTIONS,
   NARROW_ROLLUPS,
   TABLES,
+  hourlyRollupsDdl,
   initialSchemaDdl,
   migrationsTableDdl,
   narrowRollupsDdl,
@@ -20,10 +21,10 @@ const CLUSTER = { ...DEFAULT_SCHEMA_OPTIONS, cluster: 'corsight_cluster' };
 const STORED = [TABLES.events, TABLES.rollup, TABLES.findings, TABLES.originsSeen, TABLES.policyChanges];
 
 function allStatements(options: typeof DEFAULT_SCHEMA_OPTIONS): readonly string[] {
-  const version2 = narrowRollupsDdl(options).flatMap((step) =>
+  const steps = [...narrowRollupsDdl(options), ...hourlyRollupsDdl(options)].flatMap((step) =>
     typeof step === 'string' ? [step] : step.statements,
   );
-  return [...migrationsTableDdl(options), ...initialSchemaDdl(options), ...version2];
+  return [...migrationsTableDdl(options), ...initialSchemaDdl(options), ...steps];
 }
 
 /** Statements that change the schema (a backfill INSERT runs on one node and writes through Distributed). */
@@ -84,7 +85,9 @@ describe('a cluster', () => {
     expect(inserts).toHaveLength(NARROW_ROLLUPS.length);
     for (const spec of NARROW_ROLLUPS) {
       const sql = inserts.find((insert) => insert.startsWith(`INSERT INTO ${spec.table} (`));
-      expect(sql).toMatch(new RegExp(`FROM (\\(SELECT \\* FROM )?${spec.from}\\b`));
+      // A re-fed table was backfilled by the migration that created it, from the source it had then.
+      const from = spec.fedBefore?.from ?? spec.from;
+      expect(sql).toMatch(new RegExp(`FROM (\\(SELECT \\* FROM )?${from}\\b`));
       expect(sql).not.toContain('_local');
     }
   });
@@ -114,12 +117,13 @@ describe('a cluster', () => {
 
   it('feeds the local rollups from the local raw table', () => {
     const views = statements.filter((sql) => sql.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(views).toHaveLength(4 + NARROW_ROLLUPS.length);
+    const refed = NARROW_ROLLUPS.filter((spec) => spec.fedBefore !== undefined);
+    expect(views).toHaveLength(4 + NARROW_ROLLUPS.length + refed.length);
     for (const sql of views) {
       expect(sql).toMatch(/_mv_local ON CLUSTER `corsight_cluster` TO \w+_local AS/);
       expect(sql).toMatch(
         new RegExp(
-          `FROM (\\(SELECT \\* FROM )?(${[TABLES.events, TABLES.rollup, TABLES.findings, TABLES.totals1m, TABLES.origins1h].join('|')})_local\\b`,
+          `FROM (\\(SELECT \\* FROM )?(${[TABLES.events, TABLES.rollup, TABLES.findings, TABLES.totals1m, TABLES.origins1h, TABLES.preflight1h].join('|')})_local\\b`,
         ),
       );
     }
@@ -174,7 +178,7 @@ describe("ClickHouse's parser", () => {
         format: 'JSONEachRow',
       });
       const [row] = await result.json<{ formatted: string }>();
-      expect(row?.formatted).toMatch(/^(CREATE|ALTER|TRUNCATE|INSERT)/);
+      expect(row?.formatted).toMatch(/^(CREATE|ALTER|TRUNCATE|INSERT|DROP VIEW)/);
     }
   });
 });
