@@ -201,6 +201,12 @@ describe('request choices only pick among fixed SQL', () => {
     expect(query).toContain('any(route) AS route');
   });
 
+  it('groups the simulator’s origin routes by hashes', () => {
+    const { query } = simulationOriginRoutesQuery(SIMULATION, [HOSTILE.origin]);
+    expect(query).toContain('GROUP BY origin_hash, route_hash');
+    expect(query).toContain('LIMIT 20 BY origin');
+  });
+
   it('matches the preflight cache method filter against the method a preflight asks for', () => {
     const { query } = preflightCacheQuery(UNALIGNED, { method: 'PUT' }, 10);
     expect(query).toContain('key_method = {method:String}');
