@@ -26,13 +26,11 @@ import {
 } from './read-rule-input.js';
 import {
   compactRows,
-  firstAtOrAfter,
   reasonsFromRecent,
   TripleGroups,
   tripleTotals,
   windowFromRecent,
   type MutableGroup,
-  type RecentMinute,
   type RecentTraffic,
   type RuleTriples,
   type TripleTotals,
@@ -281,6 +279,8 @@ async function fillSeasonal(
       origin: key.origin ?? '',
     })),
   );
+  // Each series' sample windows, summed once per window and baseline (rules of the same shape share them).
+  const sampled = new Map<string, (Float64Array | undefined)[]>();
   for (const { rule, live } of spikes) {
     if (rule.kind !== 'rejected_spike' || live.length === 0) continue;
     // Sample windows starting before the first stored minute are left out (see SeasonalSamples).
@@ -288,27 +288,49 @@ async function fillSeasonal(
     const stored = (end: number): boolean => end - rule.windowMs >= historyFromMs;
     const daily = ends.daily.filter(stored);
     const weekly = ends.weekly.filter(stored);
-    const byGroup = new Map<string, Map<number, number>[]>();
-    for (const group of live) byGroup.set(keyId(group.key), []);
-    const view = seriesGroups.view(rule);
-    for (const [index, series] of seriesList.entries()) {
-      const id = view.groupOf(index);
-      if (id !== null) byGroup.get(id)?.push(series.minutes);
+    const all = [...daily, ...weekly];
+    const shape = `${String(rule.windowMs)}/${String(rule.baselineMs)}`;
+    let cache = sampled.get(shape);
+    if (cache === undefined) {
+      cache = [];
+      sampled.set(shape, cache);
     }
-    const windowSum = (minutes: readonly Map<number, number>[], end: number): number => {
-      let sum = 0;
-      for (const series of minutes) {
-        for (let minute = end - rule.windowMs; minute < end; minute += MINUTE_MS) {
-          sum += series.get(minute) ?? 0;
+    const samplesOf = (index: number): Float64Array => {
+      let samples = cache[index];
+      if (samples === undefined) {
+        const minutes = seriesList[index]?.minutes;
+        const computed = new Float64Array(all.length);
+        if (minutes !== undefined && minutes.size > 0) {
+          all.forEach((end, sample) => {
+            let sum = 0;
+            for (let minute = end - rule.windowMs; minute < end; minute += MINUTE_MS) {
+              sum += minutes.get(minute) ?? 0;
+            }
+            computed[sample] = sum;
+          });
         }
+        samples = computed;
+        cache[index] = samples;
       }
-      return sum;
+      return samples;
     };
+    const sums = new Map<string, Float64Array>();
+    for (const group of live) sums.set(keyId(group.key), new Float64Array(all.length));
+    const view = seriesGroups.view(rule);
+    for (let index = 0; index < seriesList.length; index += 1) {
+      const id = view.groupOf(index);
+      const sum = id === null ? undefined : sums.get(id);
+      if (sum === undefined) continue;
+      const samples = samplesOf(index);
+      for (let sample = 0; sample < all.length; sample += 1) {
+        sum[sample] = (sum[sample] as number) + (samples[sample] as number);
+      }
+    }
     for (const group of live) {
-      const minutes = byGroup.get(keyId(group.key)) ?? [];
+      const sum = sums.get(keyId(group.key)) ?? new Float64Array(all.length);
       group.seasonal = {
-        daily: daily.map((end) => windowSum(minutes, end)),
-        weekly: weekly.map((end) => windowSum(minutes, end)),
+        daily: [...sum.subarray(0, daily.length)],
+        weekly: [...sum.subarray(daily.length)],
       };
     }
   }
@@ -373,36 +395,48 @@ async function fillPriors(
   const storedGroups = new TripleGroups(
     stored.map((row) => ({ service: text(row[0]), route: text(row[1]), origin: text(row[2]) })),
   );
+  // Every origin kind groups by origin: a rule visits only the rows and triples of its groups' origins.
+  const byOrigin = (origins: readonly string[]): Map<string, number[]> => {
+    const indexes = new Map<string, number[]>();
+    origins.forEach((origin, index) => {
+      const list = indexes.get(origin);
+      if (list === undefined) indexes.set(origin, [index]);
+      else list.push(index);
+    });
+    return indexes;
+  };
+  const storedByOrigin = byOrigin(storedGroups.triples.map((triple) => triple.origin));
+  const recentByOrigin = byOrigin(recent.triples.map((triple) => triple.origin));
+  // Each triple's minutes between the stored spans and a window, from the shared ones, per range.
+  const between = new Map<string, TripleTotals>();
   for (const { plan, groups, fromMs, lookback } of needs) {
     const { rule, memory } = plan;
     const windowStart = nowMs - rule.windowMs;
     const totals = new Map<string, { blocked: number; allowed: number }>();
     for (const group of groups) totals.set(keyId(group.key), { blocked: 0, allowed: 0 });
-    // Every origin kind groups by origin: rows of other origins are skipped before any key is built.
-    const wanted = new Set(groups.map((group) => group.key.origin));
+    const wanted = [...new Set(groups.map((group) => group.key.origin ?? ''))];
     const view = storedGroups.view(rule);
-    for (const [index, row] of stored.entries()) {
-      if (!wanted.has(storedGroups.triples[index]?.origin)) continue;
+    for (const index of wanted.flatMap((origin) => storedByOrigin.get(origin) ?? [])) {
       const id = view.groupOf(index);
       const total = id === null ? undefined : totals.get(id);
-      if (total === undefined) continue;
+      const row = stored[index];
+      if (total === undefined || row === undefined) continue;
       total.blocked += Number(row[3 + 2 * lookback]);
       total.allowed += Number(row[4 + 2 * lookback]);
     }
-    // The minutes between the stored spans and the window, from the shared ones.
-    const { minutes } = recent;
-    for (
-      let index = firstAtOrAfter(minutes, Math.max(fromMs, recent.fromMs));
-      index < minutes.length;
-      index += 1
-    ) {
-      const minute = minutes[index] as RecentMinute;
-      if (minute.minuteMs >= windowStart) break;
-      const id = plan.view.groupOf(minute.triple);
+    const recentFrom = Math.max(fromMs, recent.fromMs);
+    const range = `${String(recentFrom)}-${String(windowStart)}`;
+    let before = between.get(range);
+    if (before === undefined) {
+      before = tripleTotals(recent, windowStart, windowStart - recentFrom);
+      between.set(range, before);
+    }
+    for (const triple of wanted.flatMap((origin) => recentByOrigin.get(origin) ?? [])) {
+      const id = plan.view.groupOf(triple);
       const total = id === null ? undefined : totals.get(id);
       if (total === undefined) continue;
-      total.blocked += minute.blocked;
-      total.allowed += minute.allowed;
+      total.blocked += before.blocked[triple] as number;
+      total.allowed += before.allowed[triple] as number;
     }
     for (const group of groups) {
       const total = totals.get(keyId(group.key)) ?? { blocked: 0, allowed: 0 };
