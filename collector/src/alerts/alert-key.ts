@@ -18,11 +18,30 @@ export function projectKey(key: GroupKey, groupBy: readonly GroupField[]): Group
 // JSON.stringify per group per evaluated minute (a third of a 7-day backtest's time before this cache).
 const ids = new WeakMap<GroupKey, string>();
 
-/** Same key, same id, whatever the property order; `[service, route, origin]` with null for absent ones. */
+// Each field value as JSON, kept while few: a cycle builds ids for many keys made of the same few services,
+// routes and origins. Cleared when full, so a scanner's random origins cannot grow it without bound.
+const quoted = new Map<string, string>();
+const MAX_QUOTED = 100_000;
+
+function json(value: string | undefined): string {
+  if (value === undefined) return 'null';
+  let text = quoted.get(value);
+  if (text === undefined) {
+    if (quoted.size >= MAX_QUOTED) quoted.clear();
+    text = JSON.stringify(value);
+    quoted.set(value, text);
+  }
+  return text;
+}
+
+/**
+ * Same key, same id, whatever the property order: `[service, route, origin]` as JSON, with null for absent
+ * ones (the text JSON.stringify gives that array).
+ */
 export function keyId(key: GroupKey): string {
   let id = ids.get(key);
   if (id === undefined) {
-    id = JSON.stringify([key.service ?? null, key.route ?? null, key.origin ?? null]);
+    id = `[${json(key.service)},${json(key.route)},${json(key.origin)}]`;
     ids.set(key, id);
   }
   return id;
