@@ -141,7 +141,6 @@ describe('chooseRollups splits a range into whole days, whole hours and minutes'
     expect(tablesOf(chooseRollups(keys))).toEqual([TABLES.rollup]);
     expect(tablesOf(chooseRollups({ ...keys, onlyRowsWhere: PREFLIGHT_KEY_ROWS }))).toEqual([
       TABLES.preflight1d,
-      TABLES.preflight1h,
       TABLES.rollup,
     ]);
   });

@@ -1,7 +1,7 @@
 // Migration 2 against real chDB: on a data directory of version 1 with stored events it fills every narrow
 // rollup with the past of the per-minute rollup it is cut from (also days whose raw rows are gone), redoes
 // a backfill that died half-way, never backfills twice, and from then on the views keep the narrow rollups
-// equal to their sources. Migration 4 adds hourly rollups the same way and re-feeds two daily ones from them.
+// equal to their sources.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,6 @@ import {
   ROLLUPS,
   TABLES,
   TIME_COLUMN,
-  createdBy,
   dimensionColumn,
   narrowRollupsDdl,
   type NarrowRollupSpec,
@@ -110,9 +109,8 @@ async function cuts(spec: NarrowRollupSpec): Promise<{ narrow: unknown[]; source
   return { narrow, source };
 }
 
-/** Every narrow rollup that migration `version` has created equals its cut of the per-minute rollup. */
-async function expectNarrowEqualsSource(version = 4): Promise<void> {
-  for (const spec of NARROW_ROLLUPS.filter((candidate) => createdBy(candidate) <= version)) {
+async function expectNarrowEqualsSource(): Promise<void> {
+  for (const spec of NARROW_ROLLUPS) {
     const { narrow, source } = await cuts(spec);
     expect(narrow.length, spec.table).toBeGreaterThan(0);
     expect(narrow, spec.table).toEqual(source);
@@ -164,7 +162,7 @@ describe('migration 2 on a data directory of version 1', () => {
     });
     expect(await total(TABLES.totals1m)).toBe(weightOf(seeded));
     expect(await total(TABLES.totals1h)).toBe(weightOf(seeded));
-    await expectNarrowEqualsSource(2);
+    await expectNarrowEqualsSource();
   });
 
   it('does not backfill again when run again', async () => {
@@ -172,7 +170,7 @@ describe('migration 2 on a data directory of version 1', () => {
       applied: [],
     });
     expect(await total(TABLES.totals1m)).toBe(weightOf(seeded));
-    await expectNarrowEqualsSource(2);
+    await expectNarrowEqualsSource();
   });
 
   it('counts later inserts once, through the views', async () => {
@@ -182,16 +180,13 @@ describe('migration 2 on a data directory of version 1', () => {
     expect(await total(TABLES.origins1h)).toBe(weightOf(seeded) + weightOf(later));
     // Fed through a narrower table's view: the chain passes later inserts on too.
     expect(await total(TABLES.origins1d)).toBe(weightOf(seeded) + weightOf(later));
-    await expectNarrowEqualsSource(2);
+    await expectNarrowEqualsSource();
   });
 });
 
 describe('migration 3: the alerting tables', () => {
   it('creates alert_rules, alert_events and alert_silences on a data directory of version 2', async () => {
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS, MIGRATIONS.slice(0, 3))).toMatchObject({
-      applied: [3],
-      current: 3,
-    });
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [3], current: 3 });
     const tables = await rows<{ name: string; engine: string }>(
       `SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name LIKE 'alert\\_%' ORDER BY name`,
     );
@@ -208,10 +203,7 @@ describe('migration 3: the alerting tables', () => {
       values: [{ rule_id: 'kept', version: 1, source: 'api', spec: '{}', updated_by: 'test' }],
       format: 'JSONEachRow',
     });
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS, MIGRATIONS.slice(0, 3))).toMatchObject({
-      applied: [],
-      current: 3,
-    });
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [], current: 3 });
     const three = MIGRATIONS.find((migration) => migration.version === 3);
     for (const step of three?.statements(DEFAULT_SCHEMA_OPTIONS) ?? []) {
       if (typeof step === 'string') await chdb().command({ query: step });
@@ -233,41 +225,5 @@ describe('migration 3: the alerting tables', () => {
         `Distributed(\`corsight_cluster\`, currentDatabase(), ${name}_local`,
       );
     }
-  });
-});
-
-describe('migration 4: the hourly preflight-cache rollup', () => {
-  const views = async () =>
-    (
-      await rows<{ name: string }>(
-        `SELECT name FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView'`,
-      )
-    ).map((table) => table.name);
-  const preflights = async (table: string) => {
-    const [row] = await rows<{ total: number }>(
-      `SELECT sum(needs_preflight_requests) + sum(allowed_preflights) AS total FROM ${table}`,
-    );
-    return row?.total ?? 0;
-  };
-
-  it('fills the hourly rollup from the per-minute one and feeds the daily one from it', async () => {
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [4], current: 4 });
-    const names = await views();
-    expect(names).toEqual(expect.arrayContaining(['cors_preflight_1h_mv', 'cors_preflight_1d_from_1h_mv']));
-    expect(names).not.toContain('cors_preflight_1d_mv');
-    expect(names).toContain('cors_route_origins_1d_mv');
-    await expectNarrowEqualsSource(4);
-  });
-
-  it('counts later inserts once in the hourly rollup and, through it, in the daily one', async () => {
-    const before = await preflights(TABLES.preflight1d);
-    expect(await preflights(TABLES.preflight1h)).toBe(before);
-    await insert(history(300, 4));
-    const after = await preflights(TABLES.rollup);
-    expect(after).toBeGreaterThan(before);
-    expect(await preflights(TABLES.preflight1h)).toBe(after);
-    expect(await preflights(TABLES.preflight1d)).toBe(after);
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [], current: 4 });
-    await expectNarrowEqualsSource(4);
   });
 });

@@ -13,7 +13,6 @@ import { alertSchemaDdl } from '../alerts/alert-schema.js';
 import {
   DEFAULT_SCHEMA_OPTIONS,
   TABLES,
-  hourlyRollupsDdl,
   initialSchemaDdl,
   migrationsTableDdl,
   narrowRollupsDdl,
@@ -40,11 +39,6 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'alerting: alert_rules (versioned), alert_events, alert_silences',
     statements: alertSchemaDdl,
-  },
-  {
-    version: 4,
-    name: 'hourly preflight-cache rollup; the daily one fed from it',
-    statements: hourlyRollupsDdl,
   },
 ];
 

@@ -40,8 +40,6 @@ export const TABLES = {
   routeOrigins1d: 'cors_route_origins_1d',
   originCodes1d: 'cors_origin_codes_1d',
   preflight1d: 'cors_preflight_1d',
-  // Migration 4: the preflight-cache keys per hour (see NARROW_ROLLUPS).
-  preflight1h: 'cors_preflight_1h',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
@@ -60,10 +58,7 @@ export const VIEWS = {
   origins1d: 'cors_origins_1d_mv',
   routeOrigins1d: 'cors_route_origins_1d_mv',
   originCodes1d: 'cors_origin_codes_1d_mv',
-  // Since migration 4 the daily preflight-cache cut is fed from the hourly one, by a view of a new name
-  // (the name of migration 2's view is in NarrowRollupSpec.fedBefore).
-  preflight1d: 'cors_preflight_1d_from_1h_mv',
-  preflight1h: 'cors_preflight_1h_mv',
+  preflight1d: 'cors_preflight_1d_mv',
 } as const;
 
 function enum8(values: readonly string[]): string {
@@ -172,8 +167,6 @@ const FINDINGS_KEY = 'service, minute, finding, code, route, origin, kind, metho
 // route × origin, codes per origin and the preflight-cache keys per day. The query side picks the narrowest that holds every
 // column a request filters or groups by (query/rollup-choice.ts), reading whole days from a daily table,
 // the other whole hours from an hourly one and the minutes at the range's edges from a per-minute one.
-// Migration 4 adds the preflight-cache keys per hour, and feeds their daily cut from it instead of from the
-// per-minute rollup.
 
 /** One row per key and minute, hour or (UTC) day. */
 export type Grain = 'minute' | 'hour' | 'day';
@@ -253,22 +246,7 @@ export interface NarrowRollupSpec extends RollupSpec {
    * another view's small output block costs a fraction of one reading the per-minute rollup's block).
    */
   readonly from:
-    | typeof TABLES.rollup
-    | typeof TABLES.findings
-    | typeof TABLES.totals1m
-    | typeof TABLES.origins1h
-    | typeof TABLES.preflight1h;
-  /** The migration that created it: 2 unless said otherwise. */
-  readonly since?: 4;
-  /**
-   * A table re-fed by a later migration: the view and source of the migration that created it, whose DDL
-   * stays as it was released.
-   */
-  readonly fedBefore?: {
-    readonly version: 4;
-    readonly view: string;
-    readonly from: typeof TABLES.rollup;
-  };
+    typeof TABLES.rollup | typeof TABLES.findings | typeof TABLES.totals1m | typeof TABLES.origins1h;
   /**
    * The rows of `from` it keeps (the others count nothing for the questions it answers; rollup-choice.ts
    * reads it only for a question about those rows). Applied in a subquery: in the view's own WHERE the
@@ -316,27 +294,10 @@ const TOTALS: Pick<RollupSpec, 'counts' | 'dimensions' | 'measures'> = {
   measures: ['requests', 'needs_preflight_requests'],
 };
 
-/** The rows the preflight-cache rollups keep: the others count nothing for the preflight-cache estimate. */
+/** The rows the preflight-cache rollup keeps: the others count nothing for the preflight-cache estimate. */
 export const PREFLIGHT_KEY_ROWS = 'needs_preflight_requests > 0 OR allowed_preflights > 0';
 
-const PREFLIGHT_KEYS: Pick<RollupSpec, 'counts' | 'dimensions' | 'measures'> &
-  Pick<NarrowRollupSpec, 'where'> = {
-  counts: 'requests',
-  dimensions: ['service', 'route', 'origin', 'key_method'],
-  measures: [
-    'needs_preflight_requests',
-    'allowed_preflights',
-    'preflight_cache_chromium',
-    'preflight_cache_firefox',
-    'preflight_cache_webkit',
-  ],
-  where: PREFLIGHT_KEY_ROWS,
-};
-
-/**
- * Narrowest first, a daily table before the hourly one of the same cut. Row counts over 10M synthetic events
- * in 30 days: see collector/bench/query.bench.ts.
- */
+/** Narrowest first. Row counts over 10M synthetic events in 30 days: see collector/bench/query.bench.ts. */
 export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
   { table: TABLES.totals1h, view: VIEWS.totals1h, from: TABLES.totals1m, grain: 'hour', ...TOTALS },
   { table: TABLES.totals1m, view: VIEWS.totals1m, from: TABLES.rollup, grain: 'minute', ...TOTALS },
@@ -379,9 +340,7 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
     measures: ['requests', 'first_minute', 'last_minute'],
   },
   // Route × origin keys hardly repeat within an hour (10M synthetic events: 5.6M per hour, 2.0M per day,
-  // 0.2M over 30 days), so only a daily cut is worth keeping; ranges read whole days from it. (An hourly
-  // cut feeding this one was measured: ~15 % less query CPU at the edges of a range, for ~3 µs more insert
-  // CPU per event; not kept.)
+  // 0.2M over 30 days), so only a daily cut is worth keeping; ranges read whole days from it.
   {
     table: TABLES.routeOrigins1d,
     view: VIEWS.routeOrigins1d,
@@ -403,23 +362,24 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
     measures: ['requests'],
     sortedBeforeTime: ['outcome', 'finding'],
   },
+  // An hourly cut of these keys (fed from the per-minute rollup, this one fed from it) was measured with the
+  // query and store benches: ~16 % less CPU for a 24-hour answer, none at 30 days, for ~2–5 µs more insert
+  // CPU per event (~5–10 %); not kept. Route × origin per hour: ~15 % less at a range's edges, ~3 µs more.
   {
     table: TABLES.preflight1d,
     view: VIEWS.preflight1d,
-    from: TABLES.preflight1h,
-    fedBefore: { version: 4, view: 'cors_preflight_1d_mv', from: TABLES.rollup },
-    ...PREFLIGHT_KEYS,
-    grain: 'day',
-  },
-  // The preflight-cache keys per hour (migration 4): a day's ranges off the day read their hours here rather
-  // than the per-minute rollup (10M synthetic events: ~160k rows a day of 8 columns, against ~210k of 16).
-  {
-    table: TABLES.preflight1h,
-    view: VIEWS.preflight1h,
     from: TABLES.rollup,
-    since: 4,
-    ...PREFLIGHT_KEYS,
-    grain: 'hour',
+    grain: 'day',
+    counts: 'requests',
+    dimensions: ['service', 'route', 'origin', 'key_method'],
+    measures: [
+      'needs_preflight_requests',
+      'allowed_preflights',
+      'preflight_cache_chromium',
+      'preflight_cache_firefox',
+      'preflight_cache_webkit',
+    ],
+    where: PREFLIGHT_KEY_ROWS,
   },
 ];
 
@@ -738,14 +698,13 @@ function narrowSelect(spec: NarrowRollupSpec, from: string): string {
   const source = ROLLUPS.find((rollup) => rollup.table === spec.from);
   const sourceTime = TIME_COLUMN[source?.grain ?? 'minute'];
   const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
-  // A narrow source stores derived dimensions (key_method) and first and last minutes as columns.
-  const fromNarrow = NARROW_ROLLUPS.some((narrow) => narrow.table === spec.from);
   const columns = keys.map((key) => {
-    const derived = fromNarrow ? undefined : DERIVED_DIMENSIONS[key];
+    const derived = DERIVED_DIMENSIONS[key];
     return derived === undefined ? key : `${derived} AS ${key}`;
   });
   const measures = spec.measures.map((measure) => {
-    // First and last minute: a per-minute rollup's minute is both.
+    // First and last minute: a narrow source keeps them as columns; a per-minute rollup's minute is both.
+    const fromNarrow = NARROW_ROLLUPS.some((narrow) => narrow.table === spec.from);
     const column =
       (measure === 'first_minute' || measure === 'last_minute') && !fromNarrow ? sourceTime : measure;
     return `${MEASURES[measure].combine}(${column}) AS ${measure}`;
@@ -757,50 +716,11 @@ FROM ${spec.where === undefined ? from : `(SELECT * FROM ${from} WHERE ${spec.wh
 GROUP BY ${group}`;
 }
 
-/** The version of the migration that created a narrow rollup. */
-export function createdBy(spec: NarrowRollupSpec): 2 | 4 {
-  return spec.since ?? 2;
-}
-
-/** A narrow rollup as migration `version` left it: fed by the view and source it had then. */
-function asOf(spec: NarrowRollupSpec, version: number): NarrowRollupSpec {
-  const before = spec.fedBefore;
-  return before !== undefined && version < before.version
-    ? { ...spec, view: before.view, from: before.from }
-    : spec;
-}
-
-/** Each table after the narrow table it is fed from: the order to create and fill them. */
-function creationOrder(specs: readonly NarrowRollupSpec[]): readonly NarrowRollupSpec[] {
+/** NARROW_ROLLUPS with each table after the narrow table it is fed from: the order to create and fill them. */
+function creationOrder(): readonly NarrowRollupSpec[] {
   const fedByNarrow = (spec: NarrowRollupSpec): boolean =>
     NARROW_ROLLUPS.some((other) => other.table === spec.from);
-  return [...specs.filter((spec) => !fedByNarrow(spec)), ...specs.filter(fedByNarrow)];
-}
-
-function createAndFill(specs: readonly NarrowRollupSpec[], options: SchemaOptions): SchemaStep[] {
-  const to = target(options.cluster);
-  const tables = narrowTableSpecs(options);
-  const steps: SchemaStep[] = [];
-  for (const spec of creationOrder(specs)) {
-    const table = tables.find((candidate) => candidate.name === spec.table);
-    if (table === undefined) continue;
-    steps.push(createTable(table, to));
-    if (options.cluster !== undefined) steps.push(createDistributed(table, options.cluster));
-    const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
-    const columns = [TIME_COLUMN[spec.grain], 'service', ...keys, ...spec.measures];
-    // In a cluster the backfill writes through the Distributed table (sharded by service like its source),
-    // so every shard gets the rows of its own services.
-    steps.push({
-      unlessExists: to.storage(spec.view),
-      statements: [
-        `TRUNCATE TABLE IF EXISTS ${to.storage(spec.table)}${to.onCluster}`,
-        `INSERT INTO ${spec.table} (${columns.join(', ')})\n${narrowSelect(spec, spec.from)}`,
-        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${to.storage(spec.view)}${to.onCluster} TO ${to.storage(spec.table)} AS\n` +
-          narrowSelect(spec, to.storage(spec.from)),
-      ],
-    });
-  }
-  return steps;
+  return [...NARROW_ROLLUPS.filter((spec) => !fedByNarrow(spec)), ...NARROW_ROLLUPS.filter(fedByNarrow)];
 }
 
 /**
@@ -815,31 +735,23 @@ function createAndFill(specs: readonly NarrowRollupSpec[], options: SchemaOption
  * first insert, and embedded chDB has one writer.
  */
 export function narrowRollupsDdl(options: SchemaOptions): readonly SchemaStep[] {
-  const specs = NARROW_ROLLUPS.filter((spec) => createdBy(spec) === 2).map((spec) => asOf(spec, 2));
-  return createAndFill(specs, options);
-}
-
-/**
- * Version 4: the hourly preflight-cache cut, created and filled as in version 2, then the daily cut of the
- * same keys re-fed from it. A view on the per-minute rollup runs its GROUP BY over every rollup block an
- * insert makes (~as many rows as the insert); a view on the hourly cut over that view's output, ~0.8 of it
- * over the query bench's keys (they hardly repeat within an hour). So the daily view moves from the
- * per-minute rollup to the hourly cut, and the hourly one costs about what the daily one did. The old view
- * is dropped and the new one created only while the new one is missing; rows inserted between the two by
- * another writer would be missing from the daily table (as for version 2's backfills).
- */
-export function hourlyRollupsDdl(options: SchemaOptions): readonly SchemaStep[] {
   const to = target(options.cluster);
-  const steps = createAndFill(
-    NARROW_ROLLUPS.filter((spec) => createdBy(spec) === 4),
-    options,
-  );
-  for (const spec of NARROW_ROLLUPS) {
-    if (spec.fedBefore?.version !== 4) continue;
+  const specs = narrowTableSpecs(options);
+  const steps: SchemaStep[] = [];
+  for (const spec of creationOrder()) {
+    const table = specs.find((candidate) => candidate.name === spec.table);
+    if (table === undefined) continue;
+    steps.push(createTable(table, to));
+    if (options.cluster !== undefined) steps.push(createDistributed(table, options.cluster));
+    const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
+    const columns = [TIME_COLUMN[spec.grain], 'service', ...keys, ...spec.measures];
+    // In a cluster the backfill writes through the Distributed table (sharded by service like its source),
+    // so every shard gets the rows of its own services.
     steps.push({
       unlessExists: to.storage(spec.view),
       statements: [
-        `DROP VIEW IF EXISTS ${to.storage(spec.fedBefore.view)}${to.onCluster}`,
+        `TRUNCATE TABLE IF EXISTS ${to.storage(spec.table)}${to.onCluster}`,
+        `INSERT INTO ${spec.table} (${columns.join(', ')})\n${narrowSelect(spec, spec.from)}`,
         `CREATE MATERIALIZED VIEW IF NOT EXISTS ${to.storage(spec.view)}${to.onCluster} TO ${to.storage(spec.table)} AS\n` +
           narrowSelect(spec, to.storage(spec.from)),
       ],
