@@ -3,9 +3,9 @@
 // every 15 s otherwise, so logs show progress without a line per second.
 import { stripVTControlCharacters } from 'node:util';
 
-export type Source = 'start' | 'collector' | 'dashboard' | 'demo';
+export type Source = 'start' | 'collector' | 'dashboard' | 'demo' | 'webhook';
 
-const COLOURS: Record<Source, number> = { start: 1, collector: 36, dashboard: 35, demo: 33 };
+const COLOURS: Record<Source, number> = { start: 1, collector: 36, dashboard: 35, demo: 33, webhook: 32 };
 const WIDTH = Math.max(...Object.keys(COLOURS).map((name) => name.length));
 const NON_TTY_STATUS_EVERY_S = 15;
 

@@ -4,9 +4,12 @@
 // dashboard, then the collector (last, so the spans still on their way are stored). A second Ctrl-C kills
 // whatever is left.
 import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COLLECTOR_NODE_FLAGS } from '../collector/src/cli/node-flags.ts';
+import { demoAlertRules, startWebhookReceiver } from '../collector/src/demo/webhook-receiver.ts';
 import { dashboardBuildState } from './start-build.ts';
 import { type ChildSpec, LaunchedChild } from './start-children.ts';
 import { LauncherOutput } from './start-output.ts';
@@ -144,6 +147,25 @@ async function buildDashboard(): Promise<boolean> {
   return false;
 }
 
+/**
+ * With the demo and no rules file of the user's: a local webhook receiver (its notifications printed here) and
+ * a rules file that has the built-in rules notify it, so the demo's newly blocked origin ends in a delivered,
+ * signed notification, listed with its delivery on the dashboard's Alerts page.
+ */
+async function demoAlertRulesFile(): Promise<string | undefined> {
+  if (process.env.CORSIGHT_ALERT_RULES !== undefined) return undefined;
+  const receiver = await startWebhookReceiver(HOST, 0, (notification) => {
+    output.line('webhook', `${notification.summary} (signature verified)`);
+  });
+  stop.signal.addEventListener('abort', () => void receiver.close(), { once: true });
+  const path = join(await mkdtemp(join(tmpdir(), 'corsight-demo-')), 'alert-rules.json');
+  await writeFile(path, demoAlertRules(receiver));
+  say(
+    `alerts notify a local webhook receiver at ${receiver.url}; each notification it verifies is printed here under 'webhook'`,
+  );
+  return path;
+}
+
 async function run(options: StartOptions): Promise<void> {
   const collectorUrl = `http://${HOST}:${options.port}`;
   const dashboardUrl = `http://${HOST}:${options.dashboardPort}`;
@@ -157,6 +179,7 @@ async function run(options: StartOptions): Promise<void> {
     options.demo ? 'the demo' : undefined,
   ];
   say(`starting ${parts.filter((part) => part !== undefined).join(', ')}; Ctrl-C stops everything`);
+  const alertRules = options.demo ? await demoAlertRulesFile() : undefined;
 
   const collector = launch(
     corsightSpec('collector', ['start'], {
@@ -167,6 +190,7 @@ async function run(options: StartOptions): Promise<void> {
       CORSIGHT_OTLP_PORT: String(options.port),
       CORSIGHT_OTLP_GRPC_PORT: String(options.grpcPort),
       ...(options.dataDir === undefined ? {} : { CORSIGHT_DATA_DIR: options.dataDir }),
+      ...(alertRules === undefined ? {} : { CORSIGHT_ALERT_RULES: alertRules }),
     }),
   );
   // The build (CPU-bound) overlaps the collector's start (opening chDB, migrations).
@@ -206,7 +230,8 @@ async function run(options: StartOptions): Promise<void> {
   if (options.demo) {
     say(
       'demo: every chart fills within a minute of its start; the policy change comes ~35 s in, ' +
-        'a refused origin spikes from ~75 s to ~135 s',
+        'a refused origin spikes from ~75 s to ~135 s, and ~4 minutes in an alert fires and its webhook ' +
+        'notification shows here',
     );
   }
 }
