@@ -30,6 +30,7 @@ import { DEFAULT_RULE_SPECS } from '../src/alerts/default-rules.ts';
 import { readBacktest } from '../src/alerts/read-backtest.ts';
 import { encodeEventRows, type CorsEventRow } from '../src/ingest/cors-event-row.ts';
 import { createEventStore } from '../src/store/create-event-store.ts';
+import { MIGRATIONS } from '../src/store/migrations.ts';
 import { ROLLUPS, TABLES } from '../src/store/schema-ddl.ts';
 import { measureIngestWhileEvaluating } from './ingest-while-evaluating.ts';
 import { syntheticRow } from './synthetic-events.ts';
@@ -183,6 +184,21 @@ const load = (): string =>
 console.log(`load average before: ${load()} (${cpus().length} cores)`);
 
 const store = await createEventStore({ clickhouse: { kind: 'chdb', dataDir } });
+// A migration recorded here that the code no longer has (one reverted while the data was reused) would keep a
+// later migration of that number from ever running on this directory.
+const versions = await (
+  await store.client.query({
+    query: `SELECT DISTINCT version FROM ${TABLES.migrations}`,
+    format: 'JSONEachRow',
+  })
+).json<{ version: number }>();
+const unknown = versions.filter(({ version }) => !MIGRATIONS.some((known) => known.version === version));
+if (unknown.length > 0) {
+  await store.close();
+  throw new Error(
+    `${dir} records migration ${unknown.map(({ version }) => String(version)).join(', ')}, which this code does not have: delete it to reload`,
+  );
+}
 const [stored] = await (
   await store.client.query({ query: `SELECT count() AS n FROM ${TABLES.rollup}`, format: 'JSONEachRow' })
 ).json<{ n: string }>();
