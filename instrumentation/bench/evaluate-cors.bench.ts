@@ -266,13 +266,13 @@ const baseline = figures('baseline: compare Origin with Allow-Origin').cpu;
 console.log(
   `\nevaluateCors: ${String(mix.length)} exchanges per pass, median of ${String(ROUNDS)} rounds, Node ${process.version}; ns per verdict`,
 );
-console.log(`  ${''.padEnd(66)} ${'CPU'.padStart(8)} ${'(spread)'.padStart(12)} ${'wall'.padStart(8)}`);
+console.log(`  ${''.padEnd(74)} ${'CPU'.padStart(8)} ${'(spread)'.padStart(12)} ${'wall'.padStart(8)}`);
 for (const task of tasks) {
   const { cpu, wall, cpus } = figures(task.name);
   const spread = `${Math.min(...cpus).toFixed(0)}–${Math.max(...cpus).toFixed(0)}`;
   const perSecond = Math.round(1e9 / cpu).toLocaleString('en-US');
   console.log(
-    `  ${task.name.padEnd(66)} ${cpu.toFixed(1).padStart(8)} ${spread.padStart(12)} ${wall.toFixed(1).padStart(8)}  ${perSecond.padStart(12)} verdicts/s  ${(cpu / baseline).toFixed(1).padStart(6)}× baseline`,
+    `  ${task.name.padEnd(74)} ${cpu.toFixed(1).padStart(8)} ${spread.padStart(12)} ${wall.toFixed(1).padStart(8)}  ${perSecond.padStart(12)} verdicts/s  ${(cpu / baseline).toFixed(1).padStart(6)}× baseline`,
   );
 }
 const mixNs = figures('evaluateCors on the traffic mix');
