@@ -1,12 +1,8 @@
 // Restart mid-firing, against chDB: the evaluator's rows go into alert_events, a "new process" rebuilds the
 // state from the newest row per instance and carries on: no lost firing instance, no second announcement,
 // the reminder on its original schedule.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempChdb } from '../store/temp-chdb.fixture.js';
 import { DEFAULT_SCHEMA_OPTIONS } from '../store/schema-ddl.js';
 import { evaluateRule, INACTIVE, type EvaluationResult, type RuleState } from './alert-evaluator.js';
 import {
@@ -40,27 +36,9 @@ const loud = (origin: string): GroupWindow => ({
   topReasons: [{ code: 'missing_allow_origin', requests: 200 }],
 });
 
-let dir: string;
-let client: ClickHouseClient | undefined;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'corsight-alert-events-'));
-  const connection = createChdbConnection({ path: join(dir, 'data') }) as unknown as NonNullable<
-    NonNullable<Parameters<typeof createClient>[0]>['connection']
-  >;
-  client = createClient({ connection });
+const chdb = useTempChdb('alert-events', async (client) => {
   for (const query of alertSchemaDdl(DEFAULT_SCHEMA_OPTIONS)) await client.command({ query });
-});
-
-afterAll(async () => {
-  await client?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function chdb(): ClickHouseClient {
-  if (client === undefined) throw new Error('chDB did not open');
-  return client;
-}
+}).client;
 
 async function insert(rows: readonly AlertEventRow[]): Promise<void> {
   if (rows.length > 0)

@@ -1,11 +1,7 @@
 // The alerting DDL: what one node and a cluster get, ClickHouse's parser accepting every statement of both
 // (formatQuery in chDB, since no cluster runs here), and the one-node tables created and used in chDB.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempChdb } from '../store/temp-chdb.fixture.js';
 import { DEFAULT_SCHEMA_OPTIONS } from '../store/schema-ddl.js';
 import { ALERT_TABLES, alertSchemaDdl } from './alert-schema.js';
 
@@ -56,27 +52,9 @@ describe('a cluster', () => {
 });
 
 describe('in chDB', () => {
-  let dir: string;
-  let client: ClickHouseClient | undefined;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'corsight-alert-ddl-'));
-    const connection = createChdbConnection({ path: join(dir, 'data') }) as unknown as NonNullable<
-      NonNullable<Parameters<typeof createClient>[0]>['connection']
-    >;
-    client = createClient({ connection });
+  const chdb = useTempChdb('alert-ddl', async (client) => {
     for (const query of alertSchemaDdl(DEFAULT_SCHEMA_OPTIONS)) await client.command({ query });
-  });
-
-  afterAll(async () => {
-    await client?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function chdb(): ClickHouseClient {
-    if (client === undefined) throw new Error('chDB did not open');
-    return client;
-  }
+  }).client;
 
   it.each([
     ['one node', DEFAULT_SCHEMA_OPTIONS],

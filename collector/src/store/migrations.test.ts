@@ -2,12 +2,10 @@
 // rollup with the past of the per-minute rollup it is cut from (also days whose raw rows are gone), redoes
 // a backfill that died half-way, never backfills twice, and from then on the views keep the narrow rollups
 // equal to their sources.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempChdb } from './temp-chdb.fixture.js';
 import { encodeEventRows, type CorsEventRow } from '../ingest/cors-event-row.js';
 import { eventRow } from '../ingest/cors-event-row.fixture.js';
 import { ALERT_TABLES } from '../alerts/alert-schema.js';
@@ -27,14 +25,9 @@ import { insertSegmentFromFile } from './segment-insert.js';
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 
-let dir: string;
-let client: ClickHouseClient | undefined;
+const temp = useTempChdb('migrations');
+const chdb = temp.client;
 let segment = 0;
-
-function chdb(): ClickHouseClient {
-  if (client === undefined) throw new Error('chDB did not open (see the beforeAll error)');
-  return client;
-}
 
 async function rows<T>(query: string): Promise<T[]> {
   const result = await chdb().query({ query, format: 'JSONEachRow' });
@@ -43,7 +36,7 @@ async function rows<T>(query: string): Promise<T[]> {
 
 async function insert(events: readonly CorsEventRow[]): Promise<void> {
   segment += 1;
-  const path = join(dir, `segment-${segment}.jsonl`);
+  const path = join(temp.dir(), `segment-${segment}.jsonl`);
   writeFileSync(path, encodeEventRows(events));
   await insertSegmentFromFile(chdb(), path, `migrations-${segment}`);
 }
@@ -125,19 +118,6 @@ async function total(table: string): Promise<number> {
 const seeded = history(600, 1);
 const weightOf = (events: readonly CorsEventRow[]) =>
   events.reduce((sum, event) => sum + event.sampleWeight, 0);
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'corsight-migrations-'));
-  const connection = createChdbConnection({ path: join(dir, 'data') }) as unknown as NonNullable<
-    NonNullable<Parameters<typeof createClient>[0]>['connection']
-  >;
-  client = createClient({ connection });
-});
-
-afterAll(async () => {
-  await client?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe('migration 2 on a data directory of version 1', () => {
   it('backfills every narrow rollup from the per-minute rollups, past the raw TTL too', async () => {

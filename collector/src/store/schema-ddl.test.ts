@@ -1,11 +1,7 @@
 // The DDL builder, statically: what one node gets, what a cluster gets, and that ClickHouse's own parser
 // (formatQuery in chDB) accepts every statement of both, since no cluster runs here.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempChdb } from './temp-chdb.fixture.js';
 import {
   DEFAULT_SCHEMA_OPTIONS,
   NARROW_ROLLUPS,
@@ -145,27 +141,13 @@ describe('a cluster', () => {
 });
 
 describe("ClickHouse's parser", () => {
-  let dir: string;
-  let client: ClickHouseClient | undefined;
-
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'corsight-ddl-'));
-    const connection = createChdbConnection({ path: join(dir, 'data') }) as unknown as NonNullable<
-      NonNullable<Parameters<typeof createClient>[0]>['connection']
-    >;
-    client = createClient({ connection });
-  });
-
-  afterAll(async () => {
-    await client?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempChdb('ddl');
 
   it.each([
     ['one node', DEFAULT_SCHEMA_OPTIONS],
     ['a cluster', CLUSTER],
   ])('accepts every statement for %s', async (_name, options) => {
-    if (client === undefined) throw new Error('chDB did not open');
+    const client = temp.client();
     const alters = retentionRules(options).map((rule) => rule.alter);
     for (const sql of [...allStatements(options), ...alters]) {
       const result = await client.query({
