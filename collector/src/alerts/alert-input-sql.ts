@@ -152,6 +152,30 @@ export interface BandMinuteRow {
 }
 
 /**
+ * The time range and time-of-day band of the seasonal samples ending at `sampleEndsMs` (windows of
+ * `windowMs`, evaluations up to `aheadMs` later): sets `history_from`/`history_to` (and the band's
+ * parameters) in `params` and returns the band's condition on `minute` ('' when the band is the whole day).
+ */
+function seasonalHistoryCondition(
+  sampleEndsMs: readonly number[],
+  windowMs: number,
+  aheadMs: number,
+  params: Record<string, unknown>,
+): string {
+  const ends = sampleEndsMs.map(seconds);
+  const windowS = seconds(windowMs);
+  const aheadS = seconds(aheadMs);
+  params.history_from = Math.min(...ends) - windowS;
+  params.history_to = Math.max(...ends) + aheadS;
+  const band = timeOfDayBand(ends, windowS, aheadS);
+  if (band === undefined) return '';
+  params.band_from = band.fromS;
+  params.band_length = band.lengthS;
+  return `
+  AND ((toInt64(toUInt32(minute)) - {band_from:Int64}) % 86400 + 86400) % 86400 < {band_length:UInt32}`;
+}
+
+/**
  * `rejected_spike`'s history: blocked per group and minute inside the time-of-day band that holds every
  * seasonal sample window of the evaluations at `[nowMs, nowMs + aheadMs]`, for `keys`. The caller sums the
  * sample windows in memory and keeps the minutes for the next evaluations (they lie days back and no longer
@@ -165,25 +189,10 @@ export function seasonalMinutesQuery(
   keys: readonly GroupKey[],
 ): AlertQuery {
   const columns = groupColumns(rule.groupBy);
-  const ends = sampleEndsMs.map(seconds);
-  const windowS = seconds(rule.windowMs);
-  const aheadS = seconds(aheadMs);
-  const params: Record<string, unknown> = {
-    history_from: Math.min(...ends) - windowS,
-    history_to: Math.max(...ends) + aheadS,
-  };
+  const params: Record<string, unknown> = {};
+  const bandCondition = seasonalHistoryCondition(sampleEndsMs, rule.windowMs, aheadMs, params);
   const filters = filterConditions(rule.filter, params);
   const candidates = candidateCondition(columns, keys, params);
-  const band = timeOfDayBand(ends, windowS, aheadS);
-  if (band !== undefined) {
-    params.band_from = band.fromS;
-    params.band_length = band.lengthS;
-  }
-  const bandCondition =
-    band === undefined
-      ? ''
-      : `
-  AND ((toInt64(toUInt32(minute)) - {band_from:Int64}) % 86400 + 86400) % 86400 < {band_length:UInt32}`;
   return {
     query: `SELECT ${selectColumns(columns)}toUnixTimestamp(minute) AS minute_s, sum(requests) AS blocked
 FROM ${TABLES.rollup}
@@ -368,23 +377,8 @@ export function seasonalBandQuery(
   candidates: readonly { readonly fields: readonly GroupField[]; readonly keys: readonly GroupKey[] }[],
 ): AlertQuery {
   const checked = groupColumns(columns);
-  const ends = sampleEndsMs.map(seconds);
-  const windowS = seconds(windowMs);
-  const aheadS = seconds(aheadMs);
-  const params: Record<string, unknown> = {
-    history_from: Math.min(...ends) - windowS,
-    history_to: Math.max(...ends) + aheadS,
-  };
-  const band = timeOfDayBand(ends, windowS, aheadS);
-  if (band !== undefined) {
-    params.band_from = band.fromS;
-    params.band_length = band.lengthS;
-  }
-  const bandCondition =
-    band === undefined
-      ? ''
-      : `
-  AND ((toInt64(toUInt32(minute)) - {band_from:Int64}) % 86400 + 86400) % 86400 < {band_length:UInt32}`;
+  const params: Record<string, unknown> = {};
+  const bandCondition = seasonalHistoryCondition(sampleEndsMs, windowMs, aheadMs, params);
   const restrictions: string[] = [];
   candidates.forEach(({ fields, keys }, index) => {
     const own: Record<string, unknown> = {};
