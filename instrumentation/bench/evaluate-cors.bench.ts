@@ -54,6 +54,26 @@ function corsHeaders(origin: string, allowed: boolean): Record<string, string | 
   return allowed ? { ...common, 'access-control-allow-origin': origin, vary: 'Origin' } : common;
 }
 
+/** The API's answer to every preflight: the allowlist's headers for an allowed origin, nothing else otherwise. */
+function preflightResponse(
+  origin: string,
+  allowed: boolean,
+): { status: number; headers: Record<string, string> } {
+  return {
+    status: 204,
+    headers: allowed
+      ? {
+          'access-control-allow-origin': origin,
+          'access-control-allow-methods': 'GET,HEAD,PUT,PATCH,POST,DELETE',
+          'access-control-allow-headers': 'authorization,content-type',
+          'access-control-max-age': '7200',
+          vary: 'Origin, Access-Control-Request-Headers',
+          'content-length': '0',
+        }
+      : { 'content-length': '0' },
+  };
+}
+
 /** One exchange of each kind seen in production traffic, with its share of requests. */
 function kinds(origin: string, allowed: boolean): [number, string, Exchange][] {
   return [
@@ -95,19 +115,7 @@ function kinds(origin: string, allowed: boolean): [number, string, Exchange][] {
             'access-control-request-headers': 'authorization,content-type',
           }),
         },
-        response: {
-          status: 204,
-          headers: allowed
-            ? {
-                'access-control-allow-origin': origin,
-                'access-control-allow-methods': 'GET,HEAD,PUT,PATCH,POST,DELETE',
-                'access-control-allow-headers': 'authorization,content-type',
-                'access-control-max-age': '7200',
-                vary: 'Origin, Access-Control-Request-Headers',
-                'content-length': '0',
-              }
-            : { 'content-length': '0' },
-        },
+        response: preflightResponse(origin, allowed),
       },
     ],
     // Credentialed calls carrying a session cookie.
@@ -139,19 +147,7 @@ function kinds(origin: string, allowed: boolean): [number, string, Exchange][] {
             'access-control-request-headers': 'content-type,x-request-id',
           }),
         },
-        response: {
-          status: 204,
-          headers: allowed
-            ? {
-                'access-control-allow-origin': origin,
-                'access-control-allow-methods': 'GET,HEAD,PUT,PATCH,POST,DELETE',
-                'access-control-allow-headers': 'authorization,content-type',
-                'access-control-max-age': '7200',
-                vary: 'Origin, Access-Control-Request-Headers',
-                'content-length': '0',
-              }
-            : { 'content-length': '0' },
-        },
+        response: preflightResponse(origin, allowed),
       },
     ],
     // The API's own pages posting to it: same-origin (Chromium sends Origin on a same-origin POST), not CORS.
