@@ -26,8 +26,8 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
+/** A notification that verified (others are refused with 401 and never reported). */
 export interface ReceivedNotification {
-  readonly signed: boolean;
   /** One line for a terminal: the title and the instances' keys, control characters removed. */
   readonly summary: string;
 }
@@ -54,21 +54,17 @@ export function notificationSummary(body: unknown): string {
   return displayText(text, 300);
 }
 
+/** The body, or undefined past MAX_BODY_BYTES (read to the end all the same, so the 413 reaches the sender). */
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.byteLength;
-      if (size > MAX_BODY_BYTES) {
-        resolve(undefined);
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
     request.on('end', () => {
-      resolve(Buffer.concat(chunks));
+      resolve(size <= MAX_BODY_BYTES ? Buffer.concat(chunks) : undefined);
     });
     request.on('error', reject);
   });
@@ -116,7 +112,7 @@ export async function startWebhookReceiver(
           return;
         }
         response.writeHead(204).end();
-        onNotification({ signed, summary: notificationSummary(parsed) });
+        onNotification({ summary: notificationSummary(parsed) });
       })
       .catch(() => {
         if (!response.headersSent) response.writeHead(400).end();
