@@ -17,7 +17,21 @@ describe('sealReason', () => {
     ['age counts from the first append', fill(1, 10, 1000), 1500, 'age'],
     ['rows win over bytes and age', fill(150, 5000, 0), 10_000, 'rows'],
   ])('%s', (_name, segment, now, reason) => {
-    expect(sealReason(segment, LIMITS, now)).toBe(reason);
+    expect(sealReason(segment, LIMITS, now, 0)).toBe(reason);
+  });
+
+  it.each([
+    [
+      'an old segment keeps filling while a sealed one waits for the writer',
+      fill(10, 100, 0),
+      10_000,
+      1,
+      undefined,
+    ],
+    ['rows still seal it while others wait', fill(100, 100, 0), 1, 3, 'rows'],
+    ['bytes still seal it while others wait', fill(10, 1000, 0), 1, 3, 'bytes'],
+  ])('%s', (_name, segment, now, waiting, reason) => {
+    expect(sealReason(segment, LIMITS, now, waiting)).toBe(reason);
   });
 });
 

@@ -139,6 +139,24 @@ describe('sealing', () => {
     expect(spool.sealedSegments().map((s) => s.rows)).toEqual([2]);
   });
 
+  it('lets an old segment keep filling while a sealed one waits, and seals it once that one is stored', async () => {
+    let now = 1_000;
+    const spool = await open({ maxSegmentAgeMs: 500, clock: () => now });
+    await spool.append(rows(0, 1), 1);
+    now = 1_500;
+    await spool.sealDue();
+    const [first] = spool.sealedSegments();
+    if (first === undefined) throw new Error('the first segment was not sealed by age');
+    await spool.append(rows(1, 1), 1);
+    now = 5_000;
+    await spool.append(rows(2, 1), 1);
+    await spool.sealDue();
+    expect(spool.sealedSegments().map((s) => s.rows)).toEqual([1]);
+    await spool.remove(first);
+    expect(spool.sealedSegments().map((s) => s.rows)).toEqual([2]);
+    expect(await contents(spool)).toBe(rows(1, 2));
+  });
+
   it('seals by age on its own timer', async () => {
     const spool = await open({ maxSegmentAgeMs: 40, sealCheckIntervalMs: 10 });
     await spool.append(rows(0, 1), 1);

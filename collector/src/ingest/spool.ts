@@ -282,12 +282,7 @@ class FileSpool implements Spool {
     this.#tornBytesDiscarded = recovered.tornBytesDiscarded;
     const interval = options.sealCheckIntervalMs ?? Math.max(10, Math.min(250, options.maxSegmentAgeMs / 4));
     if (interval > 0) {
-      this.#timer = setInterval(() => {
-        this.sealDue().catch((error: unknown) => {
-          this.#backgroundErrors += 1;
-          this.#onBackgroundError?.(error);
-        });
-      }, interval);
+      this.#timer = setInterval(() => void this.#sealDueInBackground(), interval);
       this.#timer.unref();
     }
   }
@@ -326,7 +321,8 @@ class FileSpool implements Spool {
   sealDue(): Promise<void> {
     return this.#exclusive(async () => {
       const open = this.#open;
-      if (open !== undefined && sealReason(open.fill, this.#limits, this.#clock()) !== undefined) {
+      const waiting = this.#sealed.length;
+      if (open !== undefined && sealReason(open.fill, this.#limits, this.#clock(), waiting) !== undefined) {
         await this.#sealOpen();
       }
     });
@@ -355,6 +351,18 @@ class FileSpool implements Spool {
     if (!this.#isQueued(segment)) return;
     await unlink(segment.path);
     this.#dequeue(segment);
+    // The open segment kept filling past its age while this one was being stored: it is due now.
+    if (this.#sealed.length === 0 && !this.#closed) await this.#sealDueInBackground();
+  }
+
+  /** sealDue for the timer and the writer's progress: a failure is counted and reported, not thrown. */
+  async #sealDueInBackground(): Promise<void> {
+    try {
+      await this.sealDue();
+    } catch (error) {
+      this.#backgroundErrors += 1;
+      this.#onBackgroundError?.(error);
+    }
   }
 
   async reject(segment: SealedSegment): Promise<string> {
@@ -475,7 +483,7 @@ class FileSpool implements Spool {
         continue;
       }
       await this.#commit(open, group);
-      const reason = sealReason(open.fill, this.#limits, this.#clock());
+      const reason = sealReason(open.fill, this.#limits, this.#clock(), this.#sealed.length);
       if (reason === 'rows' || reason === 'bytes') await this.#sealOpen();
     }
   }
