@@ -54,6 +54,7 @@ const M = {
   cpu: 'corsight_process_cpu_seconds_total',
   rss: 'corsight_process_resident_memory_bytes',
   spool: 'corsight_spool_bytes',
+  inserts: 'corsight_batch_insert_seconds_count',
 } as const;
 
 function thousands(perSecond: number): string {
@@ -334,7 +335,8 @@ async function main(): Promise<void> {
       (refused.length > 0 ? `, refused: ${refused.join(', ')}` : '') +
       (load.rejectedSpans > 0 ? `, ${String(load.rejectedSpans)} spans rejected in partial_success` : '') +
       '; ' +
-      `collector counted ${String(run.accepted)} accepted, ${String(run.stored)} stored; spool peak ${(run.peakSpool / MiB).toFixed(0)} MiB`,
+      `collector counted ${String(run.accepted)} accepted, ${String(run.stored)} stored in ${String(run.inserts)} inserts ` +
+      `(${(run.stored / run.inserts / 1000).toFixed(1)}k rows each); spool peak ${(run.peakSpool / MiB).toFixed(0)} MiB`,
   );
   console.log(
     `stored end to end: ${thousands(run.endToEnd)} spans/s (all acknowledged spans stored ${run.storedSeconds.toFixed(1)} s ` +
@@ -415,6 +417,8 @@ interface EndToEnd {
   readonly peakSpool: number;
   readonly accepted: number;
   readonly stored: number;
+  /** ClickHouse inserts (spool segments) that stored them. */
+  readonly inserts: number;
 }
 
 /** A fresh `corsight start` in `dataDir`, loaded for SECONDS, until it has stored what it acknowledged. */
@@ -465,6 +469,7 @@ async function measureEndToEnd(dataDir: string, payloads: readonly LoadPayload[]
       peakSpool,
       accepted: after.get(M.accepted) ?? 0,
       stored,
+      inserts: (after.get(M.inserts) ?? 0) - (idle.get(M.inserts) ?? 0),
     };
   } finally {
     const code = await collector.stop();
