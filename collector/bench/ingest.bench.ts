@@ -5,7 +5,8 @@
 // after OPTIMIZE FINAL, each beside a baseline measured in the same run and the issue's target. Prints numbers;
 // asserts nothing. Then the same for plain HTTP server spans judged in the collector (issue 8), as a ratio.
 //   node --import tsx --conditions=@corsight/source collector/bench/ingest.bench.ts
-//   BENCH_SECONDS=12 BENCH_IN_FLIGHT=8 BENCH_PAYLOADS=64 BENCH_COLLECTOR_CPUS=0 (defaults)
+//   BENCH_SECONDS=12 BENCH_IN_FLIGHT=8 BENCH_PAYLOADS=64 BENCH_COLLECTOR_CPUS=0 BENCH_SPREAD_MS=10000 (defaults)
+// BENCH_SPREAD_MS: how far back the spans of a request start (otlp-load-payloads.ts LIVE_SPREAD_MS).
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -23,11 +24,18 @@ import { chdbDirectory } from '../src/server/start-collector.js';
 import { createEventStore } from '../src/store/create-event-store.js';
 import { TABLES } from '../src/store/schema-ddl.js';
 import { type CollectorChild, collectorMode, startCollectorChild } from './collector-child.js';
-import { buildLoadPayloads, seededRandom, stampPayload, type LoadPayload } from './otlp-load-payloads.js';
+import {
+  LIVE_SPREAD_MS,
+  buildLoadPayloads,
+  seededRandom,
+  stampPayload,
+  type LoadPayload,
+} from './otlp-load-payloads.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 8);
 const PAYLOADS = Number(process.env.BENCH_PAYLOADS ?? 64);
+const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? LIVE_SPREAD_MS);
 const SPANS_PER_REQUEST = 512;
 const BASELINE_SECONDS = 2;
 // The collector gets CPU 0 to itself and the generator CPU 1 by default, so the collector's figures are one
@@ -209,7 +217,7 @@ async function sendLoad(collector: CollectorChild, payloads: readonly LoadPayloa
       while (performance.now() < end) {
         const payload = payloads[next++ % payloads.length];
         if (payload === undefined) throw new Error('no payloads');
-        const body = stampPayload(payload, buffer, sequence, Date.now(), random);
+        const body = stampPayload(payload, buffer, sequence, Date.now(), random, SPREAD_MS);
         sequence += payload.spans;
         const sent = performance.now();
         const response = await pool.request({
@@ -300,7 +308,8 @@ async function main(): Promise<void> {
   console.log(
     `ingest bench: ${PAYLOADS} OTLP/HTTP protobuf payloads of ${SPANS_PER_REQUEST} spans ` +
       `(${attributes.toFixed(1)} attributes/span, ${(averageBytes / 1024).toFixed(0)} KiB each, built in ` +
-      `${buildSeconds.toFixed(1)} s), ${IN_FLIGHT} requests in flight for ${SECONDS} s; collector on CPU ` +
+      `${buildSeconds.toFixed(1)} s, spans starting in the last ${(SPREAD_MS / 1000).toFixed(0)} s), ` +
+      `${IN_FLIGHT} requests in flight for ${SECONDS} s; collector on CPU ` +
       `${COLLECTOR_CPU} (${collectorMode()}), ${pinned}; load average ${load1?.toFixed(2) ?? '?'} (1 min) ${load5?.toFixed(2) ?? '?'} (5 min)`,
   );
 
@@ -308,7 +317,14 @@ async function main(): Promise<void> {
   const random = seededRandom(7);
   const stamped = payloads.map((payload, i) =>
     Buffer.from(
-      stampPayload(payload, Buffer.alloc(payload.template.length), i * SPANS_PER_REQUEST, Date.now(), random),
+      stampPayload(
+        payload,
+        Buffer.alloc(payload.template.length),
+        i * SPANS_PER_REQUEST,
+        Date.now(),
+        random,
+        SPREAD_MS,
+      ),
     ),
   );
   for (const body of stamped) rowsOf(body);
@@ -380,7 +396,14 @@ async function main(): Promise<void> {
   });
   const httpStamped = httpPayloads.map((payload, i) =>
     Buffer.from(
-      stampPayload(payload, Buffer.alloc(payload.template.length), i * SPANS_PER_REQUEST, Date.now(), random),
+      stampPayload(
+        payload,
+        Buffer.alloc(payload.template.length),
+        i * SPANS_PER_REQUEST,
+        Date.now(),
+        random,
+        SPREAD_MS,
+      ),
     ),
   );
   const judging = httpSpanJudging();

@@ -5,7 +5,7 @@
 //
 // The mix: mostly detail spans (exemplars carrying the CORS response headers, the user agent, a parent span)
 // and some summary spans (counts per key); six services, 50 routes, 500 origins with a skewed popularity
-// (a few front ends send most of the traffic), start times spread over the last hour. Encoded with the
+// (a few front ends send most of the traffic), start times in the last few seconds. Encoded with the
 // vendored OTLP protos through protobufjs, the same definitions the collector decodes with.
 import { ATTR, INSTRUMENTATION_SCOPE, SPAN_NAMES, detailSpanName } from '@corsight/instrumentation';
 import { otlpProtos } from '../src/otlp/otlp-protos.js';
@@ -360,14 +360,23 @@ export function buildLoadPayloads(options: LoadPayloadOptions): LoadPayload[] {
 /**
  * Copies `payload` into `into` (at least `payload.template.length` bytes) with span `i` given trace id
  * `<template's first 8 bytes><firstSequence + i>`, span id `firstSequence + i` (both big-endian, so ids stay
- * distinct for 2^53 spans) and a start time `random()` of an hour before `nowMs`. Returns the body to send.
+ * distinct for 2^53 spans) and a start time up to `spreadMs` before `nowMs`. Returns the body to send.
  */
+/**
+ * How far back a live export's spans start: an SDK sends what ended since its last export (the
+ * BatchSpanProcessor every 5 s, Corsight's summaries every few seconds), so a batch spans seconds, not hours.
+ * The spread decides how many rows fall into one rollup minute, and so how much the rollup views aggregate:
+ * spans spread over an hour made every view process almost every row, which live traffic never does.
+ */
+export const LIVE_SPREAD_MS = 10_000;
+
 export function stampPayload(
   payload: LoadPayload,
   into: Buffer,
   firstSequence: number,
   nowMs: number,
   random: () => number,
+  spreadMs: number = LIVE_SPREAD_MS,
 ): Buffer {
   const body = into.subarray(0, payload.template.length);
   payload.template.copy(body);
@@ -376,7 +385,7 @@ export function stampPayload(
     const sequence = BigInt(firstSequence + i + 1);
     body.writeBigUInt64BE(sequence, (payload.traceIdAt[i] ?? 0) + 8);
     body.writeBigUInt64BE(sequence, payload.spanIdAt[i] ?? 0);
-    const start = nowNs - BigInt(Math.floor(random() * 3_600_000_000)) * 1000n;
+    const start = nowNs - BigInt(Math.floor(random() * spreadMs * 1000)) * 1000n;
     body.writeBigUInt64LE(start, payload.startAt[i] ?? 0);
     body.writeBigUInt64LE(start + (payload.durationNs[i] ?? 0n), payload.endAt[i] ?? 0);
   }
