@@ -38,8 +38,11 @@ function listParams(input: SimulationInput): Record<string, unknown> {
   return { exact: input.matchers.exact, patterns: input.matchers.patterns };
 }
 
-// Each query first sums per origin (a few thousand rows at most, whatever the range), then matches the list
-// against those origins only: a regular expression per rollup row would cost more than the sums.
+// The list is matched once per origin, not per rollup row: the first query sums every origin of the range
+// and says which the list refuses; the routes are then read for those origins by name (as a set bound as a
+// parameter, the smaller of the refused and the listed ones). A regular expression per rollup row would
+// cost more than the sums, and the set of refused origins as a subquery in each read (a range reads up to
+// four rollups) cost ~20 ms each (query bench, 30 days).
 //
 // ClickHouse pushes a filter on a GROUP BY key down into the subquery's WHERE, which would run the match on
 // every rollup row again (measured over 9M rollup rows: 3.8 s instead of 0.45 s). A LIMIT the subquery
@@ -50,44 +53,20 @@ const KEEP_FILTER_OUTSIDE = 'LIMIT 4294967295';
 const ROUTE_KEY: readonly Dimension[] = ['service', 'route'];
 const ORIGIN_ROUTE_KEY: readonly Dimension[] = ['origin', 'route'];
 
-/** Totals: all volume, and the volume of origins the list does not match. */
-export function simulationTotalsQuery(input: SimulationInput): BuiltQuery {
+/** Every origin of the range with its volume by outcome, and whether the list refuses it (1) or not (0). */
+export function simulationOriginSumsQuery(input: SimulationInput): BuiltQuery {
   const source = rows(input, ['origin', 'outcome', 'requests']);
   return {
-    query: `SELECT
-  sum(origin_volume) AS volume,
-  sumIf(origin_volume, NOT ${ALLOWED_BY_LIST_SQL}) AS refused,
-  sumIf(origin_allowed, NOT ${ALLOWED_BY_LIST_SQL}) AS newly_blocked,
-  toUInt32(countIf(NOT ${ALLOWED_BY_LIST_SQL})) AS refused_origins,
-  toUInt32(countIf(origin_allowed > 0 AND NOT ${ALLOWED_BY_LIST_SQL})) AS newly_blocked_origins
+    query: `SELECT origin, volume, newly_blocked, already_blocked, NOT ${ALLOWED_BY_LIST_SQL} AS refused
 FROM (
-  SELECT origin, sum(requests) AS origin_volume, sumIf(requests, outcome != 'blocked') AS origin_allowed
-  FROM ${source.rows}
-  GROUP BY origin
-)`,
-    params: { ...source.params, ...listParams(input) },
-    tables: source.tables,
-  };
-}
-
-/** The refused origins, newly blocked volume first, with their routes. */
-export function simulationOriginsQuery(input: SimulationInput): BuiltQuery {
-  const source = rows(input, ['origin', 'outcome', 'requests']);
-  return {
-    query: `SELECT origin, origin_volume AS volume, origin_allowed AS newly_blocked,
-  origin_blocked AS already_blocked
-FROM (
-  SELECT origin, sum(requests) AS origin_volume,
-    sumIf(requests, outcome != 'blocked') AS origin_allowed,
-    sumIf(requests, outcome = 'blocked') AS origin_blocked
+  SELECT origin, sum(requests) AS volume,
+    sumIf(requests, outcome != 'blocked') AS newly_blocked,
+    sumIf(requests, outcome = 'blocked') AS already_blocked
   FROM ${source.rows}
   GROUP BY origin
   ${KEEP_FILTER_OUTSIDE}
-)
-WHERE NOT ${ALLOWED_BY_LIST_SQL}
-ORDER BY newly_blocked DESC, volume DESC, origin
-LIMIT {limit:UInt32}`,
-    params: { ...source.params, ...listParams(input), limit: input.limit },
+)`,
+    params: { ...source.params, ...listParams(input) },
     tables: source.tables,
   };
 }
@@ -116,26 +95,27 @@ LIMIT 20 BY origin`,
 }
 
 /**
- * Routes that would lose traffic, by newly blocked volume. The refused origins are found per origin first
- * (one key: cheap) and used as a set; grouping rollup rows by service, route and origin at once costs
- * several times more in ClickHouse (several LowCardinality keys are materialised per row). Service and
- * route are grouped by their hashes for the same reason (key-hashes.ts; 30 days of the query bench: ~0.26 s
- * of CPU by name, ~0.18 s by hash), each group's rows sharing one name.
+ * The refused origins of a range, as the smaller of two sets of the range's origins (every origin a route
+ * rollup holds for the range is among those the first query summed): the refused ones, or the others.
  */
-export function simulationRoutesQuery(input: SimulationInput): BuiltQuery {
-  const origins = rows(input, ['origin']);
-  const refused: Condition = {
-    sql: `origin IN (
-  SELECT origin FROM (
-    SELECT origin FROM ${origins.rows} GROUP BY origin ${KEEP_FILTER_OUTSIDE}
-  ) WHERE NOT ${ALLOWED_BY_LIST_SQL}
-)`,
-    dimensions: ['origin'],
-  };
+export type RefusedOrigins =
+  { readonly refused: readonly string[] } | { readonly allOriginsBut: readonly string[] };
+
+/**
+ * Routes that would lose traffic, by newly blocked volume. Grouping rollup rows by service, route and origin
+ * at once costs several times more in ClickHouse (several LowCardinality keys are materialised per row), so
+ * service and route are grouped by their hashes (key-hashes.ts; 30 days of the query bench: ~0.26 s of CPU
+ * by name, ~0.18 s by hash), each group's rows sharing one name.
+ */
+export function simulationRoutesQuery(input: SimulationInput, origins: RefusedOrigins): BuiltQuery {
+  const among: Condition =
+    'refused' in origins
+      ? { sql: 'origin IN {origins:Array(String)}', dimensions: ['origin'] }
+      : { sql: 'origin NOT IN {origins:Array(String)}', dimensions: ['origin'] };
   const source = rows(
     input,
     ['service', 'route', 'requests'],
-    [{ sql: "outcome != 'blocked'", dimensions: ['outcome'] }, refused],
+    [{ sql: "outcome != 'blocked'", dimensions: ['outcome'] }, among],
     ROUTE_KEY,
   );
   return {
@@ -144,24 +124,66 @@ FROM ${source.rows}
 GROUP BY ${hashedKey(ROUTE_KEY)}
 ORDER BY newly_blocked DESC, service, route
 LIMIT {limit:UInt32}`,
-    params: { ...origins.params, ...source.params, ...listParams(input), limit: input.limit },
-    tables: [...new Set([...source.tables, ...origins.tables])],
+    params: {
+      ...source.params,
+      origins: 'refused' in origins ? origins.refused : origins.allOriginsBut,
+      limit: input.limit,
+    },
+    tables: source.tables,
   };
 }
 
-export interface SimulationTotalsRow {
-  readonly volume: number;
-  readonly refused: number;
-  readonly newly_blocked: number;
-  readonly refused_origins: number;
-  readonly newly_blocked_origins: number;
-}
-
-export interface SimulationOriginRow {
+export interface SimulationOriginSumsRow {
   readonly origin: string;
   readonly volume: number;
+  /** Volume allowed today (allowed + blocked_if_credentialed), blocked under the list if refused. */
   readonly newly_blocked: number;
   readonly already_blocked: number;
+  readonly refused: 0 | 1;
+}
+
+export interface SimulationTotals {
+  readonly requests: number;
+  readonly refused: number;
+  readonly newlyBlocked: number;
+  readonly refusedOrigins: number;
+  readonly newlyBlockedOrigins: number;
+}
+
+export interface SimulationSummary {
+  readonly totals: SimulationTotals;
+  /** Every refused origin, newly blocked volume first, then volume, then name (byte order, as SQL sorts). */
+  readonly refused: readonly SimulationOriginSumsRow[];
+  /** The refused origins as the smaller set (RefusedOrigins). */
+  readonly refusedSet: RefusedOrigins;
+}
+
+function byBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** Totals and the ranking of refused origins, from every origin's sums. Pure. */
+export function summarizeSimulation(rows: readonly SimulationOriginSumsRow[]): SimulationSummary {
+  const refused = rows.filter((row) => row.refused === 1);
+  const kept = rows.filter((row) => row.refused !== 1);
+  const sum = (list: readonly SimulationOriginSumsRow[], pick: (row: SimulationOriginSumsRow) => number) =>
+    list.reduce((total, row) => total + pick(row), 0);
+  return {
+    totals: {
+      requests: sum(rows, (row) => row.volume),
+      refused: sum(refused, (row) => row.volume),
+      newlyBlocked: sum(refused, (row) => row.newly_blocked),
+      refusedOrigins: refused.length,
+      newlyBlockedOrigins: refused.filter((row) => row.newly_blocked > 0).length,
+    },
+    refused: [...refused].sort(
+      (a, b) => b.newly_blocked - a.newly_blocked || b.volume - a.volume || byBytes(a.origin, b.origin),
+    ),
+    refusedSet:
+      refused.length <= kept.length
+        ? { refused: refused.map((row) => row.origin) }
+        : { allOriginsBut: kept.map((row) => row.origin) },
+  };
 }
 
 export interface SimulationOriginRouteRow {

@@ -22,7 +22,8 @@ let dir: string;
 let store: ClickHouseEventStore | undefined;
 let app: FastifyInstance;
 let guarded: FastifyInstance;
-const rows: CorsEventRow[] = seedRows();
+// The three days from T0 that most tests read, and the 18 days before them for ranges with whole weeks.
+const rows: CorsEventRow[] = [...seedRows(), ...seedRows(1500, T0 - 18 * DAY, 18, 0x7eed5678)];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'corsight-query-'));
@@ -72,6 +73,14 @@ const DAY2: Range = { from: T0 + DAY, to: T0 + 2 * DAY };
 const OFF_HOUR: Range = { from: T0 + DAY + 17 * 60_000, to: T0 + 2 * DAY + 2 * HOUR + 43 * 60_000 };
 /** A whole day (daily rollups) between edges off the hour (per-minute rollups). */
 const DAY_AND_EDGES: Range = { from: T0 + 5 * HOUR + 17 * 60_000, to: T0 + 3 * DAY - 43 * 60_000 };
+/**
+ * Whole weeks (weekly rollups: weeks of the epoch start on Thursdays, Nov 5 and 12 here), the whole days
+ * after them (daily ones) and minutes off the hour at both ends (per-minute ones).
+ */
+const WEEKS_AND_EDGES: Range = {
+  from: T0 - 16 * DAY + 5 * HOUR + 17 * 60_000,
+  to: T0 + 2 * DAY + 2 * HOUR + 43 * 60_000,
+};
 const rangeQuery = (range: Range) => ({ from: iso(range.from), to: String(range.to) });
 
 async function get(path: string, query: Record<string, string> = {}, on = app) {
@@ -255,9 +264,14 @@ describe('GET /origins/rejected', () => {
       [TABLES.origins1h, TABLES.rollup],
     ],
     ['a day between edges off the hour', DAY_AND_EDGES, [TABLES.origins1d, TABLES.origins1h, TABLES.rollup]],
+    [
+      'whole weeks, days and edges off the hour',
+      WEEKS_AND_EDGES,
+      [TABLES.origins1d, TABLES.origins1h, TABLES.rollup, TABLES.routeOrigins1w, TABLES.routeOrigins1d],
+    ],
   ])(
     'reports blocked weight, share, first and last blocked minute, trend, routes and reasons over %s',
-    async (_name, range: Range, tables) => {
+    async (_name, range: Range, tables: readonly string[]) => {
       const previous: Range = { from: 2 * range.from - range.to, to: range.from };
       const { body, tables: read } = await get('/origins/rejected', {
         ...rangeQuery(range),
@@ -332,6 +346,11 @@ describe('GET /preflight-cache', () => {
   it.each([
     ['three whole days', ALL, [TABLES.preflight1d, TABLES.events]],
     ['a day between edges off the hour', DAY_AND_EDGES, [TABLES.preflight1d, TABLES.rollup, TABLES.events]],
+    [
+      'whole weeks, days and edges off the hour',
+      WEEKS_AND_EDGES,
+      [TABLES.preflightAll1w, TABLES.preflight1d, TABLES.rollup, TABLES.events],
+    ],
   ])(
     'estimates hits per route, origin and method beside the Max-Age sent and each engine over %s',
     async (_name, range, tables) => {
@@ -495,13 +514,15 @@ describe('GET /policy-changes', () => {
       .filter((row) => row.policyHash === 'p2')
       .reduce((min, row) => Math.min(min, row.timestamp), Infinity);
     expect(first).toBeGreaterThanOrEqual(POLICY_CHANGE);
+    // Before and after are read over the range's length before the change (whole seconds) and the rest.
+    const window = { from: Math.floor((first - (ALL.to - ALL.from)) / 1000) * 1000, to: ALL.to };
     const lost = (origin: string) => ({
       origin,
       allowedBefore: weight(
-        counted.filter((r) => r.origin === origin && r.policyHash === 'p1' && r.outcome !== 'blocked'),
+        countedIn(window, (r) => r.origin === origin && r.policyHash === 'p1' && r.outcome !== 'blocked'),
       ),
       blockedAfter: weight(
-        counted.filter((r) => r.origin === origin && r.policyHash === 'p2' && r.outcome === 'blocked'),
+        countedIn(window, (r) => r.origin === origin && r.policyHash === 'p2' && r.outcome === 'blocked'),
       ),
     });
     expect(body.changes).toEqual([
@@ -545,7 +566,9 @@ describe('POST /simulate', () => {
     [['https://*.example.com', 'http://localhost:3000']],
     [['https://*.test']],
   ])('reports what %j would block', async (allowlist) => {
-    for (const range of [DAY2, OFF_HOUR, DAY_AND_EDGES]) await expectSimulation(allowlist, range);
+    for (const range of [DAY2, OFF_HOUR, DAY_AND_EDGES, WEEKS_AND_EDGES]) {
+      await expectSimulation(allowlist, range);
+    }
   });
 
   async function expectSimulation(allowlist: readonly string[], range: Range): Promise<void> {
@@ -556,6 +579,12 @@ describe('POST /simulate', () => {
     });
     expect(response.statusCode).toBe(200);
     expect(response.headers[TABLES_HEADER]).toMatch(/\bcors_origins_1[dh]\b/);
+    if (range === WEEKS_AND_EDGES) {
+      // Routes per service from the weekly route × origin rollup, an origin's routes from the one of all
+      // services.
+      expect(response.headers[TABLES_HEADER]).toMatch(/\bcors_route_origins_1w\b/);
+      expect(response.headers[TABLES_HEADER]).toMatch(/\bcors_route_origins_all_1w\b/);
+    }
     const body = response.json<SimulationJson>();
     const matchers = allowlistMatchers(allowlist);
     const refused = countedIn(range, (row) => !allowedByList(row.origin, matchers));

@@ -28,13 +28,12 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest 
 import { allowlistMatchers } from './allowlist-pattern.js';
 import {
   simulationOriginRoutesQuery,
-  simulationOriginsQuery,
+  simulationOriginSumsQuery,
   simulationRoutesQuery,
-  simulationTotalsQuery,
+  summarizeSimulation,
   type SimulationOriginRouteRow,
-  type SimulationOriginRow,
+  type SimulationOriginSumsRow,
   type SimulationRouteRow,
-  type SimulationTotalsRow,
 } from './allowlist-simulation.js';
 import { routesQuery, servicesQuery, type RouteRow, type ServiceRow } from './filter-lists.js';
 import {
@@ -346,34 +345,27 @@ function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () 
       service: input.service,
       limit: input.limit ?? 100,
     };
-    const [totals, origins, routes] = await Promise.all([
-      read<SimulationTotalsRow>(simulationTotalsQuery(simulation)),
-      read<SimulationOriginRow>(simulationOriginsQuery(simulation)),
-      read<SimulationRouteRow>(simulationRoutesQuery(simulation)),
-    ]);
-    const originRoutes =
+    const sums = await read<SimulationOriginSumsRow>(simulationOriginSumsQuery(simulation));
+    const { totals, refused, refusedSet } = summarizeSimulation(sums);
+    const origins = refused.slice(0, simulation.limit);
+    const [routes, originRoutes] = await Promise.all([
+      refused.length === 0 ? [] : read<SimulationRouteRow>(simulationRoutesQuery(simulation, refusedSet)),
       origins.length === 0
         ? []
-        : await read<SimulationOriginRouteRow>(
+        : read<SimulationOriginRouteRow>(
             simulationOriginRoutesQuery(
               simulation,
               origins.map((row) => row.origin),
             ),
-          );
+          ),
+    ]);
     const routesOf = new Map<string, string[]>();
     for (const row of originRoutes)
       routesOf.set(row.origin, [...(routesOf.get(row.origin) ?? []), row.route]);
-    const total = totals[0];
     return {
       range: echoRange(range),
       allowlist: input.allowlist,
-      totals: {
-        requests: total?.volume ?? 0,
-        refused: total?.refused ?? 0,
-        newlyBlocked: total?.newly_blocked ?? 0,
-        refusedOrigins: total?.refused_origins ?? 0,
-        newlyBlockedOrigins: total?.newly_blocked_origins ?? 0,
-      },
+      totals,
       origins: origins.map((row) => ({
         origin: row.origin,
         requests: row.volume,

@@ -87,8 +87,9 @@ function judge(
   };
 }
 
-export function seedRows(count = 3000): CorsEventRow[] {
-  const random = generator(0x5eed1234);
+/** The three days from T0 (default), or `days` days from `start`, with its own `seed`. */
+export function seedRows(count = 3000, start = T0, days = 3, seed = 0x5eed1234): CorsEventRow[] {
+  const random = generator(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const rows: CorsEventRow[] = [];
   for (let i = 0; i < count; i += 1) {
@@ -97,8 +98,8 @@ export function seedRows(count = 3000): CorsEventRow[] {
     const origin = pick(ORIGINS);
     const kind = random() < 0.35 ? 'preflight' : 'actual';
     // Every fifth row lands exactly on a minute (range edges must count it once, in the right minute).
-    const offset = Math.floor(random() * 3 * DAY);
-    const timestamp = i % 5 === 0 ? T0 + Math.floor(offset / 60_000) * 60_000 : T0 + offset;
+    const offset = Math.floor(random() * days * DAY);
+    const timestamp = i % 5 === 0 ? start + Math.floor(offset / 60_000) * 60_000 : start + offset;
     const roleRoll = random();
     const role = roleRoll < 0.7 ? 'summary' : roleRoll < 0.9 ? 'exemplar' : 'per-request';
     const asked = pick(['PUT', 'DELETE', 'PATCH']);

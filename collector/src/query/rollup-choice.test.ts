@@ -18,6 +18,10 @@ const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 10, 1);
 const ALIGNED = { fromMs: T0, toMs: T0 + 30 * DAY };
 const UNALIGNED = { fromMs: T0 + 17 * 60_000, toMs: T0 + 30 * DAY - 3 * 60_000 };
+/** T0 is a Sunday; weeks of the epoch start on Thursdays (Nov 5, 12, 19, 26): none whole in this range. */
+const NO_WHOLE_WEEK = { fromMs: T0 + 17 * 60_000, toMs: T0 + 4 * DAY - 3 * 60_000 };
+const WEEK = 7 * DAY;
+const FIRST_WEEK = T0 + 4 * DAY;
 
 function question(overrides: Partial<RollupQuestion>): RollupQuestion {
   return { counts: 'requests', dimensions: [], measures: ['requests'], range: ALIGNED, ...overrides };
@@ -37,7 +41,16 @@ describe('chooseRollups picks the narrowest table', () => {
       { dimensions: ['origin', 'outcome'], measures: ['requests', 'first_minute', 'last_minute'] },
       [TABLES.origins1d],
     ],
-    ['origins of one route', { dimensions: ['origin', 'route'] }, [TABLES.routeOrigins1d]],
+    [
+      'origins of one route (all services)',
+      { dimensions: ['origin', 'route'] },
+      [TABLES.routeOriginsAll1w, TABLES.routeOrigins1d],
+    ],
+    [
+      'origins of one route of one service',
+      { dimensions: ['service', 'origin', 'route'] },
+      [TABLES.routeOrigins1w, TABLES.routeOrigins1d],
+    ],
     ['origins of one route by kind', { dimensions: ['origin', 'route', 'kind'] }, [TABLES.rollup]],
     ['origins by kind', { dimensions: ['origin', 'kind'] }, [TABLES.rollup]],
     ['requests per method', { dimensions: ['method'] }, [TABLES.rollup]],
@@ -46,6 +59,15 @@ describe('chooseRollups picks the narrowest table', () => {
       {
         dimensions: ['route', 'origin', 'key_method'],
         measures: ['needs_preflight_requests', 'allowed_preflights', 'preflight_cache_chromium'],
+        onlyRowsWhere: PREFLIGHT_KEY_ROWS,
+      },
+      [TABLES.preflightAll1w, TABLES.preflight1d],
+    ],
+    [
+      'the preflight cache of one service',
+      {
+        dimensions: ['service', 'route', 'origin', 'key_method'],
+        measures: ['needs_preflight_requests', 'allowed_preflights'],
         onlyRowsWhere: PREFLIGHT_KEY_ROWS,
       },
       [TABLES.preflight1d],
@@ -131,7 +153,11 @@ describe('chooseRollups splits a range into whole days, whole hours and minutes'
 
   it('reads a rollup that keeps only some rows (the preflight-cache keys) only for a question about them', () => {
     const pairs = question({ dimensions: ['route', 'origin'], measures: [], range: UNALIGNED });
-    expect(tablesOf(chooseRollups(pairs))).toEqual([TABLES.routeOrigins1d, TABLES.rollup]);
+    expect(tablesOf(chooseRollups(pairs))).toEqual([
+      TABLES.routeOriginsAll1w,
+      TABLES.routeOrigins1d,
+      TABLES.rollup,
+    ]);
     const keys = question({
       dimensions: ['route', 'origin', 'key_method'],
       measures: ['allowed_preflights'],
@@ -140,25 +166,57 @@ describe('chooseRollups splits a range into whole days, whole hours and minutes'
     expect(() => chooseRollups(keys)).not.toThrow();
     expect(tablesOf(chooseRollups(keys))).toEqual([TABLES.rollup]);
     expect(tablesOf(chooseRollups({ ...keys, onlyRowsWhere: PREFLIGHT_KEY_ROWS }))).toEqual([
+      TABLES.preflightAll1w,
       TABLES.preflight1d,
       TABLES.rollup,
     ]);
   });
 
   it('reads whole days from a daily table and the rest per minute when no hourly table answers', () => {
-    const plan = chooseRollups(question({ dimensions: ['route', 'origin'], range: UNALIGNED }));
+    const plan = chooseRollups(question({ dimensions: ['route', 'origin'], range: NO_WHOLE_WEEK }));
     expect(parts(plan)).toEqual([
       [TABLES.routeOrigins1d, 'days', undefined],
       [TABLES.rollup, 'range', 'days'],
     ]);
-    expect(plan.days).toEqual({ fromMs: T0 + DAY, toMs: T0 + 29 * DAY });
+    expect(plan.days).toEqual({ fromMs: T0 + DAY, toMs: T0 + 3 * DAY });
     expect(plan.hours).toBeUndefined();
+    expect(plan.weeks).toBeUndefined();
+    expect(planParams(plan)).toEqual({
+      from: NO_WHOLE_WEEK.fromMs / 1000,
+      to: NO_WHOLE_WEEK.toMs / 1000,
+      days_from: (T0 + DAY) / 1000,
+      days_to: (T0 + 3 * DAY) / 1000,
+    });
+  });
+
+  it('reads whole weeks weekly, the other whole days daily and the minutes left per minute', () => {
+    const plan = chooseRollups(question({ dimensions: ['route', 'origin'], range: UNALIGNED }));
+    expect(parts(plan)).toEqual([
+      [TABLES.routeOriginsAll1w, 'weeks', undefined],
+      [TABLES.routeOrigins1d, 'days', 'weeks'],
+      [TABLES.rollup, 'range', 'days'],
+    ]);
+    expect(plan.weeks).toEqual({ fromMs: FIRST_WEEK, toMs: FIRST_WEEK + 3 * WEEK });
     expect(planParams(plan)).toEqual({
       from: UNALIGNED.fromMs / 1000,
       to: UNALIGNED.toMs / 1000,
       days_from: (T0 + DAY) / 1000,
       days_to: (T0 + 29 * DAY) / 1000,
+      weeks_from: FIRST_WEEK / 1000,
+      weeks_to: (FIRST_WEEK + 3 * WEEK) / 1000,
     });
+    const sql = planRows(plan, ['route', 'requests'], '');
+    expect(sql).toContain(
+      `SELECT week AS minute, route, requests\n  FROM ${TABLES.routeOriginsAll1w} WHERE week >= {weeks_from:DateTime('UTC')} AND week < {weeks_to:DateTime('UTC')}`,
+    );
+    expect(sql).toContain(
+      `FROM ${TABLES.routeOrigins1d} WHERE ((day >= {days_from:DateTime('UTC')} AND day < {weeks_from:DateTime('UTC')}) OR (day >= {weeks_to:DateTime('UTC')} AND day < {days_to:DateTime('UTC')}))`,
+    );
+  });
+
+  it('never reads a table of all services for a question about one service', () => {
+    const plan = chooseRollups(question({ dimensions: ['service', 'route', 'origin'], range: UNALIGNED }));
+    expect(tablesOf(plan)).toEqual([TABLES.routeOrigins1w, TABLES.routeOrigins1d, TABLES.rollup]);
   });
 
   it('reads whole days daily, the other whole hours hourly and the minutes left per minute', () => {
@@ -209,11 +267,15 @@ describe('chooseRollups splits a range into whole days, whole hours and minutes'
   it.each([
     [7200, [TABLES.rollup]],
     [86_400, [TABLES.routeOrigins1d, TABLES.rollup]],
-  ])('reads daily rows for %s-second buckets only when they are whole days', (stepSeconds, tables) => {
-    expect(
-      tablesOf(chooseRollups(question({ dimensions: ['route', 'origin'], range: UNALIGNED, stepSeconds }))),
-    ).toEqual(tables);
-  });
+    [7 * 86_400, [TABLES.routeOriginsAll1w, TABLES.routeOrigins1d, TABLES.rollup]],
+  ])(
+    'reads daily (weekly) rows for %s-second buckets only when they are whole days (weeks)',
+    (stepSeconds, tables) => {
+      expect(
+        tablesOf(chooseRollups(question({ dimensions: ['route', 'origin'], range: UNALIGNED, stepSeconds }))),
+      ).toEqual(tables);
+    },
+  );
 
   it.each([
     [

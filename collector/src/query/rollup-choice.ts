@@ -41,13 +41,14 @@ export interface RollupQuestion {
   readonly onlyRowsWhere?: string | undefined;
 }
 
-/** The bounds a read is limited by: the range, its whole hours, its whole days. */
-export type Bounds = 'range' | 'hours' | 'days';
+/** The bounds a read is limited by: the range, its whole hours, days or weeks. */
+export type Bounds = 'range' | 'hours' | 'days' | 'weeks';
 
 const BOUND_PARAMS: Readonly<Record<Bounds, readonly [string, string]>> = {
   range: ['from', 'to'],
   hours: ['hours_from', 'hours_to'],
   days: ['days_from', 'days_to'],
+  weeks: ['weeks_from', 'weeks_to'],
 };
 
 /** A rollup and the part of the range read from it: `within` its bounds, outside `except` (an inner read's). */
@@ -63,6 +64,8 @@ export interface RollupPlan {
   readonly hours: TimeRange | undefined;
   /** Whole days inside the range, when a daily rollup reads them. */
   readonly days: TimeRange | undefined;
+  /** Whole weeks (of the epoch, schema-ddl.ts Grain) inside the range, when a weekly rollup reads them. */
+  readonly weeks: TimeRange | undefined;
   /** Coarsest first. */
   readonly reads: readonly RollupRead[];
 }
@@ -106,8 +109,9 @@ function same(a: TimeRange, b: TimeRange): boolean {
 }
 
 /**
- * The rollups a request reads: whole days from a daily rollup, the other whole hours from an hourly one,
- * the remaining minutes from a per-minute one, each the narrowest of its grain that answers the question.
+ * The rollups a request reads: whole weeks from a weekly rollup, the other whole days from a daily one, the
+ * other whole hours from an hourly one, the remaining minutes from a per-minute one, each the narrowest of
+ * its grain that answers the question.
  */
 export function chooseRollups(question: RollupQuestion): RollupPlan {
   const minutes = narrowest(question, 'minute');
@@ -122,7 +126,11 @@ export function chooseRollups(question: RollupQuestion): RollupPlan {
     coarse !== undefined && ROLLUPS.indexOf(coarse) < ROLLUPS.indexOf(fine) ? coarse : undefined;
   const hourly = narrower(narrowest(question, 'hour'), minutes);
   const daily = narrower(narrowest(question, 'day'), hourly ?? minutes);
+  const weekly = narrower(narrowest(question, 'week'), daily ?? hourly ?? minutes);
   const levels: { spec: RollupSpec; bounds: Bounds; window: TimeRange }[] = [];
+  const weeks = weekly === undefined ? undefined : whole(question.range, 'week');
+  if (weekly !== undefined && weeks !== undefined)
+    levels.push({ spec: weekly, bounds: 'weeks', window: weeks });
   const days = daily === undefined ? undefined : whole(question.range, 'day');
   if (daily !== undefined && days !== undefined) levels.push({ spec: daily, bounds: 'days', window: days });
   const hours = hourly === undefined ? undefined : wholeHours(question.range);
@@ -141,6 +149,7 @@ export function chooseRollups(question: RollupQuestion): RollupPlan {
     range: question.range,
     hours: used('hours') ? hours : undefined,
     days: used('days') ? days : undefined,
+    weeks: used('weeks') ? weeks : undefined,
     reads,
   };
 }
@@ -167,6 +176,7 @@ export function planParams(plan: RollupPlan): Record<string, number> {
     range: plan.range,
     hours: plan.hours,
     days: plan.days,
+    weeks: plan.weeks,
   };
   const params: Record<string, number> = {};
   for (const read of plan.reads) {

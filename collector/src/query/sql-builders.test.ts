@@ -6,9 +6,9 @@ import { TABLES } from '../store/schema-ddl.js';
 import { allowlistMatchers } from './allowlist-pattern.js';
 import {
   simulationOriginRoutesQuery,
-  simulationOriginsQuery,
+  simulationOriginSumsQuery,
   simulationRoutesQuery,
-  simulationTotalsQuery,
+  summarizeSimulation,
 } from './allowlist-simulation.js';
 import { routesQuery, servicesQuery } from './filter-lists.js';
 import { mismatchExamplesQuery, mismatchSeriesQuery } from './mismatches-query.js';
@@ -128,9 +128,17 @@ const BUILT: readonly (readonly [string, BuiltQuery, readonly string[]])[] = [
   ['mismatch examples', mismatchExamplesQuery(MISMATCH, ['allow_origin_mismatch'], 3), [TABLES.events]],
   ['policy hashes', policyHashesQuery(HOSTILE.service), [TABLES.policyChanges]],
   ['origins lost', originsLostQuery(CHANGE, RANGE, 10), [TABLES.events]],
-  ['simulation totals', simulationTotalsQuery(SIMULATION), [TABLES.origins1d]],
-  ['simulation origins', simulationOriginsQuery(SIMULATION), [TABLES.origins1d]],
-  ['simulation routes', simulationRoutesQuery(SIMULATION), [TABLES.routeOrigins1d, TABLES.origins1d]],
+  ['simulation origin sums', simulationOriginSumsQuery(SIMULATION), [TABLES.origins1d]],
+  [
+    'simulation routes of refused origins',
+    simulationRoutesQuery(SIMULATION, { refused: [HOSTILE.origin] }),
+    [TABLES.routeOrigins1d],
+  ],
+  [
+    'simulation routes of all origins but some',
+    simulationRoutesQuery(SIMULATION, { allOriginsBut: [HOSTILE.origin] }),
+    [TABLES.routeOrigins1d],
+  ],
   [
     'simulation origin routes',
     simulationOriginRoutesQuery(SIMULATION, [HOSTILE.origin]),
@@ -191,10 +199,55 @@ describe('request choices only pick among fixed SQL', () => {
   });
 
   it('groups the simulator’s routes by hashes and takes their names from the rows', () => {
-    const { query } = simulationRoutesQuery(SIMULATION);
+    const { query } = simulationRoutesQuery(SIMULATION, { refused: [HOSTILE.origin] });
     expect(query).toContain('sipHash64(service) AS service_hash');
     expect(query).toContain('GROUP BY service_hash, route_hash');
     expect(query).toContain('any(route) AS route');
+  });
+
+  it('reads the simulator’s routes for the refused origins, or for all but the others', () => {
+    expect(simulationRoutesQuery(SIMULATION, { refused: ['a'] }).query).toContain(
+      'origin IN {origins:Array(String)}',
+    );
+    expect(simulationRoutesQuery(SIMULATION, { allOriginsBut: ['a'] })).toMatchObject({
+      query: expect.stringContaining('origin NOT IN {origins:Array(String)}') as unknown,
+      params: { origins: ['a'] },
+    });
+  });
+
+  it('sums the simulation per origin and ranks refused origins as SQL would', () => {
+    const row = (origin: string, newly: number, volume: number, refused: 0 | 1) => ({
+      origin,
+      volume,
+      newly_blocked: newly,
+      already_blocked: volume - newly,
+      refused,
+    });
+    const summary = summarizeSimulation([
+      row('https://b.test', 2, 5, 1),
+      row('https://\u00e9.test', 2, 5, 1),
+      row('https://a.test', 2, 5, 1),
+      row('https://big.test', 0, 9, 1),
+      row('https://kept.test', 7, 7, 0),
+    ]);
+    expect(summary.totals).toEqual({
+      requests: 31,
+      refused: 24,
+      newlyBlocked: 6,
+      refusedOrigins: 4,
+      newlyBlockedOrigins: 3,
+    });
+    // Ties by name in byte order (UTF-8), as ClickHouse compares strings.
+    expect(summary.refused.map((entry) => entry.origin)).toEqual([
+      'https://a.test',
+      'https://b.test',
+      'https://\u00e9.test',
+      'https://big.test',
+    ]);
+    expect(summary.refusedSet).toEqual({ allOriginsBut: ['https://kept.test'] });
+    expect(
+      summarizeSimulation([row('https://a.test', 1, 1, 1), row('https://k.test', 1, 1, 0)]).refusedSet,
+    ).toEqual({ refused: ['https://a.test'] });
   });
 
   it('groups the simulator’s origin routes by hashes', () => {

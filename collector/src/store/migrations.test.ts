@@ -1,7 +1,7 @@
-// Migration 2 against real chDB: on a data directory of version 1 with stored events it fills every narrow
-// rollup with the past of the per-minute rollup it is cut from (also days whose raw rows are gone), redoes
-// a backfill that died half-way, never backfills twice, and from then on the views keep the narrow rollups
-// equal to their sources.
+// Migrations 2 and 4 against real chDB: on a data directory of the version before with stored events they
+// fill every narrow rollup with the past of the per-minute rollup it is cut from (also days whose raw rows
+// are gone), redo a backfill that died half-way, never backfill twice, and from then on the views keep the
+// narrow rollups equal to their sources.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,8 @@ import {
   TIME_COLUMN,
   dimensionColumn,
   narrowRollupsDdl,
+  startOf,
+  weeklyRollupsDdl,
   type NarrowRollupSpec,
 } from './schema-ddl.js';
 import { insertSegmentFromFile } from './segment-insert.js';
@@ -89,9 +91,7 @@ async function cuts(spec: NarrowRollupSpec): Promise<{ narrow: unknown[]; source
   const from = ROLLUPS.find((rollup) => rollup.table === root);
   if (from === undefined) throw new Error(`${root} is not a rollup`);
   const sourceKeys = spec.dimensions.map((key) => `${dimensionColumn(from, key)} AS ${key}`).join(', ');
-  const sourceTime = { minute: 'minute', hour: 'toStartOfHour(minute)', day: "toStartOfDay(minute, 'UTC')" }[
-    spec.grain
-  ];
+  const sourceTime = startOf(spec.grain, 'minute');
   const sourceBounds =
     bounds === '' ? '' : ', toUnixTimestamp(min(minute)) AS first, toUnixTimestamp(max(minute)) AS last';
   const source = await rows(
@@ -102,8 +102,9 @@ async function cuts(spec: NarrowRollupSpec): Promise<{ narrow: unknown[]; source
   return { narrow, source };
 }
 
-async function expectNarrowEqualsSource(): Promise<void> {
-  for (const spec of NARROW_ROLLUPS) {
+/** Every narrow rollup of the migrations up to `version` equals its source. */
+async function expectNarrowEqualsSource(version: number): Promise<void> {
+  for (const spec of NARROW_ROLLUPS.filter((narrow) => narrow.migration <= version)) {
     const { narrow, source } = await cuts(spec);
     expect(narrow.length, spec.table).toBeGreaterThan(0);
     expect(narrow, spec.table).toEqual(source);
@@ -142,7 +143,7 @@ describe('migration 2 on a data directory of version 1', () => {
     });
     expect(await total(TABLES.totals1m)).toBe(weightOf(seeded));
     expect(await total(TABLES.totals1h)).toBe(weightOf(seeded));
-    await expectNarrowEqualsSource();
+    await expectNarrowEqualsSource(2);
   });
 
   it('does not backfill again when run again', async () => {
@@ -150,7 +151,7 @@ describe('migration 2 on a data directory of version 1', () => {
       applied: [],
     });
     expect(await total(TABLES.totals1m)).toBe(weightOf(seeded));
-    await expectNarrowEqualsSource();
+    await expectNarrowEqualsSource(2);
   });
 
   it('counts later inserts once, through the views', async () => {
@@ -160,13 +161,16 @@ describe('migration 2 on a data directory of version 1', () => {
     expect(await total(TABLES.origins1h)).toBe(weightOf(seeded) + weightOf(later));
     // Fed through a narrower table's view: the chain passes later inserts on too.
     expect(await total(TABLES.origins1d)).toBe(weightOf(seeded) + weightOf(later));
-    await expectNarrowEqualsSource();
+    await expectNarrowEqualsSource(2);
   });
 });
 
 describe('migration 3: the alerting tables', () => {
   it('creates alert_rules, alert_events and alert_silences on a data directory of version 2', async () => {
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [3], current: 3 });
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS, MIGRATIONS.slice(0, 3))).toMatchObject({
+      applied: [3],
+      current: 3,
+    });
     const tables = await rows<{ name: string; engine: string }>(
       `SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name LIKE 'alert\\_%' ORDER BY name`,
     );
@@ -183,7 +187,10 @@ describe('migration 3: the alerting tables', () => {
       values: [{ rule_id: 'kept', version: 1, source: 'api', spec: '{}', updated_by: 'test' }],
       format: 'JSONEachRow',
     });
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [], current: 3 });
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS, MIGRATIONS.slice(0, 3))).toMatchObject({
+      applied: [],
+      current: 3,
+    });
     const three = MIGRATIONS.find((migration) => migration.version === 3);
     for (const step of three?.statements(DEFAULT_SCHEMA_OPTIONS) ?? []) {
       if (typeof step === 'string') await chdb().command({ query: step });
@@ -205,5 +212,57 @@ describe('migration 3: the alerting tables', () => {
         `Distributed(\`corsight_cluster\`, currentDatabase(), ${name}_local`,
       );
     }
+  });
+});
+
+describe('migration 4 on a data directory of version 3', () => {
+  const weekly = NARROW_ROLLUPS.filter((spec) => spec.migration === 4);
+
+  it('backfills every weekly rollup from the daily ones, redoing a backfill that died half-way', async () => {
+    const before = await total(TABLES.routeOrigins1d);
+    expect(before).toBeGreaterThan(0);
+    // A start that died during the first backfill: the table exists with some of its rows.
+    const [createFirst] = weeklyRollupsDdl(DEFAULT_SCHEMA_OPTIONS);
+    if (typeof createFirst !== 'string') throw new Error('migration 4 starts by creating a table');
+    await chdb().command({ query: createFirst });
+    await chdb().command({
+      query: `INSERT INTO ${TABLES.routeOrigins1w} (week, service, outcome, route, origin, requests)
+              VALUES (now(), 'orders-api', 'allowed', '/x', 'https://x.test', 1000)`,
+    });
+
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [4], current: 4 });
+    for (const spec of weekly) {
+      if (spec.measures.includes('requests')) expect(await total(spec.table), spec.table).toBe(before);
+    }
+    await expectNarrowEqualsSource(4);
+  });
+
+  it('does not backfill again, and counts later inserts once through the chained views', async () => {
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [] });
+    const later = history(200, 5);
+    const before = await total(TABLES.routeOrigins1d);
+    await insert(later);
+    expect(await total(TABLES.routeOrigins1d)).toBe(before + weightOf(later));
+    expect(await total(TABLES.routeOrigins1w)).toBe(before + weightOf(later));
+    expect(await total(TABLES.routeOriginsAll1w)).toBe(before + weightOf(later));
+    await expectNarrowEqualsSource(4);
+  });
+
+  it('cuts weeks of seven UTC days from the epoch, as the query side does', async () => {
+    const spread = Array.from({ length: 12 }, (_, k) => ({
+      ...eventRow({ timestamp: NOW - k * 3 * DAY - 1000, route: '/weeks', sampleWeight: 1 }),
+      spanId: (0x2000_0000 + k).toString(16).padStart(16, '0'),
+    }));
+    await insert(spread);
+    const weeks = await rows<{ week: number }>(
+      `SELECT DISTINCT toUnixTimestamp(week) AS week FROM ${TABLES.routeOriginsAll1w}
+       WHERE route = '/weeks' ORDER BY week`,
+    );
+    const WEEK = 7 * DAY;
+    const expected = [...new Set(spread.map((row) => Math.floor(row.timestamp / WEEK) * WEEK))].sort(
+      (a, b) => a - b,
+    );
+    expect(weeks.map((row) => row.week * 1000)).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(4);
   });
 });

@@ -17,6 +17,7 @@ import {
   migrationsTableDdl,
   narrowRollupsDdl,
   retentionRules,
+  weeklyRollupsDdl,
   type SchemaOptions,
   type SchemaStep,
 } from './schema-ddl.js';
@@ -39,6 +40,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'alerting: alert_rules (versioned), alert_events, alert_silences',
     statements: alertSchemaDdl,
+  },
+  {
+    version: 4,
+    name: 'weekly rollups: route × origin (per service and for all services), preflight-cache keys (all services)',
+    statements: weeklyRollupsDdl,
   },
 ];
 

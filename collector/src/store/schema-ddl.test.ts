@@ -10,16 +10,17 @@ import {
   migrationsTableDdl,
   narrowRollupsDdl,
   retentionRules,
+  weeklyRollupsDdl,
 } from './schema-ddl.js';
 
 const CLUSTER = { ...DEFAULT_SCHEMA_OPTIONS, cluster: 'corsight_cluster' };
 const STORED = [TABLES.events, TABLES.rollup, TABLES.findings, TABLES.originsSeen, TABLES.policyChanges];
 
 function allStatements(options: typeof DEFAULT_SCHEMA_OPTIONS): readonly string[] {
-  const version2 = narrowRollupsDdl(options).flatMap((step) =>
+  const narrow = [...narrowRollupsDdl(options), ...weeklyRollupsDdl(options)].flatMap((step) =>
     typeof step === 'string' ? [step] : step.statements,
   );
-  return [...migrationsTableDdl(options), ...initialSchemaDdl(options), ...version2];
+  return [...migrationsTableDdl(options), ...initialSchemaDdl(options), ...narrow];
 }
 
 /** Statements that change the schema (a backfill INSERT runs on one node and writes through Distributed). */
@@ -59,6 +60,34 @@ describe('one node', () => {
     );
     expect(sql).toContain('ORDER BY (service, outcome, finding, day, code, origin)');
     expect(sql).toContain('TTL day + INTERVAL 400 DAY');
+  });
+
+  it('keys a rollup of all services by its dimensions and the week, without a service column', () => {
+    const sql = statements.find((statement) =>
+      statement.startsWith(`CREATE TABLE IF NOT EXISTS ${TABLES.routeOriginsAll1w} (`),
+    );
+    expect(sql).toContain('ORDER BY (outcome, week, route, origin)');
+    expect(sql).not.toContain('service');
+    const insert = statements.find((statement) =>
+      statement.startsWith(`INSERT INTO ${TABLES.preflightAll1w} (`),
+    );
+    expect(insert).toContain("toDateTime(intDiv(toUInt32(day), 604800) * 604800, 'UTC') AS week");
+    expect(insert).toMatch(/FROM \(SELECT \* FROM cors_preflight_1d WHERE/);
+    expect(insert).toContain('GROUP BY week, route, origin, key_method');
+  });
+
+  it('creates a weekly table after the weekly table it is fed from', () => {
+    const creates = weeklyRollupsDdl(DEFAULT_SCHEMA_OPTIONS).filter((step) => typeof step === 'string');
+    const position = (table: string) =>
+      creates.findIndex((sql) => sql.startsWith(`CREATE TABLE IF NOT EXISTS ${table} (`));
+    expect(position(TABLES.routeOrigins1w)).toBeGreaterThanOrEqual(0);
+    expect(position(TABLES.routeOrigins1w)).toBeLessThan(position(TABLES.routeOriginsAll1w));
+    // Migration 2's statements stay as released: none of migration 4's tables among them.
+    const version2 = narrowRollupsDdl(DEFAULT_SCHEMA_OPTIONS).flatMap((step) =>
+      typeof step === 'string' ? [step] : step.statements,
+    );
+    expect(version2.join('\n')).toContain(TABLES.routeOrigins1d);
+    expect(version2.join('\n')).not.toMatch(/_1w\b/);
   });
 
   it.each([0, -1, 1.5, Number.NaN])('refuses a TTL of %s days', (days) => {
@@ -115,7 +144,7 @@ describe('a cluster', () => {
       expect(sql).toMatch(/_mv_local ON CLUSTER `corsight_cluster` TO \w+_local AS/);
       expect(sql).toMatch(
         new RegExp(
-          `FROM (\\(SELECT \\* FROM )?(${[TABLES.events, TABLES.rollup, TABLES.findings, TABLES.totals1m, TABLES.origins1h].join('|')})_local\\b`,
+          `FROM (\\(SELECT \\* FROM )?(${[TABLES.events, TABLES.rollup, TABLES.findings, TABLES.totals1m, TABLES.origins1h, TABLES.routeOrigins1d, TABLES.routeOrigins1w, TABLES.preflight1d].join('|')})_local\\b`,
         ),
       );
     }

@@ -40,6 +40,10 @@ export const TABLES = {
   routeOrigins1d: 'cors_route_origins_1d',
   originCodes1d: 'cors_origin_codes_1d',
   preflight1d: 'cors_preflight_1d',
+  // Migration 4: weekly cuts of the widest daily ones, some for all services together (see NARROW_ROLLUPS).
+  routeOriginsAll1w: 'cors_route_origins_all_1w',
+  routeOrigins1w: 'cors_route_origins_1w',
+  preflightAll1w: 'cors_preflight_all_1w',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
@@ -59,6 +63,9 @@ export const VIEWS = {
   routeOrigins1d: 'cors_route_origins_1d_mv',
   originCodes1d: 'cors_origin_codes_1d_mv',
   preflight1d: 'cors_preflight_1d_mv',
+  routeOriginsAll1w: 'cors_route_origins_all_1w_mv',
+  routeOrigins1w: 'cors_route_origins_1w_mv',
+  preflightAll1w: 'cors_preflight_all_1w_mv',
 } as const;
 
 function enum8(values: readonly string[]): string {
@@ -164,19 +171,37 @@ const FINDINGS_KEY = 'service, minute, finding, code, route, origin, kind, metho
 // events they keep ~9M rows and a 30-day answer reads most of them. Migration 2 adds narrow rollups, each a
 // coarser cut of one of those two (fed by a view on it, so they count exactly what it counts): totals by
 // kind and outcome per minute and per hour, codes per hour, routes per hour, origins per day and per hour,
-// route × origin, codes per origin and the preflight-cache keys per day. The query side picks the narrowest that holds every
-// column a request filters or groups by (query/rollup-choice.ts), reading whole days from a daily table,
-// the other whole hours from an hourly one and the minutes at the range's edges from a per-minute one.
+// route × origin, codes per origin and the preflight-cache keys per day. Migration 4 adds weekly cuts of
+// the widest daily ones, some without service. The query side picks the narrowest that holds every
+// column a request filters or groups by (query/rollup-choice.ts), reading whole weeks from a weekly table,
+// the other whole days from a daily one, the other whole hours from an hourly one and the minutes at the
+// range's edges from a per-minute one.
 
-/** One row per key and minute, hour or (UTC) day. */
-export type Grain = 'minute' | 'hour' | 'day';
-export const GRAIN_SECONDS: Readonly<Record<Grain, number>> = { minute: 60, hour: 3600, day: 86_400 };
+/**
+ * One row per key and minute, hour, (UTC) day or week. A week is seven UTC days counted from the epoch (a
+ * Thursday), not a calendar week: the query side finds a range's whole weeks, and a chart its buckets, by
+ * dividing epoch time, so every grain divides the next.
+ */
+export type Grain = 'minute' | 'hour' | 'day' | 'week';
+export const GRAIN_SECONDS: Readonly<Record<Grain, number>> = {
+  minute: 60,
+  hour: 3600,
+  day: 86_400,
+  week: 604_800,
+};
 /** The time column of a rollup of each grain. */
-export const TIME_COLUMN: Readonly<Record<Grain, Grain>> = { minute: 'minute', hour: 'hour', day: 'day' };
+export const TIME_COLUMN: Readonly<Record<Grain, Grain>> = {
+  minute: 'minute',
+  hour: 'hour',
+  day: 'day',
+  week: 'week',
+};
 /** The start of a `grain` bucket, from a time column of finer grain. */
-function startOf(grain: Grain, column: Grain): string {
+export function startOf(grain: Grain, column: Grain): string {
   if (grain === column) return column;
-  return grain === 'hour' ? `toStartOfHour(${column})` : `toStartOfDay(${column}, 'UTC')`;
+  if (grain === 'hour') return `toStartOfHour(${column})`;
+  if (grain === 'day') return `toStartOfDay(${column}, 'UTC')`;
+  return `toDateTime(intDiv(toUInt32(${column}), ${GRAIN_SECONDS.week}) * ${GRAIN_SECONDS.week}, 'UTC')`;
 }
 
 /** Columns a rollup can be keyed by besides `service` and time, with their types. */
@@ -238,15 +263,27 @@ export interface RollupSpec {
   readonly measures: readonly Measure[];
 }
 
-/** A migration-2 rollup: a view on `from` fills it, and a backfill from `from` gives it the past. */
+/**
+ * A narrow rollup: a view on `from` fills it, and a backfill from `from` gives it the past. Without
+ * `service` among its dimensions it sums every service's rows together, and answers only questions that
+ * do not filter or group by service (the dashboard's default).
+ */
 export interface NarrowRollupSpec extends RollupSpec {
   readonly view: string;
+  /** The migration that creates it: 2 (narrowRollupsDdl) or 4 (weeklyRollupsDdl). */
+  readonly migration: 2 | 4;
   /**
    * The table whose inserts feed it: a per-minute rollup, or a narrower table of finer grain (a view reading
    * another view's small output block costs a fraction of one reading the per-minute rollup's block).
    */
   readonly from:
-    typeof TABLES.rollup | typeof TABLES.findings | typeof TABLES.totals1m | typeof TABLES.origins1h;
+    | typeof TABLES.rollup
+    | typeof TABLES.findings
+    | typeof TABLES.totals1m
+    | typeof TABLES.origins1h
+    | typeof TABLES.routeOrigins1d
+    | typeof TABLES.routeOrigins1w
+    | typeof TABLES.preflight1d;
   /**
    * The rows of `from` it keeps (the others count nothing for the questions it answers; rollup-choice.ts
    * reads it only for a question about those rows). Applied in a subquery: in the view's own WHERE the
@@ -299,11 +336,26 @@ export const PREFLIGHT_KEY_ROWS = 'needs_preflight_requests > 0 OR allowed_prefl
 
 /** Narrowest first. Row counts over 10M synthetic events in 30 days: see collector/bench/query.bench.ts. */
 export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
-  { table: TABLES.totals1h, view: VIEWS.totals1h, from: TABLES.totals1m, grain: 'hour', ...TOTALS },
-  { table: TABLES.totals1m, view: VIEWS.totals1m, from: TABLES.rollup, grain: 'minute', ...TOTALS },
+  {
+    table: TABLES.totals1h,
+    view: VIEWS.totals1h,
+    migration: 2,
+    from: TABLES.totals1m,
+    grain: 'hour',
+    ...TOTALS,
+  },
+  {
+    table: TABLES.totals1m,
+    view: VIEWS.totals1m,
+    migration: 2,
+    from: TABLES.rollup,
+    grain: 'minute',
+    ...TOTALS,
+  },
   {
     table: TABLES.codes1h,
     view: VIEWS.codes1h,
+    migration: 2,
     from: TABLES.findings,
     grain: 'hour',
     counts: 'findings',
@@ -313,6 +365,7 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
   {
     table: TABLES.routes1h,
     view: VIEWS.routes1h,
+    migration: 2,
     from: TABLES.rollup,
     grain: 'hour',
     counts: 'requests',
@@ -324,6 +377,7 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
   {
     table: TABLES.origins1d,
     view: VIEWS.origins1d,
+    migration: 2,
     from: TABLES.origins1h,
     grain: 'day',
     counts: 'requests',
@@ -333,17 +387,63 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
   {
     table: TABLES.origins1h,
     view: VIEWS.origins1h,
+    migration: 2,
     from: TABLES.rollup,
     grain: 'hour',
     counts: 'requests',
     dimensions: ['service', 'origin', 'outcome'],
     measures: ['requests', 'first_minute', 'last_minute'],
   },
+  // Migration 4: route × origin per week (10M synthetic events over 30 days: 2.0M rows per day, 0.7M per
+  // week, 0.25M per week for all services together), fed from the daily table (a view on its small insert
+  // blocks, not on the per-minute rollup's), so a 30-day range reads its whole weeks here and only the
+  // days at its edges from the daily table. Before the daily table: read whenever one answers.
+  {
+    table: TABLES.routeOriginsAll1w,
+    view: VIEWS.routeOriginsAll1w,
+    migration: 4,
+    from: TABLES.routeOrigins1w,
+    grain: 'week',
+    counts: 'requests',
+    dimensions: ['route', 'origin', 'outcome'],
+    measures: ['requests'],
+    sortedBeforeTime: ['outcome'],
+  },
+  {
+    table: TABLES.routeOrigins1w,
+    view: VIEWS.routeOrigins1w,
+    migration: 4,
+    from: TABLES.routeOrigins1d,
+    grain: 'week',
+    counts: 'requests',
+    dimensions: ['service', 'route', 'origin', 'outcome'],
+    measures: ['requests'],
+    sortedBeforeTime: ['outcome'],
+  },
+  // Preflight-cache keys per week for all services (30 days: 2.1M daily rows, 0.33M weekly ones).
+  {
+    table: TABLES.preflightAll1w,
+    view: VIEWS.preflightAll1w,
+    migration: 4,
+    from: TABLES.preflight1d,
+    grain: 'week',
+    counts: 'requests',
+    dimensions: ['route', 'origin', 'key_method'],
+    measures: [
+      'needs_preflight_requests',
+      'allowed_preflights',
+      'preflight_cache_chromium',
+      'preflight_cache_firefox',
+      'preflight_cache_webkit',
+    ],
+    where: PREFLIGHT_KEY_ROWS,
+  },
   // Route × origin keys hardly repeat within an hour (10M synthetic events: 5.6M per hour, 2.0M per day,
   // 0.2M over 30 days), so only a daily cut is worth keeping; ranges read whole days from it.
   {
     table: TABLES.routeOrigins1d,
     view: VIEWS.routeOrigins1d,
+    migration: 2,
     from: TABLES.rollup,
     grain: 'day',
     counts: 'requests',
@@ -355,6 +455,7 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
   {
     table: TABLES.originCodes1d,
     view: VIEWS.originCodes1d,
+    migration: 2,
     from: TABLES.findings,
     grain: 'day',
     counts: 'findings',
@@ -368,6 +469,7 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
   {
     table: TABLES.preflight1d,
     view: VIEWS.preflight1d,
+    migration: 2,
     from: TABLES.rollup,
     grain: 'day',
     counts: 'requests',
@@ -660,10 +762,20 @@ export interface GuardedStatements {
 /** What a migration runs: a statement safe to repeat, or statements guarded by what they create. */
 export type SchemaStep = string | GuardedStatements;
 
+function hasService(spec: RollupSpec): boolean {
+  return spec.dimensions.includes('service');
+}
+
 function sortKey(spec: NarrowRollupSpec): readonly string[] {
   const early = spec.sortedBeforeTime ?? [];
   const late = spec.dimensions.filter((dimension) => dimension !== 'service' && !early.includes(dimension));
-  return ['service', ...early, TIME_COLUMN[spec.grain], ...late];
+  return [...(hasService(spec) ? ['service'] : []), ...early, TIME_COLUMN[spec.grain], ...late];
+}
+
+/** The columns of a narrow rollup before its measures: time, service when it has one, the other keys. */
+function keyColumns(spec: NarrowRollupSpec): readonly string[] {
+  const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
+  return [TIME_COLUMN[spec.grain], ...(hasService(spec) ? ['service'] : []), ...keys];
 }
 
 function narrowTableSpecs(options: SchemaOptions): readonly TableSpec[] {
@@ -675,7 +787,7 @@ function narrowTableSpecs(options: SchemaOptions): readonly TableSpec[] {
     const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
     const columns = [
       `${time} DateTime('UTC') CODEC(DoubleDelta, ZSTD(1))`,
-      'service LowCardinality(String)',
+      ...(hasService(spec) ? ['service LowCardinality(String)'] : []),
       ...keys.map((dimension) => `${dimension} ${DIMENSION_TYPES[dimension]}`),
       ...spec.measures.map((measure) => `${measure} ${MEASURES[measure].type}`),
     ];
@@ -687,7 +799,8 @@ function narrowTableSpecs(options: SchemaOptions): readonly TableSpec[] {
       orderBy: `(${sortKey(spec).join(', ')})`,
       ttl: `${time} + INTERVAL ${rollupDays} DAY`,
       settings: [...dedup, 'ttl_only_drop_parts = 1'],
-      shardBy: 'cityHash64(service)',
+      // A table of all services sums what every shard holds: any shard may keep any of its rows.
+      shardBy: hasService(spec) ? 'cityHash64(service)' : 'rand()',
     };
   });
 }
@@ -698,29 +811,37 @@ function narrowSelect(spec: NarrowRollupSpec, from: string): string {
   const source = ROLLUPS.find((rollup) => rollup.table === spec.from);
   const sourceTime = TIME_COLUMN[source?.grain ?? 'minute'];
   const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
+  // A narrow source keeps derived dimensions and first and last minute as columns of its own.
+  const fromNarrow = NARROW_ROLLUPS.some((narrow) => narrow.table === spec.from);
   const columns = keys.map((key) => {
-    const derived = DERIVED_DIMENSIONS[key];
+    const derived = fromNarrow ? undefined : DERIVED_DIMENSIONS[key];
     return derived === undefined ? key : `${derived} AS ${key}`;
   });
   const measures = spec.measures.map((measure) => {
-    // First and last minute: a narrow source keeps them as columns; a per-minute rollup's minute is both.
-    const fromNarrow = NARROW_ROLLUPS.some((narrow) => narrow.table === spec.from);
+    // First and last minute: a per-minute rollup's minute is both.
     const column =
       (measure === 'first_minute' || measure === 'last_minute') && !fromNarrow ? sourceTime : measure;
     return `${MEASURES[measure].combine}(${column}) AS ${measure}`;
   });
   const timeColumn = time === sourceTime ? time : `${startOf(spec.grain, sourceTime)} AS ${time}`;
-  const group = ['service', time, ...keys].join(', ');
-  return `SELECT ${[timeColumn, 'service', ...columns].join(', ')},\n  ${measures.join(',\n  ')}
+  const service = hasService(spec) ? ['service'] : [];
+  const group = [...service, time, ...keys].join(', ');
+  return `SELECT ${[timeColumn, ...service, ...columns].join(', ')},\n  ${measures.join(',\n  ')}
 FROM ${spec.where === undefined ? from : `(SELECT * FROM ${from} WHERE ${spec.where})`}
 GROUP BY ${group}`;
 }
 
-/** NARROW_ROLLUPS with each table after the narrow table it is fed from: the order to create and fill them. */
-function creationOrder(): readonly NarrowRollupSpec[] {
-  const fedByNarrow = (spec: NarrowRollupSpec): boolean =>
-    NARROW_ROLLUPS.some((other) => other.table === spec.from);
-  return [...NARROW_ROLLUPS.filter((spec) => !fedByNarrow(spec)), ...NARROW_ROLLUPS.filter(fedByNarrow)];
+/** How many narrow tables stand between a narrow rollup and the per-minute rollup it is cut from. */
+function chainDepth(spec: NarrowRollupSpec): number {
+  const source = NARROW_ROLLUPS.find((other) => other.table === spec.from);
+  return source === undefined ? 0 : chainDepth(source) + 1;
+}
+
+/** A migration's rollups, each after the narrow table it is fed from: the order to create and fill them. */
+function creationOrder(migration: NarrowRollupSpec['migration']): readonly NarrowRollupSpec[] {
+  return NARROW_ROLLUPS.filter((spec) => spec.migration === migration).sort(
+    (a, b) => chainDepth(a) - chainDepth(b),
+  );
 }
 
 /**
@@ -735,16 +856,30 @@ function creationOrder(): readonly NarrowRollupSpec[] {
  * first insert, and embedded chDB has one writer.
  */
 export function narrowRollupsDdl(options: SchemaOptions): readonly SchemaStep[] {
+  return rollupSteps(options, 2);
+}
+
+/**
+ * Version 4: the weekly rollups (NARROW_ROLLUPS of migration 4), filled the same way from the daily tables
+ * they are cut from, which hold every day the rollup TTL keeps.
+ */
+export function weeklyRollupsDdl(options: SchemaOptions): readonly SchemaStep[] {
+  return rollupSteps(options, 4);
+}
+
+function rollupSteps(
+  options: SchemaOptions,
+  migration: NarrowRollupSpec['migration'],
+): readonly SchemaStep[] {
   const to = target(options.cluster);
   const specs = narrowTableSpecs(options);
   const steps: SchemaStep[] = [];
-  for (const spec of creationOrder()) {
+  for (const spec of creationOrder(migration)) {
     const table = specs.find((candidate) => candidate.name === spec.table);
     if (table === undefined) continue;
     steps.push(createTable(table, to));
     if (options.cluster !== undefined) steps.push(createDistributed(table, options.cluster));
-    const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
-    const columns = [TIME_COLUMN[spec.grain], 'service', ...keys, ...spec.measures];
+    const columns = [...keyColumns(spec), ...spec.measures];
     // In a cluster the backfill writes through the Distributed table (sharded by service like its source),
     // so every shard gets the rows of its own services.
     steps.push({
