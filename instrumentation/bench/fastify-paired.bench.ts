@@ -1,9 +1,12 @@
 // Bisecting what Corsight costs a Fastify app: each variant of app/fastify-server.ts is loaded *at the same
-// time* as the @fastify/cors-only server, both servers sharing core 0, each with its own wrk on core 1. The
-// scheduler gives the two servers equal CPU, so the throughput ratio is the inverse ratio of their CPU per
-// request, and the VM's drift (which moves back-to-back runs by up to ±40 % on this machine) hits both
-// alike. A second cors-only server is measured the same way as a control: its ratio shows the method's own
-// error (95–103 % in the runs of issue 3).
+// time* as a @fastify/cors-only server, both servers sharing core 0, each with its own wrk on core 1, so the
+// VM's drift (which moves back-to-back runs by up to ±40 % on this machine) hits both alike. A second
+// cors-only server is measured the same way as a control, showing the method's own error (95–103 % in the
+// runs of issue 3). Two figures per pair: the throughput ratio, and the CPU µs per request of each server.
+// The scheduler does not split the core evenly: the cheaper server drains its connections and waits on its
+// wrk more often, so the throughput ratio understates a difference that the CPU figures show. Both servers
+// also pay for sharing a core (context switches, caches), which adds some 30 µs per request to each: compare
+// the two servers of a pair, not these figures with fastify-app.bench.ts.
 //
 // Unlike fastify-app.bench.ts, it runs servers and wrk at nice -15 (other engineers' jobs on the same cores
 // otherwise decide who gets the CPU), and fixes V8's young generation at 16 MiB: V8 sizes it from each
@@ -102,8 +105,9 @@ function runWrk(port: number, script: string, seconds: number): Promise<Load> {
     ]);
     let output = '';
     wrk.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    wrk.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     wrk.on('error', reject);
-    wrk.on('exit', () => {
+    wrk.on('close', () => {
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
       const total = /(\d+) requests in/.exec(output);
       if (rps === null || total === null) reject(new Error(`could not read wrk's output:\n${output}`));
@@ -131,10 +135,17 @@ type Kind = keyof typeof SCRIPTS;
 
 interface Run {
   readonly ratio: number;
+  /** CPU µs per request of the cors-only server of the pair. */
+  readonly baseCpu: number;
   /** CPU µs per request: total and kernel, for the variant. */
   readonly cpu: number;
   readonly system: number;
   readonly scavengesPerThousand: number;
+  /** Per request, variant vs base: minor page faults, voluntary context switches. */
+  readonly faults: number;
+  readonly baseFaults: number;
+  readonly switches: number;
+  readonly baseSwitches: number;
 }
 
 /** Loads the base and one variant at once; the ratio is the variant's throughput over the base's. */
@@ -144,14 +155,19 @@ async function pair(base: Server, other: Server, script: string): Promise<Run> {
     runWrk(base.port, script, SECONDS),
     runWrk(other.port, script, SECONDS),
   ]);
-  const [, reply] = await Promise.all([base.ask('stop'), other.ask('stop')]);
+  const [baseReply, reply] = await Promise.all([base.ask('stop'), other.ask('stop')]);
   const stats = reply.stats;
-  if (stats === undefined) throw new Error(`server ${other.variant} sent no stats`);
+  if (stats === undefined || baseReply.stats === undefined) throw new Error('a server sent no stats');
   return {
     ratio: otherLoad.requestsPerSecond / baseLoad.requestsPerSecond,
+    baseCpu: baseReply.stats.cpuMicros / baseLoad.requests,
     cpu: stats.cpuMicros / otherLoad.requests,
     system: stats.systemMicros / otherLoad.requests,
     scavengesPerThousand: (stats.scavenges / otherLoad.requests) * 1000,
+    faults: stats.minorFaults / otherLoad.requests,
+    baseFaults: baseReply.stats.minorFaults / baseLoad.requests,
+    switches: stats.voluntarySwitches / otherLoad.requests,
+    baseSwitches: baseReply.stats.voluntarySwitches / baseLoad.requests,
   };
 }
 
@@ -194,7 +210,7 @@ try {
       const own = runs[i] ?? [];
       const ratios = own.map((run) => run.ratio);
       console.log(
-        `  ${other.variant.padEnd(20)} ${(median(ratios) * 100).toFixed(1).padStart(6)} % of cors-only [${ratios.map((r) => (r * 100).toFixed(0)).join(' ')}]  CPU ${median(own.map((r) => r.cpu)).toFixed(1)} µs/req (kernel ${median(own.map((r) => r.system)).toFixed(1)})  scavenges ${median(own.map((r) => r.scavengesPerThousand)).toFixed(2)}/1000 req`,
+        `  ${other.variant.padEnd(20)} ${(median(ratios) * 100).toFixed(1).padStart(6)} % of cors-only [${ratios.map((r) => (r * 100).toFixed(0)).join(' ')}]  CPU ${median(own.map((r) => r.cpu)).toFixed(1)} vs ${median(own.map((r) => r.baseCpu)).toFixed(1)} µs/req, added ${median(own.map((r) => r.cpu - r.baseCpu)).toFixed(1)} (kernel ${median(own.map((r) => r.system)).toFixed(1)})  scavenges ${median(own.map((r) => r.scavengesPerThousand)).toFixed(2)}/1000 req; page faults ${median(own.map((r) => r.faults)).toFixed(2)} vs ${median(own.map((r) => r.baseFaults)).toFixed(2)}, waits ${median(own.map((r) => r.switches)).toFixed(2)} vs ${median(own.map((r) => r.baseSwitches)).toFixed(2)} per req`,
       );
     }
   }

@@ -40,6 +40,10 @@ export interface ServerStats {
   readonly scavenges: number;
   readonly markCompacts: number;
   readonly gcMillis: number;
+  /** Minor page faults and context switches (voluntary: the loop waited; involuntary: preempted). */
+  readonly minorFaults: number;
+  readonly voluntarySwitches: number;
+  readonly involuntarySwitches: number;
 }
 
 const variant = process.argv[2] as Variant;
@@ -114,6 +118,7 @@ const gcObserver = new PerformanceObserver((list) => {
   }
 });
 let cpuStart = process.cpuUsage();
+let usageStart = process.resourceUsage();
 // CORSIGHT_BENCH_PROFILE=<file prefix>: a V8 CPU profile of each measured run (start to stop).
 const profilePrefix = process.env.CORSIGHT_BENCH_PROFILE;
 const session = profilePrefix === undefined ? undefined : new Session();
@@ -131,6 +136,7 @@ process.on('message', (message: string) => {
     gc.scavenges = gc.markCompacts = gc.millis = 0;
     gcObserver.observe({ entryTypes: ['gc'] });
     cpuStart = process.cpuUsage();
+    usageStart = process.resourceUsage();
     process.send?.({ started: true });
   } else if (message === 'stop') {
     delay.disable();
@@ -144,6 +150,7 @@ process.on('message', (message: string) => {
     });
     const cpu = process.cpuUsage(cpuStart);
     const memory = process.memoryUsage();
+    const usage = process.resourceUsage();
     const stats: ServerStats = {
       cpuMicros: cpu.user + cpu.system,
       systemMicros: cpu.system,
@@ -154,6 +161,9 @@ process.on('message', (message: string) => {
       scavenges: gc.scavenges,
       markCompacts: gc.markCompacts,
       gcMillis: gc.millis,
+      minorFaults: usage.minorPageFault - usageStart.minorPageFault,
+      voluntarySwitches: usage.voluntaryContextSwitches - usageStart.voluntaryContextSwitches,
+      involuntarySwitches: usage.involuntaryContextSwitches - usageStart.involuntaryContextSwitches,
     };
     process.send?.({ stats });
   } else if (message === 'gc') {
