@@ -136,7 +136,7 @@ function runWrk(url: string, script: string, seconds: number): Promise<LoadResul
     let output = '';
     wrk.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     wrk.on('error', reject);
-    wrk.on('exit', () => {
+    wrk.on('close', () => {
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
       const total = /(\d+) requests in/.exec(output);
       const p99 = /\s99%\s+(\S+)/.exec(output);
