@@ -114,6 +114,20 @@ function showRate(spansRate: Rate): string {
   return `${thousands(spansRate.perSecond)} spans/s (${thousands(spansRate.perCpuSecond)} per CPU second)`;
 }
 
+/** Each payload stamped once into a buffer of its own, for the in-process baselines. */
+function stampEach(payloads: readonly LoadPayload[], random: () => number): Buffer[] {
+  return payloads.map((payload, i) =>
+    stampPayload(
+      payload,
+      Buffer.alloc(payload.template.length),
+      i * SPANS_PER_REQUEST,
+      Date.now(),
+      random,
+      SPREAD_MS,
+    ),
+  );
+}
+
 function rowsOf(body: Uint8Array, httpSpans?: HttpSpanJudging): CorsEventRow[] {
   const options = { nowMs: Date.now() };
   return decodeTraceRequest(body, 'protobuf').map((span) => {
@@ -315,18 +329,7 @@ async function main(): Promise<void> {
 
   // Every payload, stamped once, must map to rows: the bench measures storage, not rejections.
   const random = seededRandom(7);
-  const stamped = payloads.map((payload, i) =>
-    Buffer.from(
-      stampPayload(
-        payload,
-        Buffer.alloc(payload.template.length),
-        i * SPANS_PER_REQUEST,
-        Date.now(),
-        random,
-        SPREAD_MS,
-      ),
-    ),
-  );
+  const stamped = stampEach(payloads, random);
   for (const body of stamped) rowsOf(body);
   const baselines = await measureBaselines(stamped);
   console.log(
@@ -394,18 +397,7 @@ async function main(): Promise<void> {
     spansPerPayload: SPANS_PER_REQUEST,
     spanKind: 'http',
   });
-  const httpStamped = httpPayloads.map((payload, i) =>
-    Buffer.from(
-      stampPayload(
-        payload,
-        Buffer.alloc(payload.template.length),
-        i * SPANS_PER_REQUEST,
-        Date.now(),
-        random,
-        SPREAD_MS,
-      ),
-    ),
-  );
+  const httpStamped = stampEach(httpPayloads, random);
   const judging = httpSpanJudging();
   for (const body of httpStamped) rowsOf(body, judging);
   const httpCpu = spans(

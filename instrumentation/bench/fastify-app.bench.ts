@@ -8,18 +8,17 @@
 // Fastify sets up its per-request 'finish'/'error' listeners and timestamps only when some onResponse hook
 // exists (lib/route.js), so an empty one already costs 7–10 % here (an app with a logger pays it anyway).
 // This sequential A/B drifts with the VM; fastify-paired.bench.ts measures the same variants pairwise.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ServerStats, Variant } from './app/fastify-server.js';
+import { type BenchServer, startBenchServer } from './app/server-process.js';
 
 const SECONDS = Number(process.env.CORSIGHT_BENCH_SECONDS ?? 2);
 const CONNECTIONS = 16;
-const here = fileURLToPath(new URL('.', import.meta.url));
 
 function ensureWrk(): void {
   if (existsSync('/usr/bin/wrk')) return;
@@ -52,57 +51,6 @@ async function startSink(): Promise<{ url: string; requests: () => number; close
           resolve();
         }),
       ),
-  };
-}
-
-interface Server {
-  readonly port: number;
-  readonly ask: (message: string) => Promise<Record<string, unknown>>;
-  readonly close: () => Promise<void>;
-}
-
-async function startServer(variant: Variant, sink: string): Promise<Server> {
-  const child: ChildProcess = spawn(
-    'taskset',
-    [
-      '-c',
-      '0',
-      process.execPath,
-      '--expose-gc',
-      '--import',
-      'tsx',
-      '--conditions=@corsight/source',
-      join(here, 'app/fastify-server.ts'),
-      variant,
-      sink,
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message: { port?: number }) => {
-      resolve(message.port ?? 0);
-    });
-    child.once('exit', (code) => {
-      reject(new Error(`benchmark server ${variant} exited with ${String(code)}`));
-    });
-  });
-  const ask = (message: string): Promise<Record<string, unknown>> =>
-    new Promise((resolve) => {
-      child.once('message', (reply: Record<string, unknown>) => {
-        resolve(reply);
-      });
-      child.send(message);
-    });
-  return {
-    port,
-    ask,
-    close: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => {
-          resolve();
-        });
-        child.send('close');
-      }),
   };
 }
 
@@ -188,7 +136,7 @@ interface Measurement extends LoadResult {
   readonly stats: ServerStats;
 }
 
-async function measure(server: Server, script: string, seconds: number): Promise<Measurement> {
+async function measure(server: BenchServer, script: string, seconds: number): Promise<Measurement> {
   await server.ask('start');
   const load = await runWrk(`http://127.0.0.1:${server.port}`, script, seconds);
   const { stats } = (await server.ask('stop')) as { stats: ServerStats };
@@ -217,9 +165,9 @@ let hostile: { before: number; after: number; requests: number } | undefined;
 const ROUNDS = Number(process.env.CORSIGHT_BENCH_ROUNDS ?? 5);
 const ratios = { get: [] as number[], preflight: [] as number[] };
 try {
-  const servers = new Map<Variant, Server>();
+  const servers = new Map<Variant, BenchServer>();
   for (const variant of variants) {
-    const server = await startServer(variant, sink.url);
+    const server = await startBenchServer(variant, sink.url, { nodeFlags: ['--expose-gc'] });
     servers.set(variant, server);
     // Warm-up, both kinds (JIT, connection setup): with Corsight the JIT settles only after several seconds.
     await runWrk(`http://127.0.0.1:${server.port}`, scripts.get, 2);

@@ -16,21 +16,20 @@
 //     [variant ...]   (default: cors-only hooks-onsend hooks-onresponse hooks-empty corsight)
 // CORSIGHT_BENCH_ROUNDS (4) rounds of CORSIGHT_BENCH_SECONDS (2) per pair; CORSIGHT_BENCH_PROFILE=<dir/prefix>
 // writes a V8 CPU profile of every measured run (costs ~2x CPU per request; compare profiles, not rates).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ServerStats, Variant } from './app/fastify-server.js';
+import type { Variant } from './app/fastify-server.js';
+import { type BenchServer, startBenchServer } from './app/server-process.js';
 
 const SECONDS = Number(process.env.CORSIGHT_BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.CORSIGHT_BENCH_ROUNDS ?? 4);
 const CONNECTIONS = 16;
 const NICE = '-15';
 const V8_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
-const here = fileURLToPath(new URL('.', import.meta.url));
 const asked = process.argv.slice(2) as Variant[];
 const variants: Variant[] = [
   'cors-only',
@@ -38,49 +37,6 @@ const variants: Variant[] = [
     ? asked
     : (['cors-only', 'hooks-onsend', 'hooks-onresponse', 'hooks-empty', 'corsight'] as const)),
 ];
-
-interface Server {
-  readonly variant: Variant;
-  readonly port: number;
-  readonly ask: (message: string) => Promise<{ stats?: ServerStats }>;
-  readonly child: ChildProcess;
-}
-
-async function startServer(variant: Variant, sink: string): Promise<Server> {
-  const child = spawn(
-    'nice',
-    [
-      '-n',
-      NICE,
-      'taskset',
-      '-c',
-      '0',
-      process.execPath,
-      ...V8_FLAGS,
-      '--import',
-      'tsx',
-      '--conditions=@corsight/source',
-      join(here, 'app/fastify-server.ts'),
-      variant,
-      sink,
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message: { port?: number }) => {
-      resolve(message.port ?? 0);
-    });
-    child.once('exit', (code) => {
-      reject(new Error(`benchmark server ${variant} exited with ${String(code)}`));
-    });
-  });
-  const ask = (message: string): Promise<{ stats?: ServerStats }> =>
-    new Promise((resolve) => {
-      child.once('message', resolve);
-      child.send(message);
-    });
-  return { variant, port, ask, child };
-}
 
 interface Load {
   readonly requestsPerSecond: number;
@@ -149,7 +105,7 @@ interface Run {
 }
 
 /** Loads the base and one variant at once; the ratio is the variant's throughput over the base's. */
-async function pair(base: Server, other: Server, script: string): Promise<Run> {
+async function pair(base: BenchServer, other: BenchServer, script: string): Promise<Run> {
   await Promise.all([base.ask('start'), other.ask('start')]);
   const [baseLoad, otherLoad] = await Promise.all([
     runWrk(base.port, script, SECONDS),
@@ -185,10 +141,13 @@ const sink = createServer((req, res) => {
 });
 await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
 const sinkUrl = `http://127.0.0.1:${String((sink.address() as AddressInfo).port)}`;
-const servers: Server[] = [];
+const servers: BenchServer[] = [];
 try {
   for (const variant of variants) {
-    const server = await startServer(variant, sinkUrl);
+    const server = await startBenchServer(variant, sinkUrl, {
+      nodeFlags: V8_FLAGS,
+      wrapper: ['nice', '-n', NICE],
+    });
     servers.push(server);
     // Warm-up, both kinds: the JIT settles only after several seconds of each.
     for (const kind of ['get', 'preflight'] as const) await runWrk(server.port, scripts[kind], 3);
