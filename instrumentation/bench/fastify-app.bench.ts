@@ -8,128 +8,21 @@
 // Fastify sets up its per-request 'finish'/'error' listeners and timestamps only when some onResponse hook
 // exists (lib/route.js), so an empty one already costs 7–10 % here (an app with a logger pays it anyway).
 // This sequential A/B drifts with the VM; fastify-paired.bench.ts measures the same variants pairwise.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServerStats, Variant } from './app/fastify-server.js';
 import { type BenchServer, startBenchServer } from './app/server-process.js';
+import {
+  CONNECTIONS,
+  ensureWrk,
+  runWrk,
+  startSink,
+  writeWrkScripts,
+  type LoadResult,
+} from './app/wrk-load.js';
 
 const SECONDS = Number(process.env.CORSIGHT_BENCH_SECONDS ?? 2);
-const CONNECTIONS = 16;
-
-function ensureWrk(): void {
-  if (existsSync('/usr/bin/wrk')) return;
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.log('installing wrk (Debian) for the app benchmark…');
-    execFileSync('apt-get', ['install', '-y', '-qq', 'wrk'], { stdio: 'inherit' });
-    return;
-  }
-  throw new Error('the app benchmark needs wrk: apt-get install -y wrk (as root)');
-}
-
-/** The OTLP endpoint Corsight exports to: accepts and counts, like a collector that keeps up. */
-async function startSink(): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
-  let requests = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      requests++;
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests: () => requests,
-    close: () =>
-      new Promise((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      ),
-  };
-}
-
-interface LoadResult {
-  readonly requestsPerSecond: number;
-  readonly requests: number;
-  readonly p99Ms: number;
-}
-
-function parseDuration(text: string): number {
-  const match = /([\d.]+)(us|ms|s)/.exec(text);
-  if (match === null) return Number.NaN;
-  const value = Number(match[1]);
-  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
-}
-
-function runWrk(url: string, script: string, seconds: number): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const wrk = spawn('taskset', [
-      '-c',
-      '1',
-      'wrk',
-      '-t1',
-      `-c${CONNECTIONS}`,
-      `-d${seconds}s`,
-      '--latency',
-      '-s',
-      script,
-      url,
-    ]);
-    let output = '';
-    wrk.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    wrk.on('error', reject);
-    wrk.on('close', () => {
-      const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
-      const total = /(\d+) requests in/.exec(output);
-      const p99 = /\s99%\s+(\S+)/.exec(output);
-      if (rps === null || total === null || p99 === null) {
-        reject(new Error(`could not read wrk's output:\n${output}`));
-        return;
-      }
-      resolve({
-        requestsPerSecond: Number(rps[1]),
-        requests: Number(total[1]),
-        p99Ms: parseDuration(p99[1] ?? ''),
-      });
-    });
-  });
-}
-
-// wrk Lua scripts: browsers on the three allowed origins (GET, preflight), and a client with a new random
-// Origin on every request.
-function writeScripts(dir: string): Record<'get' | 'preflight' | 'hostile', string> {
-  const origins = `{"https://app.example.com", "https://admin.example.com", "https://partner.example"}`;
-  const scripts = {
-    get: `local origins = ${origins}
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "/orders/" .. (n % 100), { ["Origin"] = origins[n % 3 + 1], ["Sec-Fetch-Mode"] = "cors", ["Sec-Fetch-Site"] = "cross-site" })
-end`,
-    preflight: `local origins = ${origins}
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("OPTIONS", "/orders/" .. (n % 100), { ["Origin"] = origins[n % 3 + 1], ["Access-Control-Request-Method"] = "PUT", ["Access-Control-Request-Headers"] = "content-type", ["Sec-Fetch-Mode"] = "cors" })
-end`,
-    hostile: `request = function()
-  return wrk.format("GET", "/orders/1", { ["Origin"] = "https://r" .. math.random(1, 1000000000) .. ".example" })
-end`,
-  };
-  const paths = {
-    get: join(dir, 'get.lua'),
-    preflight: join(dir, 'preflight.lua'),
-    hostile: join(dir, 'hostile.lua'),
-  };
-  for (const name of ['get', 'preflight', 'hostile'] as const) writeFileSync(paths[name], scripts[name]);
-  return paths;
-}
 
 interface Measurement extends LoadResult {
   readonly cpuMicrosPerRequest: number;
@@ -138,7 +31,7 @@ interface Measurement extends LoadResult {
 
 async function measure(server: BenchServer, script: string, seconds: number): Promise<Measurement> {
   await server.ask('start');
-  const load = await runWrk(`http://127.0.0.1:${server.port}`, script, seconds);
+  const load = await runWrk(server.port, script, seconds);
   const { stats } = (await server.ask('stop')) as { stats: ServerStats };
   return { ...load, stats, cpuMicrosPerRequest: stats.cpuMicros / load.requests };
 }
@@ -153,7 +46,7 @@ function median(runs: readonly Measurement[]): Measurement {
 
 ensureWrk();
 const dir = mkdtempSync(join(tmpdir(), 'corsight-bench-'));
-const scripts = writeScripts(dir);
+const scripts = writeWrkScripts(dir);
 const sink = await startSink();
 const variants: Variant[] = ['cors-only', 'hooks-onresponse', 'corsight', 'corsight-per-request'];
 const results = new Map<Variant, { get: Measurement; preflight: Measurement }>();
@@ -170,8 +63,8 @@ try {
     const server = await startBenchServer(variant, sink.url, { nodeFlags: ['--expose-gc'] });
     servers.set(variant, server);
     // Warm-up, both kinds (JIT, connection setup): with Corsight the JIT settles only after several seconds.
-    await runWrk(`http://127.0.0.1:${server.port}`, scripts.get, 2);
-    await runWrk(`http://127.0.0.1:${server.port}`, scripts.preflight, 2);
+    await runWrk(server.port, scripts.get, 2);
+    await runWrk(server.port, scripts.preflight, 2);
   }
   const runs = new Map<Variant, { get: Measurement[]; preflight: Measurement[] }>(
     variants.map((variant) => [variant, { get: [], preflight: [] }]),

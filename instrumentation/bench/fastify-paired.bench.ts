@@ -16,19 +16,16 @@
 //     [variant ...]   (default: cors-only hooks-onsend hooks-onresponse hooks-empty corsight)
 // CORSIGHT_BENCH_ROUNDS (4) rounds of CORSIGHT_BENCH_SECONDS (2) per pair; CORSIGHT_BENCH_PROFILE=<dir/prefix>
 // writes a V8 CPU profile of every measured run (costs ~2x CPU per request; compare profiles, not rates).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Variant } from './app/fastify-server.js';
 import { type BenchServer, startBenchServer } from './app/server-process.js';
+import { CONNECTIONS, runWrk, startSink, writeWrkScripts } from './app/wrk-load.js';
 
 const SECONDS = Number(process.env.CORSIGHT_BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.CORSIGHT_BENCH_ROUNDS ?? 4);
-const CONNECTIONS = 16;
-const NICE = '-15';
+const NICE_WRAPPER = ['nice', '-n', '-15'];
 const V8_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
 const asked = process.argv.slice(2) as Variant[];
 const variants: Variant[] = [
@@ -38,56 +35,7 @@ const variants: Variant[] = [
     : (['cors-only', 'hooks-onsend', 'hooks-onresponse', 'hooks-empty', 'corsight'] as const)),
 ];
 
-interface Load {
-  readonly requestsPerSecond: number;
-  readonly requests: number;
-}
-
-function runWrk(port: number, script: string, seconds: number): Promise<Load> {
-  return new Promise((resolve, reject) => {
-    const wrk = spawn('nice', [
-      '-n',
-      NICE,
-      'taskset',
-      '-c',
-      '1',
-      'wrk',
-      '-t1',
-      `-c${CONNECTIONS}`,
-      `-d${seconds}s`,
-      '-s',
-      script,
-      `http://127.0.0.1:${port}`,
-    ]);
-    let output = '';
-    wrk.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    wrk.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    wrk.on('error', reject);
-    wrk.on('close', () => {
-      const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
-      const total = /(\d+) requests in/.exec(output);
-      if (rps === null || total === null) reject(new Error(`could not read wrk's output:\n${output}`));
-      else resolve({ requestsPerSecond: Number(rps[1]), requests: Number(total[1]) });
-    });
-  });
-}
-
-const ORIGINS = `{"https://app.example.com", "https://admin.example.com", "https://partner.example"}`;
-const SCRIPTS = {
-  get: `local origins = ${ORIGINS}
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "/orders/" .. (n % 100), { ["Origin"] = origins[n % 3 + 1], ["Sec-Fetch-Mode"] = "cors", ["Sec-Fetch-Site"] = "cross-site" })
-end`,
-  preflight: `local origins = ${ORIGINS}
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("OPTIONS", "/orders/" .. (n % 100), { ["Origin"] = origins[n % 3 + 1], ["Access-Control-Request-Method"] = "PUT", ["Access-Control-Request-Headers"] = "content-type", ["Sec-Fetch-Mode"] = "cors" })
-end`,
-};
-type Kind = keyof typeof SCRIPTS;
+type Kind = 'get' | 'preflight';
 
 interface Run {
   readonly ratio: number;
@@ -108,8 +56,8 @@ interface Run {
 async function pair(base: BenchServer, other: BenchServer, script: string): Promise<Run> {
   await Promise.all([base.ask('start'), other.ask('start')]);
   const [baseLoad, otherLoad] = await Promise.all([
-    runWrk(base.port, script, SECONDS),
-    runWrk(other.port, script, SECONDS),
+    runWrk(base.port, script, SECONDS, NICE_WRAPPER),
+    runWrk(other.port, script, SECONDS, NICE_WRAPPER),
   ]);
   const [baseReply, reply] = await Promise.all([base.ask('stop'), other.ask('stop')]);
   const stats = reply.stats;
@@ -131,26 +79,19 @@ const median = (values: readonly number[]): number =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 const dir = mkdtempSync(join(tmpdir(), 'corsight-paired-'));
-const scripts: Record<Kind, string> = { get: join(dir, 'get.lua'), preflight: join(dir, 'preflight.lua') };
-for (const kind of ['get', 'preflight'] as const) writeFileSync(scripts[kind], SCRIPTS[kind]);
-const sink = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-  });
-});
-await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-const sinkUrl = `http://127.0.0.1:${String((sink.address() as AddressInfo).port)}`;
+const scripts: Record<Kind, string> = writeWrkScripts(dir);
+const sink = await startSink();
 const servers: BenchServer[] = [];
 try {
   for (const variant of variants) {
-    const server = await startBenchServer(variant, sinkUrl, {
+    const server = await startBenchServer(variant, sink.url, {
       nodeFlags: V8_FLAGS,
-      wrapper: ['nice', '-n', NICE],
+      wrapper: NICE_WRAPPER,
     });
     servers.push(server);
     // Warm-up, both kinds: the JIT settles only after several seconds of each.
-    for (const kind of ['get', 'preflight'] as const) await runWrk(server.port, scripts[kind], 3);
+    for (const kind of ['get', 'preflight'] as const)
+      await runWrk(server.port, scripts[kind], 3, NICE_WRAPPER);
   }
   const [base, ...others] = servers;
   if (base === undefined) throw new Error('no base server');
@@ -175,6 +116,6 @@ try {
   }
 } finally {
   for (const server of servers) server.child.kill();
-  sink.close();
+  await sink.close();
   rmSync(dir, { recursive: true, force: true });
 }
