@@ -18,7 +18,7 @@ import { lookbackTotalsQuery, seasonalBandQuery, storedSpans, type StoredSpan } 
 import { keyId } from './alert-key.js';
 import { GROUP_FIELDS, type AlertRule, type GroupField } from './alert-rule.js';
 import {
-  PRIOR_REUSE_MS,
+  groupsNeedingPriors,
   readOwnRuleInput,
   SEASONAL_AHEAD_MS,
   type RuleInputContext,
@@ -362,19 +362,7 @@ async function fillPriors(
     // With no stored minute before the window nothing is known about an origin: it starts nothing
     // (otherwise every origin would look new on a fresh install). The past only matters for entry.
     if (windowStart <= historyFromMs) continue;
-    const entering = live.filter(
-      (group) => group.blocked >= rule.minCount && memory.known?.has(keyId(group.key)) !== true,
-    );
-    if (entering.length === 0) continue;
-    const priors = memory.priors;
-    if (priors !== undefined) {
-      for (const [id, entry] of priors) if (nowMs - entry.readAtMs >= PRIOR_REUSE_MS) priors.delete(id);
-      for (const group of entering) {
-        const reused = priors.get(keyId(group.key));
-        if (reused !== undefined) group.prior = reused.prior;
-      }
-    }
-    const unknown = entering.filter((group) => group.prior === undefined);
+    const unknown = groupsNeedingPriors(live, rule, memory, nowMs);
     if (unknown.length === 0) continue;
     const fromMs = Math.max(nowMs - rule.lookbackMs, historyFromMs);
     let lookback = lookbackIds.get(fromMs);

@@ -88,6 +88,33 @@ export const SEASONAL_AHEAD_MS = 60 * 60_000;
 /** How long a group's lookback read is reused. */
 export const PRIOR_REUSE_MS = 10 * 60_000;
 
+/**
+ * The live groups an origin rule judges on entry (blocked at least `minCount` and no instance yet) whose
+ * lookback is still to be read: priors read in the last PRIOR_REUSE_MS are filled in from `memory`, older
+ * ones forgotten. Empty when nothing enters.
+ */
+export function groupsNeedingPriors(
+  live: readonly MutableGroup[],
+  rule: AlertRule,
+  memory: RuleInputMemory,
+  nowMs: number,
+): MutableGroup[] {
+  const known = memory.known;
+  const entering = live.filter(
+    (group) => group.blocked >= rule.minCount && known?.has(keyId(group.key)) !== true,
+  );
+  if (entering.length === 0) return entering;
+  const priors = memory.priors;
+  if (priors !== undefined) {
+    for (const [id, entry] of priors) if (nowMs - entry.readAtMs >= PRIOR_REUSE_MS) priors.delete(id);
+    for (const group of entering) {
+      const reused = priors.get(keyId(group.key));
+      if (reused !== undefined) group.prior = reused.prior;
+    }
+  }
+  return entering.filter((group) => group.prior === undefined);
+}
+
 export interface RuleInputContext {
   /** First stored minute (readFirstStoredMinute), read once per evaluation cycle. */
   readonly historyFromMs: number | undefined;
@@ -208,23 +235,12 @@ async function readHistory(
     case 'newly_blocked_origin': {
       // With no stored minute before the window nothing is known about an origin: it starts nothing
       // (otherwise every origin would look new on a fresh install). The past only matters for entry.
-      const known = memory.known;
-      const entering = live.filter(
-        (group) => group.blocked >= rule.minCount && known?.has(keyId(group.key)) !== true,
-      );
-      if (windowStart <= historyFromMs || entering.length === 0) return;
+      if (windowStart <= historyFromMs) return;
+      let unknown: readonly MutableGroup[] = groupsNeedingPriors(live, rule, memory, nowMs);
+      if (unknown.length === 0) return;
       const priorFrom = Math.max(nowMs - rule.lookbackMs, historyFromMs);
       const spanMs = windowStart - priorFrom;
       const priors = memory.priors;
-      if (priors !== undefined) {
-        for (const [id, entry] of priors) if (nowMs - entry.readAtMs >= PRIOR_REUSE_MS) priors.delete(id);
-        for (const group of entering) {
-          const reused = priors.get(keyId(group.key));
-          if (reused !== undefined) group.prior = reused.prior;
-        }
-      }
-      let unknown: readonly MutableGroup[] = entering.filter((group) => group.prior === undefined);
-      if (unknown.length === 0) return;
       if (rule.kind === 'new_rejected_origin' && canUseOriginSightings(rule)) {
         // An origin first seen inside the window was never seen before it: no lookback read for it.
         const fresh = await readRows<Record<string, unknown>>(
