@@ -81,6 +81,14 @@ const WEEKS_AND_EDGES: Range = {
   from: T0 - 16 * DAY + 5 * HOUR + 17 * 60_000,
   to: T0 + 2 * DAY + 2 * HOUR + 43 * 60_000,
 };
+/**
+ * Off the hour at both ends, ending after every stored row: the unit holding its end is read whole from the
+ * coarsest rollup (open-end.ts), only its start edge per minute.
+ */
+const PAST_END: Range = {
+  from: T0 - 16 * DAY + 5 * HOUR + 17 * 60_000,
+  to: T0 + 3 * DAY + 2 * HOUR + 43 * 60_000,
+};
 const rangeQuery = (range: Range) => ({ from: iso(range.from), to: String(range.to) });
 
 async function get(path: string, query: Record<string, string> = {}, on = app) {
@@ -101,6 +109,7 @@ describe('GET /summary', () => {
     ['a range off the hour', OFF_HOUR, {}, [TABLES.totals1h, TABLES.totals1m]],
     ['one route off the hour', OFF_HOUR, { route: '/orders' }, [TABLES.routes1h, TABLES.rollup]],
     ['one origin', ALL, { origin: 'https://evil.test' }, [TABLES.rollup]],
+    ['a range ending after the stored rows', PAST_END, {}, [TABLES.totals1h, TABLES.totals1m]],
   ])('sums weights over %s', async (_name, range, filters: Record<string, string>, tables) => {
     const where = (row: CorsEventRow) =>
       Object.entries(filters).every(([key, value]) => row[key as 'service' | 'route' | 'origin'] === value);
@@ -269,6 +278,11 @@ describe('GET /origins/rejected', () => {
       WEEKS_AND_EDGES,
       [TABLES.origins1d, TABLES.origins1h, TABLES.rollup, TABLES.routeOrigins1w, TABLES.routeOrigins1d],
     ],
+    [
+      'a range ending after the stored rows',
+      PAST_END,
+      [TABLES.origins1d, TABLES.origins1h, TABLES.rollup, TABLES.routeOrigins1w, TABLES.originCodes1d],
+    ],
   ])(
     'reports blocked weight, share, first and last blocked minute, trend, routes and reasons over %s',
     async (_name, range: Range, tables: readonly string[]) => {
@@ -351,6 +365,7 @@ describe('GET /preflight-cache', () => {
       WEEKS_AND_EDGES,
       [TABLES.preflightAll1w, TABLES.preflight1d, TABLES.rollup, TABLES.events],
     ],
+    ['a range ending after the stored rows', PAST_END, [TABLES.preflightAll1w, TABLES.rollup, TABLES.events]],
   ])(
     'estimates hits per route, origin and method beside the Max-Age sent and each engine over %s',
     async (_name, range, tables) => {

@@ -61,6 +61,7 @@ import {
   type MaxAgeRow,
   type PreflightCacheRow,
 } from './preflight-cache.js';
+import { markOpenEnd, storedAfterQuery, type StoredAfterRow } from './open-end.js';
 import { QueryParameterError } from './query-errors.js';
 import {
   readFilters,
@@ -132,6 +133,11 @@ function reader(client: ClickHouseClient, request: FastifyRequest): Read {
   };
 }
 
+/** The range as rollup-choice.ts should read it: open-ended when nothing is stored at or after its end. */
+async function openEnd(read: Read, range: TimeRange): Promise<TimeRange> {
+  return markOpenEnd(range, await read<StoredAfterRow>(storedAfterQuery(range)));
+}
+
 const MAX_CHANGES = 50;
 
 export const queryApi: FastifyPluginAsync<QueryApiOptions> = async (app, options) => {
@@ -166,8 +172,9 @@ export const queryApi: FastifyPluginAsync<QueryApiOptions> = async (app, options
 function registerCounts(app: FastifyInstance, client: ClickHouseClient, now: () => number): void {
   app.get('/summary', async (request) => {
     const read = reader(client, request);
-    const range = readRange(request.query, now());
+    const asked = readRange(request.query, now());
     const filters = readFilters(request.query, ['service', 'route', 'origin', 'method']);
+    const range = await openEnd(read, asked);
     const [row] = await read<SummaryRow>(summaryQuery(range, filters));
     const { total = 0, ...rest } = row ?? {};
     return { range: echoRange(range), requests: total, ...rest };
@@ -175,13 +182,14 @@ function registerCounts(app: FastifyInstance, client: ClickHouseClient, now: () 
 
   app.get('/timeseries', async (request) => {
     const read = reader(client, request);
-    const { range, step } = readRangeAndStep(request.query, now());
+    const { range: asked, step } = readRangeAndStep(request.query, now());
     const filters = readFilters(request.query, ['service', 'route', 'origin', 'method', 'outcome', 'kind']);
     const {
       metric = 'requests',
       groupBy,
       top = 10,
     } = readParameters(request.query, ['metric', 'groupBy', 'top']);
+    const range = await openEnd(read, asked);
     const rows = await read<TimeseriesRow>(timeseriesQuery({ range, step, metric, groupBy, top, filters }));
     const buckets = bucketStarts(range, step);
     return {
@@ -196,8 +204,9 @@ function registerCounts(app: FastifyInstance, client: ClickHouseClient, now: () 
 
   app.get('/services', async (request) => {
     const read = reader(client, request);
-    const range = readRange(request.query, now());
+    const asked = readRange(request.query, now());
     const { limit = 1000 } = readParameters(request.query, ['limit']);
+    const range = await openEnd(read, asked);
     const rows = await read<ServiceRow>(servicesQuery(range, limit));
     return {
       range: echoRange(range),
@@ -207,8 +216,9 @@ function registerCounts(app: FastifyInstance, client: ClickHouseClient, now: () 
 
   app.get('/routes', async (request) => {
     const read = reader(client, request);
-    const range = readRange(request.query, now());
+    const asked = readRange(request.query, now());
     const { service, limit = 1000 } = readParameters(request.query, ['service', 'limit']);
+    const range = await openEnd(read, asked);
     const rows = await read<RouteRow>(routesQuery(range, service, limit));
     return {
       range: echoRange(range),
@@ -220,9 +230,10 @@ function registerCounts(app: FastifyInstance, client: ClickHouseClient, now: () 
 function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () => number): void {
   app.get('/origins/rejected', async (request) => {
     const read = reader(client, request);
-    const range = readRange(request.query, now());
+    const asked = readRange(request.query, now());
     const filters = readFilters(request.query, ['service', 'route', 'origin', 'method']);
     const { limit = 100 } = readParameters(request.query, ['limit']);
+    const range = await openEnd(read, asked);
     const rows = await read<RejectedOriginRow>(rejectedOriginsQuery(range, filters, limit));
     const origins = rows.map((row) => row.origin);
     const [routes, reasons, previous] =
@@ -242,9 +253,10 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
 
   app.get('/preflight-cache', async (request) => {
     const read = reader(client, request);
-    const range = readRange(request.query, now());
+    const asked = readRange(request.query, now());
     const filters = readFilters(request.query, ['service', 'route', 'origin', 'method']);
     const { limit = 100 } = readParameters(request.query, ['limit']);
+    const range = await openEnd(read, asked);
     const rows = await read<PreflightCacheRow>(preflightCacheQuery(range, filters, limit));
     const maxAges =
       rows.length === 0
@@ -260,7 +272,7 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
 
   app.get('/mismatches', async (request) => {
     const read = reader(client, request);
-    const { range, step } = readRangeAndStep(request.query, now());
+    const { range: asked, step } = readRangeAndStep(request.query, now());
     const filters = readFilters(request.query, ['service', 'route', 'origin', 'method', 'outcome', 'kind']);
     const {
       finding,
@@ -268,6 +280,7 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
       examples = 3,
       limit = 50,
     } = readParameters(request.query, ['finding', 'code', 'examples', 'limit']);
+    const range = await openEnd(read, asked);
     const mismatch = { range, step, filters, finding, code };
     const series = await read<MismatchSeriesRow>(mismatchSeriesQuery(mismatch));
     const buckets = bucketStarts(range, step);
@@ -338,10 +351,12 @@ function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () 
   app.post('/simulate', async (request) => {
     const read = reader(client, request);
     const input = readSimulationRequest(request.body);
-    const range = resolveRange(input.from, input.to, now());
+    const asked = resolveRange(input.from, input.to, now());
+    const matchers = allowlistMatchers(input.allowlist);
+    const range = await openEnd(read, asked);
     const simulation = {
       range,
-      matchers: allowlistMatchers(input.allowlist),
+      matchers,
       service: input.service,
       limit: input.limit ?? 100,
     };

@@ -247,6 +247,28 @@ describe('chooseRollups splits a range into whole days, whole hours and minutes'
     expect(planParams(plan)).toEqual({ days_from: T0 / 1000, days_to: (T0 + 30 * DAY) / 1000 });
   });
 
+  it('reads the unit holding the end of an open-ended range whole, and its start edge per minute', () => {
+    const range = { ...UNALIGNED, openEnded: true };
+    const plan = chooseRollups(question({ dimensions: ['route', 'origin'], range }));
+    expect(parts(plan)).toEqual([
+      [TABLES.routeOriginsAll1w, 'weeks', undefined],
+      [TABLES.routeOrigins1d, 'days', 'weeks'],
+      [TABLES.rollup, 'range', 'days'],
+    ]);
+    // The last week ends past the range: nothing is stored there, so its rows count only the range.
+    expect(planParams(plan)).toMatchObject({
+      days_from: (T0 + DAY) / 1000,
+      days_to: (T0 + 30 * DAY) / 1000,
+      weeks_from: FIRST_WEEK / 1000,
+      weeks_to: (FIRST_WEEK + 4 * WEEK) / 1000,
+    });
+    const hourly = chooseRollups(question({ range }));
+    expect(hourly.hours).toEqual({ fromMs: T0 + HOUR, toMs: T0 + 30 * DAY });
+    // A range whose start is whole reads no minute at all.
+    const whole = chooseRollups(question({ range: { fromMs: T0, toMs: T0 + 20 * 60_000, openEnded: true } }));
+    expect(parts(whole)).toEqual([[TABLES.totals1h, 'hours', undefined]]);
+  });
+
   it('reads a range without a whole hour per minute', () => {
     const plan = chooseRollups(question({ range: { fromMs: T0 + 60_000, toMs: T0 + HOUR + 60_000 } }));
     expect(plan.hours).toBeUndefined();

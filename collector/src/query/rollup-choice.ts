@@ -91,11 +91,14 @@ function narrowest(question: RollupQuestion, grain: Grain): RollupSpec | undefin
   return ROLLUPS.find((spec) => spec.grain === grain && answers(spec, question));
 }
 
-/** The whole units (hours, UTC days) of a range; undefined when it holds none. */
+/**
+ * The whole units (hours, UTC days, weeks) of a range; undefined when it holds none. The unit holding the
+ * end of an open-ended range counts as whole: nothing is stored past the end (TimeRange.openEnded).
+ */
 function whole(range: TimeRange, grain: Grain): TimeRange | undefined {
   const unitMs = GRAIN_SECONDS[grain] * 1000;
   const fromMs = Math.ceil(range.fromMs / unitMs) * unitMs;
-  const toMs = Math.floor(range.toMs / unitMs) * unitMs;
+  const toMs = (range.openEnded === true ? Math.ceil : Math.floor)(range.toMs / unitMs) * unitMs;
   return fromMs < toMs ? { fromMs, toMs } : undefined;
 }
 
@@ -104,8 +107,8 @@ export function wholeHours(range: TimeRange): TimeRange | undefined {
   return whole(range, 'hour');
 }
 
-function same(a: TimeRange, b: TimeRange): boolean {
-  return a.fromMs === b.fromMs && a.toMs === b.toMs;
+function covers(outer: TimeRange, inner: TimeRange): boolean {
+  return outer.fromMs <= inner.fromMs && outer.toMs >= inner.toMs;
 }
 
 /**
@@ -141,7 +144,7 @@ export function chooseRollups(question: RollupQuestion): RollupPlan {
   levels.forEach((level, index) => {
     const inner = levels[index - 1];
     // A level whose window the inner one covers entirely has nothing left to read.
-    if (inner !== undefined && same(inner.window, level.window)) return;
+    if (inner !== undefined && covers(inner.window, level.window)) return;
     reads.push({ spec: level.spec, within: level.bounds, except: inner?.bounds });
   });
   const used = (bounds: Bounds) => reads.some((read) => read.within === bounds || read.except === bounds);

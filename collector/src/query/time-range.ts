@@ -34,6 +34,12 @@ export interface TimeRange {
   readonly fromMs: number;
   /** Exclusive, milliseconds since the epoch, a whole minute. */
   readonly toMs: number;
+  /**
+   * Nothing is stored at or after toMs (open-end.ts checks it just before the reads): a rollup row of the
+   * hour, day or week holding toMs then counts only minutes inside the range, so rollup-choice.ts reads
+   * that unit whole instead of its minutes. A range ending now is one, unless some clock runs ahead.
+   */
+  readonly openEnded?: boolean;
 }
 
 export interface Step {
