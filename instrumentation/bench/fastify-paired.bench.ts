@@ -14,8 +14,10 @@
 // thousand requests.
 //   flock /tmp/bench.lock npx tsx --conditions=@corsight/source instrumentation/bench/fastify-paired.bench.ts \
 //     [variant ...]   (default: cors-only hooks-onsend hooks-onresponse hooks-empty corsight)
-// CORSIGHT_BENCH_ROUNDS (4) rounds of CORSIGHT_BENCH_SECONDS (2) per pair; CORSIGHT_BENCH_PROFILE=<dir/prefix>
-// writes a V8 CPU profile of every measured run (costs ~2x CPU per request; compare profiles, not rates).
+// CORSIGHT_BENCH_ROUNDS (4) rounds of CORSIGHT_BENCH_SECONDS (2) per pair; CORSIGHT_BENCH_KINDS=preflight (or
+// get) measures one kind only; CORSIGHT_BENCH_PROFILE=<dir/prefix> writes a V8 CPU profile of every measured
+// run, sampled every CORSIGHT_BENCH_PROFILE_INTERVAL µs (100; the sampler shares the core, so at 100 µs it
+// doubles the CPU per request: compare profiles, not rates).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +38,10 @@ const variants: Variant[] = [
 ];
 
 type Kind = 'get' | 'preflight';
+const KINDS: readonly Kind[] =
+  process.env.CORSIGHT_BENCH_KINDS === undefined
+    ? ['get', 'preflight']
+    : (process.env.CORSIGHT_BENCH_KINDS.split(',') as Kind[]);
 
 interface Run {
   readonly ratio: number;
@@ -100,7 +106,7 @@ try {
       .map((value) => value.toFixed(2))
       .join(' ')}`,
   );
-  for (const kind of ['get', 'preflight'] as const) {
+  for (const kind of KINDS) {
     const runs = others.map(() => [] as Run[]);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, other] of others.entries()) runs[i]?.push(await pair(base, other, scripts[kind]));

@@ -1,17 +1,14 @@
-// What the plugin keeps about a request with an Origin until its response is written: the OpenTelemetry
-// context it ran in (the parent of its detail span) and where the response's headers can be read.
+// What the plugin keeps about a request with an Origin from the first of its hooks that sees it until the
+// response's headers are out: a FastifyExchange, which is also what the observer judges.
 //
-// Context. Every reply Fastify sends itself goes through reply.send(), which runs the onSend hooks inside
-// the request's context: the HTTP server span of the OpenTelemetry HTTP instrumentation, or whatever a
-// tracing hook set, including for preflights @fastify/cors answers in its onRequest hook, before any hook
-// registered after it. So the context is taken in onSend. A reply written past it (hijacked, or through
-// reply.raw) falls back to the context active at onResponse. An onRequest hook would see the context earlier
-// (a handler that sends its reply inside a span of its own parents the detail span there, not on the server
-// span), but it would cost every request of the app a hook call; onSend already runs for nearly all.
+// Context. Taken by the first hook that sees the request: onRequest (the HTTP server span of the
+// OpenTelemetry HTTP instrumentation, or whatever a tracing hook registered before Corsight set), or, for a
+// preflight @fastify/cors answers in an onRequest hook that runs before Corsight's, onSend, which Fastify
+// runs inside the same context.
 //
-// Start time. reply.elapsedTime counts from the moment Fastify set up the reply, just before the first
-// onRequest hook, and stops when the response finished, before the onResponse hooks: the start is read from
-// it when the exchange is judged, so the hooks do not take the time.
+// Times. Fastify times a reply (reply.elapsedTime) only when some onResponse hook exists or its logger is on,
+// and the plugin has no onResponse hook (fastify.ts says why), so the exchange takes its own: the start when
+// it is created, the end when its headers are seen out.
 //
 // Headers. Fastify writes a reply's headers itself, in one writeHead call with the reply's header object
 // (or setHeader calls, for streams), right after the onSend hooks. For those replies the reply's headers
@@ -19,49 +16,138 @@
 // wrote (measured on this machine, copy and readResponse together: ~0.9 µs against 5–8 µs per request). A
 // reply that never reached onSend (hijacked, or written through reply.raw) or whose headers were out by then
 // is read from the header block.
-import type { IncomingMessage } from 'node:http';
-import { type Context, context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CorsRequest, CorsResponse, ResponseHeaders } from './core/index.js';
+import { replyHeaders } from './fastify-internals.js';
+import { headersAsWritten, type ObservedExchange } from './observe/index.js';
 
-export class InFlight {
-  /** Taken by the registration that observes the request, so that a second one does not count it again. */
-  claimed = false;
-  /** Fastify wrote the response's headers from the reply's header object. */
+/** The registration that watches an exchange: what the exchange asks it, and what it is handed back. */
+export interface ExchangeWatcher {
+  routeOf(request: FastifyRequest): string | undefined;
+  serverOriginOf(request: FastifyRequest): string | undefined;
+  /** Judges an exchange whose headers are out, now (in the batch of its turn of the event loop). */
+  judge(exchange: FastifyExchange): void;
+  /** Judges an exchange whose headers are out, with the others that end in the same turn. */
+  judgeSoon(exchange: FastifyExchange): void;
+  failed(error: unknown): void;
+}
+
+/**
+ * A request with an Origin, judged once its response's headers are out, in a batch with others
+ * (CorsObserver.observe says why): the fields are read then, from request and reply objects that no longer
+ * change.
+ */
+export class FastifyExchange implements ObservedExchange, CorsResponse {
+  /** Fastify wrote the response's headers from the reply's header object (set by onSend). */
   headersInReply = false;
+  /** Epoch milliseconds, set when the headers are seen out. */
+  endTime = 0;
+  #request: CorsRequest | undefined = undefined;
 
-  constructor(public context: Context) {}
+  constructor(
+    readonly watcher: ExchangeWatcher,
+    readonly fastifyRequest: FastifyRequest,
+    readonly reply: FastifyReply,
+    readonly context: Context,
+    readonly startTime: number,
+  ) {}
+
+  get request(): CorsRequest {
+    if (this.#request === undefined) {
+      const raw = this.fastifyRequest.raw;
+      this.#request = { method: raw.method ?? '', url: raw.url, headers: raw.headers };
+    }
+    return this.#request;
+  }
+
+  get response(): CorsResponse {
+    return this;
+  }
+
+  get status(): number {
+    return this.reply.raw.statusCode;
+  }
+
+  get headers(): ResponseHeaders {
+    return this.headersInReply ? replyHeaders(this.reply) : headersAsWritten(this.reply.raw);
+  }
+
+  get route(): string | undefined {
+    return this.watcher.routeOf(this.fastifyRequest);
+  }
+
+  get serverOrigin(): string | undefined {
+    return this.watcher.serverOriginOf(this.fastifyRequest);
+  }
 }
 
-// A symbol, not a property name: it cannot collide with the app's or show up in serialised requests.
-const kInFlight = Symbol('corsight.inFlight');
+// The exchanges every registration started in the current turn of the event loop, looked at together right
+// after it (settle), and those whose responses were still unwritten then, until their response closes.
+// Shared by all registrations, so that a request two of them see is watched once. Nothing is stored on the
+// request or reply objects: a slot declared with decorateRequest and set per request cost ~4 % of a small
+// app's preflight throughput in the paired bench, and a Map from reply to exchange, set and deleted per
+// request, more (page faults: its table is reallocated as it fills and empties). A hook finds the exchange
+// of its reply by scanning the turn's list from its end: with synchronous hooks it is the last one.
+const started: FastifyExchange[] = [];
+const unwritten = new Map<FastifyReply, FastifyExchange>();
+// Exchanges started in one turn at most (under a burst the turn is settled early), bounding the scans.
+const MAX_STARTED = 64;
 
-interface WithInFlight {
-  [kInFlight]?: InFlight;
+/** The exchange some registration started for this reply, if any. */
+export function exchangeOf(reply: FastifyReply): FastifyExchange | undefined {
+  for (let i = started.length - 1; i >= 0; i--) {
+    const exchange = started[i] as FastifyExchange;
+    if (exchange.reply === reply) return exchange;
+  }
+  return unwritten.size === 0 ? undefined : unwritten.get(reply);
 }
 
-/** What the hooks read of a reply (FastifyReply has it). */
-interface ReplyState {
-  readonly raw: { readonly headersSent: boolean };
+/** Starts watching an exchange; it is judged once its response's headers are out. */
+export function watch(exchange: FastifyExchange): void {
+  started.push(exchange);
+  if (started.length === 1) setImmediate(settle);
+  else if (started.length >= MAX_STARTED) settle();
 }
 
-function start(request: IncomingMessage): InFlight {
-  const inFlight = new InFlight(context.active());
-  (request as WithInFlight)[kInFlight] = inFlight;
-  return inFlight;
+/**
+ * Hands the exchanges of the turn whose headers are out to their watchers, to be judged together
+ * (CorsObserver.observe says why a batch); the others wait for their response to close.
+ */
+export function settle(): void {
+  const now = Date.now();
+  for (let i = 0; i < started.length; i++) {
+    const exchange = started[i] as FastifyExchange;
+    try {
+      const reply = exchange.reply;
+      // Ended or hijacked, with its headers out: nothing can change them or send them again. (Headers out
+      // alone are not enough: after reply.raw.writeHead a handler may still call reply.send, which runs
+      // the onSend hooks, and they must find this exchange.)
+      if (reply.sent && reply.raw.headersSent) {
+        exchange.endTime = now;
+        exchange.watcher.judge(exchange);
+      } else {
+        // Waiting for I/O (or for an async onSend hook): a closure per request will do.
+        unwritten.set(reply, exchange);
+        reply.raw.on('close', () => {
+          closed(exchange);
+        });
+      }
+    } catch (error) {
+      exchange.watcher.failed(error);
+    }
+  }
+  started.length = 0;
 }
 
-/** onSend: Fastify is about to write the reply's headers, unless they are out already. */
-export function recordSend(request: IncomingMessage, reply: ReplyState): void {
-  if (request.headers.origin === undefined) return;
-  const inFlight = (request as WithInFlight)[kInFlight] ?? start(request);
-  // reply.raw.writeHead and then reply.send(stream) (Fastify warns of it): the raw call's headers went out.
-  inFlight.headersInReply = !reply.raw.headersSent;
-}
-
-/** The request's state, for the first registration to ask at onResponse; undefined for any other. */
-export function claimInFlight(request: IncomingMessage): InFlight | undefined {
-  let inFlight = (request as WithInFlight)[kInFlight];
-  if (inFlight === undefined) inFlight = start(request);
-  else if (inFlight.claimed) return undefined;
-  inFlight.claimed = true;
-  return inFlight;
+function closed(exchange: FastifyExchange): void {
+  try {
+    unwritten.delete(exchange.reply);
+    // Nothing reached the browser: the connection closed before the headers were written.
+    if (!exchange.reply.raw.headersSent) return;
+    exchange.endTime = Date.now();
+    exchange.watcher.judgeSoon(exchange);
+  } catch (error) {
+    exchange.watcher.failed(error);
+  }
 }

@@ -412,6 +412,96 @@ describe('beside hand-written CORS headers', () => {
   });
 });
 
+// Responses that are not written in the turn of the event loop their request arrived in: Corsight looks at
+// a turn's requests right after it, and waits for the others to close.
+describe('responses written after I/O', () => {
+  const later = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it('sees what an async onSend hook after it adds, and replies sent or hijacked after a wait', async () => {
+    const spans = collectSpans();
+    const app = newApp();
+    await app.register(corsight, { tracerProvider: spans.tracerProvider, sampling: 1 });
+    app.addHook('onSend', async (request, reply) => {
+      await later();
+      if (request.headers.origin === A) void reply.header('access-control-allow-origin', A);
+    });
+    app.get('/slow', async () => {
+      await later();
+      return 'slow';
+    });
+    app.get('/hijacked', async (_request, reply) => {
+      reply.hijack();
+      await later();
+      reply.raw.writeHead(200, { 'access-control-allow-origin': B }).end('raw');
+    });
+    const base = await listen(app);
+    expect((await send(base, '/orders/1', { headers: { origin: A } })).status).toBe(404);
+    expect((await send(base, '/slow', { headers: { origin: A } })).body).toBe('slow');
+    expect((await send(base, '/hijacked', { headers: { origin: B } })).body).toBe('raw');
+    await app.close();
+    expect(
+      spans
+        .details()
+        .map((span) => [
+          span.attributes[ATTR.httpRoute],
+          span.attributes[ATTR.httpResponseStatusCode],
+          span.attributes[ATTR.responseAllowOrigin],
+          span.attributes[ATTR.outcome],
+        ]),
+    ).toEqual([
+      [ROUTE_UNMATCHED, 404, A, 'blocked_if_credentialed'],
+      ['/slow', 200, A, 'blocked_if_credentialed'],
+      ['/hijacked', 200, B, 'blocked_if_credentialed'],
+    ]);
+  });
+
+  it('counts once a reply whose headers reply.raw wrote before a later reply.send', async () => {
+    const spans = collectSpans();
+    const app = newApp();
+    await app.register(corsight, { tracerProvider: spans.tracerProvider });
+    app.get('/stream', async (_request, reply) => {
+      reply.raw.writeHead(200, { 'access-control-allow-origin': B });
+      await later();
+      return reply.send(Readable.from(['streamed']));
+    });
+    const base = await listen(app);
+    expect((await send(base, '/stream', { headers: { origin: B } })).body).toBe('streamed');
+    await app.close();
+    expect(spans.details().map((span) => span.attributes[ATTR.responseAllowOrigin])).toEqual([B]);
+    expect(weights(spans.summaries(), byRouteOriginOutcome)).toEqual({
+      [`/stream ${B} blocked_if_credentialed`]: 1,
+    });
+  });
+
+  it('does not count a request whose client left before any header was written', async () => {
+    const spans = collectSpans();
+    const app = newApp();
+    await app.register(corsight, { tracerProvider: spans.tracerProvider });
+    let arrived: () => void = () => undefined;
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    let answered: () => void = () => undefined;
+    const answer = new Promise<void>((resolve) => (answered = resolve));
+    app.get('/slow', async () => {
+      arrived();
+      await answer;
+      return 'late';
+    });
+    const base = await listen(app);
+    const client = request(`${base}/slow`, { headers: { origin: A } });
+    client.on('error', () => undefined).end();
+    await arrival;
+    client.destroy();
+    await later();
+    answered();
+    await later();
+    await send(base, '/orders/1', { headers: { origin: A } });
+    await app.close();
+    expect(weights(spans.summaries(), byRouteOriginOutcome)).toEqual({
+      [`${ROUTE_UNMATCHED} ${A} blocked`]: 1,
+    });
+  });
+});
+
 describe('with no CORS support', () => {
   async function plainApp(spans: Spans): Promise<string> {
     const app = newApp();

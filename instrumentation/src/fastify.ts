@@ -1,17 +1,24 @@
 // The Fastify plugin: `await app.register(corsight, { serviceName, policy, sampling })`.
 //
-// It watches each request with an Origin until its response is written, and hands the exchange to the
-// CorsObserver, which judges, counts and emits (in a batch, after the hooks). Hooks, as few as can see
-// everything, since each costs every request of the app:
+// It watches each request with an Origin until its response's headers are out, and hands the exchange to the
+// CorsObserver, which judges, counts and emits. Hooks, as few and as cheap as can see everything, since each
+// costs every request of the app:
 // - onRoute: records route templates, so a preflight can be attributed to the route of the method it asks
 //   for (fastify-route.ts); routes added before the plugin are not seen, so register it before the routes;
-// - onSend: the OpenTelemetry context of the request (fastify-in-flight.ts explains why there), and that
-//   Fastify writes the headers itself, from the reply;
-// - onResponse: the only hook that runs for every response, including preflights @fastify/cors answers in
-//   its onRequest hook, errors, 404s and hijacked replies, and the only point where every header is final,
-//   those added by hooks registered after this plugin included. Headers Fastify wrote are read from the
-//   reply; others (hijacked replies, writeHead on reply.raw) from the header block Node wrote;
+// - onRequest: starts watching the request (its OpenTelemetry context and start time; fastify-in-flight.ts);
+// - onSend: starts watching requests the onRequest hook did not see (preflights @fastify/cors answers in an
+//   onRequest hook that runs before Corsight's), and notes that Fastify writes the headers itself, from the
+//   reply;
 // - onClose: ends the observer, so the last summaries are emitted before the app's tracer provider stops.
+// There is no onResponse hook, though it is the one hook that runs once every header is final: with the
+// logger off, any onResponse hook makes Fastify add 'finish' and 'error' listeners and two timestamps to
+// every response of the app (lib/route.js), which cost 5–10 % of a small app's throughput in the app bench.
+// Instead, the requests watched in one turn of the event loop are looked at together right after it
+// (setImmediate): a response whose headers are out by then is judged, its headers final (those added by
+// hooks registered after this plugin included, since Fastify writes them after every onSend hook); only
+// the others, still waiting for I/O, get a 'close' listener and are judged when it fires. Headers Fastify
+// wrote are read from the reply; others (hijacked replies, writeHead on reply.raw) from the header block
+// Node wrote.
 //
 // Encapsulation: wrapped with fastify-plugin, so its hooks belong to the context it is registered in and to
 // that context's children. Registered at the root it observes the whole app; registered in a child context
@@ -34,17 +41,11 @@ import type {
   RouteOptions,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Context } from '@opentelemetry/api';
-import type { CorsRequest, CorsResponse, ResponseHeaders } from './core/index.js';
-import { claimInFlight, type InFlight, recordSend } from './fastify-in-flight.js';
-import { replyHeaders, routeTemplate } from './fastify-internals.js';
+import { context } from '@opentelemetry/api';
+import { type ExchangeWatcher, exchangeOf, FastifyExchange, settle, watch } from './fastify-in-flight.js';
+import { routeTemplate } from './fastify-internals.js';
 import { RouteTemplates } from './fastify-route.js';
-import {
-  CorsObserver,
-  type CorsightOptions,
-  headersAsWritten,
-  type ObservedExchange,
-} from './observe/index.js';
+import { CorsObserver, type CorsightOptions } from './observe/index.js';
 
 export type { CorsightOptions } from './observe/index.js';
 
@@ -53,61 +54,8 @@ const kObserved = Symbol('corsight.observed');
 const MAX_REMEMBERED_PREFLIGHT_ROUTES = 1024;
 const MAX_REMEMBERED_URL = 256;
 
-/**
- * A request whose response has been written, judged later in a batch with others (CorsObserver.observe says
- * why): its fields are read then, from request and reply objects that no longer change.
- */
-class FastifyExchange implements ObservedExchange, CorsResponse {
-  #request: CorsRequest | undefined = undefined;
-
-  constructor(
-    readonly corsight: FastifyCorsight,
-    readonly fastifyRequest: FastifyRequest,
-    readonly reply: FastifyReply,
-    readonly inFlight: InFlight,
-    readonly endTime: number,
-  ) {}
-
-  get request(): CorsRequest {
-    if (this.#request === undefined) {
-      const raw = this.fastifyRequest.raw;
-      this.#request = { method: raw.method ?? '', url: raw.url, headers: raw.headers };
-    }
-    return this.#request;
-  }
-
-  get response(): CorsResponse {
-    return this;
-  }
-
-  get status(): number {
-    return this.reply.raw.statusCode;
-  }
-
-  get headers(): ResponseHeaders {
-    return this.inFlight.headersInReply ? replyHeaders(this.reply) : headersAsWritten(this.reply.raw);
-  }
-
-  get route(): string | undefined {
-    return this.corsight.routeOf(this.fastifyRequest);
-  }
-
-  /** Epoch milliseconds: the response finished reply.elapsedTime after Fastify set the reply up. */
-  get startTime(): number {
-    return this.endTime - this.reply.elapsedTime;
-  }
-
-  get context(): Context {
-    return this.inFlight.context;
-  }
-
-  get serverOrigin(): string | undefined {
-    return this.corsight.serverOriginOf(this.fastifyRequest);
-  }
-}
-
 /** One registration's state; its methods are created once, so the hot path allocates no closures. */
-class FastifyCorsight {
+class FastifyCorsight implements ExchangeWatcher {
   readonly #fastify: FastifyInstance;
   readonly #observer: CorsObserver;
   readonly #templates = new RouteTemplates();
@@ -143,37 +91,43 @@ class FastifyCorsight {
 
   // Each hook catches what it calls (the context manager is the app's, the headers are the client's): the
   // app never sees Corsight fail, and the first failure is logged.
+  readonly onRequest = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ): void => {
+    // Another registration's hook may have started it already: the first one observes it.
+    if (request.raw.headers.origin !== undefined && exchangeOf(reply) === undefined) {
+      try {
+        this.#watch(request, reply);
+      } catch (error) {
+        this.failed(error);
+      }
+    }
+    done();
+  };
+
   readonly onSend = (
     request: FastifyRequest,
     reply: FastifyReply,
     payload: unknown,
     done: (error: null, payload: unknown) => void,
   ): void => {
-    try {
-      recordSend(request.raw, reply);
-    } catch (error) {
-      this.#failed(error);
+    if (request.raw.headers.origin !== undefined) {
+      try {
+        const exchange = exchangeOf(reply) ?? this.#start(request, reply);
+        // reply.raw.writeHead and then reply.send(stream) (Fastify warns of it): the raw call's headers went out.
+        if (exchange !== undefined) exchange.headersInReply = !reply.raw.headersSent;
+      } catch (error) {
+        this.failed(error);
+      }
     }
     done(null, payload);
   };
 
-  readonly onResponse = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    done: HookHandlerDoneFunction,
-  ): void => {
-    if (request.raw.headers.origin !== undefined) {
-      try {
-        this.#observe(request, reply);
-      } catch (error) {
-        this.#failed(error);
-      }
-    }
-    done();
-  };
-
   /** Closing the app never fails because of Corsight; summaries it could not emit are logged. */
   readonly onClose = (_instance: FastifyInstance, done: HookHandlerDoneFunction): void => {
+    settle();
     this.#observer.shutdown().then(
       () => {
         done();
@@ -188,17 +142,32 @@ class FastifyCorsight {
     );
   };
 
-  #failed(error: unknown): void {
+  failed(error: unknown): void {
     if (this.#failures++ === 0) {
       this.#fastify.log.error({ err: error }, '@corsight/instrumentation: observing a request failed');
     }
   }
 
-  #observe(request: FastifyRequest, reply: FastifyReply): void {
-    const inFlight = claimInFlight(request.raw);
-    // Another registration observes it, or nothing reached the browser (the connection closed first).
-    if (inFlight === undefined || !reply.raw.headersSent) return;
-    this.#observer.observe(new FastifyExchange(this, request, reply, inFlight, Date.now()));
+  #watch(request: FastifyRequest, reply: FastifyReply): FastifyExchange {
+    const exchange = new FastifyExchange(this, request, reply, context.active(), Date.now());
+    watch(exchange);
+    return exchange;
+  }
+
+  /**
+   * onSend for a request no onRequest hook started: a preflight @fastify/cors answered first, or a reply sent
+   * after its client left (the exchange was dropped when the response closed, and nothing will reach it).
+   */
+  #start(request: FastifyRequest, reply: FastifyReply): FastifyExchange | undefined {
+    return reply.raw.destroyed ? undefined : this.#watch(request, reply);
+  }
+
+  judge(exchange: FastifyExchange): void {
+    this.#observer.judge(exchange);
+  }
+
+  judgeSoon(exchange: FastifyExchange): void {
+    this.#observer.observe(exchange);
   }
 
   /** The route a request counts under: a preflight's is the route of the method it asks for. */
@@ -279,8 +248,8 @@ const plugin: FastifyPluginCallback<CorsightOptions> = (fastify, options, done) 
     fastify.decorate(kObserved, true);
   }
   fastify.addHook('onRoute', corsight.onRoute);
+  fastify.addHook('onRequest', corsight.onRequest);
   fastify.addHook('onSend', corsight.onSend);
-  fastify.addHook('onResponse', corsight.onResponse);
   fastify.addHook('onClose', corsight.onClose);
   done();
 };

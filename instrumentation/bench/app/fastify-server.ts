@@ -126,7 +126,10 @@ let profiles = 0;
 if (session !== undefined) {
   session.connect();
   session.post('Profiler.enable');
-  session.post('Profiler.setSamplingInterval', { interval: 100 });
+  // Microseconds between samples: the sampler shares the server's one core, so a short interval slows it.
+  session.post('Profiler.setSamplingInterval', {
+    interval: Number(process.env.CORSIGHT_BENCH_PROFILE_INTERVAL ?? 100),
+  });
 }
 process.on('message', (message: string) => {
   if (message === 'start') {

@@ -95,15 +95,20 @@ export class CorsObserver {
 
   #judgeQueued(): void {
     const queue = this.#queue;
-    for (let i = 0; i < queue.length; i++) {
-      try {
-        this.#observe(queue[i] as ObservedExchange);
-      } catch (error) {
-        if (this.#failures++ === 0)
-          diag.error('@corsight/instrumentation: observing a request failed', error);
-      }
-    }
+    for (let i = 0; i < queue.length; i++) this.judge(queue[i] as ObservedExchange);
     queue.length = 0;
+  }
+
+  /**
+   * Judges and counts one exchange now, for an adapter that batches exchanges itself (observe() says why).
+   * Never throws.
+   */
+  judge(exchange: ObservedExchange): void {
+    try {
+      this.#observe(exchange);
+    } catch (error) {
+      if (this.#failures++ === 0) diag.error('@corsight/instrumentation: observing a request failed', error);
+    }
   }
 
   #observe(exchange: ObservedExchange): void {
