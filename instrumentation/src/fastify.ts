@@ -51,8 +51,15 @@ export type { CorsightOptions } from './observe/index.js';
 
 // Marks a context (and, through the prototype chain, its children) as observed.
 const kObserved = Symbol('corsight.observed');
-const MAX_REMEMBERED_PREFLIGHT_ROUTES = 1024;
+const MAX_REMEMBERED_PREFLIGHT_URLS = 1024;
+const MAX_REMEMBERED_METHODS = 8;
 const MAX_REMEMBERED_URL = 256;
+
+/** The routes of the methods preflights to one URL asked for (parallel arrays: usually one or two). */
+interface KnownRoutes {
+  readonly methods: string[];
+  readonly routes: (string | undefined)[];
+}
 
 /** One registration's state; its methods are created once, so the hot path allocates no closures. */
 class FastifyCorsight implements ExchangeWatcher {
@@ -70,11 +77,13 @@ class FastifyCorsight implements ExchangeWatcher {
   #lastProtocol = '';
   #lastOrigin = '';
   /**
-   * Preflight routes by asked method and URL. Browsers preflight the same URLs again and again (each page's
-   * cache entry expires after Max-Age), and a router lookup costs ~0.5 µs; the URL is the client's, so the
-   * map is bounded and starts over when full.
+   * Preflight routes by URL, then asked method. Browsers preflight the same URLs again and again (each
+   * page's cache entry expires after Max-Age), and a router lookup and template match cost ~0.4 µs; keyed
+   * by the URL alone, the lookup hashes the string the parser made, where a `${method} ${url}` key cost a
+   * concatenation, its flattening and hash (~0.35 µs more). URL and method are the client's, so both are
+   * bounded and the map starts over when full.
    */
-  readonly #preflightRoutes = new Map<string, string | null>();
+  readonly #preflightRoutes = new Map<string, KnownRoutes>();
 
   constructor(fastify: FastifyInstance, options: CorsightOptions) {
     this.#fastify = fastify;
@@ -203,12 +212,20 @@ class FastifyCorsight implements ExchangeWatcher {
     // With routes constrained by host the answer also depends on the Host: not remembered.
     if (this.#constrained || url.length > MAX_REMEMBERED_URL)
       return this.#findPreflightRoute(method, url, raw);
-    const key = `${method} ${url}`;
-    const known = this.#preflightRoutes.get(key);
-    if (known !== undefined) return known ?? undefined;
+    let known = this.#preflightRoutes.get(url);
+    if (known === undefined) {
+      if (this.#preflightRoutes.size >= MAX_REMEMBERED_PREFLIGHT_URLS) this.#preflightRoutes.clear();
+      known = { methods: [], routes: [] };
+      this.#preflightRoutes.set(url, known);
+    } else {
+      const i = known.methods.indexOf(method);
+      if (i !== -1) return known.routes[i];
+    }
     const route = this.#findPreflightRoute(method, url, raw);
-    if (this.#preflightRoutes.size >= MAX_REMEMBERED_PREFLIGHT_ROUTES) this.#preflightRoutes.clear();
-    this.#preflightRoutes.set(key, route ?? null);
+    if (known.methods.length < MAX_REMEMBERED_METHODS) {
+      known.methods.push(method);
+      known.routes.push(route);
+    }
     return route;
   }
 
