@@ -43,7 +43,6 @@ export class FastifyExchange implements ObservedExchange, CorsResponse {
   headersInReply = false;
   /** Epoch milliseconds, set when the headers are seen out. */
   endTime = 0;
-  #request: CorsRequest | undefined = undefined;
 
   constructor(
     readonly watcher: ExchangeWatcher,
@@ -53,12 +52,9 @@ export class FastifyExchange implements ObservedExchange, CorsResponse {
     readonly startTime: number,
   ) {}
 
+  /** Node's request is one already: its method, url and headers (lower-case names) are what the engine reads. */
   get request(): CorsRequest {
-    if (this.#request === undefined) {
-      const raw = this.fastifyRequest.raw;
-      this.#request = { method: raw.method ?? '', url: raw.url, headers: raw.headers };
-    }
-    return this.#request;
+    return this.fastifyRequest.raw as CorsRequest;
   }
 
   get response(): CorsResponse {
