@@ -4,9 +4,10 @@
 // Servers on core 0, wrk and the sink on core 1. Prints throughput, server CPU µs per request, p99, event-loop delay and the ratios; asserts
 // nothing. Targets: >= 90 % of the GET and >= 95 % of the preflight throughput with default settings, no
 // event-loop stall from export work, no memory growth under a stream of distinct hostile origins.
-// The `hooks-onresponse` row is a floor for any observer that waits for the response: with the logger off,
-// Fastify sets up its per-request 'finish'/'error' listeners and timestamps only when some onResponse hook
-// exists (lib/route.js), so an empty one already costs 7–10 % here (an app with a logger pays it anyway).
+// The `hooks-onresponse` row shows what an observer that waits in an onResponse hook pays before doing
+// anything: with the logger off, Fastify sets up its per-request 'finish'/'error' listeners and timestamps
+// only when some onResponse hook exists (lib/route.js), so an empty one costs 5–10 % here (an app with a
+// logger pays it anyway). Corsight has no onResponse hook (src/fastify.ts).
 // This sequential A/B drifts with the VM; fastify-paired.bench.ts measures the same variants pairwise.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -13,7 +13,7 @@
 // process's own history, and server processes with the same code were seen scavenging 0.7 to 9 times per
 // thousand requests.
 //   flock /tmp/bench.lock npx tsx --conditions=@corsight/source instrumentation/bench/fastify-paired.bench.ts \
-//     [variant ...]   (default: cors-only hooks-onsend hooks-onresponse hooks-empty corsight)
+//     [variant ...]   (default: cors-only hooks-onsend hooks-onrequest hooks-onresponse corsight)
 // CORSIGHT_BENCH_ROUNDS (4) rounds of CORSIGHT_BENCH_SECONDS (2) per pair; CORSIGHT_BENCH_KINDS=preflight (or
 // get) measures one kind only; CORSIGHT_BENCH_PROFILE=<dir/prefix> writes a V8 CPU profile of every measured
 // run, sampled every CORSIGHT_BENCH_PROFILE_INTERVAL µs (100; the sampler shares the core, so at 100 µs it
@@ -34,7 +34,7 @@ const variants: Variant[] = [
   'cors-only',
   ...(asked.length > 0
     ? asked
-    : (['cors-only', 'hooks-onsend', 'hooks-onresponse', 'hooks-empty', 'corsight'] as const)),
+    : (['cors-only', 'hooks-onsend', 'hooks-onrequest', 'hooks-onresponse', 'corsight'] as const)),
 ];
 
 type Kind = 'get' | 'preflight';

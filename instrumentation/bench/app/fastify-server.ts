@@ -17,8 +17,10 @@ export type Variant =
   // For bisecting what Corsight costs (fastify-paired.bench.ts), each beside @fastify/cors:
   | 'hooks-empty' // an empty onSend and onResponse hook
   | 'hooks-onsend' // an empty onSend hook
+  | 'hooks-onrequest' // an empty onRequest and onSend hook (what Corsight registers per request)
   // An empty onResponse hook. With the logger off, Fastify sets up its per-request 'finish' and 'error'
-  // listeners and timestamps only when a route has onResponse hooks (lib/route.js), so this one pays for them.
+  // listeners and timestamps only when a route has onResponse hooks (lib/route.js), so this one pays for them
+  // (why Corsight has none).
   | 'hooks-onresponse'
   | 'hooks-object' // two hooks building one object (the issue's "cheapest observer")
   | 'sdk-only'; // an OpenTelemetry provider exporting to the sink, Corsight not registered
@@ -53,6 +55,13 @@ const corsOptions = { origin: ALLOWED_ORIGINS, methods: ['GET', 'PUT', 'POST', '
 const app = Fastify({ logger: false });
 let provider: BasicTracerProvider | undefined;
 if (variant === 'hooks-onsend') {
+  app.addHook('onSend', (_request, _reply, payload, done) => {
+    done(null, payload);
+  });
+} else if (variant === 'hooks-onrequest') {
+  app.addHook('onRequest', (_request, _reply, done) => {
+    done();
+  });
   app.addHook('onSend', (_request, _reply, payload, done) => {
     done(null, payload);
   });
