@@ -473,6 +473,26 @@ describe('responses written after I/O', () => {
     });
   });
 
+  it('counts each request of a burst once, fast and slow replies mixed', async () => {
+    const spans = collectSpans();
+    const app = newApp();
+    await app.register(corsight, { tracerProvider: spans.tracerProvider });
+    app.get('/mixed/:n', async (request) => {
+      if (Number((request.params as { n: string }).n) % 2 === 1) await later();
+      return 'ok';
+    });
+    // More requests in one turn than Corsight looks at together: it looks early, and the slow replies'
+    // onSend hooks must still find the exchanges their onRequest hooks started.
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, n) =>
+        app.inject({ method: 'GET', url: `/mixed/${String(n)}`, headers: { origin: A } }),
+      ),
+    );
+    expect(answers.every((answer) => answer.statusCode === 200)).toBe(true);
+    await app.close();
+    expect(weights(spans.summaries(), byRouteOriginOutcome)).toEqual({ [`/mixed/:n ${A} blocked`]: 300 });
+  });
+
   it('does not count a request whose client left before any header was written', async () => {
     const spans = collectSpans();
     const app = newApp();
