@@ -24,6 +24,10 @@ interface Entry {
 // One cache for the process: it only ever maps bytes to the string they decode to, so sharing it across
 // requests is as safe as sharing a constant, and it is what makes repeated keys cheap.
 const cache = new Array<Entry | undefined>(SLOTS).fill(undefined);
+// A string is cached the second time its hash reaches a slot, not the first: values seen once (client
+// addresses, paths with ids, span-unique values of HTTP server spans) would otherwise cost an entry each
+// and evict the keys that repeat. The slot remembers the last hash that missed it.
+const missed = new Int32Array(SLOTS);
 
 function indexOutOfRange(pos: number, length: number, end: number): RangeError {
   return new RangeError(`index out of range: ${pos} + ${length} > ${end}`);
@@ -64,6 +68,10 @@ export class InterningReader extends protobuf.BufferReader {
     const entry = cache[slot];
     if (entry?.bytes.length === length && sameBytes(entry, words, buf, start, length)) return entry.text;
     const text = buf.utf8Slice(start, end);
+    if (missed[slot] !== hash) {
+      missed[slot] = hash;
+      return text;
+    }
     const bytes = Uint8Array.prototype.slice.call(buf, start, end);
     cache[slot] = { bytes, words: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), text };
     return text;
