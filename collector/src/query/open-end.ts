@@ -1,10 +1,11 @@
 // Whether a range ends after everything stored. Rollups count whole hours, days and weeks, so a range that
-// ends inside one is read from its minutes (rollup-choice.ts), and a 30-day range ending now reads up to a
-// day of the widest per-minute rollup at its end: most of what the answer costs on many keys (query bench:
-// ~60 of ~110 ms of CPU for the preflight-cache ranking). When nothing is stored at or after the range's end,
-// as for a range ending now, the last unit's rollup rows hold only minutes inside the range, and the
-// coarsest rollup answers it whole. Checked on every request, just before the reads: one indexed count on
-// the smallest per-minute rollup, every stored request in it (~3 ms).
+// ends inside one reads that unit's part from the narrowest finer rollup (rollup-choice.ts): for a 30-day
+// range ending now, up to a day of the widest per-minute rollup. When nothing is stored at or after the
+// range's end, as for a range ending now, the rows of the unit holding the end count only minutes inside
+// the range, and the coarsest rollup answers it whole. Query bench (10M events, 30 days, same answers, CPU
+// per answer in one interleaved run): origins/rejected 153 → 145 ms, simulate 185 → 156, preflight-cache
+// 279 → 260. Checked on every request just before its reads: one count over the smallest per-minute rollup,
+// which holds every stored request, limited by its time index to the rows at or after the end.
 import { TABLES } from '../store/schema-ddl.js';
 import { seconds, type BuiltQuery } from './sql-conditions.js';
 import type { TimeRange } from './time-range.js';
