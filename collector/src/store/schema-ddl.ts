@@ -334,6 +334,15 @@ const TOTALS: Pick<RollupSpec, 'counts' | 'dimensions' | 'measures'> = {
 /** The rows the preflight-cache rollup keeps: the others count nothing for the preflight-cache estimate. */
 export const PREFLIGHT_KEY_ROWS = 'needs_preflight_requests > 0 OR allowed_preflights > 0';
 
+/** What the preflight-cache rollups sum per key: the daily one's, which the weekly one sums again. */
+const PREFLIGHT_MEASURES: readonly Measure[] = [
+  'needs_preflight_requests',
+  'allowed_preflights',
+  'preflight_cache_chromium',
+  'preflight_cache_firefox',
+  'preflight_cache_webkit',
+];
+
 /** Narrowest first. Row counts over 10M synthetic events in 30 days: see collector/bench/query.bench.ts. */
 export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
   {
@@ -429,13 +438,7 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
     grain: 'week',
     counts: 'requests',
     dimensions: ['route', 'origin', 'key_method'],
-    measures: [
-      'needs_preflight_requests',
-      'allowed_preflights',
-      'preflight_cache_chromium',
-      'preflight_cache_firefox',
-      'preflight_cache_webkit',
-    ],
+    measures: PREFLIGHT_MEASURES,
     where: PREFLIGHT_KEY_ROWS,
   },
   // Route × origin keys hardly repeat within an hour (10M synthetic events: 5.6M per hour, 2.0M per day,
@@ -474,13 +477,7 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
     grain: 'day',
     counts: 'requests',
     dimensions: ['service', 'route', 'origin', 'key_method'],
-    measures: [
-      'needs_preflight_requests',
-      'allowed_preflights',
-      'preflight_cache_chromium',
-      'preflight_cache_firefox',
-      'preflight_cache_webkit',
-    ],
+    measures: PREFLIGHT_MEASURES,
     where: PREFLIGHT_KEY_ROWS,
   },
 ];
