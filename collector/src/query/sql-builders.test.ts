@@ -13,6 +13,7 @@ import {
 import { routesQuery, servicesQuery } from './filter-lists.js';
 import { mismatchExamplesQuery, mismatchSeriesQuery } from './mismatches-query.js';
 import { originsLostQuery, policyHashesQuery } from './policy-changes.js';
+import { hashedKey } from './key-hashes.js';
 import { maxAgeSentQuery, preflightCacheQuery } from './preflight-cache.js';
 import { GROUP_BYS, METRICS } from './query-params.js';
 import {
@@ -201,7 +202,7 @@ describe('request choices only pick among fixed SQL', () => {
   it('groups the simulator’s routes by hashes and takes their names from the rows', () => {
     const { query } = simulationRoutesQuery(SIMULATION, { refused: [HOSTILE.origin] });
     expect(query).toContain('sipHash64(service) AS service_hash');
-    expect(query).toContain('GROUP BY service_hash, route_hash');
+    expect(query).toContain('GROUP BY service_hash + 0x9E3779B97F4A7C15 * route_hash\n');
     expect(query).toContain('any(route) AS route');
   });
 
@@ -252,7 +253,7 @@ describe('request choices only pick among fixed SQL', () => {
 
   it('groups the simulator’s origin routes by hashes', () => {
     const { query } = simulationOriginRoutesQuery(SIMULATION, [HOSTILE.origin]);
-    expect(query).toContain('GROUP BY origin_hash, route_hash');
+    expect(query).toContain('GROUP BY origin_hash + 0x9E3779B97F4A7C15 * route_hash\n');
     expect(query).toContain('LIMIT 20 BY origin');
   });
 
@@ -260,5 +261,19 @@ describe('request choices only pick among fixed SQL', () => {
     const { query } = preflightCacheQuery(UNALIGNED, { method: 'PUT' }, 10);
     expect(query).toContain('key_method = {method:String}');
     expect(query).toContain(`if(kind = 'preflight', request_method, method) AS key_method`);
+  });
+
+  it('groups the preflight cache keys by one 64-bit sum of their columns’ hashes', () => {
+    const { query } = preflightCacheQuery(UNALIGNED, {}, 10);
+    expect(query).toContain(`sipHash64(if(kind = 'preflight', request_method, method)) AS key_method_hash`);
+    expect(query).toContain(
+      'GROUP BY route_hash + 0x9E3779B97F4A7C15 * origin_hash + 0xC2B2AE3D27D4EB4F * key_method_hash\n',
+    );
+    expect(query).toContain('any(key_method) AS key_method');
+  });
+
+  it('refuses more hashed columns than it has weights for', () => {
+    expect(hashedKey(['service', 'route', 'origin', 'method'])).toContain('0x165667B19E3779F9 * method_hash');
+    expect(() => hashedKey(['service', 'route', 'origin', 'method', 'outcome'])).toThrow(RangeError);
   });
 });
