@@ -13,7 +13,8 @@
 // process's own history, and server processes with the same code were seen scavenging 0.7 to 9 times per
 // thousand requests.
 //   flock /tmp/bench.lock npx tsx --conditions=@corsight/source instrumentation/bench/fastify-paired.bench.ts \
-//     [variant ...]   (default: cors-only hooks-onsend hooks-onrequest hooks-onresponse corsight)
+//     [variant ...]   (default: cors-only hooks-onsend hooks-onrequest hooks-onresponse corsight; a path to
+//     another checkout's src/fastify.ts is a variant too: app/fastify-server.ts says how)
 // CORSIGHT_BENCH_ROUNDS (4) rounds of CORSIGHT_BENCH_SECONDS (2) per pair; CORSIGHT_BENCH_KINDS=preflight (or
 // get) measures one kind only; CORSIGHT_BENCH_PROFILE=<dir/prefix> writes a V8 CPU profile of every measured
 // run, sampled every CORSIGHT_BENCH_PROFILE_INTERVAL µs (100; the sampler shares the core, so at 100 µs it
@@ -22,7 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Variant } from './app/fastify-server.js';
-import { type BenchServer, startBenchServer } from './app/server-process.js';
+import { type BenchServer, startBenchServer, variantLabel } from './app/server-process.js';
 import { CONNECTIONS, runWrk, startSink, writeWrkScripts } from './app/wrk-load.js';
 
 const SECONDS = Number(process.env.CORSIGHT_BENCH_SECONDS ?? 2);
@@ -116,7 +117,7 @@ try {
       const own = runs[i] ?? [];
       const ratios = own.map((run) => run.ratio);
       console.log(
-        `  ${other.variant.padEnd(20)} ${(median(ratios) * 100).toFixed(1).padStart(6)} % of cors-only [${ratios.map((r) => (r * 100).toFixed(0)).join(' ')}]  CPU ${median(own.map((r) => r.cpu)).toFixed(1)} vs ${median(own.map((r) => r.baseCpu)).toFixed(1)} µs/req, added ${median(own.map((r) => r.cpu - r.baseCpu)).toFixed(1)} (kernel ${median(own.map((r) => r.system)).toFixed(1)})  scavenges ${median(own.map((r) => r.scavengesPerThousand)).toFixed(2)}/1000 req; page faults ${median(own.map((r) => r.faults)).toFixed(2)} vs ${median(own.map((r) => r.baseFaults)).toFixed(2)}, waits ${median(own.map((r) => r.switches)).toFixed(2)} vs ${median(own.map((r) => r.baseSwitches)).toFixed(2)} per req`,
+        `  ${variantLabel(other.variant).padEnd(20)} ${(median(ratios) * 100).toFixed(1).padStart(6)} % of cors-only [${ratios.map((r) => (r * 100).toFixed(0)).join(' ')}]  CPU ${median(own.map((r) => r.cpu)).toFixed(1)} vs ${median(own.map((r) => r.baseCpu)).toFixed(1)} µs/req, added ${median(own.map((r) => r.cpu - r.baseCpu)).toFixed(1)} (kernel ${median(own.map((r) => r.system)).toFixed(1)})  scavenges ${median(own.map((r) => r.scavengesPerThousand)).toFixed(2)}/1000 req; page faults ${median(own.map((r) => r.faults)).toFixed(2)} vs ${median(own.map((r) => r.baseFaults)).toFixed(2)}, waits ${median(own.map((r) => r.switches)).toFixed(2)} vs ${median(own.map((r) => r.baseSwitches)).toFixed(2)} per req`,
       );
     }
   }

@@ -14,6 +14,10 @@ export type Variant =
   | 'cors-only'
   | 'corsight'
   | 'corsight-per-request'
+  // Corsight as another checkout has it, named by the path of its src/fastify.ts, for an A/B of versions in
+  // one paired run (e.g. `git archive HEAD instrumentation/src | tar -x -C /tmp/old`, with
+  // /tmp/old/instrumentation/node_modules linked to this package's, so both load one @opentelemetry/api).
+  | `/${string}`
   // For bisecting what Corsight costs (fastify-paired.bench.ts), each beside @fastify/cors:
   | 'hooks-empty' // an empty onSend and onResponse hook
   | 'hooks-onsend' // an empty onSend hook
@@ -103,7 +107,10 @@ if (variant === 'hooks-onsend') {
   provider = new BasicTracerProvider({
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${sink}/v1/traces` }))],
   });
-  await app.register(corsight, {
+  const plugin = variant.startsWith('/')
+    ? ((await import(variant)) as { default: typeof corsight }).default
+    : corsight;
+  await app.register(plugin, {
     serviceName: 'bench-api',
     policy: corsOptions,
     tracerProvider: provider,
@@ -156,7 +163,7 @@ process.on('message', (message: string) => {
     session?.post('Profiler.stop', (error, result) => {
       if (error === null)
         writeFileSync(
-          `${profilePrefix ?? ''}-${variant}-${String(process.pid)}-${String(profiles++)}.cpuprofile`,
+          `${profilePrefix ?? ''}-${variant.replace(/[^\w.-]+/g, '_')}-${String(process.pid)}-${String(profiles++)}.cpuprofile`,
           JSON.stringify(result.profile),
         );
     });

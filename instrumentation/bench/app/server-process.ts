@@ -12,6 +12,14 @@ export interface ServerReply {
   readonly [field: string]: unknown;
 }
 
+/** How a variant is printed: a checkout's plugin by the directory above its instrumentation/ (or src/). */
+export function variantLabel(variant: Variant): string {
+  if (!variant.startsWith('/')) return variant;
+  const parts = variant.split('/');
+  const package_ = parts.lastIndexOf('instrumentation');
+  return `@${parts[package_ > 0 ? package_ - 1 : Math.max(parts.length - 3, 0)] ?? variant}`;
+}
+
 export interface BenchServer {
   readonly variant: Variant;
   readonly port: number;

@@ -119,6 +119,27 @@ describe('CorsAggregator', () => {
     expect(aggregator.drain(1).records.map((record) => record.count)).toEqual([2, 1]);
   });
 
+  it('counts again under an earlier answer, folded or not, and afresh once its interval is drained', () => {
+    const aggregator = new CorsAggregator(0, limits);
+    const kept = aggregator.record(key({ origin: 'https://a.example' }));
+    aggregator.record(key({ origin: 'https://b.example' }));
+    const folded = aggregator.record(key({ origin: 'https://c.example' }));
+    expect(folded.key.origin).toBe(ORIGIN_OTHER);
+    expect(aggregator.recordAgain(kept)).toBe(kept);
+    expect(aggregator.recordAgain(folded).exemplar).toBe(false);
+    expect(aggregator.drain(1).records.map((r) => [r.key.origin, r.count])).toEqual([
+      ['https://a.example', 2],
+      ['https://b.example', 1],
+      [ORIGIN_OTHER, 2],
+    ]);
+    const again = aggregator.recordAgain(kept);
+    expect(again).not.toBe(kept);
+    expect(again.exemplar).toBe(true);
+    expect(aggregator.drain(2).records.map((r) => [r.key.origin, r.count])).toEqual([
+      ['https://a.example', 1],
+    ]);
+  });
+
   it('stays bounded under a stream of distinct hostile origins', () => {
     const aggregator = new CorsAggregator(0, { ...limits, keysPerInterval: 10_000 });
     for (let i = 0; i < 50_000; i++) aggregator.record(key({ origin: `https://r${i}.example` }));

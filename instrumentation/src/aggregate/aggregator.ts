@@ -46,6 +46,8 @@ export interface Counted {
 interface Entry extends Counted {
   count: number;
   exemplar: boolean;
+  /** The interval it counts in (CorsAggregator's #interval then). */
+  readonly interval: number;
 }
 
 function sameCache(a: SummaryKey['preflightCacheSeconds'], b: SummaryKey['preflightCacheSeconds']): boolean {
@@ -95,6 +97,8 @@ export class CorsAggregator {
   #routes = new Map<string, Map<string, Entry[]>>();
   /** Every entry, in the order first seen: the order summaries are emitted in. */
   #entries: Entry[] = [];
+  /** Intervals drained so far. */
+  #interval = 0;
 
   constructor(now: number, limits: AggregatorLimits = DEFAULT_AGGREGATOR_LIMITS) {
     this.#limits = limits;
@@ -133,14 +137,28 @@ export class CorsAggregator {
       entry = find(entries, counted);
     }
     if (entry === undefined) {
-      entry = { key: counted, count: 0, exemplar: false };
+      entry = { key: counted, count: 0, exemplar: false, interval: this.#interval };
       if (entries === undefined) origins.set(counted.origin, [entry]);
       else entries.push(entry);
       this.#entries.push(entry);
     }
+    return this.#count(entry);
+  }
+
+  /**
+   * Counts one more request under what an earlier record() returned, without finding its key again: the
+   * same entry, since within an interval the limits that fold a key into `(other)` only tighten. An answer
+   * from an interval already drained is recorded afresh (its key may have been folded then).
+   */
+  recordAgain(counted: Counted): Counted {
+    const entry = counted as Entry;
+    return entry.interval === this.#interval ? this.#count(entry) : this.record(entry.key);
+  }
+
+  #count(entry: Entry): Entry {
     entry.count++;
     const exemplars =
-      counted.outcome === 'blocked' ? this.#limits.exemplarsPerBlockedKey : this.#limits.exemplarsPerKey;
+      entry.key.outcome === 'blocked' ? this.#limits.exemplarsPerBlockedKey : this.#limits.exemplarsPerKey;
     entry.exemplar = entry.count <= exemplars;
     return entry;
   }
@@ -155,6 +173,7 @@ export class CorsAggregator {
     this.#start = now;
     this.#routes = new Map();
     this.#entries = [];
+    this.#interval++;
     return interval;
   }
 

@@ -33,6 +33,25 @@ export interface RequestFacts {
   readonly needsPreflight: boolean;
 }
 
+/**
+ * The request headers whose values a verdict reads, by lower-case name: gather's first cases below, and the
+ * Fetch Metadata shortcut of evaluateCors. This is the whole of what a preflight's verdict reads of its
+ * headers. An actual request's verdict reads more: whether a CREDENTIAL_EVIDENCE_HEADERS name is present, and
+ * every other header through its name's role (headerRole): a page-set name, or a safelisted one with its
+ * value, can make a browser preflight the request. verdict-inputs.ts keys verdicts on exactly these, and its
+ * test fails when a verdict depends on a header they leave out.
+ */
+export const JUDGED_REQUEST_HEADERS = [
+  'origin',
+  'access-control-request-method',
+  'access-control-request-headers',
+  'sec-fetch-mode',
+  'sec-fetch-site',
+] as const;
+
+/** Headers whose presence alone is read: the browser sent credentials (CORS-REFERENCE §0.1). */
+export const CREDENTIAL_EVIDENCE_HEADERS = ['cookie', 'sec-fetch-storage-access'] as const;
+
 const NO_NAMES: readonly string[] = Object.freeze([]);
 
 /** The facts as they are gathered, header by header; returned as they stand (one allocation per request). */

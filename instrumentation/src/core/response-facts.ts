@@ -55,6 +55,30 @@ const APP_HEADERS = new Set([
   'ratelimit-policy',
 ]);
 
+/**
+ * The response headers whose values a verdict reads, by lower-case name (gather's first cases below).
+ * Location only counts with a redirect status. Besides these, an actual request's verdict reads the status
+ * and the names of the application headers (isApplicationHeader), for `header_not_exposed`.
+ * verdict-inputs.ts keys verdicts on exactly these, and its test fails when a verdict depends on a header
+ * they leave out.
+ */
+export const JUDGED_RESPONSE_HEADERS = [
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-max-age',
+  'access-control-expose-headers',
+  'vary',
+  'cache-control',
+  'location',
+] as const;
+
+/** A lower-case response header name a page script may want to read (for `header_not_exposed`). */
+export function isApplicationHeader(name: string): boolean {
+  return APP_HEADERS.has(name) || (name.startsWith('x-') && !INFRASTRUCTURE_HEADERS.has(name));
+}
+
 const UPPER_CASE = /[A-Z]/;
 
 /** The facts as they are gathered, header by header. */
@@ -111,12 +135,8 @@ function gather(facts: Gathering, name: string, rawValue: string | readonly stri
     case 'content-security-policy':
       return true;
   }
-  if (APP_HEADERS.has(name)) {
+  if (isApplicationHeader(name)) {
     (facts.appHeaders ??= []).push(name);
-    return true;
-  }
-  if (name.startsWith('x-')) {
-    if (!INFRASTRUCTURE_HEADERS.has(name)) (facts.appHeaders ??= []).push(name);
     return true;
   }
   return false;

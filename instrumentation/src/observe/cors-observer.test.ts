@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ATTR, ORIGIN_INVALID, ORIGIN_OTHER, ROUTE_UNMATCHED, SPAN_NAMES } from '../schema.js';
 import { CorsObserver, type ObservedExchange } from './cors-observer.js';
 import type { CorsightOptions } from './options.js';
+import { MAX_REMEMBERED } from './verdict-memo.js';
 
 const O = 'https://app.example.com';
 let observer: CorsObserver | undefined;
@@ -95,6 +96,71 @@ describe('CorsObserver in summary mode', () => {
     expect(total).toBe(1001);
     expect(ORIGIN_OTHER).toBe('(other)');
     expect(ORIGIN_INVALID).toBe('invalid');
+  });
+
+  it('counts repeated exchanges exactly across intervals, past the judgements it remembers', async () => {
+    const { observer, spans } = setup({ limits: { originsPerRoute: 1000, exemplarsPerBlockedKey: 1 } });
+    const stream = (round: number): void => {
+      for (let i = 0; i < MAX_REMEMBERED + 100; i++) {
+        observer.observe(exchange(`https://o${i % 700}.example`, undefined, `/r${i % 3}`));
+        observer.observe(exchange(O, O));
+        // Same inputs as the first, another route: counted under its own key.
+        observer.observe(exchange(O, O, '/other'));
+        if (i === 300) observer.flush();
+      }
+      observer.observe({
+        ...exchange(O, O),
+        request: { method: 'GET', headers: { origin: `${O}x`.repeat(round) } },
+      });
+    };
+    stream(1);
+    observer.flush();
+    stream(2);
+    await observer.shutdown();
+    const summaries = spans().filter((s) => s.name === SPAN_NAMES.summary);
+    const sum = (route: string, origin: string): number =>
+      summaries
+        .filter((s) => s.attributes[ATTR.httpRoute] === route && s.attributes[ATTR.origin] === origin)
+        .reduce((n, s) => n + (s.attributes[ATTR.sampleWeight] as number), 0);
+    expect(sum('/orders/:id', O)).toBe(2 * (MAX_REMEMBERED + 100));
+    expect(sum('/other', O)).toBe(2 * (MAX_REMEMBERED + 100));
+    expect(sum('/r0', 'https://o0.example')).toBe(2);
+    expect(sum('/r1', 'https://o601.example')).toBe(2);
+    expect(sum('/r0', 'https://o601.example')).toBe(0);
+    const all = summaries.reduce((n, s) => n + (s.attributes[ATTR.sampleWeight] as number), 0);
+    expect(all).toBe(2 * (3 * (MAX_REMEMBERED + 100) + 1));
+    // Exemplars: one per blocked key and interval (o5 is seen once per stream), two per allowed key and
+    // interval (two intervals per stream).
+    const details = spans().filter((s) => s.name === 'CORS GET');
+    expect(details.filter((s) => s.attributes[ATTR.origin] === 'https://o5.example')).toHaveLength(2);
+    expect(
+      details.filter((s) => s.attributes[ATTR.origin] === O && s.attributes[ATTR.httpRoute] === '/other'),
+    ).toHaveLength(8);
+  });
+
+  it('judges each response, not only the first of its kind: a changed header changes the verdict', async () => {
+    const { observer, spans } = setup();
+    observer.observe(exchange(O, O));
+    observer.observe(exchange(O, undefined));
+    observer.observe(exchange(O, '*'));
+    observer.observe({
+      ...exchange(O, O),
+      request: { method: 'GET', headers: { origin: O, cookie: 'a=b' } },
+    });
+    await observer.shutdown();
+    const outcomes = spans()
+      .filter((s) => s.name === SPAN_NAMES.summary)
+      .map((s) => [
+        s.attributes[ATTR.outcome],
+        s.attributes[ATTR.credentials],
+        s.attributes[ATTR.sampleWeight],
+      ]);
+    expect(outcomes).toEqual([
+      ['blocked_if_credentialed', 'unknown', 1],
+      ['blocked', 'unknown', 1],
+      ['blocked_if_credentialed', 'unknown', 1],
+      ['blocked', 'include', 1],
+    ]);
   });
 
   it('ignores requests that are not CORS', async () => {

@@ -4,7 +4,8 @@
 import { type Context, diag, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import { CorsAggregator, type SummaryInterval } from '../aggregate/aggregator.js';
 import type { SummaryKey } from '../aggregate/summary-key.js';
-import { type CorsRequest, type CorsResponse, evaluateCors } from '../core/index.js';
+import { type CorsOptions, type CorsRequest, type CorsResponse, evaluateCors } from '../core/index.js';
+import { readRequestInputs, readResponseInputs } from '../core/verdict-inputs.js';
 import {
   type CrossOriginVerdict,
   exchangeSpanAttributes,
@@ -14,6 +15,7 @@ import {
 import { summaryAttributes } from '../emit/span-attributes.js';
 import { detailSpanName, INSTRUMENTATION_SCOPE, SPAN_NAMES } from '../schema.js';
 import { type CorsightOptions, normaliseOptions, type ObserverSettings } from './options.js';
+import { type Judgement, VerdictMemo } from './verdict-memo.js';
 
 export interface ObservedExchange {
   /** The request as received. */
@@ -45,6 +47,7 @@ export class CorsObserver {
   #emitting: Promise<void> | undefined;
   #failures = 0;
   readonly #queue: ObservedExchange[] = [];
+  readonly #memo = new VerdictMemo();
   readonly #verdictOptions: {
     serverOrigin: string | undefined;
     allowedOrigins: ReadonlySet<string> | undefined;
@@ -113,21 +116,63 @@ export class CorsObserver {
 
   #observe(exchange: ObservedExchange): void {
     const settings = this.#settings;
-    const request = exchange.request;
     // One options object for every verdict (evaluateCors keeps nothing of it): only the origin changes.
     const options = this.#verdictOptions;
     if (settings.serverOrigin === undefined) options.serverOrigin = exchange.serverOrigin;
-    const verdict = evaluateCors(request, exchange.response, options);
-    if (!isCrossOrigin(verdict)) return;
-    const key = summaryKeyOf(verdict, request.method, exchange.route, settings.policy?.hash);
+    const judgement = this.#judgement(exchange, options);
+    if (judgement === undefined) return;
     if (settings.sampling !== undefined) {
       // Per-request mode: a weighted span for a sample of the requests, no summaries.
       if (settings.random() < settings.sampling)
-        this.#emitDetail(key, verdict, exchange, 1 / settings.sampling);
+        this.#emitDetail(judgement.key, judgement.verdict, exchange, 1 / settings.sampling);
       return;
     }
-    const counted = this.#aggregator.record(key);
-    if (counted.exemplar) this.#emitDetail(counted.key, verdict, exchange, 0);
+    const counted =
+      judgement.counted === undefined
+        ? this.#aggregator.record(judgement.key)
+        : this.#aggregator.recordAgain(judgement.counted);
+    judgement.counted = counted;
+    if (counted.exemplar) this.#emitDetail(counted.key, judgement.verdict, exchange, 0);
+  }
+
+  /**
+   * The judgement of a cross-origin exchange (undefined for one that is not), remembered by its inputs for
+   * the rest of the interval (verdict-memo.ts says why); exchanges whose inputs cannot be keyed are judged
+   * every time.
+   */
+  #judgement(exchange: ObservedExchange, options: CorsOptions): Judgement | undefined {
+    const memo = this.#memo;
+    const request = exchange.request;
+    const shape = readRequestInputs(request, options.serverOrigin, memo.requestInputs);
+    if (shape === 'unkeyed') return this.#judge(exchange, options);
+    // A keyed request's Origin is a string or absent (readRequestInputs checked it).
+    const origin = (request.headers.origin as string | undefined) ?? '';
+    let remembered = memo.findRequest(origin);
+    if (remembered === undefined) {
+      // Judged before its response and route are read: a request that is not CORS never needs them.
+      const judgement = this.#judge(exchange, options);
+      remembered = memo.rememberRequest(origin, judgement !== undefined);
+      if (judgement !== undefined && readResponseInputs(exchange.response, shape, memo.responseInputs))
+        memo.rememberResponse(remembered, exchange.route, judgement);
+      return judgement;
+    }
+    if (!remembered.crossOrigin) return undefined;
+    if (!readResponseInputs(exchange.response, shape, memo.responseInputs))
+      return this.#judge(exchange, options);
+    const route = exchange.route;
+    const known = memo.findResponse(remembered, route);
+    if (known !== undefined) return known;
+    const judgement = this.#judge(exchange, options);
+    if (judgement !== undefined) memo.rememberResponse(remembered, route, judgement);
+    return judgement;
+  }
+
+  #judge(exchange: ObservedExchange, options: CorsOptions): Judgement | undefined {
+    const request = exchange.request;
+    const verdict = evaluateCors(request, exchange.response, options);
+    if (!isCrossOrigin(verdict)) return undefined;
+    const key = summaryKeyOf(verdict, request.method, exchange.route, this.#settings.policy?.hash);
+    return { verdict, key, counted: undefined };
   }
 
   #emitDetail(
@@ -161,6 +206,8 @@ export class CorsObserver {
   /** Ends the current interval and emits its summary spans (a slice per tick). */
   flush(): void {
     this.#judgeQueued();
+    // Remembered judgements hold the aggregator's answers of this interval.
+    this.#memo.clear();
     if (this.#settings.sampling !== undefined) return;
     const interval = this.#aggregator.drain(Date.now());
     if (interval.records.length === 0) return;
