@@ -13,6 +13,7 @@ type Lookup = symbol | null | undefined;
 
 let replyHeadersSymbol: Lookup;
 let routeContextSymbol: Lookup;
+let outHeadersSymbol: Lookup;
 
 function symbolNamed(object: object, description: string): symbol | null {
   for (const symbol of Object.getOwnPropertySymbols(object)) {
@@ -28,11 +29,22 @@ function symbolNamed(object: object, description: string): symbol | null {
  */
 export function replyHeaders(reply: FastifyReply): ResponseHeaders {
   replyHeadersSymbol ??= symbolNamed(reply, 'fastify.reply.headers');
-  if (replyHeadersSymbol !== null && reply.raw.getHeaderNames().length === 0) {
+  if (replyHeadersSymbol !== null && !hasNodeHeaders(reply.raw)) {
     const own = (reply as unknown as Record<symbol, unknown>)[replyHeadersSymbol];
     if (typeof own === 'object' && own !== null) return own as ResponseHeaders;
   }
   return reply.getHeaders();
+}
+
+/**
+ * Whether setHeader ever ran on the raw response. Node keeps those headers under its own symbol (kOutHeaders,
+ * lib/_http_outgoing.js), null until the first setHeader; reading it spares the array getHeaderNames() builds
+ * for every reply. Without the symbol, getHeaderNames() answers.
+ */
+function hasNodeHeaders(raw: FastifyReply['raw']): boolean {
+  outHeadersSymbol ??= symbolNamed(raw, 'kOutHeaders');
+  if (outHeadersSymbol === null) return raw.getHeaderNames().length > 0;
+  return (raw as unknown as Record<symbol, unknown>)[outHeadersSymbol] != null;
 }
 
 interface RouteContext {

@@ -2,11 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { JUDGED_REQUEST_HEADERS } from './request-facts.js';
+import { CREDENTIAL_EVIDENCE_HEADERS, JUDGED_REQUEST_HEADERS } from './request-facts.js';
 import { JUDGED_RESPONSE_HEADERS } from './response-facts.js';
 import { type CorsOptions, evaluateCors } from './verdict.js';
 import {
   MAX_INPUT_LENGTH,
+  newVerdictInputs,
+  REQUEST_INPUT_SLOTS,
+  RESPONSE_INPUT_SLOTS,
   readRequestInputs,
   readResponseInputs,
   sameInputs,
@@ -38,14 +41,14 @@ const verdictOf = (e: Exchange) =>
 
 /** The inputs as the observer compares them: response inputs only when the request's are keyed. */
 function inputsOf(e: Exchange): { request: VerdictInputs; response: VerdictInputs | undefined } | undefined {
-  const request: VerdictInputs = [];
+  const request = newVerdictInputs(REQUEST_INPUT_SLOTS);
   const shape = readRequestInputs(
     { method: e.method, url: e.url, headers: e.request },
     e.serverOrigin,
     request,
   );
   if (shape === 'unkeyed') return undefined;
-  const response: VerdictInputs = [];
+  const response = newVerdictInputs(RESPONSE_INPUT_SLOTS);
   const keyed = readResponseInputs({ status: e.status, headers: e.response }, shape, response);
   return { request, response: keyed ? response : undefined };
 }
@@ -230,6 +233,40 @@ describe('verdict inputs', () => {
     for (const name of [...JUDGED_REQUEST_HEADERS, ...JUDGED_RESPONSE_HEADERS]) {
       expect(ENGINE_NAMES.has(name), name).toBe(true);
     }
+  });
+
+  it('are read by exactly the declared names, and by walking the names of an actual exchange', () => {
+    const readBy = (run: (proxy: Headers) => unknown, headers: Headers): string[] => {
+      const names = new Set<string>();
+      run(
+        new Proxy(headers, {
+          get(target, name, receiver) {
+            if (typeof name === 'string') names.add(name);
+            return Reflect.get(target, name, receiver) as unknown;
+          },
+        }),
+      );
+      return [...names].sort();
+    };
+    const request = (method: string) => (headers: Headers) =>
+      readRequestInputs({ method, headers }, undefined, newVerdictInputs(REQUEST_INPUT_SLOTS));
+    expect(readBy(request('OPTIONS'), preflight.request)).toEqual([...JUDGED_REQUEST_HEADERS].sort());
+    const get = (BASES[4] as Exchange).request;
+    expect(readBy(request('GET'), get)).toEqual(
+      [...new Set([...JUDGED_REQUEST_HEADERS, ...CREDENTIAL_EVIDENCE_HEADERS, ...Object.keys(get)])].sort(),
+    );
+    const response = (status: number, shape: 'preflight' | 'actual') => (headers: Headers) =>
+      readResponseInputs({ status, headers }, shape, newVerdictInputs(RESPONSE_INPUT_SLOTS));
+    expect(readBy(response(302, 'preflight'), {})).toEqual([...JUDGED_RESPONSE_HEADERS].sort());
+    const written = (BASES[4] as Exchange).response;
+    expect(readBy(response(200, 'actual'), written)).toEqual(
+      [
+        ...new Set([
+          ...JUDGED_RESPONSE_HEADERS.filter((name) => name !== 'location'),
+          ...Object.keys(written),
+        ]),
+      ].sort(),
+    );
   });
 
   it('of a preflight leave out what browsers vary and the engine ignores there', () => {

@@ -12,22 +12,24 @@
 // preflight's are not walked at all. Values are not checked for line breaks, which Node's parser and
 // setHeader refuse.
 import { isRedirectStatus } from './http-syntax.js';
-import {
-  CREDENTIAL_EVIDENCE_HEADERS,
-  type CorsRequest,
-  JUDGED_REQUEST_HEADERS,
-  type RequestHeaderValue,
-} from './request-facts.js';
-import {
-  type CorsResponse,
-  isApplicationHeader,
-  JUDGED_RESPONSE_HEADERS,
-  type ResponseHeaderValue,
-} from './response-facts.js';
+import type { CorsRequest, RequestHeaderValue } from './request-facts.js';
+import { type CorsResponse, isApplicationHeader, type ResponseHeaderValue } from './response-facts.js';
 import { headerRole } from './safelist.js';
 
-/** The inputs in a fixed order, compared with ===; filled in place, so reading allocates no array. */
+/**
+ * The inputs in a fixed order, compared with ===. Filled in place at fixed positions (a fixed length, no
+ * push or length change, which V8 runs as calls into its runtime), so reading allocates nothing.
+ */
 export type VerdictInputs = (string | number | boolean | undefined)[];
+
+/** Slots of request inputs: method, own origin, five JUDGED_REQUEST_HEADERS, credentials evidence, others. */
+export const REQUEST_INPUT_SLOTS = 9;
+/** Slots of response inputs: status, eight JUDGED_RESPONSE_HEADERS (all but Location), application names. */
+export const RESPONSE_INPUT_SLOTS = 10;
+
+export function newVerdictInputs(slots: number): VerdictInputs {
+  return Array.from({ length: slots }, () => undefined);
+}
 
 /**
  * How a request is keyed: `preflight` (only the declared headers count), `actual` (the page-set names and
@@ -59,10 +61,15 @@ function keptRequestValue(value: RequestHeaderValue): string | undefined | null 
     : null;
 }
 
+// The declared headers are read by name, each at a load site of its own: a header object's shape repeats
+// from one request to the next, so each site stays monomorphic, where one site in a loop over the names
+// would see them all. verdict-inputs.test.ts checks that exactly the declared names are read.
+
 /**
- * Reads what the verdict on `request` depends on into `into`: its method, the API's own origin, the declared
- * headers and, for an actual request, the credentials evidence and the page-set header names with the
- * safelisted values. A request that is not a preflight is keyed as actual, which reads more, never less.
+ * Reads what the verdict on `request` depends on into `into` (REQUEST_INPUT_SLOTS long): its method, the
+ * API's own origin, the declared headers and, for an actual request, the credentials evidence and the
+ * page-set header names with the safelisted values. A request that is not a preflight is keyed as actual,
+ * which reads more, never less.
  */
 export function readRequestInputs(
   request: CorsRequest,
@@ -71,19 +78,33 @@ export function readRequestInputs(
 ): InputShape {
   const headers = request.headers;
   const method = request.method;
-  into.length = 0;
-  into.push(method, serverOrigin);
-  for (let i = 0; i < JUDGED_REQUEST_HEADERS.length; i++) {
-    const value = keptRequestValue(headers[JUDGED_REQUEST_HEADERS[i] as string]);
-    if (value === null) return 'unkeyed';
-    into.push(value);
+  const origin = keptRequestValue(headers.origin);
+  const requestMethod = keptRequestValue(headers['access-control-request-method']);
+  const requestHeaders = keptRequestValue(headers['access-control-request-headers']);
+  const fetchMode = keptRequestValue(headers['sec-fetch-mode']);
+  const fetchSite = keptRequestValue(headers['sec-fetch-site']);
+  if (
+    origin === null ||
+    requestMethod === null ||
+    requestHeaders === null ||
+    fetchMode === null ||
+    fetchSite === null
+  ) {
+    return 'unkeyed';
   }
-  // JUDGED_REQUEST_HEADERS[1]: Access-Control-Request-Method.
-  if (method === 'OPTIONS' && into[3] !== undefined) return 'preflight';
-  let evidence = false;
-  for (let i = 0; i < CREDENTIAL_EVIDENCE_HEADERS.length; i++) {
-    if (headers[CREDENTIAL_EVIDENCE_HEADERS[i] as string] !== undefined) evidence = true;
+  into[0] = method;
+  into[1] = serverOrigin;
+  into[2] = origin;
+  into[3] = requestMethod;
+  into[4] = requestHeaders;
+  into[5] = fetchMode;
+  into[6] = fetchSite;
+  if (method === 'OPTIONS' && requestMethod !== undefined) {
+    into[7] = undefined;
+    into[8] = undefined;
+    return 'preflight';
   }
+  const evidence = headers.cookie !== undefined || headers['sec-fetch-storage-access'] !== undefined;
   // Page-set names alone (a browser preflights for the name), safelisted names with their value; each
   // entry ends in a line break, which neither a name nor a value can hold.
   let others = '';
@@ -102,21 +123,23 @@ export function readRequestInputs(
     }
   }
   if (others.length > MAX_NAMES_LENGTH) return 'unkeyed';
-  into.push(evidence, others);
+  into[7] = evidence;
+  into[8] = others;
   return 'actual';
 }
 
+/** A response header value kept as is, or null when it makes the response unkeyed. */
 function keptResponseValue(value: ResponseHeaderValue): string | number | undefined | null {
   if (value === undefined || typeof value === 'number') return value;
   return typeof value === 'string' && value.length <= MAX_INPUT_LENGTH ? value : null;
 }
 
 /**
- * Reads what the verdict depends on of the response to a request of the given shape into `into`: its status,
- * the declared headers (Location only with a redirect status, else a 201's Location would make every
- * response distinct) and, for an actual request, the application header names. False when the response
- * cannot be keyed: an over-long or repeated value, a name not in lower case, or a redirect (whose verdict
- * also reads the request's URL).
+ * Reads what the verdict depends on of the response to a request of the given shape into `into`
+ * (RESPONSE_INPUT_SLOTS long): its status, the declared headers (Location only with a redirect status, else a
+ * 201's Location would make every response distinct) and, for an actual request, the application header
+ * names. False when the response cannot be keyed: an over-long or repeated value, a name not in lower case,
+ * or a redirect (whose verdict also reads the request's URL).
  */
 export function readResponseInputs(
   response: CorsResponse,
@@ -125,20 +148,40 @@ export function readResponseInputs(
 ): boolean {
   const headers = response.headers;
   const status = response.status;
-  into.length = 0;
-  into.push(status);
-  const redirect = isRedirectStatus(status);
-  for (let i = 0; i < JUDGED_RESPONSE_HEADERS.length; i++) {
-    const name = JUDGED_RESPONSE_HEADERS[i] as string;
-    const value = keptResponseValue(headers[name]);
-    if (value === null) return false;
-    if (name === 'location') {
-      if (redirect && value !== undefined) return false;
-      continue;
-    }
-    into.push(value);
+  if (isRedirectStatus(status) && headers.location !== undefined) return false;
+  const allowOrigin = keptResponseValue(headers['access-control-allow-origin']);
+  const allowCredentials = keptResponseValue(headers['access-control-allow-credentials']);
+  const allowMethods = keptResponseValue(headers['access-control-allow-methods']);
+  const allowHeaders = keptResponseValue(headers['access-control-allow-headers']);
+  const maxAge = keptResponseValue(headers['access-control-max-age']);
+  const exposeHeaders = keptResponseValue(headers['access-control-expose-headers']);
+  const vary = keptResponseValue(headers.vary);
+  const cacheControl = keptResponseValue(headers['cache-control']);
+  if (
+    allowOrigin === null ||
+    allowCredentials === null ||
+    allowMethods === null ||
+    allowHeaders === null ||
+    maxAge === null ||
+    exposeHeaders === null ||
+    vary === null ||
+    cacheControl === null
+  ) {
+    return false;
   }
-  if (shape === 'preflight') return true;
+  into[0] = status;
+  into[1] = allowOrigin;
+  into[2] = allowCredentials;
+  into[3] = allowMethods;
+  into[4] = allowHeaders;
+  into[5] = maxAge;
+  into[6] = exposeHeaders;
+  into[7] = vary;
+  into[8] = cacheControl;
+  if (shape === 'preflight') {
+    into[9] = undefined;
+    return true;
+  }
   let applicationHeaders = '';
   for (const name in headers) {
     if (headers[name] === undefined) continue;
@@ -146,7 +189,7 @@ export function readResponseInputs(
     if (isApplicationHeader(name)) applicationHeaders += `${name}\n`;
   }
   if (applicationHeaders.length > MAX_NAMES_LENGTH) return false;
-  into.push(applicationHeaders);
+  into[9] = applicationHeaders;
   return true;
 }
 

@@ -9,7 +9,13 @@
 // answer never outlives its interval.
 import type { Counted } from '../aggregate/aggregator.js';
 import type { SummaryKey } from '../aggregate/summary-key.js';
-import { sameInputs, type VerdictInputs } from '../core/verdict-inputs.js';
+import {
+  newVerdictInputs,
+  REQUEST_INPUT_SLOTS,
+  RESPONSE_INPUT_SLOTS,
+  sameInputs,
+  type VerdictInputs,
+} from '../core/verdict-inputs.js';
 import type { CrossOriginVerdict } from '../emit/exchange-span.js';
 
 /** A cross-origin exchange judged: its verdict, summary key, and the aggregator's answer once counted. */
@@ -36,8 +42,8 @@ export const MAX_REMEMBERED = 512;
 
 export class VerdictMemo {
   /** Where an exchange's inputs are read into, then compared (and copied when remembered). */
-  readonly requestInputs: VerdictInputs = [];
-  readonly responseInputs: VerdictInputs = [];
+  readonly requestInputs: VerdictInputs = newVerdictInputs(REQUEST_INPUT_SLOTS);
+  readonly responseInputs: VerdictInputs = newVerdictInputs(RESPONSE_INPUT_SLOTS);
   #byOrigin = new Map<string, RememberedRequest[]>();
   #size = 0;
 
