@@ -4,14 +4,18 @@
 // is measured. The two apps alternate in short chunks and each side reports its 10th percentile and median
 // chunk: this VM is shared and its speed drifts, and alternating keeps the drift out of the difference.
 // Target (issue): at most ~5 µs added CPU per request. Prints numbers; asserts nothing.
-//   pnpm exec tsx --conditions=@corsight/source instrumentation/bench/express-middleware.bench.ts
+//   pnpm exec tsx --conditions=@corsight/source instrumentation/bench/express-middleware.bench.ts [path]
+// A path to another checkout's src/node.ts (e.g. `git archive HEAD instrumentation/src | tar -x -C /tmp/old`,
+// with /tmp/old/instrumentation/node_modules linked to this package's, so both load one @opentelemetry/api)
+// adds that version as a third app in the same alternation, for an A/B of versions in one run.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import { loadavg } from 'node:os';
 import { ExportResultCode } from '@opentelemetry/core';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import cors from 'cors';
 import express, { type Express } from 'express';
-import { corsight } from '../src/node.js';
+import { type Corsight, type CorsightMiddleware, corsight } from '../src/node.js';
 
 const CHUNKS = Number(process.env.CORSIGHT_BENCH_CHUNKS ?? 120);
 const CHUNK = 1000;
@@ -30,11 +34,15 @@ const dropping: SpanExporter = {
   shutdown: () => Promise.resolve(),
 };
 const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropping)] });
+const otherPath = process.argv[2];
+const otherCorsight =
+  otherPath === undefined ? undefined : ((await import(otherPath)) as { corsight: Corsight }).corsight;
 const middleware = corsight({ tracerProvider, policy: corsOptions });
+const otherMiddleware = otherCorsight?.({ tracerProvider, policy: corsOptions });
 
-function ordersApp(withCorsight: boolean): Express {
+function ordersApp(observe: CorsightMiddleware | undefined): Express {
   const app = express();
-  if (withCorsight) app.use(middleware);
+  if (observe !== undefined) app.use(observe);
   app.use(cors(corsOptions));
   const api = express.Router();
   for (const resource of ['customers', 'invoices', 'products', 'shipments']) {
@@ -52,8 +60,11 @@ function ordersApp(withCorsight: boolean): Express {
   return app;
 }
 
-const without = ordersApp(false);
-const observed = ordersApp(true);
+const apps: { name: string; app: Express }[] = [
+  { name: 'without', app: ordersApp(undefined) },
+  { name: 'with', app: ordersApp(middleware) },
+];
+if (otherMiddleware !== undefined) apps.push({ name: 'other', app: ordersApp(otherMiddleware) });
 
 // What Chromium sends on a cross-site fetch(), as Node's parser hands it over.
 const browser = {
@@ -119,30 +130,35 @@ function quantile(values: readonly number[], q: number): number {
   return sorted[Math.floor(sorted.length * q)] ?? Number.NaN;
 }
 
-console.log(`Express + cors, CPU µs per request: ${CHUNKS} alternating chunks of ${CHUNK} per side`);
-console.log(`${''.padEnd(26)}${'without p10 / p50'.padStart(20)}${'with p10 / p50'.padStart(20)}   added`);
+console.log(
+  `Express + cors, CPU µs per request: ${CHUNKS} alternating chunks of ${CHUNK} per app; load ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')}${otherPath === undefined ? '' : `; other = ${otherPath}`}`,
+);
+console.log(
+  `${''.padEnd(26)}${apps.map(({ name }) => `${name} p10 / p50`.padStart(20)).join('')}   added (p10)`,
+);
 for (const [name, { method, headers }] of Object.entries(requests)) {
-  for (let n = 0; n < 10_000; n++) {
-    serve(without, method, headers);
-    serve(observed, method, headers);
-  }
-  const base: number[] = [];
-  const withCorsight: number[] = [];
+  for (let n = 0; n < 10_000; n++) for (const { app } of apps) serve(app, method, headers);
+  const chunks = apps.map((): number[] => []);
   for (let chunk = 0; chunk < CHUNKS; chunk++) {
-    if (chunk % 2 === 0) {
-      base.push(microsPerRequest(without, method, headers));
-      withCorsight.push(microsPerRequest(observed, method, headers));
-    } else {
-      withCorsight.push(microsPerRequest(observed, method, headers));
-      base.push(microsPerRequest(without, method, headers));
+    // Each app goes first, in the middle and last equally often.
+    for (let k = 0; k < apps.length; k++) {
+      const i = (chunk + k) % apps.length;
+      chunks[i]?.push(microsPerRequest((apps[i] as { app: Express }).app, method, headers));
     }
   }
   const pair = (values: number[]): string =>
     `${quantile(values, 0.1).toFixed(1)} / ${quantile(values, 0.5).toFixed(1)}`;
-  const added = quantile(withCorsight, 0.1) - quantile(base, 0.1);
+  const base = quantile(chunks[0] ?? [], 0.1);
+  const added = chunks
+    .slice(1)
+    .map((values, i) => `${apps[i + 1]?.name ?? ''} +${(quantile(values, 0.1) - base).toFixed(1)}`)
+    .join(', ');
   console.log(
-    `${name.padEnd(26)}${pair(base).padStart(20)}${pair(withCorsight).padStart(20)}   +${added.toFixed(1)} µs (p10)`,
+    `${name.padEnd(26)}${chunks.map((values) => pair(values).padStart(20)).join('')}   ${added} µs`,
   );
 }
 await middleware.shutdown();
+await otherMiddleware?.shutdown();
 await tracerProvider.shutdown();

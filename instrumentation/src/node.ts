@@ -8,7 +8,7 @@
 //
 //   http.createServer(corsight.wrap(handler, { route: (req) => myRouter.templateOf(req) }));
 //
-// Each request with an Origin is watched until its response is on the wire and judged as a browser would,
+// Each request that may be CORS is watched until its response is on the wire and judged as a browser would,
 // from the request as received and the response headers as actually written (whoever wrote them). Summary
 // and detail spans go to the OpenTelemetry tracer provider (DESIGN.md §3). Express has no close hook:
 // call `shutdown()` before the tracer provider shuts down, or the last interval's counts are lost.
@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CorsObserver } from './observe/cors-observer.js';
 import { type CorsightOptions, CorsightOptionError } from './observe/options.js';
 import { ExchangeWatch, type RouteResolver } from './node/exchange-watch.js';
+import { settle } from './node/in-flight.js';
 
 export { CorsightOptionError, type CorsightOptions } from './observe/options.js';
 export type { CorsPolicy } from './observe/policy.js';
@@ -82,17 +83,16 @@ function startWatching(options: CorsightNodeOptions<never>): {
     );
   }
   const observer = new CorsObserver(options);
-  const watch = new ExchangeWatch(
-    observer,
-    route as RouteResolver | undefined,
-    options.serverOrigin === undefined,
-  );
+  const watch = new ExchangeWatch(observer, route as RouteResolver | undefined);
+  // Both first settle the exchanges of the current turn (node/in-flight.ts), so those count too.
   const controls: CorsightControls = {
     flush: () => {
+      settle();
       observer.flush();
     },
     shutdown: () => {
       watch.stop();
+      settle();
       return observer.shutdown();
     },
   };

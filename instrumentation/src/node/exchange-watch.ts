@@ -1,24 +1,25 @@
-// Watches one request/response pair from the moment the middleware sees it to the moment the response is on
+// Watches one request/response pair from the moment the middleware sees it to the moment its headers are on
 // the wire, then hands it to the observer. Nothing on the response is wrapped or replaced: the headers are
-// read from the block Node serialised (so headers set by later middleware, error handlers, or passed straight
-// to writeHead all count), once the response has finished.
+// read from what Node wrote (so headers set by later middleware, error handlers, or passed straight to
+// writeHead all count), once they are out.
+//
+// What a request costs, cheapest first (the middleware runs for every request of the app):
+// - without an Origin, or same-origin by the request alone (Sec-Fetch-Site: same-origin, or an Origin equal
+//   to the API's own): two or three header reads, nothing allocated. These are the requests evaluateCors
+//   answers first with "not CORS", so leaving them out changes no count;
+// - any other: one exchange object, looked at with the others of its turn of the event loop right after it
+//   (in-flight.ts), with no listener when its headers are out by then.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, context, diag } from '@opentelemetry/api';
 import type { CorsRequest, CorsResponse, ResponseHeaders } from '../core/index.js';
 import type { CorsObserver, ObservedExchange } from '../observe/cors-observer.js';
 import { headersAsWritten } from '../observe/written-headers.js';
 import { expressRoute } from './express-route.js';
+import { isWatched, startWatching } from './in-flight.js';
 import { requestServerOrigin } from './server-origin.js';
 
 /** The route template of a request; `method` is the one to route by (for a preflight, the one it asks for). */
 export type RouteResolver = (request: IncomingMessage, method: string) => string | undefined;
-
-// A symbol, set non-enumerable: nothing that walks or serialises the response can see it.
-const EXCHANGE = Symbol('corsight.exchange');
-
-type WatchedResponse = ServerResponse & { readonly [EXCHANGE]?: PendingExchange };
-
-const NO_REQUEST: CorsRequest = Object.freeze({ method: '', headers: Object.freeze({}) });
 
 /** The method a preflight asks for (OPTIONS with Access-Control-Request-Method), else undefined. */
 function askedMethod(request: IncomingMessage): string | undefined {
@@ -28,16 +29,13 @@ function askedMethod(request: IncomingMessage): string | undefined {
 }
 
 /**
- * One request in flight, and the exchange the observer judges once it has ended. It is its own response
- * object, so that the response headers and the route are read lazily: the engine reads them only after it has
- * decided the request is cross-origin, so a same-origin request never pays for parsing the header block or a
- * route lookup, and no object is allocated for them.
+ * One request that may be CORS, and the exchange the observer judges once its headers are out. It is its own
+ * response object, and request, headers and route are read lazily: the observer reads response and route
+ * only once it knows the request is cross-origin, and not at all when it has judged the same inputs before.
  */
-class PendingExchange implements ObservedExchange, CorsResponse {
-  request: CorsRequest = NO_REQUEST;
+export class NodeExchange implements ObservedExchange, CorsResponse {
   endTime = 0;
-  serverOrigin: string | undefined = undefined;
-  ended = false;
+  #request: CorsRequest | undefined = undefined;
   #headers: ResponseHeaders | undefined = undefined;
   #route: string | undefined = undefined;
   #routed = false;
@@ -48,7 +46,18 @@ class PendingExchange implements ObservedExchange, CorsResponse {
     readonly res: ServerResponse,
     readonly startTime: number,
     readonly context: Context,
+    readonly serverOrigin: string | undefined,
   ) {}
+
+  get request(): CorsRequest {
+    const req = this.req;
+    return (this.#request ??= {
+      method: req.method ?? 'GET',
+      // Express and Connect rewrite req.url inside mounted routers; originalUrl is what the client asked.
+      url: (req as { originalUrl?: string }).originalUrl ?? req.url,
+      headers: req.headers,
+    });
+  }
 
   get response(): CorsResponse {
     return this;
@@ -71,26 +80,18 @@ class PendingExchange implements ObservedExchange, CorsResponse {
   }
 }
 
-// One listener for every response, reading its request from the response's slot: no closure per request.
-// 'close' ends every response, finished or cut off (Node emits it after 'finish'), so it is the only one.
-function onResponseDone(this: ServerResponse): void {
-  const exchange = (this as WatchedResponse)[EXCHANGE];
-  if (exchange === undefined || exchange.ended) return;
-  exchange.ended = true;
-  exchange.watch.end(exchange);
-}
-
 export class ExchangeWatch {
   readonly #observer: CorsObserver;
   readonly #route: RouteResolver | undefined;
-  readonly #deriveServerOrigin: boolean;
+  /** The API's own origin when the options fix it; else each request's, from its Host. */
+  readonly #serverOrigin: string | undefined;
   #failures = 0;
   #stopped = false;
 
-  constructor(observer: CorsObserver, route: RouteResolver | undefined, deriveServerOrigin: boolean) {
+  constructor(observer: CorsObserver, route: RouteResolver | undefined) {
     this.#observer = observer;
     this.#route = route;
-    this.#deriveServerOrigin = deriveServerOrigin;
+    this.#serverOrigin = observer.serverOrigin;
   }
 
   /** Errors caught in the adapter itself (the observer counts its own). */
@@ -103,37 +104,34 @@ export class ExchangeWatch {
     this.#stopped = true;
   }
 
-  /** Starts watching a request; cheap for the common case of a request without an Origin. Never throws. */
+  /** Starts watching a request that may be CORS; allocates nothing for one that cannot be. Never throws. */
   watch(req: IncomingMessage, res: ServerResponse): void {
     try {
-      if (req.headers.origin === undefined || this.#stopped) return;
+      const headers = req.headers;
+      const origin = headers.origin;
+      if (origin === undefined || this.#stopped) return;
+      // evaluateCors's own first answers, which need nothing of the response (verdict.ts).
+      if (headers['sec-fetch-site'] === 'same-origin') return;
+      const fixed = this.#serverOrigin;
+      const own = fixed ?? requestServerOrigin(req);
+      if (origin === own) return;
       // Installed twice (middleware and wrap, or two app.use): the first one observes.
-      if ((res as WatchedResponse)[EXCHANGE] !== undefined) return;
-      const exchange = new PendingExchange(this, req, res, Date.now(), context.active());
-      (res as { [EXCHANGE]?: PendingExchange })[EXCHANGE] = exchange;
-      res.on('close', onResponseDone);
+      if (isWatched(res)) return;
+      const ownIfDerived = fixed === undefined ? own : undefined;
+      startWatching(new NodeExchange(this, req, res, Date.now(), context.active(), ownIfDerived));
     } catch (error) {
-      this.#failed('watching a request failed', error);
+      this.failed('watching a request failed', error);
     }
   }
 
-  end(exchange: PendingExchange): void {
-    try {
-      const { req, res } = exchange;
-      // The client left before any header was written: no response reached a browser, nothing to judge.
-      if (!res.headersSent) return;
-      exchange.endTime = Date.now();
-      exchange.request = {
-        method: req.method ?? 'GET',
-        // Express and Connect rewrite req.url inside mounted routers; originalUrl is what the client asked.
-        url: (req as { originalUrl?: string }).originalUrl ?? req.url,
-        headers: req.headers,
-      };
-      if (this.#deriveServerOrigin) exchange.serverOrigin = requestServerOrigin(req);
-      this.#observer.observe(exchange);
-    } catch (error) {
-      this.#failed('observing a response failed', error);
-    }
+  /** Judges an exchange whose headers are out, now (in the batch of its turn of the event loop). */
+  judge(exchange: NodeExchange): void {
+    this.#observer.judge(exchange);
+  }
+
+  /** Judges an exchange whose headers are out, with the others that end in the same turn. */
+  judgeSoon(exchange: NodeExchange): void {
+    this.#observer.observe(exchange);
   }
 
   routeOf(req: IncomingMessage, target: string): string | undefined {
@@ -143,13 +141,13 @@ export class ExchangeWatch {
         const route = this.#route(req, asked ?? req.method ?? 'GET');
         if (typeof route === 'string' && route !== '') return route;
       } catch (error) {
-        this.#failed('the route option threw; finding the route without it', error);
+        this.failed('the route option threw; finding the route without it', error);
       }
     }
     return expressRoute(req, target, asked);
   }
 
-  #failed(what: string, error: unknown): void {
+  failed(what: string, error: unknown): void {
     if (this.#failures++ === 0) diag.error(`@corsight/instrumentation: ${what}`, error);
   }
 }

@@ -9,6 +9,11 @@ import { serialiseOrigin } from '../core/index.js';
 // Host values repeat (one or a few per API), and the WHATWG URL parse that normalises them (case, default
 // port, IDNA) costs about a microsecond; Host is client-controlled, so the memory is bounded.
 const originOf = boundedMemo(serialiseOrigin);
+// An API answers on one or a few hosts: the last origin found is nearly always the next one, and comparing
+// the Host with the last one spares building and hashing a string per request.
+let lastHost = '';
+let lastScheme = '';
+let lastOrigin: string | undefined;
 
 function forwardedScheme(value: string | string[] | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -28,5 +33,10 @@ export function requestServerOrigin(request: IncomingMessage): string | undefine
   const scheme =
     forwardedScheme(request.headers['x-forwarded-proto']) ??
     ((request.socket as TLSSocket | null)?.encrypted === true ? 'https' : 'http');
-  return originOf(`${scheme}://${host}`);
+  if (host === lastHost && scheme === lastScheme) return lastOrigin;
+  const origin = originOf(`${scheme}://${host}`);
+  lastHost = host;
+  lastScheme = scheme;
+  lastOrigin = origin;
+  return origin;
 }

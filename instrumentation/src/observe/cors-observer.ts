@@ -70,6 +70,14 @@ export class CorsObserver {
     }
   }
 
+  /**
+   * The API's own origin when the options fix it (normalised), so an adapter can leave requests from it out
+   * before building an exchange; undefined when each request's own is used.
+   */
+  get serverOrigin(): string | undefined {
+    return this.#settings.serverOrigin;
+  }
+
   /** Errors caught while observing (logged once through the OpenTelemetry diag logger). */
   get failures(): number {
     return this.#failures;
