@@ -3,7 +3,7 @@
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import express, { type Express, type Request, type Response } from 'express';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { expressRoute, targetPath } from './express-route.js';
 
 function ok(_req: Request, res: Response): void {
@@ -91,6 +91,13 @@ describe('expressRoute by path and method', () => {
     expect(expressRoute(handled({ method, app }), target, asked)).toBe(template);
   });
 
+  it('gives the same answers again, remembered by path and method', () => {
+    const answers = cases.map(([method, target, asked]) =>
+      expressRoute(handled({ method, app }), target, asked),
+    );
+    expect(answers).toEqual(cases.map(([, , , template]) => template));
+  });
+
   it('finds nothing without an Express application', () => {
     expect(expressRoute(handled({ method: 'GET' }), '/orders/1', undefined)).toBeUndefined();
   });
@@ -120,6 +127,29 @@ describe('expressRoute for a request a route served', () => {
     expect(expressRoute(handled({ method: 'GET', app, route: late }), '/late/1', undefined)).toBe(
       '/late/:id',
     );
+  });
+
+  it('finds a route added at the root after its path was remembered without one', () => {
+    const { app } = application();
+    expect(expressRoute(handled({ method: 'OPTIONS', app }), '/later/1', 'GET')).toBeUndefined();
+    app.get('/later/:id', ok);
+    expect(expressRoute(handled({ method: 'OPTIONS', app }), '/later/1', 'GET')).toBe('/later/:id');
+  });
+
+  it('finds a route added inside a mounted router once the remembered routes have expired', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const app = express();
+      const api = express.Router();
+      app.use('/api', api);
+      expect(expressRoute(handled({ method: 'OPTIONS', app }), '/api/later/1', 'GET')).toBeUndefined();
+      api.get('/later/:id', ok);
+      expect(expressRoute(handled({ method: 'OPTIONS', app }), '/api/later/1', 'GET')).toBeUndefined();
+      vi.advanceTimersByTime(10_000);
+      expect(expressRoute(handled({ method: 'OPTIONS', app }), '/api/later/1', 'GET')).toBe('/api/later/:id');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("falls back to req.baseUrl + the route's path inside a sub-application", () => {

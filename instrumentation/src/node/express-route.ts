@@ -206,6 +206,69 @@ export function targetPath(target: string): string | undefined {
 }
 
 /**
+ * Routes found by path, per root router: then by method (parallel arrays, usually one or two). Browsers
+ * preflight the same URLs again and again, and matching a path against the router stack runs every layer's
+ * matcher until one fits (a few µs in a small app). Path and method are the client's, so both are bounded
+ * and the memo starts over when full. It also starts over when the root stack changes length and every
+ * MEMO_LIFETIME_MS, so a route added while the application runs is found within that time.
+ */
+interface PathRoutes {
+  readonly methods: string[];
+  readonly routes: (string | undefined)[];
+}
+
+interface RouteMemo {
+  readonly byPath: Map<string, PathRoutes>;
+  stackLength: number;
+  since: number;
+}
+
+const MAX_REMEMBERED_PATHS = 1024;
+const MAX_REMEMBERED_METHODS = 8;
+const MAX_REMEMBERED_PATH = 256;
+const MEMO_LIFETIME_MS = 10_000;
+
+const memos = new WeakMap<ExpressRouter, RouteMemo>();
+
+function memoOf(root: ExpressRouter): RouteMemo {
+  const now = Date.now();
+  let memo = memos.get(root);
+  if (memo === undefined) {
+    memo = { byPath: new Map(), stackLength: root.stack.length, since: now };
+    memos.set(root, memo);
+  } else if (
+    memo.stackLength !== root.stack.length ||
+    memo.byPath.size >= MAX_REMEMBERED_PATHS ||
+    now - memo.since >= MEMO_LIFETIME_MS
+  ) {
+    memo.byPath.clear();
+    memo.stackLength = root.stack.length;
+    memo.since = now;
+  }
+  return memo;
+}
+
+/** findRoute from the root, remembered by path and method. */
+function rememberedRoute(root: ExpressRouter, path: string, method: string): string | undefined {
+  if (path.length > MAX_REMEMBERED_PATH) return findRoute(root.stack, path, method, '', 0);
+  const memo = memoOf(root);
+  let known = memo.byPath.get(path);
+  if (known === undefined) {
+    known = { methods: [], routes: [] };
+    memo.byPath.set(path, known);
+  } else {
+    const i = known.methods.indexOf(method);
+    if (i !== -1) return known.routes[i];
+  }
+  const route = findRoute(root.stack, path, method, '', 0);
+  if (known.methods.length < MAX_REMEMBERED_METHODS) {
+    known.methods.push(method);
+    known.routes.push(route);
+  }
+  return route;
+}
+
+/**
  * The Express route template for a request whose response is complete: for a preflight (`askedMethod` set)
  * the route of the method it asks for, otherwise the route that served it or would have served it.
  * Undefined when no Express route matches.
@@ -226,7 +289,7 @@ export function expressRoute(
       const found =
         root === undefined || path === undefined
           ? undefined
-          : findRoute(root.stack, path, request.method ?? 'GET', '', 0);
+          : rememberedRoute(root, path, request.method ?? 'GET');
       if (found !== undefined) return found;
       const base = typeof req.baseUrl === 'string' ? req.baseUrl : '';
       const routePath = (route as ExpressRoute).path;
@@ -234,5 +297,5 @@ export function expressRoute(
     }
   }
   if (root === undefined || path === undefined) return undefined;
-  return findRoute(root.stack, path, askedMethod ?? request.method ?? 'GET', '', 0);
+  return rememberedRoute(root, path, askedMethod ?? request.method ?? 'GET');
 }
