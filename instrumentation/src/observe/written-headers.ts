@@ -39,11 +39,19 @@ export function parseHeaderBlock(block: string): Record<string, string | string[
   return headers;
 }
 
+/** Whether the object has any own enumerable property. */
+function hasAny(headers: object): boolean {
+  for (const name in headers) if (Object.hasOwn(headers, name)) return true;
+  return false;
+}
+
 export function headersAsWritten(response: ServerResponse): ResponseHeaders {
   // Once anything went through setHeader, Node merges writeHead's headers into the same store, so it holds
-  // exactly what was written and nothing needs parsing (Express always sets X-Powered-By).
-  if (response.getHeaderNames().length > 0) return response.getHeaders();
+  // exactly what was written and nothing needs parsing (Express always sets X-Powered-By). Asked through the
+  // copy itself rather than getHeaderNames(), which builds one more array per response.
+  const stored = response.getHeaders();
+  if (hasAny(stored)) return stored;
   const block = (response as WithHeaderBlock)._header;
   if (typeof block === 'string' && block !== '') return parseHeaderBlock(block);
-  return response.getHeaders();
+  return stored;
 }
