@@ -45,21 +45,13 @@ import { context } from '@opentelemetry/api';
 import { type ExchangeWatcher, exchangeOf, FastifyExchange, settle, watch } from './fastify-in-flight.js';
 import { routeTemplate } from './fastify-internals.js';
 import { RouteTemplates } from './fastify-route.js';
+import { RememberedRoutes } from './remembered-routes.js';
 import { CorsObserver, type CorsightOptions } from './observe/index.js';
 
 export type { CorsightOptions } from './observe/index.js';
 
 // Marks a context (and, through the prototype chain, its children) as observed.
 const kObserved = Symbol('corsight.observed');
-const MAX_REMEMBERED_PREFLIGHT_URLS = 1024;
-const MAX_REMEMBERED_METHODS = 8;
-const MAX_REMEMBERED_URL = 256;
-
-/** The routes of the methods preflights to one URL asked for (parallel arrays: usually one or two). */
-interface KnownRoutes {
-  readonly methods: string[];
-  readonly routes: (string | undefined)[];
-}
 
 /** One registration's state; its methods are created once, so the hot path allocates no closures. */
 class FastifyCorsight implements ExchangeWatcher {
@@ -76,14 +68,10 @@ class FastifyCorsight implements ExchangeWatcher {
   #lastHost = '';
   #lastProtocol = '';
   #lastOrigin = '';
-  /**
-   * Preflight routes by URL, then asked method. Browsers preflight the same URLs again and again (each
-   * page's cache entry expires after Max-Age), and a router lookup and template match cost ~0.4 µs; keyed
-   * by the URL alone, the lookup hashes the string the parser made, where a `${method} ${url}` key cost a
-   * concatenation, its flattening and hash (~0.35 µs more). URL and method are the client's, so both are
-   * bounded and the map starts over when full.
-   */
-  readonly #preflightRoutes = new Map<string, KnownRoutes>();
+  /** Preflight routes by URL, then asked method (a router lookup and template match cost ~0.4 µs). */
+  readonly #preflightRoutes = new RememberedRoutes<IncomingMessage>((url, method, raw) =>
+    this.#findPreflightRoute(method, url, raw),
+  );
 
   constructor(fastify: FastifyInstance, options: CorsightOptions) {
     this.#fastify = fastify;
@@ -210,23 +198,8 @@ class FastifyCorsight implements ExchangeWatcher {
   #preflightRoute(method: string, raw: IncomingMessage): string | undefined {
     const url = raw.url ?? '/';
     // With routes constrained by host the answer also depends on the Host: not remembered.
-    if (this.#constrained || url.length > MAX_REMEMBERED_URL)
-      return this.#findPreflightRoute(method, url, raw);
-    let known = this.#preflightRoutes.get(url);
-    if (known === undefined) {
-      if (this.#preflightRoutes.size >= MAX_REMEMBERED_PREFLIGHT_URLS) this.#preflightRoutes.clear();
-      known = { methods: [], routes: [] };
-      this.#preflightRoutes.set(url, known);
-    } else {
-      const i = known.methods.indexOf(method);
-      if (i !== -1) return known.routes[i];
-    }
-    const route = this.#findPreflightRoute(method, url, raw);
-    if (known.methods.length < MAX_REMEMBERED_METHODS) {
-      known.methods.push(method);
-      known.routes.push(route);
-    }
-    return route;
+    if (this.#constrained) return this.#findPreflightRoute(method, url, raw);
+    return this.#preflightRoutes.route(url, method, raw);
   }
 
   #findPreflightRoute(method: string, url: string, raw: IncomingMessage): string | undefined {

@@ -18,6 +18,7 @@
 // routes fall back to `req.baseUrl + req.route.path`. Express 4 layers change their own state when matched,
 // so they are never matched here; Express 4 gets the index and the `req.baseUrl` fallback only.
 import type { IncomingMessage } from 'node:http';
+import { RememberedRoutes } from '../remembered-routes.js';
 
 interface ExpressRoute {
   readonly path?: unknown;
@@ -206,42 +207,32 @@ export function targetPath(target: string): string | undefined {
 }
 
 /**
- * Routes found by path, per root router: then by method (parallel arrays, usually one or two). Browsers
- * preflight the same URLs again and again, and matching a path against the router stack runs every layer's
- * matcher until one fits (a few µs in a small app). Path and method are the client's, so both are bounded
- * and the memo starts over when full. It also starts over when the root stack changes length and every
- * MEMO_LIFETIME_MS, so a route added while the application runs is found within that time.
+ * Routes found by path and method, per root router (remembered-routes.ts): matching a path against the
+ * router stack runs every layer's matcher until one fits (a few µs in a small app). The memory also starts
+ * over when the root stack changes length and every MEMO_LIFETIME_MS, so a route added while the
+ * application runs is found within that time.
  */
-interface PathRoutes {
-  readonly methods: string[];
-  readonly routes: (string | undefined)[];
-}
-
 interface RouteMemo {
-  readonly byPath: Map<string, PathRoutes>;
+  readonly routes: RememberedRoutes<ExpressRouter>;
   stackLength: number;
   since: number;
 }
 
-const MAX_REMEMBERED_PATHS = 1024;
-const MAX_REMEMBERED_METHODS = 8;
-const MAX_REMEMBERED_PATH = 256;
 const MEMO_LIFETIME_MS = 10_000;
 
 const memos = new WeakMap<ExpressRouter, RouteMemo>();
+
+const findFromRoot = (path: string, method: string, root: ExpressRouter): string | undefined =>
+  findRoute(root.stack, path, method, '', 0);
 
 function memoOf(root: ExpressRouter): RouteMemo {
   const now = Date.now();
   let memo = memos.get(root);
   if (memo === undefined) {
-    memo = { byPath: new Map(), stackLength: root.stack.length, since: now };
+    memo = { routes: new RememberedRoutes(findFromRoot), stackLength: root.stack.length, since: now };
     memos.set(root, memo);
-  } else if (
-    memo.stackLength !== root.stack.length ||
-    memo.byPath.size >= MAX_REMEMBERED_PATHS ||
-    now - memo.since >= MEMO_LIFETIME_MS
-  ) {
-    memo.byPath.clear();
+  } else if (memo.stackLength !== root.stack.length || now - memo.since >= MEMO_LIFETIME_MS) {
+    memo.routes.clear();
     memo.stackLength = root.stack.length;
     memo.since = now;
   }
@@ -250,22 +241,7 @@ function memoOf(root: ExpressRouter): RouteMemo {
 
 /** findRoute from the root, remembered by path and method. */
 function rememberedRoute(root: ExpressRouter, path: string, method: string): string | undefined {
-  if (path.length > MAX_REMEMBERED_PATH) return findRoute(root.stack, path, method, '', 0);
-  const memo = memoOf(root);
-  let known = memo.byPath.get(path);
-  if (known === undefined) {
-    known = { methods: [], routes: [] };
-    memo.byPath.set(path, known);
-  } else {
-    const i = known.methods.indexOf(method);
-    if (i !== -1) return known.routes[i];
-  }
-  const route = findRoute(root.stack, path, method, '', 0);
-  if (known.methods.length < MAX_REMEMBERED_METHODS) {
-    known.methods.push(method);
-    known.routes.push(route);
-  }
-  return route;
+  return memoOf(root).routes.route(path, method, root);
 }
 
 /**
