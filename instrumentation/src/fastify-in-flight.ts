@@ -21,6 +21,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CorsRequest, CorsResponse, ResponseHeaders } from './core/index.js';
 import { replyHeaders } from './fastify-internals.js';
 import { headersAsWritten, type ObservedExchange } from './observe/index.js';
+import { TurnBatch } from './observe/turn-batch.js';
 
 /** The registration that watches an exchange: what the exchange asks it, and what it is handed back. */
 export interface ExchangeWatcher {
@@ -85,13 +86,12 @@ export class FastifyExchange implements ObservedExchange, CorsResponse {
 // app's preflight throughput in the paired bench, and a Map from reply to exchange, set and deleted per
 // request, more (page faults: its table is reallocated as it fills and empties). A hook finds the exchange
 // of its reply by scanning the turn's list from its end: with synchronous hooks it is the last one.
-const started: FastifyExchange[] = [];
+const turn = new TurnBatch<FastifyExchange>(settleOne);
 const unwritten = new Map<FastifyReply, FastifyExchange>();
-// Exchanges started in one turn at most (under a burst the turn is settled early), bounding the scans.
-const MAX_STARTED = 64;
 
 /** The exchange some registration started for this reply, if any. */
 export function exchangeOf(reply: FastifyReply): FastifyExchange | undefined {
+  const started = turn.started;
   for (let i = started.length - 1; i >= 0; i--) {
     const exchange = started[i] as FastifyExchange;
     if (exchange.reply === reply) return exchange;
@@ -101,9 +101,7 @@ export function exchangeOf(reply: FastifyReply): FastifyExchange | undefined {
 
 /** Starts watching an exchange; it is judged once its response's headers are out. */
 export function watch(exchange: FastifyExchange): void {
-  started.push(exchange);
-  if (started.length === 1) setImmediate(settle);
-  else if (started.length >= MAX_STARTED) settle();
+  turn.add(exchange);
 }
 
 /**
@@ -111,29 +109,28 @@ export function watch(exchange: FastifyExchange): void {
  * (CorsObserver.observe says why a batch); the others wait for their response to close.
  */
 export function settle(): void {
-  const now = Date.now();
-  for (let i = 0; i < started.length; i++) {
-    const exchange = started[i] as FastifyExchange;
-    try {
-      const reply = exchange.reply;
-      // Ended or hijacked, with its headers out: nothing can change them or send them again. (Headers out
-      // alone are not enough: after reply.raw.writeHead a handler may still call reply.send, which runs
-      // the onSend hooks, and they must find this exchange.)
-      if (reply.sent && reply.raw.headersSent) {
-        exchange.endTime = now;
-        exchange.watcher.judge(exchange);
-      } else {
-        // Waiting for I/O (or for an async onSend hook): a closure per request will do.
-        unwritten.set(reply, exchange);
-        reply.raw.on('close', () => {
-          closed(exchange);
-        });
-      }
-    } catch (error) {
-      exchange.watcher.failed(error);
+  turn.settle();
+}
+
+function settleOne(exchange: FastifyExchange, now: number): void {
+  try {
+    const reply = exchange.reply;
+    // Ended or hijacked, with its headers out: nothing can change them or send them again. (Headers out
+    // alone are not enough: after reply.raw.writeHead a handler may still call reply.send, which runs
+    // the onSend hooks, and they must find this exchange.)
+    if (reply.sent && reply.raw.headersSent) {
+      exchange.endTime = now;
+      exchange.watcher.judge(exchange);
+    } else {
+      // Waiting for I/O (or for an async onSend hook): a closure per request will do.
+      unwritten.set(reply, exchange);
+      reply.raw.on('close', () => {
+        closed(exchange);
+      });
     }
+  } catch (error) {
+    exchange.watcher.failed(error);
   }
-  started.length = 0;
 }
 
 function closed(exchange: FastifyExchange): void {

@@ -10,6 +10,7 @@
 //
 // Shared by every instance, so that a request two of them see is watched once: the first one observes.
 import type { ServerResponse } from 'node:http';
+import { TurnBatch } from '../observe/turn-batch.js';
 import type { NodeExchange } from './exchange-watch.js';
 
 // A symbol key: Object.keys, for...in and JSON.stringify skip it, so nothing that walks or serialises the
@@ -18,14 +19,11 @@ const EXCHANGE = Symbol('corsight.exchange');
 
 type WatchedResponse = ServerResponse & { [EXCHANGE]?: NodeExchange | null };
 
-const started: NodeExchange[] = [];
-// Exchanges started in one turn at most (a burst settles the turn early), bounding the scans of isWatched
-// and how many requests and responses a turn keeps alive.
-const MAX_STARTED = 64;
-let scheduled = false;
+const turn = new TurnBatch<NodeExchange>(settleOne);
 
 /** Whether some instance already watches this response. */
 export function isWatched(res: ServerResponse): boolean {
+  const started = turn.started;
   for (let i = started.length - 1; i >= 0; i--) {
     if ((started[i] as NodeExchange).res === res) return true;
   }
@@ -34,44 +32,32 @@ export function isWatched(res: ServerResponse): boolean {
 
 /** Starts watching an exchange; it is judged once its response's headers are out. */
 export function startWatching(exchange: NodeExchange): void {
-  // Settled before this one joins: the earlier exchanges of a burst are done by now, this one is not.
-  if (started.length >= MAX_STARTED) settle();
-  started.push(exchange);
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(settleTurn);
-  }
-}
-
-function settleTurn(): void {
-  scheduled = false;
-  settle();
+  turn.add(exchange);
 }
 
 /**
- * Hands the exchanges of the turn whose headers are out to their watchers, to be judged together; the others
- * wait for their response to close. Also run before a flush or shutdown, so they count in it.
+ * Judges the exchanges of the turn whose headers are out (together: CorsObserver.observe says why a batch);
+ * the others wait for their response to close. Also run before a flush or shutdown, so they count in it.
  */
 export function settle(): void {
-  const now = Date.now();
-  for (let i = 0; i < started.length; i++) {
-    const exchange = started[i] as NodeExchange;
-    try {
-      const res = exchange.res as WatchedResponse;
-      if (res.headersSent) {
-        exchange.endTime = now;
-        exchange.watch.judge(exchange);
-      } else if (!res.destroyed) {
-        // Waiting for I/O. 'close' ends every response, finished or cut off (Node emits it after 'finish').
-        res[EXCHANGE] = exchange;
-        res.on('close', closed);
-      }
-      // Destroyed with no header written: no response reached a browser, nothing to judge.
-    } catch (error) {
-      exchange.watch.failed('watching a response failed', error);
+  turn.settle();
+}
+
+function settleOne(exchange: NodeExchange, now: number): void {
+  try {
+    const res = exchange.res as WatchedResponse;
+    if (res.headersSent) {
+      exchange.endTime = now;
+      exchange.watch.judge(exchange);
+    } else if (!res.destroyed) {
+      // Waiting for I/O. 'close' ends every response, finished or cut off (Node emits it after 'finish').
+      res[EXCHANGE] = exchange;
+      res.on('close', closed);
     }
+    // Destroyed with no header written: no response reached a browser, nothing to judge.
+  } catch (error) {
+    exchange.watch.failed('watching a response failed', error);
   }
-  started.length = 0;
 }
 
 function closed(this: WatchedResponse): void {
