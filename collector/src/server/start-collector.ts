@@ -179,7 +179,7 @@ export async function startCollector(
   const evaluator = `${hostname()}:${String(process.pid)}`;
   const alerts = config.alerts.enabled
     ? new AlertLoop({
-        client: store.client,
+        client: store.backgroundClient,
         ruleSet: alertRules,
         dashboardUrl: config.alerts.dashboardUrl,
         evaluator,

@@ -271,6 +271,51 @@ describe('insertSegment', () => {
   });
 });
 
+describe('connections', () => {
+  // chDB runs one statement at a time per connection: on one shared connection the insert would wait for the
+  // read (3 s of sleep, no CPU) and settle after it.
+  it('let an insert finish while a long read is still running', { timeout: 20_000 }, async () => {
+    const order: string[] = [];
+    const read = store()
+      .client.query({
+        query: 'SELECT sum(sleepEachRow(1)) AS slept FROM numbers(3) SETTINGS max_block_size = 1',
+        format: 'JSONEachRow',
+      })
+      .then(async (result) => {
+        await result.json();
+        order.push('read');
+      });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await store().insertSegment(writeSegment([eventRow({ service: 'beside-a-read' })]), 'beside-read-1');
+    order.push('insert');
+    await read;
+    expect(order).toEqual(['insert', 'read']);
+  });
+
+  it('run the background client below the others (a nice value for its query threads)', async () => {
+    const priority = async (client: ClickHouseEventStore['client']): Promise<unknown> => {
+      const result = await client.query({
+        query: "SELECT getSetting('os_thread_priority') AS p",
+        format: 'JSONEachRow',
+      });
+      return (await result.json<{ p: unknown }>())[0]?.p;
+    };
+    expect(await priority(store().backgroundClient)).toBe(19);
+    expect(await priority(store().client)).toBe(0);
+  });
+
+  it('see what another connection stored', async () => {
+    await store().insertSegment(writeSegment([eventRow({ service: 'seen-by-all' })]), 'seen-by-all-1');
+    for (const client of [store().client, store().backgroundClient]) {
+      const result = await client.query({
+        query: `SELECT count() AS n FROM ${TABLES.events} WHERE service = 'seen-by-all'`,
+        format: 'JSONEachRow',
+      });
+      expect(await result.json()).toEqual([{ n: '1' }]);
+    }
+  });
+});
+
 describe('materialized views', () => {
   const minute = Date.UTC(2026, 10, 26, 9, 30, 0, 0);
 

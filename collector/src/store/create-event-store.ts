@@ -2,9 +2,11 @@
 // @clickhouse/client, with the schema migrated before the first insert. Thin: SQL text comes from
 // schema-ddl.ts and the row format from ingest/cors-event-row.ts.
 import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
+import { ChdbConnectionPool } from './chdb-pool.js';
 import type { EventStore } from './event-store.js';
 import { migrate, type MigrationReport } from './migrations.js';
 import { DEFAULT_SCHEMA_OPTIONS, type SchemaOptions } from './schema-ddl.js';
@@ -32,9 +34,16 @@ export interface EventStoreOptions {
   readonly schema?: Partial<SchemaOptions>;
 }
 
-/** An EventStore plus the client it writes through, for the query API and the alert evaluator. */
+/**
+ * An EventStore plus clients for the query and alerts APIs (`client`) and for the alert evaluator
+ * (`backgroundClient`). Embedded chDB runs one statement at a time per connection: the spool's inserts, the
+ * API's reads (a pool: chdb-pool.ts) and the evaluator's cycle each get connections of their own on the same
+ * data directory, so none waits for the others (a 35k-row insert holds its connection for ~1 s, a 30-day
+ * read for ~0.1 s). A server answers one client's requests concurrently, so all three share one client there.
+ */
 export interface ClickHouseEventStore extends EventStore {
   readonly client: ClickHouseClient;
+  readonly backgroundClient: ClickHouseClient;
   readonly backend: 'chdb' | 'server';
   /** Resolves once the schema is current (migrating now if an earlier attempt failed). */
   migrated(): Promise<MigrationReport>;
@@ -43,17 +52,26 @@ export interface ClickHouseEventStore extends EventStore {
 // Every read answers like a server (64-bit integers as JSON strings), whichever backend is behind the client.
 const CLIENT_SETTINGS: ClickHouseSettings = { output_format_json_quote_64bit_integers: 1 };
 
+// The evaluator's statements run below ingest and the API: its query threads take the lowest CPU priority
+// (a Linux nice value; ClickHouse ignores it without CAP_SYS_NICE), so on a busy machine a cycle takes longer
+// instead of taking CPU from ingest. Set on embedded chDB only: a server's operators own its settings.
+const BACKGROUND_SETTINGS: ClickHouseSettings = { ...CLIENT_SETTINGS, os_thread_priority: '19' };
+
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
-function openClient(target: ClickHouseTarget, dataDir: string | undefined): ClickHouseClient {
-  if (target.kind === 'chdb') {
-    // chdb/connection implements @clickhouse/client-common's Connection of a neighbouring release; the
-    // shapes are the same, only the declared package differs.
-    const connection = createChdbConnection({
-      path: dataDir ?? DEFAULT_DATA_DIR,
-    }) as unknown as ClientConnection;
-    return createClient({ connection, clickhouse_settings: CLIENT_SETTINGS });
-  }
+/** The API's reads side by side: one connection per core, at least two. */
+const READ_CONNECTIONS = Math.max(2, availableParallelism());
+
+function openChdbClient(dataDir: string, settings: ClickHouseSettings, connections = 1): ClickHouseClient {
+  // chdb/connection implements @clickhouse/client-common's Connection of a neighbouring release; the
+  // shapes are the same, only the declared package differs.
+  const connection = (connections === 1
+    ? createChdbConnection({ path: dataDir })
+    : new ChdbConnectionPool(dataDir, connections)) as unknown as ClientConnection;
+  return createClient({ connection, clickhouse_settings: settings });
+}
+
+function openServerClient(target: Extract<ClickHouseTarget, { kind: 'server' }>): ClickHouseClient {
   return createClient({
     url: target.url,
     ...(target.username === undefined ? {} : { username: target.username }),
@@ -61,6 +79,35 @@ function openClient(target: ClickHouseTarget, dataDir: string | undefined): Clic
     ...(target.database === undefined ? {} : { database: target.database }),
     clickhouse_settings: CLIENT_SETTINGS,
   });
+}
+
+/** The three clients: on chDB a connection each, on a server one client for all (see ClickHouseEventStore). */
+interface StoreClients {
+  readonly client: ClickHouseClient;
+  readonly writeClient: ClickHouseClient;
+  readonly backgroundClient: ClickHouseClient;
+  close(): Promise<void>;
+}
+
+async function openChdbClients(target: Extract<ClickHouseTarget, { kind: 'chdb' }>): Promise<StoreClients> {
+  const dataDir = resolve(target.dataDir ?? DEFAULT_DATA_DIR);
+  await mkdir(dataDir, { recursive: true });
+  const client = openChdbClient(dataDir, CLIENT_SETTINGS, READ_CONNECTIONS);
+  const writeClient = openChdbClient(dataDir, CLIENT_SETTINGS);
+  const backgroundClient = openChdbClient(dataDir, BACKGROUND_SETTINGS);
+  return {
+    client,
+    writeClient,
+    backgroundClient,
+    close: async () => {
+      await Promise.all([client.close(), writeClient.close(), backgroundClient.close()]);
+    },
+  };
+}
+
+function serverClients(target: Extract<ClickHouseTarget, { kind: 'server' }>): StoreClients {
+  const client = openServerClient(target);
+  return { client, writeClient: client, backgroundClient: client, close: () => client.close() };
 }
 
 /**
@@ -71,17 +118,13 @@ function openClient(target: ClickHouseTarget, dataDir: string | undefined): Clic
 export async function createEventStore(options: EventStoreOptions): Promise<ClickHouseEventStore> {
   const target = options.clickhouse;
   const schema: SchemaOptions = { ...DEFAULT_SCHEMA_OPTIONS, ...options.schema };
-  let dataDir: string | undefined;
-  if (target.kind === 'chdb') {
-    if (schema.cluster !== undefined) {
-      throw new Error(
-        'CLICKHOUSE_CLUSTER needs a ClickHouse server (CLICKHOUSE_URL); embedded chDB is one node',
-      );
-    }
-    dataDir = resolve(target.dataDir ?? DEFAULT_DATA_DIR);
-    await mkdir(dataDir, { recursive: true });
+  if (target.kind === 'chdb' && schema.cluster !== undefined) {
+    throw new Error(
+      'CLICKHOUSE_CLUSTER needs a ClickHouse server (CLICKHOUSE_URL); embedded chDB is one node',
+    );
   }
-  const client = openClient(target, dataDir);
+  const clients = target.kind === 'chdb' ? await openChdbClients(target) : serverClients(target);
+  const { client, writeClient, backgroundClient } = clients;
 
   let migration: Promise<MigrationReport> | undefined;
   const migrated = (): Promise<MigrationReport> => {
@@ -103,7 +146,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Clic
   const insertSegment = async (path: string, token: string): Promise<void> => {
     checkedToken(token);
     await migrated();
-    await insert(client, path, token);
+    await insert(writeClient, path, token);
   };
 
   const ready = async (): Promise<boolean> => {
@@ -118,10 +161,11 @@ export async function createEventStore(options: EventStoreOptions): Promise<Clic
 
   return {
     client,
+    backgroundClient,
     backend: target.kind,
     migrated,
     insertSegment,
     ready,
-    close: () => client.close(),
+    close: () => clients.close(),
   };
 }
