@@ -1,6 +1,7 @@
 // An HTTP server span from any language's OpenTelemetry instrumentation → a `cors_events` row, through the
 // same engine and the same attributes as Corsight's own spans (exchangeSpanAttributes), then the same
-// validating row mapping: a chart cannot tell which way a row came, except by its `source`. Pure.
+// validating row mapping: a chart cannot tell which way a row came, except by its `source`. Pure. Most spans
+// take a shortcut to the same row (http-span-direct-row.ts).
 import {
   ATTR,
   evaluateCors,
@@ -9,12 +10,35 @@ import {
   isCrossOrigin,
   isSafelistedMethod,
   summaryKeyOf,
+  type CrossOriginVerdict,
+  type SummaryKey,
 } from '@corsight/instrumentation';
 import type { OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
 import type { HttpServerExchange } from './http-server-span.js';
+import { directHttpSpanRow } from './http-span-direct-row.js';
 import { type MapOptions, mapSpanToRow, type SpanMapping } from './span-to-row.js';
 
 const JUDGED_SCOPE = { name: INSTRUMENTATION_SCOPE, version: undefined } as const;
+const NOT_CORS: SpanMapping = Object.freeze({ kind: 'not-cors' });
+
+/** An exchange the engine found cross-origin, with what its row is made of. */
+export interface CrossOriginExchange {
+  readonly verdict: CrossOriginVerdict;
+  readonly key: SummaryKey;
+  readonly needsPreflight: boolean | undefined;
+}
+
+/** Judges the exchange; undefined when the engine finds it same-origin or not CORS. */
+export function judgeExchange(exchange: HttpServerExchange): CrossOriginExchange | undefined {
+  const verdict = evaluateCors(exchange.request, exchange.response, { serverOrigin: exchange.serverOrigin });
+  if (!isCrossOrigin(verdict)) return undefined;
+  const key = summaryKeyOf(verdict, exchange.request.method, exchange.route, undefined);
+  // A span holds only the request headers its service was told to capture, so whether a GET or POST needed a
+  // preflight (which depends on every page-set header) is unknown; a non-safelisted method always does.
+  const needsPreflight =
+    verdict.kind === 'actual' && !isSafelistedMethod(exchange.request.method) ? true : undefined;
+  return { verdict, key, needsPreflight };
+}
 
 /**
  * Judges the exchange an HTTP server span describes. `weight`: how many requests the span stands for (its
@@ -26,13 +50,22 @@ export function mapHttpSpanToRow(
   weight: number,
   options?: MapOptions,
 ): SpanMapping {
-  const verdict = evaluateCors(exchange.request, exchange.response, { serverOrigin: exchange.serverOrigin });
-  if (!isCrossOrigin(verdict)) return { kind: 'not-cors' };
-  const key = summaryKeyOf(verdict, exchange.request.method, exchange.route, undefined);
-  // A span holds only the request headers its service was told to capture, so whether a GET or POST needed a
-  // preflight (which depends on every page-set header) is unknown; a non-safelisted method always does.
-  const needsPreflight =
-    verdict.kind === 'actual' && !isSafelistedMethod(exchange.request.method) ? true : undefined;
+  const judged = judgeExchange(exchange);
+  if (judged === undefined) return NOT_CORS;
+  const direct = directHttpSpanRow(span, exchange, judged, weight, options);
+  if (direct !== undefined) return { kind: 'row', row: direct };
+  return mapJudgedSpan(span, exchange, judged, weight, options);
+}
+
+/** The general path: the verdict as span attributes, then the row mapping of Corsight's own spans. */
+export function mapJudgedSpan(
+  span: OtlpSpan,
+  exchange: HttpServerExchange,
+  judged: CrossOriginExchange,
+  weight: number,
+  options?: MapOptions,
+): SpanMapping {
+  const { verdict, key, needsPreflight } = judged;
   const attributes = exchangeSpanAttributes({
     key: { ...key, needsPreflight },
     verdict,
@@ -47,7 +80,7 @@ export function mapHttpSpanToRow(
   const serviceName = span.attributes[ATTR.serviceName];
   const judgedAttributes = attributes as Record<string, OtlpValue>;
   if (serviceName !== undefined) judgedAttributes[ATTR.serviceName] = serviceName;
-  const judged: OtlpSpan = {
+  const corsSpan: OtlpSpan = {
     traceId: span.traceId,
     spanId: span.spanId,
     parentSpanId: span.parentSpanId,
@@ -62,5 +95,5 @@ export function mapHttpSpanToRow(
     resource: span.resource,
     scope: JUDGED_SCOPE,
   };
-  return mapSpanToRow(judged, options, 'http_span');
+  return mapSpanToRow(corsSpan, options, 'http_span');
 }
