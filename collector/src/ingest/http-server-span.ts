@@ -96,16 +96,35 @@ interface CapturedHeaders {
   readonly response: Record<string, string | readonly string[]>;
 }
 
+// The spans of one service list their attributes in the same order, so the header keys of the last span are
+// remembered by position (a key of the next span at the same position is then the same string, compared by
+// reference) and headerKeyOf's Map is asked only when the order changes. 128 positions: more than any
+// instrumentation's captured headers; keys up to 256 characters (a sender may send longer ones).
+const KNOWN_POSITIONS = 128;
+const KNOWN_KEY_LENGTH = 256;
+const lastKeys = new Array<string | undefined>(KNOWN_POSITIONS).fill(undefined);
+const lastHeaders = new Array<HeaderKey | null>(KNOWN_POSITIONS).fill(null);
+
+function headerAt(position: number, key: string): HeaderKey | null {
+  if (position >= KNOWN_POSITIONS || key.length > KNOWN_KEY_LENGTH) return headerKeyOf(key);
+  if (lastKeys[position] === key) return lastHeaders[position] ?? null;
+  const header = headerKeyOf(key);
+  lastKeys[position] = key;
+  lastHeaders[position] = header;
+  return header;
+}
+
 /** The captured request and response headers, by lower-case hyphenated name, in one pass. */
 function capturedHeaders(attributes: OtlpAttributes): CapturedHeaders {
   const request: Record<string, string | readonly string[]> = {};
   const response: Record<string, string | readonly string[]> = {};
   let requestCount = 0;
   let responseCount = 0;
+  let position = 0;
   for (const key in attributes) {
     // Both prefixes start `http.re`; most other attributes fail this cheap test before the memo.
     if (key.length < 21 || key.charCodeAt(5) !== 114 /* r */) continue;
-    const header = headerKeyOf(key);
+    const header = headerAt(position++, key);
     if (header === null) continue;
     if (
       header.response
@@ -145,11 +164,36 @@ function statusCode(attributes: OtlpAttributes): number {
 // A service has one or a few origins, and the WHATWG URL parse that normalises one costs microseconds.
 const originOf = boundedMemo(serialiseOrigin);
 
+// The last answer, by its parts: a service's spans repeat them, and building the URL to look it up costs more
+// than comparing the parts (decoded strings that repeat are the same string objects).
+let last: {
+  scheme: string;
+  address: string | undefined;
+  port: string | undefined;
+  origin: string | undefined;
+} = { scheme: '', address: undefined, port: undefined, origin: undefined };
+
 function serverOrigin(attributes: OtlpAttributes, hostHeader: string | undefined): string | undefined {
   const scheme = firstText(attributes, 'url.scheme', 'http.scheme');
   if (scheme !== 'http' && scheme !== 'https') return undefined;
   const address = firstText(attributes, 'server.address', 'net.host.name');
   const port = firstText(attributes, 'server.port', 'net.host.port');
+  // Without an address the authority comes from other attributes or the Host header: not remembered.
+  if (address !== undefined && scheme === last.scheme && address === last.address && port === last.port) {
+    return last.origin;
+  }
+  const origin = authorityOrigin(attributes, scheme, address, port, hostHeader);
+  if (address !== undefined) last = { scheme, address, port, origin };
+  return origin;
+}
+
+function authorityOrigin(
+  attributes: OtlpAttributes,
+  scheme: string,
+  address: string | undefined,
+  port: string | undefined,
+  hostHeader: string | undefined,
+): string | undefined {
   // Semantic conventions write IPv6 addresses bare (`::1`); a URL needs them in brackets.
   const host = address?.includes(':') === true && !address.startsWith('[') ? `[${address}]` : address;
   // Older spans name the authority in `http.host`; a captured Host header is the same value.

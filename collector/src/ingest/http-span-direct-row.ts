@@ -37,13 +37,7 @@ const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
-// Lists go into the row as plain arrays: the engine's are often frozen, and JSON.stringify takes a slower
-// path for frozen arrays (encoding such rows measured ~1.5 µs more each). Never written to.
-const NONE: readonly string[] = [];
-
-function plain(list: readonly string[]): readonly string[] {
-  return list.length === 0 ? NONE : list.slice();
-}
+const NONE: readonly string[] = Object.freeze([]);
 
 /** Returned by a field's check when the span must take the general path. */
 const GENERAL = Symbol('general path');
@@ -80,7 +74,7 @@ function codes(list: readonly string[] | undefined): Checked<readonly string[]> 
   if (list === undefined) return NONE;
   if (list.length > ROW_LIMITS.codes) return GENERAL;
   for (const code of list) if (code.length > ROW_LIMITS.code || !CODE.test(code)) return GENERAL;
-  return plain(list);
+  return list;
 }
 
 function requestHeaderNames(names: readonly string[] | undefined): Checked<readonly string[]> {
@@ -89,7 +83,7 @@ function requestHeaderNames(names: readonly string[] | undefined): Checked<reado
   for (const name of names) {
     if (name.length > LIMITS.headerValueLength || CONTROL.test(name)) return GENERAL;
   }
-  return plain(names);
+  return names;
 }
 
 function isOws(c: number): boolean {

@@ -115,6 +115,36 @@ describe('HTTP server spans in every instrumentation shape', () => {
     expect(reading.kind === 'exchange' && reading.exchange.request.method).toBe('PURGE');
   });
 
+  it('reads each span on its own when consecutive spans list their attributes differently', () => {
+    const exchange = EXCHANGES['preflight asking for a method not allowed'] as Exchange;
+    const shapes = ['java agent 2.x', 'python', 'go', 'java agent 2.x', 'node instrumentation-http'];
+    const hosts = ['api.example', 'other.example', 'api.example', 'api.example:8443', 'api.example'];
+    shapes.forEach((shape, i) => {
+      const attributes = { ...SHAPES[shape]?.(exchange) };
+      // A header renamed at the same position, and the server's address changed, between spans.
+      if (i === 3) {
+        delete attributes['http.request.header.access-control-request-headers'];
+        attributes['http.request.header.x-other'] = ['content-type'];
+      }
+      const host = hosts[i] ?? '';
+      const [address, port] = host.split(':');
+      if ('server.address' in attributes) {
+        attributes['server.address'] = address ?? '';
+        attributes['server.port'] = Number(port ?? 443);
+      } else {
+        attributes['http.host'] = host;
+      }
+      const reading = readHttpServerSpan(serverSpan(attributes));
+      if (reading.kind !== 'exchange') throw new Error(reading.kind);
+      const headers = reading.exchange.request.headers;
+      expect(headers['access-control-request-headers'], shape).toBe(i === 3 ? undefined : 'content-type');
+      expect(headers['x-other'], shape).toBe(i === 3 ? 'content-type' : undefined);
+      expect(reading.exchange.serverOrigin, shape).toBe(
+        port === undefined ? `https://${host}` : `https://${address ?? ''}:${port}`,
+      );
+    });
+  });
+
   it('writes IPv6 server addresses in brackets', () => {
     const span = serverSpan({
       'http.request.method': 'GET',
