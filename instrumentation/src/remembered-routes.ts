@@ -12,17 +12,22 @@ export const MAX_REMEMBERED_PATH_LENGTH = 256;
 /** Methods remembered per path; further ones are looked up every time. */
 export const MAX_REMEMBERED_METHODS = 8;
 
-/** The routes of the methods asked for on one path (parallel arrays: usually one or two). */
-interface PathRoutes {
-  readonly methods: string[];
-  readonly routes: (string | undefined)[];
+/**
+ * The route of one method asked for on a path, then those of the path's other methods: usually one or two, so
+ * a lookup reads one small object after the map's entry (parallel arrays of methods and routes, with their
+ * backing stores, were two more objects to fetch per request).
+ */
+interface MethodRoute {
+  readonly method: string;
+  readonly route: string | undefined;
+  next: MethodRoute | undefined;
 }
 
 /** How a route is found when it is not remembered; `context` spares the caller a closure per lookup. */
 export type FindRoute<C> = (path: string, method: string, context: C) => string | undefined;
 
 export class RememberedRoutes<C> {
-  readonly #byPath = new Map<string, PathRoutes>();
+  readonly #byPath = new Map<string, MethodRoute>();
   readonly #find: FindRoute<C>;
 
   constructor(find: FindRoute<C>) {
@@ -32,19 +37,20 @@ export class RememberedRoutes<C> {
   /** The route template of `method` on `path` (undefined: no route matches), remembered when bounds allow. */
   route(path: string, method: string, context: C): string | undefined {
     if (path.length > MAX_REMEMBERED_PATH_LENGTH) return this.#find(path, method, context);
-    let known = this.#byPath.get(path);
-    if (known === undefined) {
-      if (this.#byPath.size >= MAX_REMEMBERED_PATHS) this.#byPath.clear();
-      known = { methods: [], routes: [] };
-      this.#byPath.set(path, known);
-    } else {
-      const i = known.methods.indexOf(method);
-      if (i !== -1) return known.routes[i];
+    const first = this.#byPath.get(path);
+    let last = first;
+    let methods = 0;
+    for (let known = first; known !== undefined; known = known.next) {
+      if (known.method === method) return known.route;
+      last = known;
+      methods++;
     }
     const route = this.#find(path, method, context);
-    if (known.methods.length < MAX_REMEMBERED_METHODS) {
-      known.methods.push(method);
-      known.routes.push(route);
+    if (last === undefined) {
+      if (this.#byPath.size >= MAX_REMEMBERED_PATHS) this.#byPath.clear();
+      this.#byPath.set(path, { method, route, next: undefined });
+    } else if (methods < MAX_REMEMBERED_METHODS) {
+      last.next = { method, route, next: undefined };
     }
     return route;
   }

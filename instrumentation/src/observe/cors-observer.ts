@@ -90,7 +90,9 @@ export class CorsObserver {
    * Why a queue: run once per request, between the HTTP stack's own work, the engine and the aggregator find
    * their code and data out of the CPU's caches. Measured on this machine inside a node:http handler, judging
    * a request took 4–5 µs, and judging the same request again right after took ~1 µs. Judged in a batch, only
-   * the first exchange pays. The adapters hand over exchanges whose fields are read lazily, so headers and
+   * the first exchange pays. In the Fastify paired bench, judging each GET inside writeHead kept 76.3 % of
+   * @fastify/cors's throughput, queueing it here 86.3 % (same run), though the verdict memo makes a repeated
+   * exchange cheap either way. The adapters hand over exchanges whose fields are read lazily, so headers and
    * routes are read in the batch too; they stay valid because the objects they read are done changing.
    */
   observe(exchange: ObservedExchange): void {

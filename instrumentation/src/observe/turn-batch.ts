@@ -1,15 +1,16 @@
-// The exchanges an adapter started in the current turn of the event loop, looked at together right after it
-// (setImmediate), for the Fastify plugin and the Node middleware alike. Most CORS traffic is answered within
-// the turn it arrived in, so by then its headers are out and final and it is judged with no listener at all;
-// the adapter decides, per exchange, whether to judge it or to wait for its response to close.
+// The exchanges the Node middleware started in the current turn of the event loop, looked at together right
+// after it (setImmediate). Most CORS traffic is answered within the turn it arrived in, so by then its
+// headers are out and final and it is judged with no listener at all; the middleware decides, per exchange,
+// whether to judge it or to wait for its response to close. (The Fastify plugin takes each response at the
+// moment its head is written instead: head-watch.ts.)
 //
 // Bounded: at most MAX_STARTED exchanges wait for their turn to end (a burst settles the turn early), which
-// bounds the adapters' scans of `started` and how many requests and responses a turn keeps alive.
+// bounds the middleware's scans of `started` and how many requests and responses a turn keeps alive.
 
 export const MAX_STARTED = 64;
 
 export class TurnBatch<E> {
-  /** This turn's exchanges, oldest first: adapters scan it from the end (the newest is the likeliest). */
+  /** This turn's exchanges, oldest first: the middleware scans it from the end (the newest is the likeliest). */
   readonly started: E[] = [];
   readonly #settleOne: (exchange: E, now: number) => void;
   #scheduled = false;
