@@ -8,15 +8,15 @@
 //
 //   http.createServer(corsight.wrap(handler, { route: (req) => myRouter.templateOf(req) }));
 //
-// Each request that may be CORS is watched until its response is on the wire and judged as a browser would,
-// from the request as received and the response headers as actually written (whoever wrote them). Summary
-// and detail spans go to the OpenTelemetry tracer provider (DESIGN.md §3). Express has no close hook:
-// call `shutdown()` before the tracer provider shuts down, or the last interval's counts are lost.
+// Each request that may be CORS is watched until its response's head is written (node/exchange-watch.ts)
+// and judged as a browser would, from the request as received and the response headers as actually written
+// (whoever wrote them), with the others of that turn. Summary and detail spans go to the OpenTelemetry
+// tracer provider (DESIGN.md §3). Express has no close hook: call `shutdown()` before the tracer provider
+// shuts down, or the last interval's counts are lost.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CorsObserver } from './observe/cors-observer.js';
 import { type CorsightOptions, CorsightOptionError } from './observe/options.js';
 import { ExchangeWatch, type RouteResolver } from './node/exchange-watch.js';
-import { settle } from './node/in-flight.js';
 
 export { CorsightOptionError, type CorsightOptions } from './observe/options.js';
 export type { CorsPolicy } from './observe/policy.js';
@@ -84,15 +84,15 @@ function startWatching(options: CorsightNodeOptions<never>): {
   }
   const observer = new CorsObserver(options);
   const watch = new ExchangeWatch(observer, route as RouteResolver | undefined);
-  // Both first settle the exchanges of the current turn (node/in-flight.ts), so those count too.
+  // Both include every response whose head is out (the observer first judges those it has queued); a
+  // response whose head is not written yet counts in the interval its head is written in (after shutdown:
+  // nowhere).
   const controls: CorsightControls = {
     flush: () => {
-      settle();
       observer.flush();
     },
     shutdown: () => {
       watch.stop();
-      settle();
       return observer.shutdown();
     },
   };

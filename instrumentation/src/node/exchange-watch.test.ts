@@ -1,8 +1,9 @@
 // What the watch does per request, on real IncomingMessage / ServerResponse objects (no socket, so each test
-// decides when a response is written, ends or closes) and a real observer with the SDK's in-memory exporter.
+// decides when a response's head is written, and when it ends or closes) and a real observer with the SDK's in-memory exporter.
 // node.test.ts covers the same paths over the wire.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -11,16 +12,20 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CorsObserver } from '../observe/cors-observer.js';
+import { headWatcherOf } from '../observe/head-watch.js';
 import type { CorsightOptions } from '../observe/options.js';
 import { ATTR } from '../schema.js';
 import { ExchangeWatch, type RouteResolver } from './exchange-watch.js';
-import { isWatched, settle } from './in-flight.js';
 
 const APP = 'https://app.example.com';
 const observers: CorsObserver[] = [];
 
+/** Whether some instance watches, or has watched, this response. */
+function isWatched(res: ServerResponse): boolean {
+  return headWatcherOf(res) !== undefined;
+}
+
 afterEach(async () => {
-  settle();
   for (const observer of observers.splice(0)) await observer.shutdown();
 });
 
@@ -46,7 +51,6 @@ function watching(options: CorsightOptions = {}): Watching {
     watch: new ExchangeWatch(observer, route),
     routed,
     spans: async () => {
-      settle();
       await observer.shutdown();
       return exporter.getFinishedSpans();
     },
@@ -110,14 +114,13 @@ describe('requests that cannot be CORS', () => {
 });
 
 describe('a cross-origin request', () => {
-  it('is judged at the end of its turn without a close listener when its headers are out', async () => {
+  it('is judged once its head is written, with no close listener', async () => {
     const { watch, spans, routed } = watching();
     const { req, res } = exchange({ origin: APP });
     const listeners = res.listenerCount('close');
     watch.watch(req, res);
     res.setHeader('Access-Control-Allow-Origin', APP);
     res.end('ok');
-    settle();
     expect(res.listenerCount('close')).toBe(listeners);
     finish(res);
     const [span, ...others] = await spans();
@@ -131,21 +134,50 @@ describe('a cross-origin request', () => {
     expect(routed).toEqual(['GET']);
   });
 
-  it('sees headers set after the end of its turn when it waits for the response to close', async () => {
+  it('sees the status and headers an async handler writes in a later turn, with no close listener', async () => {
     const { watch, spans } = watching();
     const { req, res } = exchange({ origin: APP });
+    const listeners = res.listenerCount('close');
     watch.watch(req, res);
-    settle();
+    await nextTurn();
+    await nextTurn();
     expect(isWatched(res)).toBe(true);
-    // An async handler answers in a later turn.
     res.statusCode = 503;
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.end();
-    finish(res);
+    expect(res.listenerCount('close')).toBe(listeners);
+    // Judged after the turn its head was written in, before (and without) the response closing.
+    await nextTurn();
+    await nextTurn();
     const written = await spans();
     expect(
       written.map((s) => [s.attributes[ATTR.httpResponseStatusCode], s.attributes[ATTR.responseAllowOrigin]]),
     ).toEqual([[503, '*']]);
+  });
+
+  it('takes the status written, not one assigned after the head', async () => {
+    const { watch, spans } = watching();
+    const { req, res } = exchange({ origin: APP });
+    watch.watch(req, res);
+    res.writeHead(204, { 'Access-Control-Allow-Origin': APP });
+    res.statusCode = 500;
+    res.end();
+    expect((await spans()).map((s) => s.attributes[ATTR.httpResponseStatusCode])).toEqual([204]);
+  });
+
+  it('is judged as written when a middleware before it wrote the head already', async () => {
+    const { watch, spans } = watching();
+    const { req, res } = exchange({ origin: APP });
+    res.writeHead(403, { 'Access-Control-Allow-Origin': APP });
+    watch.watch(req, res);
+    res.end();
+    expect(isWatched(res)).toBe(true);
+    expect(
+      (await spans()).map((s) => [
+        s.attributes[ATTR.httpResponseStatusCode],
+        s.attributes[ATTR.responseAllowOrigin],
+      ]),
+    ).toEqual([[403, APP]]);
   });
 
   it('is counted once when a second instance sees it after its first turn', async () => {
@@ -153,7 +185,7 @@ describe('a cross-origin request', () => {
     const second = watching();
     const { req, res } = exchange({ origin: APP });
     first.watch.watch(req, res);
-    settle();
+    await nextTurn();
     // An async middleware between the two instances: the second runs in a later turn.
     second.watch.watch(req, res);
     res.end();
@@ -167,9 +199,11 @@ describe('a cross-origin request', () => {
     const { watch, spans } = watching();
     const { req, res } = exchange({ origin: APP });
     watch.watch(req, res);
-    settle();
+    await nextTurn();
     res.destroy();
     res.emit('close');
+    // What an application that does not notice the client left does.
+    res.end('late');
     expect(await spans()).toEqual([]);
   });
 

@@ -1,21 +1,26 @@
-// Watches one request/response pair from the moment the middleware sees it to the moment its headers are on
-// the wire, then hands it to the observer. Nothing on the response is wrapped or replaced: the headers are
-// read from what Node wrote (so headers set by later middleware, error handlers, or passed straight to
-// writeHead all count), once they are out.
+// Watches one request/response pair from the moment the middleware sees it to the moment its response's head
+// is written (observe/head-watch.ts, the mechanism the Fastify plugin uses too), then queues it to the
+// observer, which judges it with the others of that turn of the event loop (CorsObserver.observe says why a
+// batch). Nothing of the response is changed: the status and headers are read from what Node wrote, so
+// headers set by later middleware, error handlers, or passed straight to writeHead all count. At writeHead
+// they are final (Node writes a head once, and setHeader throws after it), whether the handler answered in
+// the turn the request arrived in or after an await: no list, 'close' listener or timer per request.
 //
 // What a request costs, cheapest first (the middleware runs for every request of the app):
 // - without an Origin, or same-origin by the request alone (Sec-Fetch-Site: same-origin, or an Origin equal
 //   to the API's own): two or three header reads, nothing allocated. These are the requests evaluateCors
 //   answers first with "not CORS", so leaving them out changes no count;
-// - any other: one exchange object, looked at with the others of its turn of the event loop right after it
-//   (in-flight.ts), with no listener when its headers are out by then.
+// - any other: one exchange object, set as its response's head watcher (one symbol-keyed property).
+//
+// Every instance (middleware or wrap, and the Fastify plugin) shares the one watcher slot of a response, so
+// a request two of them see is observed once, by the first.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, context, diag } from '@opentelemetry/api';
 import type { CorsRequest, CorsResponse, ResponseHeaders } from '../core/index.js';
 import type { CorsObserver, ObservedExchange } from '../observe/cors-observer.js';
+import { dismissHead, type HeadWatcher, headWatcherOf, watchHead } from '../observe/head-watch.js';
 import { headersAsWritten } from '../observe/written-headers.js';
 import { expressRoute } from './express-route.js';
-import { isWatched, startWatching } from './in-flight.js';
 import { requestServerOrigin } from './server-origin.js';
 
 /** The route template of a request; `method` is the one to route by (for a preflight, the one it asks for). */
@@ -29,12 +34,13 @@ function askedMethod(request: IncomingMessage): string | undefined {
 }
 
 /**
- * One request that may be CORS, and the exchange the observer judges once its headers are out. It is its own
- * response object, and request, headers and route are read lazily: the observer reads response and route
- * only once it knows the request is cross-origin, and not at all when it has judged the same inputs before.
+ * One request that may be CORS: its response's head watcher, then the exchange the observer judges. The
+ * status is taken when the head is written; request, headers and route are read lazily, when judged (from
+ * objects that no longer change by then), since the observer reads response and route only once it knows
+ * the request is cross-origin, and not at all when it has judged the same inputs before.
  */
-export class NodeExchange implements ObservedExchange, CorsResponse {
-  endTime = 0;
+export class NodeExchange implements ObservedExchange, CorsResponse, HeadWatcher {
+  status = 0;
   #request: CorsRequest | undefined = undefined;
   #headers: ResponseHeaders | undefined = undefined;
   #route: string | undefined = undefined;
@@ -48,6 +54,15 @@ export class NodeExchange implements ObservedExchange, CorsResponse {
     readonly context: Context,
     readonly serverOrigin: string | undefined,
   ) {}
+
+  headWritten(response: ServerResponse): void {
+    try {
+      this.status = response.statusCode;
+      this.watch.observe(this);
+    } catch (error) {
+      this.watch.failed('observing a response failed', error);
+    }
+  }
 
   get request(): CorsRequest {
     const req = this.req;
@@ -63,12 +78,13 @@ export class NodeExchange implements ObservedExchange, CorsResponse {
     return this;
   }
 
-  get status(): number {
-    return this.res.statusCode;
-  }
-
   get headers(): ResponseHeaders {
     return (this.#headers ??= headersAsWritten(this.res));
+  }
+
+  /** Read when judged, right after the turn the head was written in (only for the rare detail span). */
+  get endTime(): number {
+    return Date.now();
   }
 
   get route(): string | undefined {
@@ -116,21 +132,29 @@ export class ExchangeWatch {
       const own = fixed ?? requestServerOrigin(req);
       if (origin === own) return;
       // Installed twice (middleware and wrap, or two app.use): the first one observes.
-      if (isWatched(res)) return;
-      const ownIfDerived = fixed === undefined ? own : undefined;
-      startWatching(new NodeExchange(this, req, res, Date.now(), context.active(), ownIfDerived));
+      if (headWatcherOf(res) !== undefined) return;
+      const exchange = new NodeExchange(
+        this,
+        req,
+        res,
+        Date.now(),
+        context.active(),
+        fixed === undefined ? own : undefined,
+      );
+      if (res.headersSent) {
+        // Written by a middleware that ran before this one and went on: its head is final already.
+        dismissHead(res);
+        exchange.headWritten(res);
+      } else {
+        watchHead(res, exchange);
+      }
     } catch (error) {
       this.failed('watching a request failed', error);
     }
   }
 
-  /** Judges an exchange whose headers are out, now (in the batch of its turn of the event loop). */
-  judge(exchange: NodeExchange): void {
-    this.#observer.judge(exchange);
-  }
-
-  /** Judges an exchange whose headers are out, with the others that end in the same turn. */
-  judgeSoon(exchange: NodeExchange): void {
+  /** Takes an exchange whose head was just written, to be judged with the others of the turn. */
+  observe(exchange: NodeExchange): void {
     this.#observer.observe(exchange);
   }
 
