@@ -307,6 +307,9 @@ describe('trace context', () => {
       url: '/orders/1',
       headers: { origin: A, 'access-control-request-method': 'PUT' },
     });
+    // The end is read when the exchange is judged, in a setImmediate queued when its head was written: one
+    // queued now runs after it, so the judging lies between the request's arrival and this moment.
+    await new Promise((resolve) => setImmediate(resolve));
     const after = Date.now();
     await app.close();
     const [detail] = spans();

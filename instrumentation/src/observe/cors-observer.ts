@@ -35,8 +35,11 @@ export interface ObservedExchange {
 
 // Span creation costs ~12 µs each (../shared/STACK.md): emit a flush's summaries a slice per tick.
 const SPANS_PER_TICK = 256;
-// Exchanges judged at once at most, bounding what the queue keeps alive under a burst.
-const MAX_QUEUED = 512;
+// Exchanges judged at once at most, bounding what the queue keeps alive under a burst. 64, the bound the
+// adapters' per-turn batches had before both moved onto head-watch.ts: with 512, a burst of synchronous
+// requests in one turn (1000 in the Express bench) held hundreds of exchanges with their requests and
+// responses, and cost 4–10 µs more per request in that bench than 64 (same run).
+const MAX_QUEUED = 64;
 
 export class CorsObserver {
   readonly #settings: ObserverSettings;
@@ -113,7 +116,7 @@ export class CorsObserver {
   }
 
   /**
-   * Judges and counts one exchange now, for an adapter that batches exchanges itself (observe() says why).
+   * Judges and counts one exchange now (observe() queues it instead, and says why that is cheaper).
    * Never throws.
    */
   judge(exchange: ObservedExchange): void {
