@@ -2,7 +2,8 @@
 // one statement at a time per connection, so reads that could run side by side (the query API's
 // Promise.all of breakdowns, the dashboard's page of charts loading at once) would otherwise wait in line;
 // each call goes to the connection with the fewest calls in flight. A call holds its connection only until
-// it resolves: chdb/connection materializes a result before handing it over.
+// it resolves: chdb/connection materializes a result before handing it over. A pool of one is the store's
+// single connections (inserts, the alert evaluator).
 import type { Readable } from 'node:stream';
 import { type ChdbConnection, type Connection, createChdbConnection } from 'chdb/connection';
 

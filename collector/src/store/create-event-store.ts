@@ -5,7 +5,6 @@ import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
 import { ChdbConnectionPool } from './chdb-pool.js';
 import type { EventStore } from './event-store.js';
 import { migrate, type MigrationReport } from './migrations.js';
@@ -38,8 +37,9 @@ export interface EventStoreOptions {
  * An EventStore plus clients for the query and alerts APIs (`client`) and for the alert evaluator
  * (`backgroundClient`). Embedded chDB runs one statement at a time per connection: the spool's inserts, the
  * API's reads (a pool: chdb-pool.ts) and the evaluator's cycle each get connections of their own on the same
- * data directory, so none waits for the others (a 35k-row insert holds its connection for ~1 s, a 30-day
- * read for ~0.1 s). A server answers one client's requests concurrently, so all three share one client there.
+ * data directory, so none waits for the others (a 35k-row insert holds its connection for ~0.5–1 s, a
+ * 30-day read for ~0.1 s). A server answers one client's requests concurrently, so all three share one
+ * client there.
  */
 export interface ClickHouseEventStore extends EventStore {
   readonly client: ClickHouseClient;
@@ -65,9 +65,7 @@ const READ_CONNECTIONS = Math.max(2, availableParallelism());
 function openChdbClient(dataDir: string, settings: ClickHouseSettings, connections = 1): ClickHouseClient {
   // chdb/connection implements @clickhouse/client-common's Connection of a neighbouring release; the
   // shapes are the same, only the declared package differs.
-  const connection = (connections === 1
-    ? createChdbConnection({ path: dataDir })
-    : new ChdbConnectionPool(dataDir, connections)) as unknown as ClientConnection;
+  const connection = new ChdbConnectionPool(dataDir, connections) as unknown as ClientConnection;
   return createClient({ connection, clickhouse_settings: settings });
 }
 
