@@ -230,6 +230,32 @@ describe('Express with the cors package', () => {
     });
   });
 
+  // Its response is taken when its head is written, like any other (node/exchange-watch.ts): Corsight adds no
+  // 'close' listener to it and still sees the status and headers the handler and cors wrote after the await.
+  it('sees what an async handler wrote after an await, and adds no close listener', async () => {
+    const listeners: number[] = [];
+    const api = await expressApp({ sampling: 1 }, (app) => {
+      app.use(cors({ origin: APP }));
+      app.get('/orders/:id', async (_req, res) => {
+        listeners.push(res.listenerCount('close'));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        listeners.push(res.listenerCount('close'));
+        res.status(202).json({ later: true });
+      });
+    });
+    const answer = await api.send('GET', '/orders/7', withOrigin(APP));
+    expect(answer.status).toBe(202);
+    const [span, ...others] = await api.spans();
+    expect(others).toEqual([]);
+    expect(span?.attributes).toMatchObject({
+      [ATTR.httpRoute]: '/orders/:id',
+      [ATTR.httpResponseStatusCode]: 202,
+      [ATTR.responseAllowOrigin]: APP,
+    });
+    expect(listeners).toHaveLength(2);
+    expect(listeners[1]).toBe(listeners[0]);
+  });
+
   it('counts an origin outside the allowlist as blocked for the missing Allow-Origin', async () => {
     const api = await ordersApi();
     const answer = await api.send('GET', '/orders/42', withOrigin(EVIL));
