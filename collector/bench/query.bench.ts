@@ -209,6 +209,16 @@ for (const endpoint of ENDPOINTS) {
     `${endpoint.name.padEnd(32)}${cells.join('')}${cpuCells.join('')}${firstMs.toFixed(0).padStart(9)}  ${tables.join(' | ')}`,
   );
 }
+// Both ranges start at the time of day the data was loaded. Rollups with no hourly level (preflight keys,
+// route × origin) read the part of a range before its first UTC midnight from the per-minute rollup, so the
+// answers built on them (preflight-cache, the breakdowns of origins/rejected and simulate) move with that
+// hour: 0 to 24 hours of per-minute rows.
+const loadedAt = new Date(nowMs).toISOString().slice(11, 16);
+const beforeMidnightHours = (DAY_MS - (nowMs % DAY_MS)) / 3_600_000;
+console.log(
+  `the ranges start ${beforeMidnightHours.toFixed(1)} h before a UTC midnight (data loaded at ${loadedAt} UTC): ` +
+    `rollups with no hourly level read those hours per minute`,
+);
 console.log(`load average after: ${load()}`);
 
 await app.close();
