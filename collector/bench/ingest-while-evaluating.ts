@@ -20,6 +20,8 @@ import { buildLoadPayloads, seededRandom, stampPayload } from './otlp-load-paylo
 
 const SPANS_PER_REQUEST = 512;
 const IN_FLIGHT = 8;
+/** Cycles start once a minute: after the load, the next to end has started by then (plus its own time). */
+const IN_PROGRESS_WAIT_MS = 150_000;
 
 export interface RateRatio {
   readonly ratio: number;
@@ -143,9 +145,19 @@ export async function measureIngestWhileEvaluating(options: {
         }),
       );
       await pool.close();
+      const runEnd = Date.now();
+      const after = await collector.metrics();
+      // A cycle still running when the load stops ran through the last seconds: wait for the next cycle to end
+      // (on the idle core a cycle takes seconds; cycles start once a minute), and count it when it started
+      // before the load stopped. Without this, a long cycle's seconds at the end would count as idle ones.
+      const completed = cycles.length;
+      const waitUntil = runEnd + IN_PROGRESS_WAIT_MS;
+      while (cycles.length === completed && Date.now() < waitUntil) await sleep(250);
       sampling.abort();
       await sampler;
-      const after = await collector.metrics();
+      const ended = cycles.splice(completed);
+      const [late] = ended;
+      if (late !== undefined && late.fromMs < runEnd) cycles.push(late);
       const seconds = Math.floor((end - started) / 1000);
       const evaluating: number[] = [];
       const idle: number[] = [];

@@ -1,0 +1,118 @@
+// Cycles on the worker thread, over real chDB through the relay: the same outcome as a cycle on this thread,
+// the worker at the lowest CPU priority (Linux), its logs forwarded, and a new worker after the last ended.
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEventStore, type ClickHouseEventStore } from '../store/create-event-store.js';
+import { AlertCycle, type CycleLog } from './alert-cycle.js';
+import { AlertCycleThread } from './alert-cycle-thread.js';
+import { parseAlertRuleSet } from './alert-rule.js';
+import { DAY, MINUTE, storeRows, trafficRows } from './alert-store.fixture.js';
+
+const NOW = Date.UTC(2026, 10, 16, 12, 0);
+
+let dir: string;
+let store: ClickHouseEventStore | undefined;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'corsight-alert-cycle-thread-'));
+  store = await createEventStore({ clickhouse: { kind: 'chdb', dataDir: join(dir, 'data') } });
+  await storeRows(
+    store,
+    trafficRows([
+      {
+        origin: 'https://app.example.com',
+        fromMs: NOW - DAY - 5 * MINUTE,
+        toMs: NOW - DAY + 5 * MINUTE,
+        allowed: 10,
+      },
+      { origin: 'https://app.example.com', fromMs: NOW - 5 * MINUTE, toMs: NOW, blocked: 10 },
+    ]),
+  );
+});
+
+afterAll(async () => {
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const ruleSet = parseAlertRuleSet({
+  channels: [],
+  defaultRules: { enabled: false },
+  rules: [{ id: 'spike', name: 'Spike', kind: 'rejected_spike', for: '0m', minCount: 20 }],
+});
+
+function collectingLog(): CycleLog & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    warn: (_fields, message) => lines.push(message),
+    error: (_fields, message) => lines.push(message),
+  };
+}
+
+/** Nice values of this process's threads (Linux), by thread id. */
+function threadNice(): Map<string, number> {
+  const nice = new Map<string, number>();
+  for (const id of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${id}/stat`, 'utf8');
+    nice.set(id, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+  }
+  return nice;
+}
+
+describe('AlertCycleThread', () => {
+  it('evaluates on a worker at the lowest priority as a cycle on this thread does', async () => {
+    if (store === undefined) throw new Error('chDB did not open');
+    // The query client: its chDB threads keep normal priority, so a thread at 19 is the worker.
+    const client = store.client;
+    const before = threadNice();
+    const thread = new AlertCycleThread({ client, ruleSet, evaluator: 'test', log: collectingLog() });
+    try {
+      const outcome = await thread.run(NOW);
+      expect(outcome.report).toMatchObject({ rules: 1, errors: 0, transitions: 1, notifications: 1 });
+      expect(outcome.outgoing.map(({ notification }) => notification.rule.id)).toEqual(['spike']);
+      expect(outcome.evaluated).toBe(1);
+      expect(outcome.rules.map((active) => active.rule.id)).toEqual(['spike']);
+      expect([...(outcome.states.get('spike')?.instances.values() ?? [])].map((i) => i.state)).toEqual([
+        'firing',
+      ]);
+      if (process.platform === 'linux') {
+        const lowered = [...threadNice()].filter(([id, nice]) => !before.has(id) && nice === 19);
+        expect(lowered).toHaveLength(1);
+      }
+      // The next minute on this thread, from the state the worker recorded in alert_events: still firing.
+      const local = new AlertCycle({ client, ruleSet, evaluator: 'test', log: collectingLog() });
+      const next = await local.run(NOW + MINUTE);
+      expect(next.report).toMatchObject({ errors: 0, transitions: 0 });
+      expect([...(next.states.get('spike')?.instances.values() ?? [])].map((i) => i.state)).toEqual([
+        'firing',
+      ]);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('forwards the worker’s logs, and starts a new worker after the last one ended', async () => {
+    if (store === undefined) throw new Error('chDB did not open');
+    const log = collectingLog();
+    const thread = new AlertCycleThread({ client: store.client, ruleSet, evaluator: 'test', log });
+    try {
+      await thread.run(NOW + 2 * MINUTE);
+      await thread.close();
+      // Reading the saved rules fails on a missing table; the cycle logs it and goes on with the file's rules.
+      await store.client.command({ query: 'RENAME TABLE alert_rules TO alert_rules_away' });
+      try {
+        const outcome = await thread.run(NOW + 3 * MINUTE);
+        expect(outcome.report).toMatchObject({ rules: 1, errors: 0 });
+      } finally {
+        await store.client.command({ query: 'RENAME TABLE alert_rules_away TO alert_rules' });
+      }
+      expect(log.lines).toContain('reading the saved alert rules failed; evaluating the last known ones');
+    } finally {
+      await thread.close();
+    }
+  });
+});

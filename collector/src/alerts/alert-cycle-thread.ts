@@ -1,0 +1,157 @@
+// The collector's alert cycles on a worker thread of their own (alert-cycle-worker.ts), away from the event
+// loop that takes ingest. A cycle's JavaScript (parsing the answers of its reads, baselines, priors, evaluation:
+// ~0.2–0.6 s of CPU on an idle machine, more with much live traffic) otherwise runs on the thread that decodes
+// and spools every OTLP request, and on a saturated core ingest loses what the cycle takes. On its own thread
+// at the lowest priority it yields the core instead. The worker's SQL still runs here, on the background
+// client (chDB cannot be loaded in a worker): sql-relay.ts.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { CycleLog, CycleOutcome } from './alert-cycle.js';
+import type { AlertRuleSet } from './alert-rule.js';
+import { serveSqlRelay } from './sql-relay.js';
+
+/** What the worker starts with. */
+export interface CycleWorkerData {
+  readonly ruleSet: AlertRuleSet;
+  readonly evaluator: string;
+  /** The worker's end of the SQL relay. */
+  readonly sql: MessagePort;
+}
+
+export interface CycleRequest {
+  readonly id: number;
+  readonly nowMs: number;
+}
+
+export type WorkerMessage =
+  | { readonly type: 'ready'; readonly lowPriority: boolean }
+  | {
+      readonly type: 'log';
+      readonly level: 'warn' | 'error';
+      readonly fields: Record<string, unknown>;
+      readonly message: string;
+    }
+  | { readonly type: 'outcome'; readonly id: number; readonly outcome: CycleOutcome }
+  | {
+      readonly type: 'failed';
+      readonly id: number;
+      readonly message: string;
+      readonly stack: string | undefined;
+    };
+
+export interface AlertCycleThreadOptions {
+  /** The SQL of every cycle runs on this client (the store's background one). */
+  readonly client: ClickHouseClient;
+  readonly ruleSet: AlertRuleSet;
+  readonly evaluator: string;
+  readonly log: CycleLog;
+}
+
+/**
+ * The worker next to this file: compiled JavaScript in dist/, or the TypeScript source (tests, `pnpm
+ * corsight`). Node 20 does not apply the ESM loader hooks that run TypeScript (tsx) inside worker threads,
+ * so the source is loaded through tsx's CommonJS hook instead.
+ */
+function startWorker(data: CycleWorkerData, transferList: MessagePort[]): Worker {
+  const here = fileURLToPath(import.meta.url);
+  if (!here.endsWith('.ts')) {
+    return new Worker(new URL('./alert-cycle-worker.js', import.meta.url), {
+      workerData: data,
+      transferList,
+    });
+  }
+  const entry = join(dirname(here), 'alert-cycle-worker.ts');
+  const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(entry)});`, {
+    eval: true,
+    execArgv: ['--conditions=@corsight/source'],
+    workerData: data,
+    transferList,
+  });
+}
+
+interface Running {
+  readonly worker: Worker;
+  readonly pending: Map<number, { resolve: (outcome: CycleOutcome) => void; reject: (error: Error) => void }>;
+}
+
+/** Runs cycles on one worker thread, started at the first cycle and again after it died. */
+export class AlertCycleThread {
+  #running: Running | undefined;
+  #next = 0;
+
+  constructor(private readonly options: AlertCycleThreadOptions) {}
+
+  #start(): Running {
+    const { client, ruleSet, evaluator, log } = this.options;
+    const channel = new MessageChannel();
+    serveSqlRelay(channel.port1, client);
+    channel.port1.unref();
+    const data: CycleWorkerData = { ruleSet, evaluator, sql: channel.port2 };
+    const worker = startWorker(data, [channel.port2]);
+    const running: Running = { worker, pending: new Map() };
+    const end = (error: Error): void => {
+      if (this.#running === running) this.#running = undefined;
+      channel.port1.close();
+      for (const { reject } of running.pending.values()) reject(error);
+      running.pending.clear();
+    };
+    worker.on('message', (message: WorkerMessage) => {
+      switch (message.type) {
+        case 'ready':
+          return;
+        case 'log': {
+          const { err } = message.fields as { err?: { message?: unknown; stack?: unknown } };
+          const fields =
+            err === undefined
+              ? message.fields
+              : {
+                  ...message.fields,
+                  err: Object.assign(new Error(String(err.message)), { stack: err.stack }),
+                };
+          log[message.level](fields, message.message);
+          return;
+        }
+        case 'outcome':
+        case 'failed': {
+          const waiting = running.pending.get(message.id);
+          running.pending.delete(message.id);
+          if (running.pending.size === 0) worker.unref();
+          if (message.type === 'outcome') waiting?.resolve(message.outcome);
+          else waiting?.reject(Object.assign(new Error(message.message), { stack: message.stack }));
+        }
+      }
+    });
+    worker.on('error', (error) => {
+      end(error);
+    });
+    worker.on('exit', (code) => {
+      end(new Error(`the alert cycle worker exited (code ${String(code)}); the next cycle starts a new one`));
+    });
+    worker.unref();
+    return running;
+  }
+
+  /** Runs one cycle at `nowMs` on the worker. */
+  run(nowMs: number): Promise<CycleOutcome> {
+    this.#running ??= this.#start();
+    const running = this.#running;
+    const id = this.#next++;
+    return new Promise<CycleOutcome>((resolve, reject) => {
+      running.pending.set(id, { resolve, reject });
+      running.worker.ref();
+      const request: CycleRequest = { id, nowMs };
+      running.worker.postMessage(request);
+    });
+  }
+
+  /** Ends the worker (a cycle still running on it is rejected). */
+  async close(): Promise<void> {
+    const running = this.#running;
+    this.#running = undefined;
+    if (running !== undefined) await running.worker.terminate();
+  }
+}
