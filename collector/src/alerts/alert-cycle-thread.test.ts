@@ -1,5 +1,5 @@
 // Cycles on the worker thread, over real chDB through the relay: the same outcome as a cycle on this thread,
-// the worker at the lowest CPU priority (Linux), its logs forwarded, and a new worker after the last ended.
+// no thread niced (Linux), the worker's logs forwarded, and a new worker after the last ended.
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,11 +64,9 @@ function threadNice(): Map<string, number> {
 }
 
 describe('AlertCycleThread', () => {
-  it('evaluates on a worker at the lowest priority as a cycle on this thread does', async () => {
+  it('evaluates on a worker, at normal priority, as a cycle on this thread does', async () => {
     if (store === undefined) throw new Error('chDB did not open');
-    // The query client: its chDB threads keep normal priority, so a thread at 19 is the worker.
     const client = store.client;
-    const before = threadNice();
     const thread = new AlertCycleThread({ client, ruleSet, evaluator: 'test', log: collectingLog() });
     try {
       const outcome = await thread.run(NOW);
@@ -79,9 +77,9 @@ describe('AlertCycleThread', () => {
       expect([...(outcome.states.get('spike')?.instances.values() ?? [])].map((i) => i.state)).toEqual([
         'firing',
       ]);
+      // A niced worker starved on a busy core and held up the threads of ingest (alert-cycle-thread.ts).
       if (process.platform === 'linux') {
-        const lowered = [...threadNice()].filter(([id, nice]) => !before.has(id) && nice === 19);
-        expect(lowered).toHaveLength(1);
+        expect([...threadNice()].filter(([, nice]) => nice > 0)).toEqual([]);
       }
       // The next minute on this thread, from the state the worker recorded in alert_events: still firing.
       const local = new AlertCycle({ client, ruleSet, evaluator: 'test', log: collectingLog() });

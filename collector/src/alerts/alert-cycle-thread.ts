@@ -1,9 +1,15 @@
 // The collector's alert cycles on a worker thread of their own (alert-cycle-worker.ts), away from the event
 // loop that takes ingest. A cycle's JavaScript (parsing the answers of its reads, baselines, priors, evaluation:
 // ~0.2–0.6 s of CPU on an idle machine, more with much live traffic) otherwise runs on the thread that decodes
-// and spools every OTLP request, and on a saturated core ingest loses what the cycle takes. On its own thread
-// at the lowest priority it yields the core instead. The worker's SQL still runs here, on the background
-// client (chDB cannot be loaded in a worker): sql-relay.ts.
+// and spools every OTLP request, in bursts that stalled its event loop for up to ~300 ms. With a spare core
+// the worker runs beside ingest. The worker's SQL still runs here, on the background client (chDB cannot be
+// loaded in a worker): sql-relay.ts.
+//
+// The worker keeps the normal priority. At the lowest (nice 19), on a core saturated by ingest, it ran a few
+// milliseconds a second and a cycle lasted minutes, and the collector evaluating got ~11 % less CPU than an
+// identical one with alerts off beside it on the same core (96 vs 107 CPU s over 200 s, in three runs of
+// collector/bench/alerts.bench.ts), ingesting 10–15 % less: its other threads waited on the starved worker
+// (a lock it held while preempted, presumably). At normal priority: 101 vs 102 CPU s, 1.00× the spans.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +33,7 @@ export interface CycleRequest {
 }
 
 export type WorkerMessage =
-  | { readonly type: 'ready'; readonly lowPriority: boolean }
+  | { readonly type: 'ready' }
   | {
       readonly type: 'log';
       readonly level: 'warn' | 'error';

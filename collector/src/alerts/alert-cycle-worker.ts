@@ -1,30 +1,11 @@
-// The worker thread that runs the collector's alert cycles (alert-cycle-thread.ts starts it). It first lowers
-// its own CPU priority to the lowest (nice 19, like the background connection's chDB threads), so on a busy
-// core a cycle takes longer instead of taking CPU from ingest. Its SQL runs on the main thread's background
-// client through the relay; everything else of a cycle (parsing answers, baselines, evaluation) runs here.
-import { readlinkSync } from 'node:fs';
-import { constants, setPriority } from 'node:os';
+// The worker thread that runs the collector's alert cycles (alert-cycle-thread.ts starts it). Its SQL runs on
+// the main thread's background client through the relay; everything else of a cycle (parsing answers,
+// baselines, evaluation) runs here. It keeps the normal priority: alert-cycle-thread.ts says why.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createClient } from '@clickhouse/client';
 import { AlertCycle } from './alert-cycle.js';
 import type { CycleRequest, CycleWorkerData, WorkerMessage } from './alert-cycle-thread.js';
 import { RelayedConnection } from './sql-relay.js';
-
-/**
- * Linux: this thread's id, from /proc/thread-self; setpriority on a thread id changes that thread only.
- * Lowering one's own priority needs no privilege. Elsewhere (or without /proc) the thread keeps its priority.
- */
-function lowerOwnPriority(): boolean {
-  if (process.platform !== 'linux') return false;
-  try {
-    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(threadId) || threadId <= 0) return false;
-    setPriority(threadId, constants.priority.PRIORITY_LOW);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const port = parentPort;
 if (port === null) throw new Error('alert-cycle-worker.ts runs as a worker thread (alert-cycle-thread.ts)');
@@ -56,7 +37,7 @@ const cycle = new AlertCycle({
     },
   },
 });
-post({ type: 'ready', lowPriority: lowerOwnPriority() });
+post({ type: 'ready' });
 port.on('message', (request: CycleRequest) => {
   cycle.run(request.nowMs).then(
     (outcome) => {

@@ -5,8 +5,8 @@
 // their own timeouts and retries (deliver-notification.ts), so a dead endpoint never delays the next
 // evaluation or ingest; each delivery is recorded when it ends.
 //
-// Cycles run on a worker thread of their own at the lowest CPU priority (alert-cycle-thread.ts), not on the
-// event loop that takes ingest; their SQL still runs on this thread's background client.
+// Cycles run on a worker thread of their own (alert-cycle-thread.ts), not on the event loop that takes
+// ingest; their SQL still runs on this thread's background client.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CollectorMetrics } from '../ops/collector-metrics.js';
@@ -42,8 +42,8 @@ export interface AlertLoopOptions {
   readonly offsetMs?: number;
   readonly now?: () => number;
   /**
-   * Where cycles run: on a worker thread at the lowest CPU priority (default), or on this thread (the
-   * in-process benchmarks compare the two).
+   * Where cycles run: on a worker thread (default), or on this thread (the in-process benchmarks compare
+   * the two).
    */
   readonly cycleThread?: 'worker' | 'main';
 }

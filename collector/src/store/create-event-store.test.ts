@@ -1,6 +1,6 @@
 // The store against real chDB in a temporary data directory: migrations, deduplicated segment inserts,
 // rows read back as encoded, and the views that fill rollups, origin sightings and policy changes.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -292,17 +292,44 @@ describe('connections', () => {
     expect(order).toEqual(['insert', 'read']);
   });
 
-  it('run the background client below the others (a nice value for its query threads)', async () => {
-    const priority = async (client: ClickHouseEventStore['client']): Promise<unknown> => {
-      const result = await client.query({
-        query: "SELECT getSetting('os_thread_priority') AS p",
+  it('answer the API while the background client runs a long read', { timeout: 20_000 }, async () => {
+    const order: string[] = [];
+    const slow = store()
+      .backgroundClient.query({
+        query: 'SELECT sum(sleepEachRow(1)) AS slept FROM numbers(2) SETTINGS max_block_size = 1',
+        format: 'JSONEachRow',
+      })
+      .then(async (result) => {
+        await result.json();
+        order.push('background');
+      });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const quick = await store().client.query({ query: 'SELECT 1 AS one', format: 'JSONEachRow' });
+    expect(await quick.json()).toEqual([{ one: 1 }]);
+    order.push('api');
+    await slow;
+    expect(order).toEqual(['api', 'background']);
+  });
+
+  // ClickHouse's os_thread_priority leaks on embedded chDB: a pool thread a niced query started keeps the nice
+  // value and runs later statements (inserts included) with it. No statement of the store sets it.
+  it.runIf(process.platform === 'linux')(
+    'leave no thread of the process niced after the background client read',
+    async () => {
+      const result = await store().backgroundClient.query({
+        query:
+          'SELECT number % 100 AS k, count() AS n FROM numbers(2000000) GROUP BY k SETTINGS max_threads = 4',
         format: 'JSONEachRow',
       });
-      return (await result.json<{ p: unknown }>())[0]?.p;
-    };
-    expect(await priority(store().backgroundClient)).toBe(19);
-    expect(await priority(store().client)).toBe(0);
-  });
+      await result.json();
+      const niced = readdirSync('/proc/self/task').filter((thread) => {
+        const stat = readFileSync(`/proc/self/task/${thread}/stat`, 'utf8');
+        const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        return nice > 0;
+      });
+      expect(niced).toEqual([]);
+    },
+  );
 
   it('see what another connection stored', async () => {
     await store().insertSegment(writeSegment([eventRow({ service: 'seen-by-all' })]), 'seen-by-all-1');

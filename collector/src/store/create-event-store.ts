@@ -52,10 +52,11 @@ export interface ClickHouseEventStore extends EventStore {
 // Every read answers like a server (64-bit integers as JSON strings), whichever backend is behind the client.
 const CLIENT_SETTINGS: ClickHouseSettings = { output_format_json_quote_64bit_integers: 1 };
 
-// The evaluator's statements run below ingest and the API: its query threads take the lowest CPU priority
-// (a Linux nice value; ClickHouse ignores it without CAP_SYS_NICE), so on a busy machine a cycle takes longer
-// instead of taking CPU from ingest. Set on embedded chDB only: a server's operators own its settings.
-const BACKGROUND_SETTINGS: ClickHouseSettings = { ...CLIENT_SETTINGS, os_thread_priority: '19' };
+// The evaluator's statements get a connection of their own but run at the same priority as the others.
+// ClickHouse's os_thread_priority (a nice value per query thread) would put them below ingest, but on
+// embedded chDB it leaks: a thread the low-priority query started (a global pool thread, and pools created
+// lazily under it) keeps nice 19 after the query and runs later statements, inserts included, at that
+// priority. The cycle's JavaScript runs niced on a worker thread of its own (alerts/alert-cycle-thread.ts).
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
@@ -92,7 +93,7 @@ async function openChdbClients(target: Extract<ClickHouseTarget, { kind: 'chdb' 
   await mkdir(dataDir, { recursive: true });
   const client = openChdbClient(dataDir, CLIENT_SETTINGS, READ_CONNECTIONS);
   const writeClient = openChdbClient(dataDir, CLIENT_SETTINGS);
-  const backgroundClient = openChdbClient(dataDir, BACKGROUND_SETTINGS);
+  const backgroundClient = openChdbClient(dataDir, CLIENT_SETTINGS);
   return {
     client,
     writeClient,
