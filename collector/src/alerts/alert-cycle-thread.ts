@@ -5,11 +5,15 @@
 // the worker runs beside ingest. The worker's SQL still runs here, on the background client (chDB cannot be
 // loaded in a worker): sql-relay.ts.
 //
-// The worker keeps the normal priority. At the lowest (nice 19), on a core saturated by ingest, it ran a few
-// milliseconds a second and a cycle lasted minutes, and the collector evaluating got ~11 % less CPU than an
-// identical one with alerts off beside it on the same core (96 vs 107 CPU s over 200 s, in three runs of
-// collector/bench/alerts.bench.ts), ingesting 10–15 % less: its other threads waited on the starved worker
-// (a lock it held while preempted, presumably). At normal priority: 101 vs 102 CPU s, 1.00× the spans.
+// The worker runs at nice 10, measured against 0 and 19 with collector/bench/alerts.bench.ts (two collectors
+// sharing a saturated core, one evaluating 600 rules, one with alerts off):
+// - nice 19: the worker ran a few milliseconds a second, a cycle lasted minutes, and the evaluating collector
+//   got ~11 % less CPU than the other (96 vs 107 CPU s over 200 s, three runs), ingesting 10–15 % less: its
+//   other threads waited on the starved worker (a lock it held while preempted, presumably);
+// - nice 0: the CPU was shared evenly, but ingest lost 11 % while a cycle ran (0.888×, 95 % 0.804–0.981);
+// - nice 10 (two runs): no CPU deficit (101.9 vs 102.5, 104.8 vs 99.1 CPU s), ingest 0.977× and 0.971× while
+//   a cycle ran (95 % 0.913–1.044 and 0.921–1.025), a cycle stretched to ~2.5 minutes on the saturated core.
+// With a spare core none of this matters: the worker runs beside ingest.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +23,13 @@ import type { CycleLog, CycleOutcome } from './alert-cycle.js';
 import type { AlertRuleSet } from './alert-rule.js';
 import { serveSqlRelay } from './sql-relay.js';
 
+/** The worker's nice value (Linux): see the top of this file. */
+export const WORKER_NICE = 10;
+
 /** What the worker starts with. */
 export interface CycleWorkerData {
+  /** The nice value the worker gives its own thread. */
+  readonly nice: number;
   readonly ruleSet: AlertRuleSet;
   readonly evaluator: string;
   /** The worker's end of the SQL relay. */
@@ -96,7 +105,7 @@ export class AlertCycleThread {
     const channel = new MessageChannel();
     serveSqlRelay(channel.port1, client);
     channel.port1.unref();
-    const data: CycleWorkerData = { ruleSet, evaluator, sql: channel.port2 };
+    const data: CycleWorkerData = { nice: WORKER_NICE, ruleSet, evaluator, sql: channel.port2 };
     const worker = startWorker(data, [channel.port2]);
     const running: Running = { worker, pending: new Map() };
     const end = (error: Error): void => {

@@ -1,11 +1,27 @@
 // The worker thread that runs the collector's alert cycles (alert-cycle-thread.ts starts it). Its SQL runs on
 // the main thread's background client through the relay; everything else of a cycle (parsing answers,
-// baselines, evaluation) runs here. It keeps the normal priority: alert-cycle-thread.ts says why.
+// baselines, evaluation) runs here, at the lowered CPU priority alert-cycle-thread.ts chose (and says why).
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createClient } from '@clickhouse/client';
 import { AlertCycle } from './alert-cycle.js';
 import type { CycleRequest, CycleWorkerData, WorkerMessage } from './alert-cycle-thread.js';
 import { RelayedConnection } from './sql-relay.js';
+
+/**
+ * Linux: this thread's id, from /proc/thread-self; setpriority on a thread id changes that thread only, and
+ * lowering one's own priority needs no privilege. Elsewhere (or without /proc) the thread keeps its priority.
+ */
+function lowerOwnPriority(nice: number): void {
+  if (process.platform !== 'linux') return;
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, nice);
+  } catch {
+    // The cycle runs at the normal priority then.
+  }
+}
 
 const port = parentPort;
 if (port === null) throw new Error('alert-cycle-worker.ts runs as a worker thread (alert-cycle-thread.ts)');
@@ -37,6 +53,7 @@ const cycle = new AlertCycle({
     },
   },
 });
+lowerOwnPriority(data.nice);
 post({ type: 'ready' });
 port.on('message', (request: CycleRequest) => {
   cycle.run(request.nowMs).then(
