@@ -127,12 +127,11 @@ export interface IngestWhileEvaluating {
   readonly mode: string;
 }
 
-interface Side {
-  readonly collector: CollectorChild;
-  readonly dataDir: string;
-}
-
-async function startSide(dataDir: string, cpus: string | undefined, rulesPath?: string): Promise<Side> {
+async function startSide(
+  dataDir: string,
+  cpus: string | undefined,
+  rulesPath?: string,
+): Promise<CollectorChild> {
   const collector = await startCollectorChild({
     dataDir,
     cpus,
@@ -147,7 +146,7 @@ async function startSide(dataDir: string, cpus: string | undefined, rulesPath?: 
     ready = response.ok;
     if (!ready) await sleep(200);
   }
-  return { collector, dataDir };
+  return collector;
 }
 
 /** OTLP load into one collector until `endMs`: spans acknowledged per second since `startedMs`. */
@@ -197,16 +196,16 @@ async function load(
 
 /** Both sides under load at once for `seconds` (after the warm-up): per-second counts of each. */
 async function loadPair(
-  first: Side,
-  second: Side,
+  first: CollectorChild,
+  second: CollectorChild,
   payloads: readonly LoadPayload[],
   seconds: number,
 ): Promise<{ first: number[]; second: number[]; fromMs: number; toMs: number }> {
   const startedMs = Date.now();
   const endMs = startedMs + (WARM_UP_SECONDS + seconds) * 1000;
   const [a, b] = await Promise.all([
-    load(first.collector, payloads, startedMs, endMs, 1),
-    load(second.collector, payloads, startedMs, endMs, 2),
+    load(first, payloads, startedMs, endMs, 1),
+    load(second, payloads, startedMs, endMs, 2),
   ]);
   return {
     first: a.slice(WARM_UP_SECONDS),
@@ -261,7 +260,7 @@ export async function measureIngestWhileEvaluating(options: {
   readonly cpus: string | undefined;
 }): Promise<IngestWhileEvaluating> {
   const root = mkdtempSync(join(tmpdir(), 'corsight-alerts-ingest-'));
-  const sides: Side[] = [];
+  const sides: CollectorChild[] = [];
   try {
     const dirs = ['evaluating', 'off'].map((name) => {
       const dataDir = join(root, name);
@@ -277,16 +276,10 @@ export async function measureIngestWhileEvaluating(options: {
     sides.push(off);
     const evaluating = await startSide(evaluatingDir, options.cpus, rulesPath);
     sides.push(evaluating);
-    const cycles = sampleCycles(evaluating.collector);
-    const [evaluatingBefore, offBefore] = await Promise.all([
-      evaluating.collector.metrics(),
-      off.collector.metrics(),
-    ]);
+    const cycles = sampleCycles(evaluating);
+    const [evaluatingBefore, offBefore] = await Promise.all([evaluating.metrics(), off.metrics()]);
     const pair = await loadPair(evaluating, off, payloads, options.seconds);
-    const [evaluatingAfter, offAfter] = await Promise.all([
-      evaluating.collector.metrics(),
-      off.collector.metrics(),
-    ]);
+    const [evaluatingAfter, offAfter] = await Promise.all([evaluating.metrics(), off.metrics()]);
     // A cycle still running when the load stops ran through the window's last seconds; the histogram only
     // says so once it ends (soon, on the idle core). Wait for the next cycle to end: one that started after
     // the window does not overlap it.
@@ -337,7 +330,7 @@ export async function measureIngestWhileEvaluating(options: {
       mode: collectorMode(),
     };
   } finally {
-    await Promise.all(sides.map((side) => side.collector.stop()));
+    await Promise.all(sides.map((side) => side.stop()));
     rmSync(root, { recursive: true, force: true });
   }
 }

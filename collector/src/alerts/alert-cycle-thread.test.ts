@@ -1,7 +1,6 @@
 // Cycles on the worker thread, over real chDB through the relay: the same outcome as a cycle on this thread,
 // the worker niced and no other thread (Linux), its logs forwarded, and a new worker after the last ended.
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { createEventStore, type ClickHouseEventStore } from '../store/create-eve
 import { AlertCycle, type CycleLog } from './alert-cycle.js';
 import { AlertCycleThread, WORKER_NICE } from './alert-cycle-thread.js';
 import { parseAlertRuleSet } from './alert-rule.js';
-import { DAY, MINUTE, storeRows, trafficRows } from './alert-store.fixture.js';
+import { MINUTE, spikeAfterAllowedDay, storeRows, trafficRows } from './alert-store.fixture.js';
 
 const NOW = Date.UTC(2026, 10, 16, 12, 0);
 
@@ -19,18 +18,7 @@ let store: ClickHouseEventStore | undefined;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'corsight-alert-cycle-thread-'));
   store = await createEventStore({ clickhouse: { kind: 'chdb', dataDir: join(dir, 'data') } });
-  await storeRows(
-    store,
-    trafficRows([
-      {
-        origin: 'https://app.example.com',
-        fromMs: NOW - DAY - 5 * MINUTE,
-        toMs: NOW - DAY + 5 * MINUTE,
-        allowed: 10,
-      },
-      { origin: 'https://app.example.com', fromMs: NOW - 5 * MINUTE, toMs: NOW, blocked: 10 },
-    ]),
-  );
+  await storeRows(store, trafficRows(spikeAfterAllowedDay(NOW, NOW)));
 });
 
 afterAll(async () => {

@@ -12,12 +12,10 @@ import { CollectorMetrics } from '../ops/collector-metrics.js';
 import { createEventStore, type ClickHouseEventStore } from '../store/create-event-store.js';
 import { AlertLoop } from './alert-loop.js';
 import { parseAlertRuleSet } from './alert-rule.js';
-import { MINUTE, storeRows, trafficRows } from './alert-store.fixture.js';
+import { MINUTE, spikeAfterAllowedDay, storeRows, trafficRows } from './alert-store.fixture.js';
 import { readEvents } from './alert-store.js';
 
 const NOW = Date.UTC(2026, 10, 16, 12, 0);
-
-const DAY = 24 * 60 * MINUTE;
 
 let dir: string;
 let store: ClickHouseEventStore | undefined;
@@ -27,19 +25,7 @@ let deadUrl: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'corsight-alert-loop-'));
   store = await createEventStore({ clickhouse: { kind: 'chdb', dataDir: join(dir, 'data') } });
-  await storeRows(
-    store,
-    trafficRows([
-      // Yesterday at the same time, allowed: the spike rule's history (without any it does not fire).
-      {
-        origin: 'https://app.example.com',
-        fromMs: NOW - DAY - 5 * MINUTE,
-        toMs: NOW - DAY + 5 * MINUTE,
-        allowed: 10,
-      },
-      { origin: 'https://app.example.com', fromMs: NOW - 5 * MINUTE, toMs: NOW + 5 * MINUTE, blocked: 10 },
-    ]),
-  );
+  await storeRows(store, trafficRows(spikeAfterAllowedDay(NOW, NOW + 5 * MINUTE)));
   // Takes the request and never answers.
   silent = createServer(() => undefined);
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));

@@ -26,6 +26,18 @@ export interface Traffic {
   readonly policyHash?: string;
 }
 
+/**
+ * A spike for the rejected_spike rule: app.example.com allowed around this time yesterday (the rule's history:
+ * without any it does not fire), then blocked from five minutes before `nowMs` until `blockedToMs`.
+ */
+export function spikeAfterAllowedDay(nowMs: number, blockedToMs: number): Traffic[] {
+  const origin = 'https://app.example.com';
+  return [
+    { origin, fromMs: nowMs - DAY - 5 * MINUTE, toMs: nowMs - DAY + 5 * MINUTE, allowed: 10 },
+    { origin, fromMs: nowMs - 5 * MINUTE, toMs: blockedToMs, blocked: 10 },
+  ];
+}
+
 /** One row per outcome with a non-zero weight, per minute of each traffic stream. */
 export function trafficRows(streams: readonly Traffic[]): CorsEventRow[] {
   const rows: CorsEventRow[] = [];
