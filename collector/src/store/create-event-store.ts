@@ -63,11 +63,11 @@ type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[
 /** The API's reads side by side: one connection per core, at least two. */
 const READ_CONNECTIONS = Math.max(2, availableParallelism());
 
-function openChdbClient(dataDir: string, settings: ClickHouseSettings, connections = 1): ClickHouseClient {
+function openChdbClient(dataDir: string, connections = 1): ClickHouseClient {
   // chdb/connection implements @clickhouse/client-common's Connection of a neighbouring release; the
   // shapes are the same, only the declared package differs.
   const connection = new ChdbConnectionPool(dataDir, connections) as unknown as ClientConnection;
-  return createClient({ connection, clickhouse_settings: settings });
+  return createClient({ connection, clickhouse_settings: CLIENT_SETTINGS });
 }
 
 function openServerClient(target: Extract<ClickHouseTarget, { kind: 'server' }>): ClickHouseClient {
@@ -91,9 +91,9 @@ interface StoreClients {
 async function openChdbClients(target: Extract<ClickHouseTarget, { kind: 'chdb' }>): Promise<StoreClients> {
   const dataDir = resolve(target.dataDir ?? DEFAULT_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
-  const client = openChdbClient(dataDir, CLIENT_SETTINGS, READ_CONNECTIONS);
-  const writeClient = openChdbClient(dataDir, CLIENT_SETTINGS);
-  const backgroundClient = openChdbClient(dataDir, CLIENT_SETTINGS);
+  const client = openChdbClient(dataDir, READ_CONNECTIONS);
+  const writeClient = openChdbClient(dataDir);
+  const backgroundClient = openChdbClient(dataDir);
   return {
     client,
     writeClient,
