@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { DEFAULT_TIMEOUT_MS, parseCheckOptions, type RawCheckOptions } from './check-options.js';
 import { EXIT_STATUS, NetworkError, UsageError } from './cli-errors.js';
 import { DEMO_DEFAULTS, DemoUsageError, parseDemoOptions, type RawDemoOptions } from './demo-options.js';
+import type { RawSchemaOptions } from './schema-command.js';
 import { displayText, safeJson } from './terminal-text.js';
 
 // Each command's module is loaded when that command runs: `start` then holds neither the demo's apps (Express,
@@ -131,6 +132,33 @@ export async function runCli(
         if (!(error instanceof DemoUsageError)) throw error;
         io.stderr(
           `corsight demo: ${displayText(error.message, 2000)}\nRun 'corsight demo --help' for the options.\n`,
+        );
+        status = EXIT_STATUS.cannotCheck;
+      }
+    });
+
+  program
+    .command('schema')
+    .description(
+      "Print the ClickHouse DDL the collector's migrations run on an empty database, as a script for " +
+        'clickhouse-client --multiquery, for operators who apply DDL themselves. With --cluster: ON CLUSTER, ' +
+        'Replicated tables under <table>_local and Distributed tables under the plain names (CLICKHOUSE_CLUSTER).',
+    )
+    .option(
+      '--cluster <name>',
+      'the cluster of remote_servers, as in CLICKHOUSE_CLUSTER (default: one server)',
+    )
+    .option('--raw-ttl-days <days>', 'days raw events are kept, as CORSIGHT_RAW_TTL_DAYS (default: 14)')
+    .option('--rollup-ttl-days <days>', 'days rollups are kept, as CORSIGHT_ROLLUP_TTL_DAYS (default: 400)')
+    .action(async (options: RawSchemaOptions) => {
+      const { SchemaUsageError, parseSchemaOptions, renderSchemaScript } =
+        await import('./schema-command.js');
+      try {
+        io.stdout(renderSchemaScript(parseSchemaOptions(options)));
+      } catch (error) {
+        if (!(error instanceof SchemaUsageError)) throw error;
+        io.stderr(
+          `corsight schema: ${displayText(error.message, 2000)}\nRun 'corsight schema --help' for the options.\n`,
         );
         status = EXIT_STATUS.cannotCheck;
       }
