@@ -4,7 +4,7 @@
 // run it alone (it prints the load average before and after).
 //
 //   pnpm exec tsx --conditions=@corsight/source collector/bench/alerts.bench.ts [--rows 10000000] [--days 14]
-//       [--rules 100] [--runs 5] [--data DIR] [--ingest 200]
+//       [--rules 100] [--runs 5] [--data DIR] [--ingest 600]
 //   --data: load into DIR once, and reuse it on the next run. --ingest: seconds of OTLP load into two collectors
 //   on copies of the data, one evaluating the rules and one with alerts off, compared pairwise
 //   (ingest-while-evaluating.ts); 0 skips it.
@@ -44,7 +44,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '5' },
     batch: { type: 'string', default: '200000' },
     data: { type: 'string' },
-    ingest: { type: 'string', default: '200' },
+    ingest: { type: 'string', default: '600' },
   },
 });
 const TOTAL = Number(args.rows);
@@ -270,7 +270,9 @@ await store.close();
 if (INGEST_SECONDS > 0) {
   const cpus = process.env.BENCH_COLLECTOR_CPUS ?? '0';
   // The rule set INGEST_RULE_COPIES times over (ids made distinct), so that more blocks of the window have a
-  // cycle running: with the bench's 100 rules cycles ran in ~30 of 200 s on the loaded core, with 600 ~70.
+  // cycle running: with the bench's 100 rules cycles ran in ~30 of 200 s on the loaded core. With 600 and the
+  // worker at nice 10 a cycle stretches over 1–2.5 min, and in 600 s a run gets ~100 blocks with a cycle and
+  // ~15 without: an interval of about ±3 %, where 200 s gave ±5–7 %.
   const ingestRules = Array.from({ length: INGEST_RULE_COPIES }, (_, copy) =>
     ruleSpecs.map((spec) => ({ ...spec, id: copy === 0 ? spec.id : `${spec.id}-copy-${String(copy)}` })),
   ).flat();
