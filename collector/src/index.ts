@@ -1,6 +1,7 @@
 // @corsight/collector's public surface: run the collector in-process (tests, embedding) with the same
 // configuration rules as `corsight start`.
 export {
+  CONFIG_ENV_VARIABLES,
   type CollectorConfig,
   ConfigError,
   type Environment,

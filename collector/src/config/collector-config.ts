@@ -297,6 +297,15 @@ const SETTINGS: readonly Setting[] = [
   },
 ];
 
+/**
+ * Every environment variable the collector's configuration reads: each setting's, and CORSIGHT_CONFIG (the
+ * file, read by `corsight start`). Deployment files are checked against it (test/deploy).
+ */
+export const CONFIG_ENV_VARIABLES: readonly string[] = [
+  ...SETTINGS.map((setting) => setting.env),
+  'CORSIGHT_CONFIG',
+];
+
 const KNOWN_KEYS = new Set(SETTINGS.map((setting) => setting.key));
 
 /** The file's nested object flattened to dotted keys (`{ clickhouse: { url } }` → `clickhouse.url`). */
