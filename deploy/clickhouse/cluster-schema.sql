@@ -3,6 +3,7 @@
 -- replication paths use the {shard} and {replica} macros of each server) and a Distributed table
 -- under each plain name, the one every query reads.
 -- Raw events are kept 14 days, rollups 400 days.
+-- Create the database on every server first: CREATE DATABASE <db> ON CLUSTER corsight.
 -- Run it once, on an empty database: clickhouse-client --database <db> --multiquery < this file.
 -- The collectors then need CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_CLUSTER and the same
 -- CORSIGHT_RAW_TTL_DAYS and CORSIGHT_ROLLUP_TTL_DAYS. A database a collector has migrated is current.

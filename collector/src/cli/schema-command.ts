@@ -135,6 +135,9 @@ export function renderSchemaScript(
           'under each plain name, the one every query reads.',
         ]),
     `Raw events are kept ${String(options.rawTtlDays)} days, rollups ${String(options.rollupTtlDays)} days.`,
+    ...(cluster === undefined
+      ? []
+      : [`Create the database on every server first: CREATE DATABASE <db> ON CLUSTER ${cluster}.`]),
     'Run it once, on an empty database: clickhouse-client --database <db> --multiquery < this file.',
     `The collectors then need CLICKHOUSE_URL, CLICKHOUSE_DATABASE${cluster === undefined ? '' : ', CLICKHOUSE_CLUSTER'} and the same`,
     'CORSIGHT_RAW_TTL_DAYS and CORSIGHT_ROLLUP_TTL_DAYS. A database a collector has migrated is current.',
