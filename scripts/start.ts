@@ -8,7 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLLECTOR_NODE_FLAGS } from '../collector/src/cli/node-flags.ts';
+import { COLLECTOR_NODE_FLAGS, collectorEnv } from '../collector/src/cli/node-flags.ts';
 import { demoAlertRules, startWebhookReceiver } from '../collector/src/demo/webhook-receiver.ts';
 import { dashboardBuildState } from './start-build.ts';
 import { type ChildSpec, LaunchedChild } from './start-children.ts';
@@ -182,16 +182,20 @@ async function run(options: StartOptions): Promise<void> {
   const alertRules = options.demo ? await demoAlertRulesFile() : undefined;
 
   const collector = launch(
-    corsightSpec('collector', ['start'], {
-      ...process.env,
-      // Request logs would drown the other parts' lines; warnings and errors still show.
-      CORSIGHT_LOG_LEVEL: process.env.CORSIGHT_LOG_LEVEL ?? 'warn',
-      CORSIGHT_HOST: HOST,
-      CORSIGHT_OTLP_PORT: String(options.port),
-      CORSIGHT_OTLP_GRPC_PORT: String(options.grpcPort),
-      ...(options.dataDir === undefined ? {} : { CORSIGHT_DATA_DIR: options.dataDir }),
-      ...(alertRules === undefined ? {} : { CORSIGHT_ALERT_RULES: alertRules }),
-    }),
+    corsightSpec(
+      'collector',
+      ['start'],
+      collectorEnv({
+        ...process.env,
+        // Request logs would drown the other parts' lines; warnings and errors still show.
+        CORSIGHT_LOG_LEVEL: process.env.CORSIGHT_LOG_LEVEL ?? 'warn',
+        CORSIGHT_HOST: HOST,
+        CORSIGHT_OTLP_PORT: String(options.port),
+        CORSIGHT_OTLP_GRPC_PORT: String(options.grpcPort),
+        ...(options.dataDir === undefined ? {} : { CORSIGHT_DATA_DIR: options.dataDir }),
+        ...(alertRules === undefined ? {} : { CORSIGHT_ALERT_RULES: alertRules }),
+      }),
+    ),
   );
   // The build (CPU-bound) overlaps the collector's start (opening chDB, migrations).
   const built = options.dashboard ? buildDashboard() : Promise.resolve(true);

@@ -4,7 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLLECTOR_NODE_FLAGS } from '../src/cli/node-flags.js';
+import { COLLECTOR_NODE_FLAGS, collectorEnv } from '../src/cli/node-flags.js';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -78,7 +78,7 @@ export function startCollectorChild(options: CollectorChildOptions): Promise<Col
   const [command, ...args] = options.cpus === undefined ? node : ['taskset', '-c', options.cpus, ...node];
   const child = spawn(command ?? 'node', args, {
     cwd: REPOSITORY,
-    env: {
+    env: collectorEnv({
       ...process.env,
       CORSIGHT_DATA_DIR: options.dataDir,
       CORSIGHT_HOST: '127.0.0.1',
@@ -86,7 +86,7 @@ export function startCollectorChild(options: CollectorChildOptions): Promise<Col
       CORSIGHT_OTLP_GRPC_PORT: 'off',
       CORSIGHT_LOG_LEVEL: 'warn',
       ...options.env,
-    },
+    }),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

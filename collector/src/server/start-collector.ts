@@ -3,7 +3,7 @@
 // gRPC on another). Thin: every part is built and tested on its own; this file only wires and orders them,
 // and stops them in the order that loses nothing (stop taking spans, seal, store what it can, close).
 import { mkdir } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AlertLoop } from '../alerts/alert-loop.js';
@@ -24,6 +24,7 @@ import { otlpHttpReceiver } from '../otlp/http-receiver.js';
 import { queryApi } from '../query/query-api.js';
 import { captureStatusApi } from './capture-status-api.js';
 import { type ClickHouseEventStore, createEventStore } from '../store/create-event-store.js';
+import { threadPoolShortfall, threadPoolSize } from '../store/thread-pool-budget.js';
 
 export interface RunningCollector {
   /**
@@ -225,6 +226,18 @@ export async function startCollector(
     { http: httpUrl, grpc: grpcAddress, dataDir, clickhouse: store.backend },
     'Corsight collector started',
   );
+  const shortfall =
+    store.backend === 'chdb'
+      ? threadPoolShortfall(availableParallelism(), threadPoolSize(process.env))
+      : undefined;
+  if (shortfall !== undefined) {
+    app.log.warn(
+      shortfall,
+      `libuv's thread pool has ${String(shortfall.poolSize)} threads for ${String(shortfall.chdbConnections)} chDB connections and Node's file-system work: ` +
+        `with every connection busy, acknowledging OTLP requests waits for a statement to end. ` +
+        `Start node with UV_THREADPOOL_SIZE=${String(shortfall.needed)} (the corsight launchers set it)`,
+    );
+  }
   if (alerts !== undefined && options.scheduleAlerts !== false) alerts.start();
   app.log.info(
     {

@@ -10,6 +10,7 @@ import type { EventStore } from './event-store.js';
 import { migrate, type MigrationReport } from './migrations.js';
 import { DEFAULT_SCHEMA_OPTIONS, type SchemaOptions } from './schema-ddl.js';
 import { checkedToken, insertSegmentAsBody, insertSegmentFromFile } from './segment-insert.js';
+import { readConnections, threadPoolSize } from './thread-pool-budget.js';
 
 export const DEFAULT_DATA_DIR = './.corsight/data';
 
@@ -60,8 +61,8 @@ const CLIENT_SETTINGS: ClickHouseSettings = { output_format_json_quote_64bit_int
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
-/** The API's reads side by side: one connection per core, at least two. */
-const READ_CONNECTIONS = Math.max(2, availableParallelism());
+/** The API's reads side by side: one connection per core, at least two, as libuv's pool allows. */
+const READ_CONNECTIONS = readConnections(availableParallelism(), threadPoolSize(process.env));
 
 function openChdbClient(dataDir: string, connections = 1): ClickHouseClient {
   // chdb/connection implements @clickhouse/client-common's Connection of a neighbouring release; the
