@@ -88,7 +88,8 @@ COPY --from=dashboard-deps /app/node_modules node_modules
 COPY --from=dashboard-deps /app/dashboard/node_modules dashboard/node_modules
 COPY --from=build /app/dashboard/package.json dashboard/
 COPY --from=build /app/dashboard/next.config.ts dashboard/
-# Owned by `node`: next start writes its runtime cache under .next/.
+# Owned by `node`, so next start may write a cache under .next/cache (no page of the dashboard is cached
+# today; the Kubernetes manifests mount a writable directory there and make the rest read-only).
 COPY --from=build --chown=node:node /app/dashboard/.next dashboard/.next
 WORKDIR /app/dashboard
 USER node

@@ -49,6 +49,10 @@ interface Container {
     readonly limits?: Readonly<Record<string, string>>;
   };
   readonly volumeMounts?: readonly { readonly name: string; readonly mountPath: string }[];
+  readonly securityContext?: {
+    readonly allowPrivilegeEscalation?: boolean;
+    readonly readOnlyRootFilesystem?: boolean;
+  };
 }
 
 interface Workload extends K8sObject {
@@ -272,6 +276,18 @@ describe.each(VARIANTS)('deploy/kubernetes/%s', (variant) => {
         runAsNonRoot: true,
         runAsUser: 1000,
         fsGroup: 1000,
+      });
+    }
+  });
+
+  it('runs every container as a non-root user, without privilege escalation, on a read-only root', () => {
+    for (const workload of workloads(build)) {
+      expect(workload.spec.template.spec.securityContext, workload.metadata.name).toMatchObject({
+        runAsNonRoot: true,
+      });
+      expect(container(workload).securityContext, workload.metadata.name).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
       });
     }
   });
