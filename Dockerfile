@@ -11,8 +11,8 @@
 ARG NODE_IMAGE=node:20.20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS pnpm
-# The version of package.json's "packageManager". Installed with npm: corepack's signature check fails on
-# machines without network access to its keys (see STACK.md), npm needs nothing more.
+# The version of package.json's "packageManager". Installed with npm: corepack's signature check of pnpm
+# fails where its keys cannot be fetched (seen on Node 20 without COREPACK_INTEGRITY_KEYS=0), npm does not.
 ARG PNPM_VERSION=10.34.9
 ENV CI=1 NEXT_TELEMETRY_DISABLED=1
 RUN npm install --global pnpm@${PNPM_VERSION} && npm cache clean --force
