@@ -2,15 +2,12 @@
 // 127.0.0.1): truncated and garbage protobuf, wrong content types, a gzip bomb, an oversized body, wrong
 // attribute types, a 64 KiB origin, unknown OTLP/JSON fields and a million distinct origins each get their
 // documented answer, and after each one the collector still stores a valid request.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
-import { readCollectorConfig, type RunningCollector, startCollector } from '@corsight/collector';
 import { ATTR } from '@corsight/instrumentation';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempCollector } from './temp-collector.fixture.ts';
 import { decodeRpcStatus } from '../../collector/src/otlp/export-responses.ts';
 import { distinctOrigin, distinctOriginRequests } from './distinct-origins.fixture.ts';
 import { otlpJsonBatch, spanIdOf } from './otlp-json-batch.ts';
@@ -21,30 +18,12 @@ const MAX_DECOMPRESSED_BYTES = 16 * MiB;
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
 
-let dataDir: string;
-let collector: RunningCollector;
-let tracesUrl: string;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'corsight-hostile-'));
-  collector = await startCollector(
-    readCollectorConfig({
-      CORSIGHT_DATA_DIR: dataDir,
-      CORSIGHT_OTLP_PORT: '0',
-      CORSIGHT_OTLP_GRPC_PORT: 'off',
-      CORSIGHT_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
-      CORSIGHT_MAX_DECOMPRESSED_BYTES: String(MAX_DECOMPRESSED_BYTES),
-      CORSIGHT_BATCH_AGE_MS: '50',
-      CORSIGHT_LOG_LEVEL: 'silent',
-    }),
-  );
-  tracesUrl = `${collector.httpUrl}/v1/traces`;
+const collector = useTempCollector('hostile', {
+  CORSIGHT_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+  CORSIGHT_MAX_DECOMPRESSED_BYTES: String(MAX_DECOMPRESSED_BYTES),
+  CORSIGHT_BATCH_AGE_MS: '50',
 });
-
-afterAll(async () => {
-  await collector.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const tracesUrl = (): string => `${collector().httpUrl}/v1/traces`;
 
 interface Answer {
   readonly status: number;
@@ -53,7 +32,7 @@ interface Answer {
 
 async function post(body: Buffer | string, headers: Record<string, string>): Promise<Answer> {
   // A Buffer is an ArrayBufferView, which fetch sends as it is; the DOM typings lag on Uint8Array<ArrayBufferLike>.
-  const response = await fetch(tracesUrl, { method: 'POST', headers, body: body as BodyInit });
+  const response = await fetch(tracesUrl(), { method: 'POST', headers, body: body as BodyInit });
   return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
 }
 
@@ -63,7 +42,7 @@ function refusalMessage(answer: Answer, encoding: 'protobuf' | 'json'): string {
 }
 
 async function count(sql: string, params: Record<string, unknown>): Promise<number[]> {
-  const result = await collector.store.client.query({
+  const result = await collector().store.client.query({
     query: sql,
     query_params: params,
     format: 'JSONCompactEachRow',
@@ -194,7 +173,7 @@ describe('size limits', () => {
         }
       },
     });
-    const response = await fetch(tracesUrl, {
+    const response = await fetch(tracesUrl(), {
       method: 'POST',
       headers: { 'content-type': PROTOBUF },
       body,
@@ -238,7 +217,7 @@ describe('invalid spans inside a valid request', () => {
     expect(partialSuccess.errorMessage.length).toBeLessThan(1000);
 
     expect(await storedRows(service, 2)).toBe(2);
-    const result = await collector.store.client.query({
+    const result = await collector().store.client.query({
       query: `SELECT lower(hex(span_id)) AS id FROM cors_events WHERE service = {service:String} ORDER BY id`,
       query_params: { service },
       format: 'JSONEachRow',
@@ -303,7 +282,7 @@ describe('a million distinct origins', () => {
     const healthChecks = (async () => {
       while (!sending.signal.aborted) {
         for (const path of ['/healthz', '/readyz']) {
-          const response = await fetch(`${collector.httpUrl}${path}`);
+          const response = await fetch(`${collector().httpUrl}${path}`);
           await response.arrayBuffer();
           health.push(response.status);
         }
@@ -341,7 +320,7 @@ describe('a million distinct origins', () => {
     expect({ rows, origins, first, last }).toEqual({ rows: total, origins: total, first: 1, last: 1 });
 
     for (const path of ['/healthz', '/readyz']) {
-      expect((await fetch(`${collector.httpUrl}${path}`)).status).toBe(200);
+      expect((await fetch(`${collector().httpUrl}${path}`)).status).toBe(200);
     }
     gc();
     const heapGrowth = process.memoryUsage().heapUsed - heapBefore;

@@ -3,10 +3,6 @@
 // protobuf to a running collector. Sampled spans carry OpenTelemetry's threshold (`ot=th:`) and must sum to
 // the true request count within sampling error; a service that also sends Corsight's spans is not counted
 // twice; the capture status per service is served on /api/v1/services/capture.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { readCollectorConfig, type RunningCollector, startCollector } from '@corsight/collector';
 import corsight from '@corsight/instrumentation/fastify';
 import cors from '@fastify/cors';
 import {
@@ -21,34 +17,16 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempCollector } from './temp-collector.fixture.ts';
 
-let dataDir: string;
-let collector: RunningCollector;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'corsight-http-spans-'));
-  collector = await startCollector(
-    readCollectorConfig({
-      CORSIGHT_DATA_DIR: dataDir,
-      CORSIGHT_OTLP_PORT: '0',
-      CORSIGHT_OTLP_GRPC_PORT: 'off',
-      CORSIGHT_BATCH_AGE_MS: '50',
-      CORSIGHT_LOG_LEVEL: 'silent',
-    }),
-  );
-});
-
-afterAll(async () => {
-  await collector.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const collector = useTempCollector('http-spans', { CORSIGHT_BATCH_AGE_MS: '50' });
 
 function provider(service: string): BasicTracerProvider {
   return new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': service }),
     spanProcessors: [
-      new BatchSpanProcessor(new OTLPTraceExporter({ url: `${collector.httpUrl}/v1/traces` }), {
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: `${collector().httpUrl}/v1/traces` }), {
         maxExportBatchSize: 512,
         scheduledDelayMillis: 50,
       }),
@@ -89,7 +67,7 @@ function seeded(seed: number): () => number {
 }
 
 async function sums(service: string): Promise<{ outcome: string; weight: number; rows: number }[]> {
-  const result = await collector.store.client.query({
+  const result = await collector().store.client.query({
     query: `SELECT toString(outcome) AS outcome, sum(sample_weight) AS weight, count() AS rows
             FROM cors_events WHERE service = {service:String} GROUP BY outcome ORDER BY outcome`,
     query_params: { service },
@@ -105,8 +83,8 @@ async function sums(service: string): Promise<{ outcome: string; weight: number;
 async function waitStored(): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const accepted = (await collector.metrics.spansAccepted.get()).values[0]?.value ?? 0;
-    const stored = (await collector.metrics.rowsStored.get()).values[0]?.value ?? 0;
+    const accepted = (await collector().metrics.spansAccepted.get()).values[0]?.value ?? 0;
+    const stored = (await collector().metrics.rowsStored.get()).values[0]?.value ?? 0;
     if (stored >= accepted || Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -157,7 +135,7 @@ describe('HTTP server spans from any OpenTelemetry SDK', () => {
       expect(row?.weight).toBeLessThan(count + 3 * sigma);
       expect(row?.rows).toBe((row?.weight ?? 0) / 4);
     }
-    const status = (await (await fetch(`${collector.httpUrl}/api/v1/services/capture`)).json()) as {
+    const status = (await (await fetch(`${collector().httpUrl}/api/v1/services/capture`)).json()) as {
       services: { service: string; capture: string; estimated: boolean }[];
     };
     expect(status.services).toContainEqual(
@@ -185,7 +163,7 @@ describe('HTTP server spans from any OpenTelemetry SDK', () => {
     await tracerProvider.shutdown();
     await waitStored();
     expect(await sums('orders-node')).toEqual([{ outcome: 'blocked_if_credentialed', weight: 10, rows: 10 }]);
-    const status = (await (await fetch(`${collector.httpUrl}/api/v1/services/capture`)).json()) as {
+    const status = (await (await fetch(`${collector().httpUrl}/api/v1/services/capture`)).json()) as {
       services: { service: string; capture: string; httpSpans: number }[];
     };
     expect(status.services).toContainEqual(
@@ -207,7 +185,7 @@ describe('HTTP server spans from any OpenTelemetry SDK', () => {
     await tracerProvider.shutdown();
     await waitStored();
     expect(await sums('python-api')).toEqual([]);
-    const status = (await (await fetch(`${collector.httpUrl}/api/v1/services/capture`)).json()) as {
+    const status = (await (await fetch(`${collector().httpUrl}/api/v1/services/capture`)).json()) as {
       services: { service: string; capture: string; judged: number }[];
       captureHeaders: { response: string[] };
     };

@@ -1,10 +1,7 @@
 // The issue's end-to-end promise: an instrumented Fastify app exports its CORS spans with a real OpenTelemetry
 // exporter (OTLP/HTTP protobuf, protobuf + gzip, JSON, gRPC) to a running collector, which stores them in
 // ClickHouse (embedded chDB); the rows read back equal the spans the SDK held, matched by span id.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { readCollectorConfig, type RunningCollector, startCollector } from '@corsight/collector';
+import type { RunningCollector } from '@corsight/collector';
 import { ATTR } from '@corsight/instrumentation';
 import corsight from '@corsight/instrumentation/fastify';
 import cors from '@fastify/cors';
@@ -21,31 +18,13 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempCollector } from './temp-collector.fixture.ts';
 
 const ALLOWED = 'https://app.example.com';
 const REJECTED = 'https://evil.example';
 
-let dataDir: string;
-let collector: RunningCollector;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'corsight-pipeline-'));
-  collector = await startCollector(
-    readCollectorConfig({
-      CORSIGHT_DATA_DIR: dataDir,
-      CORSIGHT_OTLP_PORT: '0',
-      CORSIGHT_OTLP_GRPC_PORT: '0',
-      CORSIGHT_BATCH_AGE_MS: '50',
-      CORSIGHT_LOG_LEVEL: 'silent',
-    }),
-  );
-});
-
-afterAll(async () => {
-  await collector.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const collector = useTempCollector('pipeline', { CORSIGHT_OTLP_GRPC_PORT: '0', CORSIGHT_BATCH_AGE_MS: '50' });
 
 interface StoredRow {
   readonly trace_id: string;
@@ -70,7 +49,7 @@ interface StoredRow {
 }
 
 async function storedRows(service: string): Promise<StoredRow[]> {
-  const result = await collector.store.client.query({
+  const result = await collector().store.client.query({
     query: `SELECT lower(hex(trace_id)) AS trace_id, lower(hex(span_id)) AS span_id,
               replaceRegexpAll(lower(hex(parent_span_id)), '^0+$', '') AS parent_span_id,
               service, span_role, kind, route, origin, method, request_method, outcome, reasons, warnings,
@@ -92,7 +71,7 @@ async function waitForRows(service: string, count: number): Promise<StoredRow[]>
 }
 
 async function rowsStored(): Promise<number> {
-  return (await collector.metrics.rowsStored.get()).values[0]?.value ?? 0;
+  return (await collector().metrics.rowsStored.get()).values[0]?.value ?? 0;
 }
 
 /**
@@ -156,7 +135,7 @@ describe('instrumented app → OTLP exporter → collector → ClickHouse', () =
   it.each(exporters)('stores every CORS span sent over %s as the SDK held it', async (name, exporter) => {
     const service = `pipeline-${name.replace(/\W+/g, '-').toLowerCase()}`;
     const storedBefore = await rowsStored();
-    const sent = await exportTraffic(service, exporter(collector));
+    const sent = await exportTraffic(service, exporter(collector()));
     const rows = await waitForRows(service, sent.length);
     await waitForStored(storedBefore + sent.length);
 
@@ -197,7 +176,7 @@ describe('instrumented app → OTLP exporter → collector → ClickHouse', () =
 
     // The query API reads the same counts from the per-minute rollups.
     const summary = (await (
-      await fetch(`${collector.httpUrl}/api/v1/summary?service=${encodeURIComponent(service)}`)
+      await fetch(`${collector().httpUrl}/api/v1/summary?service=${encodeURIComponent(service)}`)
     ).json()) as Record<string, unknown>;
     expect(summary).toMatchObject({
       requests: 6,

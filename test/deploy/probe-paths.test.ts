@@ -1,11 +1,8 @@
 // Every HTTP path a deployment file probes (the Dockerfile's HEALTHCHECK, compose's healthcheck, the
 // Kubernetes probes) answers 200 on a real collector (embedded chDB in a temporary directory): a renamed
 // route fails here, not in a cluster that restarts its pods forever.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type RunningCollector, readCollectorConfig, startCollector } from '@corsight/collector';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempCollector } from '../collector/temp-collector.fixture.ts';
 import {
   execForm,
   instructions,
@@ -36,26 +33,7 @@ function probedPaths(): Map<string, string> {
   return paths;
 }
 
-let dataDir: string;
-let collector: RunningCollector;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'corsight-probes-'));
-  collector = await startCollector(
-    readCollectorConfig({
-      CORSIGHT_DATA_DIR: dataDir,
-      CORSIGHT_OTLP_PORT: '0',
-      CORSIGHT_OTLP_GRPC_PORT: 'off',
-      CORSIGHT_ALERTS: 'off',
-      CORSIGHT_LOG_LEVEL: 'silent',
-    }),
-  );
-});
-
-afterAll(async () => {
-  await collector.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const collector = useTempCollector('probes', { CORSIGHT_ALERTS: 'off' });
 
 describe('paths the deployment files probe', () => {
   const probed = probedPaths();
@@ -66,12 +44,12 @@ describe('paths the deployment files probe', () => {
   });
 
   it.each([...probed])('%s answers 200 on a running collector', async (_where, path) => {
-    const response = await fetch(`${collector.httpUrl}${path}`);
+    const response = await fetch(`${collector().httpUrl}${path}`);
     expect(response.status).toBe(200);
   });
 
   it('a path the collector does not serve does not answer 200 (the check can fail)', async () => {
-    const response = await fetch(`${collector.httpUrl}/healthcheck`);
+    const response = await fetch(`${collector().httpUrl}/healthcheck`);
     expect(response.status).toBe(404);
   });
 });
