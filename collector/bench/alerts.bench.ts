@@ -4,10 +4,11 @@
 // run it alone (it prints the load average before and after).
 //
 //   pnpm exec tsx --conditions=@corsight/source collector/bench/alerts.bench.ts [--rows 10000000] [--days 14]
-//       [--rules 100] [--runs 5] [--data DIR] [--ingest 600]
+//       [--rules 100] [--runs 5] [--data DIR] [--ingest 600] [--ingest-copies 1]
 //   --data: load into DIR once, and reuse it on the next run. --ingest: seconds of OTLP load into two collectors
 //   on copies of the data, one evaluating the rules and one with alerts off, compared pairwise
-//   (ingest-while-evaluating.ts); 0 skips it.
+//   (ingest-while-evaluating.ts); 0 skips it. --ingest-copies: that collector evaluates the rules this many
+//   times over per cycle.
 //
 // The rows: synthetic-events.ts's keys (4 services, ~50 routes, ~500 origins, ~8 % blocked, ~10 % exemplars),
 // spread evenly over the last `days` days (14 by default: the backtest's 7 days plus the 7-day baseline), plus
@@ -45,6 +46,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '200000' },
     data: { type: 'string' },
     ingest: { type: 'string', default: '600' },
+    'ingest-copies': { type: 'string', default: '1' },
   },
 });
 const TOTAL = Number(args.rows);
@@ -56,7 +58,7 @@ const INGEST_SECONDS = Number(args.ingest);
 /** The smallest drop in ingest the run must be able to show (the interval's half-width) to call none. */
 const MEASURABLE_DROP = 0.05;
 /** How many times the ingest run's collector evaluates the rule set per cycle (see below). */
-const INGEST_RULE_COPIES = 6;
+const INGEST_RULE_COPIES = Number(args['ingest-copies']);
 const MINUTE = 60_000;
 const DAY_MS = 86_400_000;
 
@@ -269,10 +271,11 @@ await store.close();
 
 if (INGEST_SECONDS > 0) {
   const cpus = process.env.BENCH_COLLECTOR_CPUS ?? '0';
-  // The rule set INGEST_RULE_COPIES times over (ids made distinct), so that more blocks of the window have a
-  // cycle running: with the bench's 100 rules cycles ran in ~30 of 200 s on the loaded core. With 600 and the
-  // worker at nice 10 a cycle stretches over 1–2.5 min, and in 600 s a run gets ~100 blocks with a cycle and
-  // ~15 without: an interval of about ±3 %, where 200 s gave ±5–7 %.
+  // The rule set INGEST_RULE_COPIES times over (ids made distinct). With the bench's 100 rules once, a cycle
+  // on the saturated core (worker at nice 10) lasts ~25 s of each minute, so blocks with and without a cycle
+  // alternate all through the run: in 600 s ~50 and ~60, an interval of about ±2.5 %. With 600 rules cycles
+  // ran back to back (~80 s each), and the few blocks without one were mostly the run's first minute, which
+  // mixed the cycles' effect with whatever changes from the start of a run to its end.
   const ingestRules = Array.from({ length: INGEST_RULE_COPIES }, (_, copy) =>
     ruleSpecs.map((spec) => ({ ...spec, id: copy === 0 ? spec.id : `${spec.id}-copy-${String(copy)}` })),
   ).flat();
