@@ -45,7 +45,10 @@ function fail(message: string): void {
   stop.abort();
 }
 
-/** Node with tsx, resolving workspace packages to their TypeScript sources, as `pnpm corsight` does. */
+/**
+ * Node with tsx, resolving workspace packages to their TypeScript sources, as `pnpm corsight` does; the
+ * collector with its Node flags and libuv pool (node-flags.ts).
+ */
 function corsightSpec(
   name: 'collector' | 'demo',
   args: readonly string[],
@@ -63,7 +66,7 @@ function corsightSpec(
       ...args,
     ],
     cwd: ROOT,
-    env,
+    env: name === 'collector' ? collectorEnv(env) : env,
   };
 }
 
@@ -182,20 +185,16 @@ async function run(options: StartOptions): Promise<void> {
   const alertRules = options.demo ? await demoAlertRulesFile() : undefined;
 
   const collector = launch(
-    corsightSpec(
-      'collector',
-      ['start'],
-      collectorEnv({
-        ...process.env,
-        // Request logs would drown the other parts' lines; warnings and errors still show.
-        CORSIGHT_LOG_LEVEL: process.env.CORSIGHT_LOG_LEVEL ?? 'warn',
-        CORSIGHT_HOST: HOST,
-        CORSIGHT_OTLP_PORT: String(options.port),
-        CORSIGHT_OTLP_GRPC_PORT: String(options.grpcPort),
-        ...(options.dataDir === undefined ? {} : { CORSIGHT_DATA_DIR: options.dataDir }),
-        ...(alertRules === undefined ? {} : { CORSIGHT_ALERT_RULES: alertRules }),
-      }),
-    ),
+    corsightSpec('collector', ['start'], {
+      ...process.env,
+      // Request logs would drown the other parts' lines; warnings and errors still show.
+      CORSIGHT_LOG_LEVEL: process.env.CORSIGHT_LOG_LEVEL ?? 'warn',
+      CORSIGHT_HOST: HOST,
+      CORSIGHT_OTLP_PORT: String(options.port),
+      CORSIGHT_OTLP_GRPC_PORT: String(options.grpcPort),
+      ...(options.dataDir === undefined ? {} : { CORSIGHT_DATA_DIR: options.dataDir }),
+      ...(alertRules === undefined ? {} : { CORSIGHT_ALERT_RULES: alertRules }),
+    }),
   );
   // The build (CPU-bound) overlaps the collector's start (opening chDB, migrations).
   const built = options.dashboard ? buildDashboard() : Promise.resolve(true);
