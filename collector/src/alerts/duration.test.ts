@@ -41,6 +41,9 @@ describe('formatDuration', () => {
     [300_000, '5m'],
     [5_400_000, '1h30m'],
     [604_800_000, '1w'],
+    [1_209_600_000, '2w'],
+    [2_592_000_000, '30d'],
+    [777_600_000, '9d'],
     [0, '0'],
   ])('writes %d ms as %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);

@@ -27,7 +27,10 @@ export function parseDuration(text: string): number | undefined {
   return total;
 }
 
-/** 300000 → `5m`, 5400000 → `1h30m`: the shortest text that parses back to the same value. */
+/**
+ * 300000 → `5m`, 5400000 → `1h30m`, 2592000000 → `30d`: text that parses back to the same value. Weeks only
+ * when the value is whole weeks (`2w`), as Prometheus writes durations: `30d` reads better than `4w2d`.
+ */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`a duration must be ≥ 0 ms, got ${ms}`);
   if (ms === 0) return '0';
@@ -35,6 +38,7 @@ export function formatDuration(ms: number): string {
   let text = '';
   for (const unit of UNITS_IN_ORDER) {
     const count = Math.floor(rest / UNIT_MS[unit]);
+    if (unit === 'w' && rest % UNIT_MS.w !== 0) continue;
     if (count > 0) {
       text += `${count}${unit}`;
       rest -= count * UNIT_MS[unit];
