@@ -23,8 +23,8 @@ import {
 import type { TimeRange } from './time-range.js';
 
 /**
- * What each engine honours at most (seconds), and the default when Max-Age is missing (5 s in every engine
- * but Firefox, which does not cache without one). Chromium: kMaxPreflightCacheTime = 2 h
+ * What each engine honours at most (seconds); without Max-Age every engine caches 5 s, as the engine's
+ * preflightCacheLifetime says (an unparsable value is where Firefox differs: it does not cache). Chromium: kMaxPreflightCacheTime = 2 h
  * (services/network/public/cpp/cors/preflight_result.cc); Firefox: 24 h (network.cors_preflight.cache_ttl);
  * WebKit: 600 s (CrossOriginPreflightResultCache.cpp).
  */
