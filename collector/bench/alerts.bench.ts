@@ -300,7 +300,8 @@ if (INGEST_SECONDS > 0) {
   console.log(
     `| ingest while the evaluator runs (${ingest.mode}, two collectors sharing CPU ${cpus} and loaded at once for ${String(ingest.seconds)} s, one evaluating ${String(ingestRules.length)} rules, one with alerts off) | ` +
       `evaluating side's spans over the other's in the ${String(ingest.blocksDuring)} blocks of 5 s with a cycle running, against the ${String(ingest.blocksOutside)} without: ${shown(ingest.effect)}; ` +
-      `a cycle ran in ${String(ingest.coveredSeconds)} of the ${String(ingest.seconds)} s (${String(ingest.cycles)} cycles); ` +
+      `a cycle ran in ${String(ingest.coveredSeconds)} of the ${String(ingest.seconds)} s (${String(ingest.cycles)} cycles, the longest ${ingest.longestCycleSeconds.toFixed(0)} s; ` +
+      `${String(ingest.firingInstances)} alert instances firing and ${String(ingest.pendingInstances)} pending after the last: the load's blocked spans make an alert storm); ` +
       `over the whole window ${(ingest.evaluatingRate / 1000).toFixed(1)}k vs ${(ingest.offRate / 1000).toFixed(1)}k spans/s, ${shown(ingest.overall)}; ` +
       `collector CPU ${ingest.evaluatingCpuSeconds.toFixed(1)} vs ${ingest.offCpuSeconds.toFixed(1)} s | no measurable drop: ${verdict} |`,
   );

@@ -2,6 +2,7 @@
 // its /metrics read back as numbers. A separate process so the collector's CPU time and resident memory are
 // its own, not the load generator's.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COLLECTOR_NODE_FLAGS, collectorEnv } from '../src/cli/node-flags.js';
@@ -14,6 +15,8 @@ export interface CollectorChild {
   readonly baseUrl: string;
   /** Prometheus samples by series name (with labels, if any, as printed: `name{label="value"}`). */
   metrics(): Promise<Map<string, number>>;
+  /** Its resident memory split by kind (Linux; undefined elsewhere or once it has exited). */
+  residentSplit(): Promise<ResidentSplit | undefined>;
   /** SIGTERM, then waits for the exit (the collector drains its spool into ClickHouse first). */
   stop(): Promise<number | null>;
 }
@@ -23,6 +26,32 @@ export interface CollectorChildOptions {
   /** Passed to `taskset -c`; undefined runs unpinned. */
   readonly cpus: string | undefined;
   readonly env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Resident memory by kind, from /proc/<pid>/status. `fileBytes`: pages of mapped files (chDB's libchdb.so and
+ * the node binary: code and read-only data, clean pages the kernel can drop and read back at any time);
+ * `anonymousBytes`: what the process allocated (V8's heaps, chDB's allocations, buffers).
+ */
+export interface ResidentSplit {
+  readonly anonymousBytes: number;
+  readonly fileBytes: number;
+}
+
+async function residentSplitOf(pid: number | undefined): Promise<ResidentSplit | undefined> {
+  if (pid === undefined || process.platform !== 'linux') return undefined;
+  try {
+    const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
+    const kib = (field: string): number | undefined => {
+      const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+      return match === null ? undefined : Number(match[1]) * 1024;
+    };
+    const anonymousBytes = kib('RssAnon');
+    const fileBytes = kib('RssFile');
+    return anonymousBytes === undefined || fileBytes === undefined ? undefined : { anonymousBytes, fileBytes };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses Prometheus text exposition into series → value (comments and blank lines skipped). */
@@ -104,6 +133,7 @@ export function startCollectorChild(options: CollectorChildOptions): Promise<Col
           const response = await fetch(`${baseUrl}/metrics`);
           return parsePrometheusText(await response.text());
         },
+        residentSplit: () => residentSplitOf(child.pid),
         stop: () => {
           child.kill('SIGTERM');
           return exited;

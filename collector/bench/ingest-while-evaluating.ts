@@ -121,6 +121,15 @@ export interface IngestWhileEvaluating {
   /** Cycles that overlapped the window, and the seconds of the window one was running in. */
   readonly cycles: number;
   readonly coveredSeconds: number;
+  /** The longest of those cycles, seconds (on the saturated core, at the worker's lowered priority). */
+  readonly longestCycleSeconds: number;
+  /**
+   * Alert instances after the window's last cycle. The load's blocked spans (otlp-load-payloads.ts: a tenth
+   * of each origin's, from origins the stored history mostly never saw) make the rules fire for hundreds of
+   * groups: the evaluator works through an alert storm, its heaviest kind of minute, not a quiet one.
+   */
+  readonly firingInstances: number;
+  readonly pendingInstances: number;
   /** Collector CPU seconds of each side over the window. */
   readonly evaluatingCpuSeconds: number;
   readonly offCpuSeconds: number;
@@ -287,6 +296,7 @@ export async function measureIngestWhileEvaluating(options: {
     const waitUntil = Date.now() + CYCLE_WAIT_MS;
     while (cycles.cycles.length === completed && Date.now() < waitUntil) await sleep(250);
     await cycles.stop();
+    const instances = await evaluating.metrics();
     const overlapping = cycles.cycles.filter((cycle) => cycle.fromMs < pair.toMs && cycle.toMs > pair.fromMs);
     const runningMs = (fromMs: number, toMs: number): number =>
       overlapping.reduce(
@@ -325,6 +335,9 @@ export async function measureIngestWhileEvaluating(options: {
       offRate: sum(pair.second) / options.seconds,
       cycles: overlapping.length,
       coveredSeconds: covered,
+      longestCycleSeconds: Math.max(0, ...overlapping.map((cycle) => (cycle.toMs - cycle.fromMs) / 1000)),
+      firingInstances: instances.get('corsight_alert_instances{state="firing"}') ?? 0,
+      pendingInstances: instances.get('corsight_alert_instances{state="pending"}') ?? 0,
       evaluatingCpuSeconds: cpu(evaluatingAfter, evaluatingBefore),
       offCpuSeconds: cpu(offAfter, offBefore),
       mode: collectorMode(),
