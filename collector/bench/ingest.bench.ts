@@ -3,9 +3,10 @@
 // views), from a generator in this process (pinned to CPU 1). Prints spans/s stored end to end and per
 // collector core, client-side ingest latency, resident memory idle and under load, and bytes on disk per event
 // after OPTIMIZE FINAL, each beside a baseline measured in the same run and the issue's target. Prints numbers;
-// asserts nothing. Resident memory is also split (Linux) into pages of mapped files and allocated memory: idle,
-// some 250 MiB of the collector's ~340 MiB are libchdb.so's and node's code and read-only data, which chDB's
-// start-up touches and the kernel can drop and read back at any time. Then the same for plain HTTP server spans judged in the collector (issue 8), as a ratio.
+// asserts nothing. Resident memory is also split (Linux) into pages of mapped files and allocated memory:
+// idle, some 230–250 MiB of the collector's ~340 MiB are libchdb.so's and node's code and read-only data,
+// which chDB's start-up touches and the kernel can drop and read back at any time. Then the same for plain
+// HTTP server spans judged in the collector (issue 8), as a ratio.
 //
 // The HTTP run sends the same exchanges (each detail exchange of the Corsight mix as the HTTP server span an
 // instrumentation with the CORS headers captured would record), in the same batches of 512 spans, to a fresh
