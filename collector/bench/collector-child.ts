@@ -48,7 +48,9 @@ async function residentSplitOf(pid: number | undefined): Promise<ResidentSplit |
     };
     const anonymousBytes = kib('RssAnon');
     const fileBytes = kib('RssFile');
-    return anonymousBytes === undefined || fileBytes === undefined ? undefined : { anonymousBytes, fileBytes };
+    return anonymousBytes === undefined || fileBytes === undefined
+      ? undefined
+      : { anonymousBytes, fileBytes };
   } catch {
     return undefined;
   }
