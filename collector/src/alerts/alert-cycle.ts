@@ -27,7 +27,7 @@ import {
   type RuleInputMemory,
   type SeasonalMemory,
 } from './read-rule-input.js';
-import { readRecentTraffic } from './recent-traffic.js';
+import { readRecentTraffic, type RecentTraffic } from './recent-traffic.js';
 
 const MINUTE = 60_000;
 /**
@@ -109,6 +109,8 @@ export class AlertCycle {
   private readonly seasonal = new Map<string, SeasonalMemory>();
   /** Seasonal minutes shared by the spike rules read together (read-cycle-inputs.ts). */
   private readonly seasonalBand = emptySeasonalBand();
+  /** The last cycle's shared minutes: the next reads only what may have changed since (recent-traffic.ts). */
+  private recent: RecentTraffic | undefined;
   private readonly failingRules = new Set<string>();
   private lastStored: StoredRules | undefined;
 
@@ -169,7 +171,8 @@ export class AlertCycle {
     const recent =
       historyFromMs === undefined || sharedMs === 0
         ? undefined
-        : await readRecentTraffic(client, nowMs - sharedMs, nowMs);
+        : await readRecentTraffic(client, nowMs - sharedMs, nowMs, this.recent);
+    this.recent = recent;
     let policyChanges: Promise<PolicyChange[]> | undefined;
     const context = {
       historyFromMs,
