@@ -3,7 +3,7 @@
 // gRPC on another). Thin: every part is built and tested on its own; this file only wires and orders them,
 // and stops them in the order that loses nothing (stop taking spans, seal, store what it can, close).
 import { mkdir } from 'node:fs/promises';
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AlertLoop } from '../alerts/alert-loop.js';
@@ -23,8 +23,11 @@ import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../otlp/grpc-rece
 import { otlpHttpReceiver } from '../otlp/http-receiver.js';
 import { queryApi } from '../query/query-api.js';
 import { captureStatusApi } from './capture-status-api.js';
-import { type ClickHouseEventStore, createEventStore } from '../store/create-event-store.js';
-import { threadPoolShortfall, threadPoolSize } from '../store/thread-pool-budget.js';
+import {
+  CHDB_THREAD_POOL_SHORTFALL,
+  type ClickHouseEventStore,
+  createEventStore,
+} from '../store/create-event-store.js';
 
 export interface RunningCollector {
   /**
@@ -226,10 +229,7 @@ export async function startCollector(
     { http: httpUrl, grpc: grpcAddress, dataDir, clickhouse: store.backend },
     'Corsight collector started',
   );
-  const shortfall =
-    store.backend === 'chdb'
-      ? threadPoolShortfall(availableParallelism(), threadPoolSize(process.env))
-      : undefined;
+  const shortfall = store.backend === 'chdb' ? CHDB_THREAD_POOL_SHORTFALL : undefined;
   if (shortfall !== undefined) {
     app.log.warn(
       shortfall,

@@ -10,7 +10,12 @@ import type { EventStore } from './event-store.js';
 import { migrate, type MigrationReport } from './migrations.js';
 import { DEFAULT_SCHEMA_OPTIONS, type SchemaOptions } from './schema-ddl.js';
 import { checkedToken, insertSegmentAsBody, insertSegmentFromFile } from './segment-insert.js';
-import { readConnections, threadPoolSize } from './thread-pool-budget.js';
+import {
+  readConnections,
+  threadPoolShortfall,
+  threadPoolSize,
+  type ThreadPoolShortfall,
+} from './thread-pool-budget.js';
 
 export const DEFAULT_DATA_DIR = './.corsight/data';
 
@@ -61,8 +66,16 @@ const CLIENT_SETTINGS: ClickHouseSettings = { output_format_json_quote_64bit_int
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
+// libuv's pool is sized before this process's first line runs (thread-pool-budget.ts): read once.
+const CORES = availableParallelism();
+const POOL_SIZE = threadPoolSize(process.env);
 /** The API's reads side by side: one connection per core, at least two, as libuv's pool allows. */
-const READ_CONNECTIONS = readConnections(availableParallelism(), threadPoolSize(process.env));
+const READ_CONNECTIONS = readConnections(CORES, POOL_SIZE);
+/** Set when libuv's pool is too small for the chDB connections this process opens and Node's own work. */
+export const CHDB_THREAD_POOL_SHORTFALL: ThreadPoolShortfall | undefined = threadPoolShortfall(
+  CORES,
+  POOL_SIZE,
+);
 
 function openChdbClient(dataDir: string, connections = 1): ClickHouseClient {
   // chdb/connection implements @clickhouse/client-common's Connection of a neighbouring release; the
