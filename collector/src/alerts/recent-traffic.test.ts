@@ -117,7 +117,7 @@ describe('readRecentTraffic with the previous cycle’s answer', () => {
       // Time went back.
       [NOW - 29 * MINUTE, NOW - 10 * MINUTE],
       // Starting inside the minutes the previous answer would have read again: nothing of it to keep.
-      [NOW - REREAD_MS + MINUTE, NOW - REREAD_MS + 31 * MINUTE],
+      [NOW - REREAD_MS + MINUTE, NOW + MINUTE],
     ] as const) {
       const read = await readRecentTraffic(store.client, fromMs, toMs, previous);
       expect(read.fullReadAtMs).toBe(toMs);

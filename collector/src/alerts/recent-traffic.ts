@@ -85,7 +85,7 @@ export async function readRecentTraffic(
     previous.toMs <= toMs &&
     previous.toMs - REREAD_MS > fromMs &&
     toMs - previous.fullReadAtMs < FULL_READ_EVERY_MS;
-  const readFromMs = reuse ? Math.max(fromMs, previous.toMs - REREAD_MS) : fromMs;
+  const readFromMs = reuse ? previous.toMs - REREAD_MS : fromMs;
   const triples: Triple[] = reuse ? [...previous.triples] : [];
   const indexes = new Map<string, number>();
   const idOf = (service: string, route: string, origin: string): string =>
