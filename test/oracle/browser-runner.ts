@@ -42,6 +42,8 @@ export interface RequestRun {
 
 export interface ScenarioRun {
   readonly scenario: Scenario;
+  /** The version of the Chromium that ran it (`150.0.7871.100`). */
+  readonly chromiumVersion: string;
   readonly requests: readonly RequestRun[];
 }
 
@@ -197,12 +199,13 @@ function wrap(
     return { request, page: result, ...(failure === undefined ? {} : { failure }), exchanges };
   }
 
+  const version = context.browser()?.version() ?? 'unknown';
   return {
-    version: context.browser()?.version() ?? 'unknown',
+    version,
     run: async (scenario) => {
       const requests: RequestRun[] = [];
       for (const request of scenario.requests) requests.push(await runRequest(scenario, request));
-      return { scenario, requests };
+      return { scenario, chromiumVersion: version, requests };
     },
     close: async () => {
       await context.close();

@@ -13,7 +13,12 @@ import {
 } from '@corsight/instrumentation';
 import type { RecordedExchange } from './api-server.ts';
 import type { RequestRun, ScenarioRun } from './browser-runner.ts';
-import { type BlockedPhase, credentialsModeOf, type HeaderList } from './scenario-model.ts';
+import {
+  type BlockedPhase,
+  credentialsModeOf,
+  expectedPreflights,
+  type HeaderList,
+} from './scenario-model.ts';
 
 /** What Chromium decided about one page request. */
 export interface BrowserVerdict {
@@ -379,9 +384,10 @@ export function compareScenario(
     }
   });
 
-  if (preflights !== scenario.expect.preflights) {
+  const expected = expectedPreflights(scenario.expect, run.chromiumVersion);
+  if (preflights !== expected) {
     referenceProblems.push(
-      `reference says ${scenario.expect.preflights} preflight(s); the server saw ${preflights}`,
+      `reference says ${String(expected)} preflight(s) for Chromium ${run.chromiumVersion}; the server saw ${preflights}`,
     );
   }
   if (scenario.cacheCheck === true) {
@@ -440,7 +446,9 @@ export function formatReport(report: ScenarioReport): string {
       lines.push(`       (b) ${describeVerdict(j.unknown)}`);
     });
   });
-  lines.push(`  preflights seen: ${report.preflights} (reference: ${s.expect.preflights})`);
+  lines.push(
+    `  preflights seen: ${report.preflights} (reference: ${String(expectedPreflights(s.expect, report.run.chromiumVersion))})`,
+  );
   for (const p of report.engineProblems) lines.push(`  ENGINE ≠ CHROMIUM: ${p}`);
   for (const p of report.referenceProblems) lines.push(`  CHROMIUM ≠ REFERENCE: ${p}`);
   for (const n of report.notes) {

@@ -75,14 +75,35 @@ export interface Scenario {
   /** What the reference documents (corrected where Chromium disagreed, with a comment). */
   readonly expect: {
     readonly results: readonly ExpectedResult[];
-    /** Preflights the server receives over the whole scenario. */
-    readonly preflights: number;
+    /** Preflights the server receives over the whole scenario (per release where Chromium changed). */
+    readonly preflights: number | PreflightsByRelease;
   };
   /**
    * Identical requests whose preflight count follows from the preflight cache lifetime alone, so
    * evaluateCors's preflightCacheSeconds.chromium must predict it.
    */
   readonly cacheCheck?: boolean;
+}
+
+/**
+ * A preflight count Chromium changed between releases: `upTo` through release `until` (the newest release
+ * seen behaving the old way), `after` past it. The scenario's comment names the releases seen each way.
+ */
+export interface PreflightsByRelease {
+  readonly until: number;
+  readonly upTo: number;
+  readonly after: number;
+}
+
+/** The preflights a scenario expects from the Chromium whose version string (`150.0.7871.100`) is given. */
+export function expectedPreflights(expect: Scenario['expect'], chromiumVersion: string): number {
+  const preflights = expect.preflights;
+  if (typeof preflights === 'number') return preflights;
+  const major = Number.parseInt(chromiumVersion, 10);
+  if (!Number.isInteger(major)) {
+    throw new Error(`cannot tell the Chromium release from its version "${chromiumVersion}"`);
+  }
+  return major <= preflights.until ? preflights.upTo : preflights.after;
 }
 
 // Builders that keep the scenario table readable.
@@ -122,7 +143,7 @@ interface SimpleScenario {
   /** Further routes (redirect targets). */
   readonly routes?: readonly Route[];
   readonly expect: ExpectedResult | readonly ExpectedResult[];
-  readonly preflights: number;
+  readonly preflights: number | PreflightsByRelease;
   readonly cacheCheck?: boolean;
 }
 
