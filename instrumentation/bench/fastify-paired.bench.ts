@@ -24,7 +24,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Variant } from './app/fastify-server.js';
 import { type BenchServer, startBenchServer, variantLabel } from './app/server-process.js';
-import { CONNECTIONS, runWrk, startSink, writeWrkScripts } from './app/wrk-load.js';
+import { CONNECTIONS, ensureWrk, runWrk, startSink, writeWrkScripts } from './app/wrk-load.js';
 
 const SECONDS = Number(process.env.CORSIGHT_BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.CORSIGHT_BENCH_ROUNDS ?? 4);
@@ -87,6 +87,7 @@ const median = (values: readonly number[]): number =>
 
 const dir = mkdtempSync(join(tmpdir(), 'corsight-paired-'));
 const scripts: Record<Kind, string> = writeWrkScripts(dir);
+ensureWrk();
 const sink = await startSink();
 const servers: BenchServer[] = [];
 try {
