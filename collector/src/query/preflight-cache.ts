@@ -24,9 +24,9 @@ import type { TimeRange } from './time-range.js';
 
 /**
  * What each engine honours at most (seconds); without Max-Age every engine caches 5 s, as the engine's
- * preflightCacheLifetime says (an unparsable value is where Firefox differs: it does not cache). Chromium: kMaxPreflightCacheTime = 2 h
- * (services/network/public/cpp/cors/preflight_result.cc); Firefox: 24 h (network.cors_preflight.cache_ttl);
- * WebKit: 600 s (CrossOriginPreflightResultCache.cpp).
+ * preflightCacheLifetime says (an unparsable value is where Firefox differs: it does not cache).
+ * Chromium: kMaxPreflightCacheTime = 2 h (services/network/public/cpp/cors/preflight_result.cc); Firefox:
+ * 24 h (network.cors_preflight.cache_ttl); WebKit: 600 s (CrossOriginPreflightResultCache.cpp).
  */
 export const ENGINE_MAX_AGE_CAPS = { chromium: 7200, firefox: 86_400, webkit: 600 } as const;
 
