@@ -26,6 +26,8 @@ export interface CollectorChildOptions {
   /** Passed to `taskset -c`; undefined runs unpinned. */
   readonly cpus: string | undefined;
   readonly env?: Readonly<Record<string, string>>;
+  /** Where the child's stderr goes (default: this process's). */
+  readonly stderr?: 'inherit' | 'ignore';
 }
 
 /**
@@ -118,7 +120,7 @@ export function startCollectorChild(options: CollectorChildOptions): Promise<Col
       CORSIGHT_LOG_LEVEL: 'warn',
       ...options.env,
     }),
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return new Promise((resolve, reject) => {

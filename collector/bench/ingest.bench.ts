@@ -5,8 +5,10 @@
 // after OPTIMIZE FINAL, each beside a baseline measured in the same run and the issue's target. Prints numbers;
 // asserts nothing. Resident memory is also split (Linux) into pages of mapped files and allocated memory:
 // idle, some 230–250 MiB of the collector's ~340 MiB are libchdb.so's and node's code and read-only data,
-// which chDB's start-up touches and the kernel can drop and read back at any time. Then the same for plain
-// HTTP server spans judged in the collector (issue 8), as a ratio.
+// which chDB's start-up touches and the kernel can drop and read back at any time. The same collector set up
+// for a ClickHouse server (CLICKHOUSE_URL, chDB not loaded) shows the memory the collector itself holds, idle
+// and under the same load (no server runs here: the spans stay in its spool). Then the same for plain HTTP
+// server spans judged in the collector (issue 8), as a ratio.
 //
 // The HTTP run sends the same exchanges (each detail exchange of the Corsight mix as the HTTP server span an
 // instrumentation with the CORS headers captured would record), in the same batches of 512 spans, to a fresh
@@ -408,6 +410,18 @@ async function main(): Promise<void> {
           `${showSplit(idleSplit, 'fileBytes')} idle and ${showSplit(peakSplit, 'fileBytes')} at the peak, ` +
           `allocated ${showSplit(idleSplit, 'anonymousBytes')} and ${showSplit(peakSplit, 'anonymousBytes')}`),
   );
+  const serverDir = await mkdtemp(join(tmpdir(), 'corsight-ingest-bench-server-'));
+  try {
+    const server = await measureWithoutChdb(serverDir, payloads);
+    console.log(
+      `resident memory with CLICKHOUSE_URL (chDB not loaded; no server here, so the spans stay in the spool): ` +
+        `idle ${(server.idleRss / MiB).toFixed(0)} MiB — ${verdict(server.idleRss / MiB < TARGET.idleRssMiB)} < ${String(TARGET.idleRssMiB)} MiB; ` +
+        `peak under the same load ${(server.peakRss / MiB).toFixed(0)} MiB — ${verdict(server.peakRss / MiB < TARGET.loadRssMiB)} < ${String(TARGET.loadRssMiB)} MiB ` +
+        `(${thousands(server.acknowledgedPerSecond)} spans/s acknowledged); a ClickHouse server's own memory is not in these`,
+    );
+  } finally {
+    await rm(serverDir, { recursive: true, force: true });
+  }
   let disk: DiskUsage;
   try {
     disk = await measureDisk(dataDir);
@@ -500,6 +514,77 @@ function showSplit(split: ResidentSplit, kind: keyof ResidentSplit): string {
   return `${(split[kind] / MiB).toFixed(0)} MiB`;
 }
 
+interface ResidentPeak {
+  readonly peakRss: number;
+  readonly peakSplit: ResidentSplit | undefined;
+  readonly peakSpool: number;
+}
+
+/** The collector's highest resident memory (and spool) from now until stop(), sampled every 250 ms. */
+function sampleResident(
+  collector: CollectorChild,
+  idleRss: number,
+  idleSplit: ResidentSplit | undefined,
+): { stop(): Promise<ResidentPeak> } {
+  let peakRss = idleRss;
+  let peakSplit = idleSplit;
+  let peakSplitTotal = splitTotal(idleSplit);
+  let peakSpool = 0;
+  const sampling = new AbortController();
+  const sampler = (async () => {
+    while (!sampling.signal.aborted) {
+      const sample = await collector.metrics();
+      peakRss = Math.max(peakRss, sample.get(M.rss) ?? 0);
+      const split = await collector.residentSplit();
+      if (splitTotal(split) > peakSplitTotal) {
+        peakSplit = split;
+        peakSplitTotal = splitTotal(split);
+      }
+      peakSpool = Math.max(peakSpool, sample.get(M.spool) ?? 0);
+      await sleep(250);
+    }
+  })();
+  return {
+    stop: async () => {
+      sampling.abort();
+      await sampler;
+      return { peakRss, peakSplit, peakSpool };
+    },
+  };
+}
+
+interface WithoutChdb {
+  readonly idleRss: number;
+  readonly peakRss: number;
+  readonly acknowledgedPerSecond: number;
+}
+
+/**
+ * The collector set up for a ClickHouse server (CLICKHOUSE_URL), so chDB is never loaded, with the server
+ * unreachable (a closed port): every acknowledged span stays in its spool. Its resident memory idle and under
+ * the same load is what the collector itself holds when ClickHouse runs elsewhere; no server runs here to
+ * take the rows, and sending a spool segment to one streams the file.
+ */
+async function measureWithoutChdb(dataDir: string, payloads: readonly LoadPayload[]): Promise<WithoutChdb> {
+  const collector = await startCollectorChild({
+    dataDir,
+    cpus: COLLECTOR_CPU,
+    env: { CLICKHOUSE_URL: 'http://127.0.0.1:9' },
+    // Every failed insert is logged (the client library writes its own lines to stderr too).
+    stderr: 'ignore',
+  });
+  try {
+    await sleep(2000);
+    const idleRss = (await collector.metrics()).get(M.rss) ?? Number.NaN;
+    const resident = sampleResident(collector, idleRss, undefined);
+    const load = await sendLoad(collector, payloads);
+    const { peakRss } = await resident.stop();
+    return { idleRss, peakRss, acknowledgedPerSecond: load.acknowledgedSpans / load.loadSeconds };
+  } finally {
+    await collector.stop();
+  }
+}
+
 /** A fresh `corsight start` in `dataDir`, loaded for SECONDS, until it has stored what it acknowledged. */
 async function measureEndToEnd(dataDir: string, payloads: readonly LoadPayload[]): Promise<EndToEnd> {
   const collector = await startCollectorChild({ dataDir, cpus: COLLECTOR_CPU });
@@ -511,24 +596,7 @@ async function measureEndToEnd(dataDir: string, payloads: readonly LoadPayload[]
     const idleSplit = await collector.residentSplit();
     const cpuBefore = idle.get(M.cpu) ?? Number.NaN;
 
-    let peakRss = idleRss;
-    let peakSplit = idleSplit;
-    let peakSplitTotal = splitTotal(idleSplit);
-    let peakSpool = 0;
-    const sampling = new AbortController();
-    const sampler = (async () => {
-      while (!sampling.signal.aborted) {
-        const sample = await collector.metrics();
-        peakRss = Math.max(peakRss, sample.get(M.rss) ?? 0);
-        const split = await collector.residentSplit();
-        if (splitTotal(split) > peakSplitTotal) {
-          peakSplit = split;
-          peakSplitTotal = splitTotal(split);
-        }
-        peakSpool = Math.max(peakSpool, sample.get(M.spool) ?? 0);
-        await sleep(250);
-      }
-    })();
+    const resident = sampleResident(collector, idleRss, idleSplit);
 
     const loadStarted = performance.now();
     const load = await sendLoad(collector, payloads);
@@ -542,8 +610,7 @@ async function measureEndToEnd(dataDir: string, payloads: readonly LoadPayload[]
       await sleep(50);
     }
     const storedSeconds = (performance.now() - loadStarted) / 1000;
-    sampling.abort();
-    await sampler;
+    const { peakRss, peakSplit, peakSpool } = await resident.stop();
     const cpuSeconds = (after.get(M.cpu) ?? Number.NaN) - cpuBefore;
     return {
       load,

@@ -1,8 +1,11 @@
 // The store against real chDB in a temporary data directory: migrations, deduplicated segment inserts,
 // rows read back as encoded, and the views that fill rollups, origin sightings and policy changes.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEventRows, type CorsEventRow } from '../ingest/cors-event-row.js';
 import { detailEventRow, eventRow } from '../ingest/cors-event-row.fixture.js';
@@ -502,4 +505,26 @@ describe('materialized views', () => {
       { policy_hash: 'p2', first: String(minute + 3_000), last: String(minute + 3_000) },
     ]);
   });
+});
+
+describe('the libraries a store loads', () => {
+  const fixture = fileURLToPath(new URL('./store-libraries.fixture.ts', import.meta.url));
+  const libchdbMapped = async (kind: 'chdb' | 'server'): Promise<boolean> => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@corsight/source', fixture, kind],
+      { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 60_000 },
+    );
+    return (JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { libchdbMapped: boolean }).libchdbMapped;
+  };
+
+  // libchdb.so's start-up makes ~180 MB of it resident: a collector writing to a server must not pay that.
+  it.skipIf(process.platform !== 'linux')(
+    'maps libchdb.so for embedded chDB only, not for a ClickHouse server',
+    async () => {
+      expect(await libchdbMapped('chdb')).toBe(true);
+      expect(await libchdbMapped('server')).toBe(false);
+    },
+    120_000,
+  );
 });

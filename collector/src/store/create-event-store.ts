@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
-import { ChdbConnectionPool } from './chdb-pool.js';
+import type { ChdbConnectionPool } from './chdb-pool.js';
 import type { EventStore } from './event-store.js';
 import { migrate, type MigrationReport } from './migrations.js';
 import { DEFAULT_SCHEMA_OPTIONS, type SchemaOptions } from './schema-ddl.js';
@@ -77,10 +77,10 @@ export const CHDB_THREAD_POOL_SHORTFALL: ThreadPoolShortfall | undefined = threa
   POOL_SIZE,
 );
 
-function openChdbClient(dataDir: string, connections = 1): ClickHouseClient {
+function openChdbClient(Pool: typeof ChdbConnectionPool, dataDir: string, connections = 1): ClickHouseClient {
   // chdb/connection implements @clickhouse/client-common's Connection of a neighbouring release; the
   // shapes are the same, only the declared package differs.
-  const connection = new ChdbConnectionPool(dataDir, connections) as unknown as ClientConnection;
+  const connection = new Pool(dataDir, connections) as unknown as ClientConnection;
   return createClient({ connection, clickhouse_settings: CLIENT_SETTINGS });
 }
 
@@ -105,9 +105,12 @@ interface StoreClients {
 async function openChdbClients(target: Extract<ClickHouseTarget, { kind: 'chdb' }>): Promise<StoreClients> {
   const dataDir = resolve(target.dataDir ?? DEFAULT_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
-  const client = openChdbClient(dataDir, READ_CONNECTIONS);
-  const writeClient = openChdbClient(dataDir);
-  const backgroundClient = openChdbClient(dataDir);
+  // Loaded here, not at the top: loading chdb maps libchdb.so, whose start-up touches ~180 MB of its code
+  // and data, which a collector writing to a ClickHouse server has no use for.
+  const { ChdbConnectionPool: Pool } = await import('./chdb-pool.js');
+  const client = openChdbClient(Pool, dataDir, READ_CONNECTIONS);
+  const writeClient = openChdbClient(Pool, dataDir);
+  const backgroundClient = openChdbClient(Pool, dataDir);
   return {
     client,
     writeClient,
