@@ -4,6 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { COLLECTOR_NODE_FLAGS, collectorEnv } from '../src/cli/node-flags.js';
 
@@ -56,6 +57,18 @@ async function residentSplitOf(pid: number | undefined): Promise<ResidentSplit |
   } catch {
     return undefined;
   }
+}
+
+/** Waits (up to 60 s) until the collector answers /readyz with 200: ClickHouse reachable, schema migrated. */
+export async function waitReady(collector: CollectorChild): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${collector.baseUrl}/readyz`);
+    await response.arrayBuffer();
+    if (response.ok) return;
+    await sleep(100);
+  }
+  throw new Error('the collector did not become ready within 60 s');
 }
 
 /** Parses Prometheus text exposition into series → value (comments and blank lines skipped). */

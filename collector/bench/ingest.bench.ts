@@ -10,16 +10,17 @@
 // and under the same load (no server runs here: the spans stay in its spool). Then the same for plain HTTP
 // server spans judged in the collector (issue 8), as a ratio.
 //
-// The HTTP run sends the same exchanges (each detail exchange of the Corsight mix as the HTTP server span an
-// instrumentation with the CORS headers captured would record), in the same batches of 512 spans, to a fresh
-// collector set up the same way. What differs is the spans' nature, not the bench: every HTTP span is a
-// counted request (weight 1) that every rollup view aggregates, while three quarters of Corsight's mix are
-// weight-0 exemplars the views skip (their counts come in the summary spans), so the store's share per span is
-// larger for HTTP spans whatever the collector's JavaScript costs. Under other load the wall-clock ratio moves
-// with whichever run the machine starved; the per-core ratio (CPU time the collector spent per stored span) is
-// steadier. The in-process figures of both paths are measured in alternating slices, at the same moment.
+// The HTTP spans carry the same exchanges (each detail exchange of the Corsight mix as the HTTP server span an
+// instrumentation with the CORS headers captured would record), in the same batches of 512 spans, into a
+// collector set up the same way, loaded at the same time as one taking Corsight's spans (http-span-pair.ts
+// says why). What differs is the spans' nature, not the bench: every HTTP span is a counted request
+// (weight 1) that every rollup view aggregates, while three quarters of Corsight's mix are weight-0 exemplars
+// the views skip (their counts come in the summary spans), so the store's share per span is larger for HTTP
+// spans whatever the collector's JavaScript costs. The in-process figures of both paths are measured in
+// alternating slices, at the same moment.
 //   node --import tsx --conditions=@corsight/source collector/bench/ingest.bench.ts
-//   BENCH_SECONDS=12 BENCH_IN_FLIGHT=8 BENCH_PAYLOADS=64 BENCH_COLLECTOR_CPUS=0,1 BENCH_SPREAD_MS=10000 (defaults)
+//   BENCH_SECONDS=12 BENCH_IN_FLIGHT=8 BENCH_PAYLOADS=64 BENCH_COLLECTOR_CPUS=0,1 BENCH_SPREAD_MS=10000
+//   BENCH_PAIR_PHASES=4 (defaults)
 // BENCH_SPREAD_MS: how far back the spans of a request start (otlp-load-payloads.ts LIVE_SPREAD_MS).
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,14 +28,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
 import { encodeEventRows, type CorsEventRow } from '../src/ingest/cors-event-row.js';
 import { type HttpSpanJudging, httpSpanJudging, judgeHttpSpan } from '../src/ingest/http-span-ingest.js';
 import { mapSpanToRow } from '../src/ingest/span-to-row.js';
 import { DEFAULT_SPOOL_LIMITS, openSpool } from '../src/ingest/spool.js';
 import { isSpoolFullError } from '../src/ingest/spool-errors.js';
 import { decodeTraceRequest } from '../src/otlp/decode-traces.js';
-import { otlpProtos } from '../src/otlp/otlp-protos.js';
 import { chdbDirectory } from '../src/server/start-collector.js';
 import { createEventStore } from '../src/store/create-event-store.js';
 import { TABLES } from '../src/store/schema-ddl.js';
@@ -43,7 +42,10 @@ import {
   collectorMode,
   type ResidentSplit,
   startCollectorChild,
+  waitReady,
 } from './collector-child.js';
+import { measureHttpSpanPair } from './http-span-pair.js';
+import { type LoadResult, sendLoad } from './otlp-load.js';
 import {
   LIVE_SPREAD_MS,
   buildLoadPayloads,
@@ -56,14 +58,16 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 8);
 const PAYLOADS = Number(process.env.BENCH_PAYLOADS ?? 64);
 const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? LIVE_SPREAD_MS);
+/** Phases of the HTTP-span pair (http-span-pair.ts): an even number. */
+const PAIR_PHASES = Number(process.env.BENCH_PAIR_PHASES ?? 4);
+const LOAD = { seconds: SECONDS, inFlight: IN_FLIGHT, spreadMs: SPREAD_MS, seed: 1 } as const;
 const SPANS_PER_REQUEST = 512;
 const BASELINE_SECONDS = 2;
 // By default the collector runs as deployed, on the whole machine (its JavaScript on one thread, chDB's inserts
 // and merges on threads of their own), sharing CPU 1 with the generator, which is pinned there: the machine's
 // end-to-end figure, the issue's target. The per-core figure divides by the CPU time the collector used, so it
 // does not depend on the pinning. BENCH_COLLECTOR_CPUS=0 gives the collector CPU 0 alone: one core's figures
-// (on an idle machine: 45.2k spans/s against 57.9–64.2k on both in three runs; the HTTP span ratio 0.70×
-// against 0.68–0.92×, which moves with whichever of the two runs the machine favoured).
+// (on an idle machine: 45.2k spans/s against 57.9–64.2k on both in three runs).
 const COLLECTOR_CPU = process.env.BENCH_COLLECTOR_CPUS ?? '0,1';
 const GENERATOR_CPU = '1';
 /** How long the collector may take, after the load stops, to store what it acknowledged. */
@@ -219,84 +223,6 @@ async function measureBaselines(bodies: readonly Buffer[]): Promise<Baselines> {
   await spool.close();
   await rm(dataDir, { recursive: true, force: true });
   return { decode, ingestCpu, spoolRowsPerSecond };
-}
-
-async function waitReady(collector: CollectorChild): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const response = await fetch(`${collector.baseUrl}/readyz`);
-    await response.arrayBuffer();
-    if (response.ok) return;
-    await sleep(100);
-  }
-  throw new Error('the collector did not become ready within 60 s');
-}
-
-interface LoadResult {
-  readonly acknowledgedSpans: number;
-  readonly requests: number;
-  readonly refused: ReadonlyMap<number, number>;
-  readonly rejectedSpans: number;
-  readonly latenciesMs: Float64Array;
-  readonly loadSeconds: number;
-}
-
-/** IN_FLIGHT clients post stamped payloads back to back for SECONDS over keep-alive connections. */
-async function sendLoad(collector: CollectorChild, payloads: readonly LoadPayload[]): Promise<LoadResult> {
-  const pool = new Pool(collector.baseUrl, { connections: IN_FLIGHT, pipelining: 1 });
-  const { exportResponse } = otlpProtos();
-  const largest = Math.max(...payloads.map((payload) => payload.template.length));
-  const latencies: number[] = [];
-  const refused = new Map<number, number>();
-  let sequence = 0;
-  let next = 0;
-  let acknowledgedSpans = 0;
-  let rejectedSpans = 0;
-  const started = performance.now();
-  const end = started + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async (_, worker) => {
-      const buffer = Buffer.alloc(largest);
-      const random = seededRandom(1000 + worker);
-      while (performance.now() < end) {
-        const payload = payloads[next++ % payloads.length];
-        if (payload === undefined) throw new Error('no payloads');
-        const body = stampPayload(payload, buffer, sequence, Date.now(), random, SPREAD_MS);
-        sequence += payload.spans;
-        const sent = performance.now();
-        const response = await pool.request({
-          path: '/v1/traces',
-          method: 'POST',
-          headers: { 'content-type': 'application/x-protobuf' },
-          body,
-        });
-        const answer = new Uint8Array(await response.body.arrayBuffer());
-        latencies.push(performance.now() - sent);
-        if (response.statusCode === 200) {
-          const decoded = exportResponse.toObject(exportResponse.decode(answer), { longs: Number }) as {
-            partialSuccess?: { rejectedSpans?: number };
-          };
-          const rejected = decoded.partialSuccess?.rejectedSpans ?? 0;
-          rejectedSpans += rejected;
-          acknowledgedSpans += payload.spans - rejected;
-        } else {
-          refused.set(response.statusCode, (refused.get(response.statusCode) ?? 0) + 1);
-          const retryAfter = Number(response.headers['retry-after'] ?? 0);
-          await sleep(Math.min(1000, retryAfter * 1000));
-        }
-      }
-    }),
-  );
-  const loadSeconds = (performance.now() - started) / 1000;
-  await pool.close();
-  return {
-    acknowledgedSpans,
-    requests: latencies.length,
-    refused,
-    rejectedSpans,
-    latenciesMs: Float64Array.from(latencies).sort(),
-    loadSeconds,
-  };
 }
 
 interface DiskUsage {
@@ -471,21 +397,25 @@ async function main(): Promise<void> {
     });
   const corsightCpu = mean(slices.corsight);
   const httpCpu = mean(slices.http);
-  const httpDir = await mkdtemp(join(tmpdir(), 'corsight-ingest-bench-http-'));
-  try {
-    const http = await measureEndToEnd(httpDir, httpPayloads);
-    const ratio = http.endToEnd / run.endToEnd;
-    console.log(
-      `HTTP server spans judged in the collector: ${thousands(http.endToEnd)} spans/s stored end to end ` +
-        `(${String(http.load.acknowledgedSpans)} spans in ${String(http.inserts)} inserts, ` +
-        `${thousands(http.perCore)} per CPU second = ${(http.perCore / run.perCore).toFixed(2)}× per core) = ` +
-        `${ratio.toFixed(2)}× Corsight's own spans — ${verdict(ratio >= TARGET.httpSpanRatio)} the target ≥ ${TARGET.httpSpanRatio.toFixed(2)}×; ` +
-        `in this process, alternating with Corsight's spans, decode + judge + map + encode ${showRate(httpCpu)} = ` +
-        `${(httpCpu.perCpuSecond / corsightCpu.perCpuSecond).toFixed(2)}× Corsight's ${showRate(corsightCpu)}`,
-    );
-  } finally {
-    await rm(httpDir, { recursive: true, force: true });
-  }
+  const pair = await measureHttpSpanPair({
+    corsightPayloads: payloads,
+    httpPayloads,
+    phases: PAIR_PHASES,
+    cpus: COLLECTOR_CPU,
+    load: { seconds: SECONDS, inFlight: IN_FLIGHT, spreadMs: SPREAD_MS },
+  });
+  const phases = pair.phases
+    .map((phase) => `${thousands(phase.http)} vs ${thousands(phase.corsight)}`)
+    .join(', ');
+  console.log(
+    `HTTP server spans judged in the collector, against Corsight's own spans in a second collector loaded at the ` +
+      `same time (${String(PAIR_PHASES)} phases of ${String(SECONDS)} s, each a fresh pair started in turn in the ` +
+      `other order; spans/s stored end to end: ${phases}): ${pair.ratio.toFixed(2)}× (95 % interval ${pair.low.toFixed(2)}–${pair.high.toFixed(2)}) — ` +
+      `${verdict(pair.ratio >= TARGET.httpSpanRatio)} the target ≥ ${TARGET.httpSpanRatio.toFixed(2)}×; ` +
+      `${pair.perCoreRatio.toFixed(2)}× per collector CPU second; ` +
+      `in this process, alternating with Corsight's spans, decode + judge + map + encode ${showRate(httpCpu)} = ` +
+      `${(httpCpu.perCpuSecond / corsightCpu.perCpuSecond).toFixed(2)}× Corsight's ${showRate(corsightCpu)}`,
+  );
 }
 
 interface EndToEnd {
@@ -577,7 +507,7 @@ async function measureWithoutChdb(dataDir: string, payloads: readonly LoadPayloa
     await sleep(2000);
     const idleRss = (await collector.metrics()).get(M.rss) ?? Number.NaN;
     const resident = sampleResident(collector, idleRss, undefined);
-    const load = await sendLoad(collector, payloads);
+    const load = await sendLoad(collector.baseUrl, payloads, LOAD);
     const { peakRss } = await resident.stop();
     return { idleRss, peakRss, acknowledgedPerSecond: load.acknowledgedSpans / load.loadSeconds };
   } finally {
@@ -599,7 +529,7 @@ async function measureEndToEnd(dataDir: string, payloads: readonly LoadPayload[]
     const resident = sampleResident(collector, idleRss, idleSplit);
 
     const loadStarted = performance.now();
-    const load = await sendLoad(collector, payloads);
+    const load = await sendLoad(collector.baseUrl, payloads, LOAD);
     let stored = 0;
     let after = idle;
     const deadline = Date.now() + STORE_DEADLINE_MS;
