@@ -198,18 +198,20 @@ function pbInt64(value: PbInt64): number | string {
 }
 
 // Which oneof member is set: decode makes it the message's own property (protobufjs's `value` getter finds
-// it the same way, but through Object.keys on every call).
+// it the same way, but through Object.keys on every call). Members whose default cannot be a value they are
+// set to come first and are read plainly (a non-empty string, an array, a key-value list: the prototype
+// holds '' and null), since an Object.hasOwn call costs ~5 ns and an HTTP server span's captured headers
+// (arrays) went through four of them each (~0.4 µs per span). A value with several members set, which no
+// encoder writes, reads as the first of that order.
 const hasOwn = Object.hasOwn;
 
 function pbValue(value: PbAnyValue | null, depth: number): OtlpValue {
   if (value === null) return null;
-  if (hasOwn(value, 'stringValue')) return value.stringValue;
-  if (hasOwn(value, 'intValue')) return pbInt64(value.intValue);
-  if (hasOwn(value, 'boolValue')) return value.boolValue;
-  if (hasOwn(value, 'doubleValue')) return value.doubleValue;
-  if (hasOwn(value, 'arrayValue')) {
+  const text = value.stringValue;
+  if (text !== '') return text;
+  if (value.arrayValue !== null) {
     checkDepth(depth);
-    const values = value.arrayValue?.values ?? [];
+    const values = value.arrayValue.values;
     checkLength(values.length, '.arrayValue.values');
     const items = new Array<OtlpValue>(values.length);
     for (let i = 0; i < values.length; i++) {
@@ -222,10 +224,14 @@ function pbValue(value: PbAnyValue | null, depth: number): OtlpValue {
     }
     return items;
   }
-  if (hasOwn(value, 'kvlistValue')) {
+  if (value.kvlistValue !== null) {
     checkDepth(depth);
     return within('.kvlistValue.values', () => pbAttributes(value.kvlistValue?.values ?? [], depth + 1));
   }
+  if (hasOwn(value, 'stringValue')) return '';
+  if (hasOwn(value, 'intValue')) return pbInt64(value.intValue);
+  if (hasOwn(value, 'boolValue')) return value.boolValue;
+  if (hasOwn(value, 'doubleValue')) return value.doubleValue;
   // A copy: a view would keep the whole request buffer alive as long as the span.
   if (hasOwn(value, 'bytesValue')) return new Uint8Array(value.bytesValue);
   // An AnyValue with nothing set stands for null (an array's missing element).
