@@ -71,6 +71,23 @@ export async function waitReady(collector: CollectorChild): Promise<void> {
   throw new Error('the collector did not become ready within 60 s');
 }
 
+/**
+ * Samples the collector's /metrics every 50 ms until it has stored `rows` rows in all
+ * (corsight_rows_stored_total) or `withinMs` have passed, and hands back the last sample.
+ */
+export async function waitStored(
+  collector: CollectorChild,
+  rows: number,
+  withinMs: number,
+): Promise<Map<string, number>> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const sample = await collector.metrics();
+    if ((sample.get('corsight_rows_stored_total') ?? 0) >= rows || Date.now() >= deadline) return sample;
+    await sleep(50);
+  }
+}
+
 /** Parses Prometheus text exposition into series → value (comments and blank lines skipped). */
 export function parsePrometheusText(text: string): Map<string, number> {
   const samples = new Map<string, number>();

@@ -10,9 +10,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CollectorChild, startCollectorChild, waitReady } from './collector-child.js';
+import { type CollectorChild, startCollectorChild, waitReady, waitStored } from './collector-child.js';
 import { type LoadOptions, sendLoad } from './otlp-load.js';
 import type { LoadPayload } from './otlp-load-payloads.js';
+import { geometricInterval, type Interval } from './ratio-interval.js';
 
 const STORED = 'corsight_rows_stored_total';
 const CPU = 'corsight_process_cpu_seconds_total';
@@ -28,26 +29,11 @@ export interface PairPhase {
   readonly httpPerCore: number;
 }
 
-export interface HttpSpanPair {
+/** HTTP over Corsight, geometric mean over the phases, with a 95 % interval (Student's t). */
+export interface HttpSpanPair extends Interval {
   readonly phases: readonly PairPhase[];
-  /** HTTP over Corsight, geometric mean over the phases, with a 95 % interval (Student's t). */
-  readonly ratio: number;
-  readonly low: number;
-  readonly high: number;
   /** The same for spans per CPU second. */
   readonly perCoreRatio: number;
-}
-
-// Two-sided 95 % quantiles of Student's t for 1 to 9 degrees of freedom.
-const T95 = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26];
-
-function geometric(ratios: readonly number[]): { mean: number; low: number; high: number } {
-  const logs = ratios.map(Math.log);
-  const mean = logs.reduce((sum, value) => sum + value, 0) / logs.length;
-  if (logs.length < 2) return { mean: Math.exp(mean), low: Number.NaN, high: Number.NaN };
-  const variance = logs.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (logs.length - 1);
-  const half = (T95[logs.length - 2] ?? 1.96) * Math.sqrt(variance / logs.length);
-  return { mean: Math.exp(mean), low: Math.exp(mean - half), high: Math.exp(mean + half) };
 }
 
 interface SideRun {
@@ -65,19 +51,14 @@ async function runSide(
   const started = performance.now();
   const { acknowledgedSpans } = await sendLoad(collector.baseUrl, payloads, load);
   const target = (before.get(STORED) ?? 0) + acknowledgedSpans;
-  const deadline = Date.now() + STORE_DEADLINE_MS;
-  for (;;) {
-    const after = await collector.metrics();
-    if ((after.get(STORED) ?? 0) >= target) {
-      const seconds = (performance.now() - started) / 1000;
-      const cpuSeconds = (after.get(CPU) ?? Number.NaN) - (before.get(CPU) ?? Number.NaN);
-      return { perSecond: acknowledgedSpans / seconds, perCore: acknowledgedSpans / cpuSeconds };
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`a collector stored ${String(after.get(STORED))} of ${String(target)} rows in time`);
-    }
-    await sleep(50);
+  const after = await waitStored(collector, target, STORE_DEADLINE_MS);
+  const seconds = (performance.now() - started) / 1000;
+  const stored = after.get(STORED) ?? 0;
+  if (stored < target) {
+    throw new Error(`a collector stored ${String(stored)} of ${String(target)} rows in time`);
   }
+  const cpuSeconds = (after.get(CPU) ?? Number.NaN) - (before.get(CPU) ?? Number.NaN);
+  return { perSecond: acknowledgedSpans / seconds, perCore: acknowledgedSpans / cpuSeconds };
 }
 
 /**
@@ -97,15 +78,9 @@ export async function measureHttpSpanPair(options: {
   for (let phase = 0; phase < options.phases; phase++) {
     phases.push(await measurePhase(options, phase % 2 === 0 ? 'corsight' : 'http'));
   }
-  const throughput = geometric(phases.map((phase) => phase.http / phase.corsight));
-  const perCore = geometric(phases.map((phase) => phase.httpPerCore / phase.corsightPerCore));
-  return {
-    phases,
-    ratio: throughput.mean,
-    low: throughput.low,
-    high: throughput.high,
-    perCoreRatio: perCore.mean,
-  };
+  const throughput = geometricInterval(phases.map((phase) => phase.http / phase.corsight));
+  const perCore = geometricInterval(phases.map((phase) => phase.httpPerCore / phase.corsightPerCore));
+  return { phases, ...throughput, perCoreRatio: perCore.ratio };
 }
 
 async function measurePhase(

@@ -23,6 +23,7 @@ import type { AlertRuleSpec } from '../src/alerts/alert-rule.ts';
 import { chdbDirectory } from '../src/server/start-collector.ts';
 import { type CollectorChild, collectorMode, startCollectorChild } from './collector-child.ts';
 import { buildLoadPayloads, type LoadPayload, seededRandom, stampPayload } from './otlp-load-payloads.ts';
+import { interval, type Interval, meanAndVariance, t95 } from './ratio-interval.ts';
 
 const SPANS_PER_REQUEST = 512;
 /** Requests in flight per collector. */
@@ -33,62 +34,6 @@ const WARM_UP_SECONDS = 5;
 const CPU = 'corsight_process_cpu_seconds_total';
 /** Cycles start once a minute (at 15 s past): the next one has ended within this once the load stops. */
 const CYCLE_WAIT_MS = 90_000;
-
-export interface Interval {
-  readonly ratio: number;
-  readonly low: number;
-  readonly high: number;
-}
-
-// Two-sided 95 % quantiles of Student's t by degrees of freedom; past 30 the normal one.
-const T95: readonly number[] = [
-  Number.NaN,
-  12.71,
-  4.3,
-  3.18,
-  2.78,
-  2.57,
-  2.45,
-  2.36,
-  2.31,
-  2.26,
-  2.23,
-  2.2,
-  2.18,
-  2.16,
-  2.14,
-  2.13,
-  2.12,
-  2.11,
-  2.1,
-  2.09,
-  2.09,
-  2.08,
-  2.07,
-  2.07,
-  2.06,
-  2.06,
-  2.06,
-  2.05,
-  2.05,
-  2.05,
-  2.04,
-];
-
-function t95(degrees: number): number {
-  return T95[Math.max(1, Math.floor(degrees))] ?? 1.96;
-}
-
-function meanAndVariance(values: readonly number[]): { mean: number; variance: number } {
-  const mean = values.reduce((total, value) => total + value, 0) / values.length;
-  const variance = values.reduce((total, value) => total + (value - mean) ** 2, 0) / (values.length - 1);
-  return { mean, variance };
-}
-
-/** exp of a mean log ratio and its interval. */
-function interval(mean: number, halfWidth: number): Interval {
-  return { ratio: Math.exp(mean), low: Math.exp(mean - halfWidth), high: Math.exp(mean + halfWidth) };
-}
 
 /**
  * The log ratios of two groups of blocks compared: exp(mean of `during` − mean of `outside`) with Welch's

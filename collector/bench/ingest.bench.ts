@@ -43,6 +43,7 @@ import {
   type ResidentSplit,
   startCollectorChild,
   waitReady,
+  waitStored,
 } from './collector-child.js';
 import { measureHttpSpanPair } from './http-span-pair.js';
 import { type LoadResult, sendLoad } from './otlp-load.js';
@@ -530,15 +531,8 @@ async function measureEndToEnd(dataDir: string, payloads: readonly LoadPayload[]
 
     const loadStarted = performance.now();
     const load = await sendLoad(collector.baseUrl, payloads, LOAD);
-    let stored = 0;
-    let after = idle;
-    const deadline = Date.now() + STORE_DEADLINE_MS;
-    while (Date.now() < deadline) {
-      after = await collector.metrics();
-      stored = after.get(M.stored) ?? 0;
-      if (stored >= load.acknowledgedSpans) break;
-      await sleep(50);
-    }
+    const after = await waitStored(collector, load.acknowledgedSpans, STORE_DEADLINE_MS);
+    const stored = after.get(M.stored) ?? 0;
     const storedSeconds = (performance.now() - loadStarted) / 1000;
     const { peakRss, peakSplit, peakSpool } = await resident.stop();
     const cpuSeconds = (after.get(M.cpu) ?? Number.NaN) - cpuBefore;
