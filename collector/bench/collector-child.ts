@@ -71,9 +71,12 @@ export async function waitReady(collector: CollectorChild): Promise<void> {
   throw new Error('the collector did not become ready within 60 s');
 }
 
+/** The collector's count of rows stored in ClickHouse (/metrics). */
+export const ROWS_STORED = 'corsight_rows_stored_total';
+
 /**
- * Samples the collector's /metrics every 50 ms until it has stored `rows` rows in all
- * (corsight_rows_stored_total) or `withinMs` have passed, and hands back the last sample.
+ * Samples the collector's /metrics every 50 ms until it has stored `rows` rows in all (ROWS_STORED) or
+ * `withinMs` have passed, and hands back the last sample.
  */
 export async function waitStored(
   collector: CollectorChild,
@@ -83,7 +86,7 @@ export async function waitStored(
   const deadline = Date.now() + withinMs;
   for (;;) {
     const sample = await collector.metrics();
-    if ((sample.get('corsight_rows_stored_total') ?? 0) >= rows || Date.now() >= deadline) return sample;
+    if ((sample.get(ROWS_STORED) ?? 0) >= rows || Date.now() >= deadline) return sample;
     await sleep(50);
   }
 }

@@ -10,12 +10,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CollectorChild, startCollectorChild, waitReady, waitStored } from './collector-child.js';
+import {
+  type CollectorChild,
+  ROWS_STORED,
+  startCollectorChild,
+  waitReady,
+  waitStored,
+} from './collector-child.js';
 import { type LoadOptions, sendLoad } from './otlp-load.js';
 import type { LoadPayload } from './otlp-load-payloads.js';
 import { geometricInterval, type Interval } from './ratio-interval.js';
 
-const STORED = 'corsight_rows_stored_total';
 const CPU = 'corsight_process_cpu_seconds_total';
 /** How long a side may take, after its load stops, to store what it acknowledged. */
 const STORE_DEADLINE_MS = 120_000;
@@ -50,10 +55,10 @@ async function runSide(
   const before = await collector.metrics();
   const started = performance.now();
   const { acknowledgedSpans } = await sendLoad(collector.baseUrl, payloads, load);
-  const target = (before.get(STORED) ?? 0) + acknowledgedSpans;
+  const target = (before.get(ROWS_STORED) ?? 0) + acknowledgedSpans;
   const after = await waitStored(collector, target, STORE_DEADLINE_MS);
   const seconds = (performance.now() - started) / 1000;
-  const stored = after.get(STORED) ?? 0;
+  const stored = after.get(ROWS_STORED) ?? 0;
   if (stored < target) {
     throw new Error(`a collector stored ${String(stored)} of ${String(target)} rows in time`);
   }
@@ -88,16 +93,13 @@ async function measurePhase(
   startedFirst: 'corsight' | 'http',
 ): Promise<PairPhase> {
   const root = await mkdtemp(join(tmpdir(), 'corsight-ingest-bench-pair-'));
-  const sides = new Map<'corsight' | 'http', CollectorChild>();
+  const sides: CollectorChild[] = [];
   try {
-    for (const kind of startedFirst === 'corsight'
-      ? (['corsight', 'http'] as const)
-      : (['http', 'corsight'] as const)) {
-      sides.set(kind, await startCollectorChild({ dataDir: join(root, kind), cpus: options.cpus }));
+    for (const kind of startedFirst === 'corsight' ? ['corsight', 'http'] : ['http', 'corsight']) {
+      sides.push(await startCollectorChild({ dataDir: join(root, kind), cpus: options.cpus }));
     }
-    const corsightSide = sides.get('corsight');
-    const httpSide = sides.get('http');
-    if (corsightSide === undefined || httpSide === undefined) throw new Error('a collector did not start');
+    const [first, second] = sides as [CollectorChild, CollectorChild];
+    const [corsightSide, httpSide] = startedFirst === 'corsight' ? [first, second] : [second, first];
     await Promise.all([waitReady(corsightSide), waitReady(httpSide)]);
     await sleep(2000);
     const [corsight, http] = await Promise.all([
@@ -111,7 +113,7 @@ async function measurePhase(
       httpPerCore: http.perCore,
     };
   } finally {
-    await Promise.all([...sides.values()].map((side) => side.stop()));
+    await Promise.all(sides.map((side) => side.stop()));
     await rm(root, { recursive: true, force: true });
   }
 }

@@ -41,6 +41,7 @@ import {
   type CollectorChild,
   collectorMode,
   type ResidentSplit,
+  ROWS_STORED,
   startCollectorChild,
   waitReady,
   waitStored,
@@ -85,7 +86,7 @@ const TARGET = {
 
 const MiB = 1024 * 1024;
 const M = {
-  stored: 'corsight_rows_stored_total',
+  stored: ROWS_STORED,
   accepted: 'corsight_spans_accepted_total',
   cpu: 'corsight_process_cpu_seconds_total',
   rss: 'corsight_process_resident_memory_bytes',
@@ -403,7 +404,8 @@ async function main(): Promise<void> {
     httpPayloads,
     phases: PAIR_PHASES,
     cpus: COLLECTOR_CPU,
-    load: { seconds: SECONDS, inFlight: IN_FLIGHT, spreadMs: SPREAD_MS },
+    // Each side's load takes a seed of its own.
+    load: LOAD,
   });
   const phases = pair.phases
     .map((phase) => `${thousands(phase.http)} vs ${thousands(phase.corsight)}`)
