@@ -27,7 +27,7 @@ import {
   type RuleInputMemory,
   type SeasonalMemory,
 } from './read-rule-input.js';
-import { readRecentTraffic, type RecentTraffic } from './recent-traffic.js';
+import { readRecentTraffic, TripleGroups, type RecentTraffic } from './recent-traffic.js';
 
 const MINUTE = 60_000;
 /**
@@ -111,6 +111,8 @@ export class AlertCycle {
   private readonly seasonalBand = emptySeasonalBand();
   /** The last cycle's shared minutes: the next reads only what may have changed since (recent-traffic.ts). */
   private recent: RecentTraffic | undefined;
+  /** The groupings of the shared minutes' triples, worked out again only for new triples. */
+  private tripleGroups: TripleGroups | undefined;
   private readonly failingRules = new Set<string>();
   private lastStored: StoredRules | undefined;
 
@@ -173,6 +175,9 @@ export class AlertCycle {
         ? undefined
         : await readRecentTraffic(client, nowMs - sharedMs, nowMs, this.recent);
     this.recent = recent;
+    if (recent !== undefined) {
+      this.tripleGroups = this.tripleGroups?.forTriples(recent.triples) ?? new TripleGroups(recent.triples);
+    }
     let policyChanges: Promise<PolicyChange[]> | undefined;
     const context = {
       historyFromMs,
@@ -219,6 +224,7 @@ export class AlertCycle {
     const inputs = await readCycleInputs(client, reads, nowMs, {
       ...context,
       seasonalBand: this.seasonalBand,
+      ...(this.tripleGroups === undefined ? {} : { tripleGroups: this.tripleGroups }),
     });
     for (const [index, { rule, version, previous }] of ready.entries()) {
       const rowContext: RowContext = { ruleVersion: version, evaluator: this.options.evaluator };

@@ -28,11 +28,13 @@ import {
   compactRows,
   reasonsFromRecent,
   TripleGroups,
+  tripleReasons,
   tripleTotals,
   windowFromRecent,
   type MutableGroup,
   type RecentTraffic,
   type RuleTriples,
+  type TripleReasons,
   type TripleTotals,
 } from './recent-traffic.js';
 import { RESOLVE_HYSTERESIS } from './rule-condition.js';
@@ -63,6 +65,8 @@ export interface CycleContext extends RuleInputContext {
   readonly recent?: RecentTraffic;
   /** Kept by the caller between cycles. */
   readonly seasonalBand?: SeasonalBandMemory;
+  /** The groupings of `recent`'s triples, kept by the caller between cycles (TripleGroups.forTriples). */
+  readonly tripleGroups?: TripleGroups;
 }
 
 export interface CycleRule {
@@ -101,6 +105,7 @@ export async function readCycleInputs(
   const plans: Plan[] = [];
   let triples: TripleGroups | undefined;
   const windows = new Map<number, TripleTotals>();
+  const reasonWindows = new Map<number, TripleReasons>();
   for (const [index, { rule, memory = {} }] of rules.entries()) {
     // The collector's receivers share this event loop: a cycle of many rules over a busy minute must not
     // hold ingest requests until it ends.
@@ -113,7 +118,10 @@ export async function readCycleInputs(
       }
       continue;
     }
-    triples ??= new TripleGroups(recent.triples);
+    triples ??=
+      context.tripleGroups?.triples === recent.triples
+        ? context.tripleGroups
+        : new TripleGroups(recent.triples);
     const view = triples.view(rule);
     let totals = windows.get(rule.windowMs);
     if (totals === undefined) {
@@ -125,8 +133,13 @@ export async function readCycleInputs(
     // hold, so neither history nor reasons are worth computing for those groups.
     const live = groups.filter((group) => group.blocked >= rule.minCount * RESOLVE_HYSTERESIS);
     if (live.length > 0) {
+      let reasons = reasonWindows.get(rule.windowMs);
+      if (reasons === undefined) {
+        reasons = tripleReasons(recent, nowMs, rule.windowMs);
+        reasonWindows.set(rule.windowMs, reasons);
+      }
       const byId = new Map(live.map((group) => [keyId(group.key), group]));
-      reasonsFromRecent(rule, nowMs, recent, view, byId);
+      reasonsFromRecent(reasons, view, byId);
     }
     plans.push({ index, rule, memory, groups, live, view });
   }

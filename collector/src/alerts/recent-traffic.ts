@@ -137,7 +137,10 @@ export async function readRecentTraffic(
 /**
  * The group each triple falls in under a grouping, and whether a filter keeps it, each worked out once per
  * triple and shared by every rule with the same grouping or filter (a cycle's 100 rules have a handful of
- * each; building a group id per row and rule was most of a cycle's time).
+ * each; building a group id per row and rule was most of a cycle's time). Kept from one cycle to the next
+ * while the shared minutes are read incrementally (their triples keep their indexes, new ones are appended:
+ * forTriples), so a cycle works out only the new triples' groups; in the alerts bench's storm, working them
+ * all out again every cycle was a tenth of a cycle's JavaScript.
  */
 export class TripleGroups {
   private readonly projections = new Map<
@@ -146,9 +149,31 @@ export class TripleGroups {
   >();
   private readonly filters = new Map<string, { filter: CompiledFilter; matches: (boolean | undefined)[] }>();
   /** Dense group numbers per grouping and filter (DenseGroups), built the first time a rule asks. */
-  private readonly dense = new Map<string, DenseGroups>();
+  private readonly dense = new Map<string, DenseGroups & { readonly numbers: Map<string, number> }>();
+  private current: readonly Triple[];
 
-  constructor(readonly triples: readonly Triple[]) {}
+  constructor(triples: readonly Triple[]) {
+    this.current = triples;
+  }
+
+  get triples(): readonly Triple[] {
+    return this.current;
+  }
+
+  /**
+   * These groupings for `triples` when it extends the triples they were worked out for (the same objects at
+   * the same indexes, more after them: an incremental read), else fresh ones.
+   */
+  forTriples(triples: readonly Triple[]): TripleGroups {
+    const known = this.current;
+    const last = known.length - 1;
+    const appended =
+      triples.length >= known.length &&
+      (last < 0 || (triples[0] === known[0] && triples[last] === known[last]));
+    if (!appended) return new TripleGroups(triples);
+    this.current = triples;
+    return this;
+  }
 
   /** `rule`'s group id of each triple by index; null when its filter drops the triple. */
   view(rule: Pick<AlertRule, 'filter' | 'groupBy'>): RuleTriples {
@@ -167,7 +192,7 @@ export class TripleGroups {
     }
     const { ids, keys } = projection;
     const { filter, matches } = filtered;
-    const triples = this.triples;
+    const triples = this.current;
     const denseId = `${projectionId}|${filterId}`;
     const view: RuleTriples = {
       groupOf: (index) => {
@@ -190,28 +215,29 @@ export class TripleGroups {
       },
       keyOf: (id) => keys.get(id),
       groups: () => {
-        let dense = this.dense.get(denseId);
-        if (dense === undefined) {
-          const numbers = new Map<string, number>();
-          const groupIds: string[] = [];
-          const of = new Int32Array(triples.length);
-          for (let index = 0; index < triples.length; index += 1) {
-            const id = view.groupOf(index);
-            if (id === null) {
-              of[index] = -1;
-              continue;
-            }
-            let number = numbers.get(id);
-            if (number === undefined) {
-              number = groupIds.length;
-              groupIds.push(id);
-              numbers.set(id, number);
-            }
-            of[index] = number;
+        const known = this.dense.get(denseId);
+        if (known !== undefined && known.of.length === triples.length) return known;
+        // Triples appended since the numbers were given: the known ones keep theirs, the new ones follow.
+        const numbers = known?.numbers ?? new Map<string, number>();
+        const groupIds = (known?.ids ?? []) as string[];
+        const of = new Int32Array(triples.length);
+        if (known !== undefined) of.set(known.of);
+        for (let index = known?.of.length ?? 0; index < triples.length; index += 1) {
+          const id = view.groupOf(index);
+          if (id === null) {
+            of[index] = -1;
+            continue;
           }
-          dense = { of, ids: groupIds };
-          this.dense.set(denseId, dense);
+          let number = numbers.get(id);
+          if (number === undefined) {
+            number = groupIds.length;
+            groupIds.push(id);
+            numbers.set(id, number);
+          }
+          of[index] = number;
         }
+        const dense = { of, ids: groupIds, numbers };
+        this.dense.set(denseId, dense);
         return dense;
       },
     };
@@ -321,25 +347,61 @@ export function windowFromRecent(totals: TripleTotals, view: RuleTriples): Mutab
   });
 }
 
-/** Top reasons per live group (by group id) from the shared reasons. */
+/** Each triple's reason and warning codes summed over one window: the triples that have any, and their codes. */
+export interface TripleReasons {
+  readonly triples: readonly number[];
+  readonly codes: readonly ReadonlyMap<string, number>[];
+}
+
+/**
+ * Sums each triple's codes in `[nowMs − windowMs, nowMs)`: one pass over the window's rows, shared by every
+ * rule with that window, as tripleTotals is for the minutes. A rule then visits the triples with codes, not
+ * the rows: in an alert storm a blocked triple has a row per code and minute, and walking them per rule (a
+ * group id and a map lookup per row) was a fifth of a cycle's JavaScript (the alerts bench's storm).
+ */
+export function tripleReasons(recent: RecentTraffic, nowMs: number, windowMs: number): TripleReasons {
+  const byTriple = new Map<number, Map<string, number>>();
+  const { reasons } = recent;
+  for (let index = firstAtOrAfter(reasons, nowMs - windowMs); index < reasons.length; index += 1) {
+    const row = reasons[index] as RecentReason;
+    if (row.minuteMs >= nowMs) break;
+    let codes = byTriple.get(row.triple);
+    if (codes === undefined) {
+      codes = new Map();
+      byTriple.set(row.triple, codes);
+    }
+    codes.set(row.code, (codes.get(row.code) ?? 0) + row.requests);
+  }
+  return { triples: [...byTriple.keys()], codes: [...byTriple.values()] };
+}
+
+/** Sets the top reasons of each live group (by group id) from its triples' codes in the window. */
 export function reasonsFromRecent(
-  rule: AlertRule,
-  nowMs: number,
-  recent: RecentTraffic,
+  reasons: TripleReasons,
   view: RuleTriples,
   live: ReadonlyMap<string, MutableGroup>,
 ): void {
+  const { of, ids } = view.groups();
+  // Each group's live entry by its number, looked up once: null when the group is not live.
+  const groupAt = new Array<MutableGroup | null | undefined>(ids.length);
   const totals = new Map<MutableGroup, Map<string, number>>();
-  const { reasons } = recent;
-  for (let index = firstAtOrAfter(reasons, nowMs - rule.windowMs); index < reasons.length; index += 1) {
-    const row = reasons[index] as RecentReason;
-    if (row.minuteMs >= nowMs) break;
-    const id = view.groupOf(row.triple);
-    const group = id === null ? undefined : live.get(id);
-    if (group === undefined) continue;
-    const codes = totals.get(group) ?? new Map<string, number>();
-    codes.set(row.code, (codes.get(row.code) ?? 0) + row.requests);
-    totals.set(group, codes);
+  for (let index = 0; index < reasons.triples.length; index += 1) {
+    const number = of[reasons.triples[index] as number] ?? -1;
+    if (number < 0) continue;
+    let group = groupAt[number];
+    if (group === undefined) {
+      group = live.get(ids[number] as string) ?? null;
+      groupAt[number] = group;
+    }
+    if (group === null) continue;
+    let codes = totals.get(group);
+    if (codes === undefined) {
+      codes = new Map();
+      totals.set(group, codes);
+    }
+    for (const [code, requests] of reasons.codes[index] as ReadonlyMap<string, number>) {
+      codes.set(code, (codes.get(code) ?? 0) + requests);
+    }
   }
   for (const [group, codes] of totals) {
     group.topReasons = [...codes]
