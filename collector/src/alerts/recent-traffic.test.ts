@@ -86,6 +86,15 @@ describe('readRecentTraffic with the previous cycle’s answer', () => {
     expectConsistentTriples(next);
     expect(next.fullReadAtMs).toBe(first.fullReadAtMs);
     expect(full.fullReadAtMs).toBe(NOW + MINUTE);
+    // The same previous answer extended twice (its triple numbers were extended by the first): the same rows.
+    const again = await readRecentTraffic(store.client, NOW + MINUTE - WINDOW, NOW + MINUTE, first);
+    expect(rowsOf(again)).toEqual(rowsOf(full));
+    expectConsistentTriples(again);
+    // And extended from the extended answer, numbers kept: the triples are found, none added twice.
+    const later = await readRecentTraffic(store.client, NOW + MINUTE - WINDOW, NOW + MINUTE, next);
+    expect(rowsOf(later)).toEqual(rowsOf(full));
+    expectConsistentTriples(later);
+    expect(later.triples).toHaveLength(next.triples.length);
   });
 
   it('counts spans stored later than REREAD_MS at the next full read, FULL_READ_EVERY_MS after the last', async () => {

@@ -51,6 +51,51 @@ export interface RecentTraffic {
   readonly reasons: readonly RecentReason[];
   /** When every minute was last read from ClickHouse (the cycle's `toMs` then). */
   readonly fullReadAtMs: number;
+  /** The triples' numbers by name, kept for the next incremental read (rebuilt when absent). */
+  readonly numbers?: TripleNumbers;
+}
+
+/**
+ * Triple numbers by service, route and origin. A row is looked up by the three names it holds, where a key
+ * built from them cost a string concatenation, its flattening and its hash per row (a twelfth of a cycle's
+ * JavaScript carrying the alerts bench's storm), and the map is kept from one incremental read to the next
+ * instead of being rebuilt from every known triple.
+ */
+export class TripleNumbers {
+  private readonly byService = new Map<string, Map<string, Map<string, number>>>();
+  private count = 0;
+
+  static of(triples: readonly Triple[]): TripleNumbers {
+    const numbers = new TripleNumbers();
+    triples.forEach((triple, number) => {
+      numbers.set(triple, number);
+    });
+    return numbers;
+  }
+
+  /** How many triples are numbered. */
+  get size(): number {
+    return this.count;
+  }
+
+  get(service: string, route: string, origin: string): number | undefined {
+    return this.byService.get(service)?.get(route)?.get(origin);
+  }
+
+  set(triple: Triple, number: number): void {
+    let routes = this.byService.get(triple.service);
+    if (routes === undefined) {
+      routes = new Map();
+      this.byService.set(triple.service, routes);
+    }
+    let origins = routes.get(triple.route);
+    if (origins === undefined) {
+      origins = new Map();
+      routes.set(triple.route, origins);
+    }
+    if (!origins.has(triple.origin)) this.count += 1;
+    origins.set(triple.origin, number);
+  }
 }
 
 /** Minutes read again though the previous cycle read them: a minute's spans keep arriving for a while. */
@@ -87,40 +132,55 @@ export async function readRecentTraffic(
     toMs - previous.fullReadAtMs < FULL_READ_EVERY_MS;
   const readFromMs = reuse ? previous.toMs - REREAD_MS : fromMs;
   const triples: Triple[] = reuse ? [...previous.triples] : [];
-  const indexes = new Map<string, number>();
-  const idOf = (service: string, route: string, origin: string): string =>
-    `${service}\u0000${route}\u0000${origin}`;
-  triples.forEach((triple, index) => indexes.set(idOf(triple.service, triple.route, triple.origin), index));
-  const tripleOf = (row: readonly unknown[]): Triple & { triple: number } => {
+  // The previous answer's numbers, unless they were extended since (the same answer passed twice).
+  const numbers =
+    reuse && previous.numbers?.size === previous.triples.length
+      ? previous.numbers
+      : TripleNumbers.of(triples);
+  const numberOf = (row: readonly unknown[]): number => {
     const service = text(row[1]);
     const route = text(row[2]);
     const origin = text(row[3]);
-    const id = idOf(service, route, origin);
-    let triple = indexes.get(id);
-    if (triple === undefined) {
-      triple = triples.length;
-      triples.push({ service, route, origin });
-      indexes.set(id, triple);
+    let number = numbers.get(service, route, origin);
+    if (number === undefined) {
+      number = triples.length;
+      const triple = { service, route, origin };
+      triples.push(triple);
+      numbers.set(triple, number);
     }
-    return { service, route, origin, triple };
+    return number;
   };
   const minutes = (await compactRows(client, recentMinutesQuery(readFromMs, toMs)))
-    .map((row) => ({
-      minuteMs: Number(row[0]) * 1000,
-      ...tripleOf(row),
-      blocked: Number(row[4]),
-      allowed: Number(row[5]),
-    }))
+    .map((row): RecentMinute => {
+      const triple = numberOf(row);
+      const { service, route, origin } = triples[triple] as Triple;
+      return {
+        minuteMs: Number(row[0]) * 1000,
+        service,
+        route,
+        origin,
+        triple,
+        blocked: Number(row[4]),
+        allowed: Number(row[5]),
+      };
+    })
     .sort((a, b) => a.minuteMs - b.minuteMs);
   const reasons = (await compactRows(client, recentReasonsQuery(readFromMs, toMs)))
-    .map((row) => ({
-      minuteMs: Number(row[0]) * 1000,
-      ...tripleOf(row),
-      code: text(row[4]),
-      requests: Number(row[5]),
-    }))
+    .map((row): RecentReason => {
+      const triple = numberOf(row);
+      const { service, route, origin } = triples[triple] as Triple;
+      return {
+        minuteMs: Number(row[0]) * 1000,
+        service,
+        route,
+        origin,
+        triple,
+        code: text(row[4]),
+        requests: Number(row[5]),
+      };
+    })
     .sort((a, b) => a.minuteMs - b.minuteMs);
-  if (!reuse) return { fromMs, toMs, triples, minutes, reasons, fullReadAtMs: toMs };
+  if (!reuse) return { fromMs, toMs, triples, minutes, reasons, fullReadAtMs: toMs, numbers };
   // Rows are sorted by minute: the kept ones are a slice of the previous answer, the read ones follow.
   const kept = <T extends { readonly minuteMs: number }>(rows: readonly T[]): T[] =>
     rows.slice(firstAtOrAfter(rows, fromMs), firstAtOrAfter(rows, readFromMs));
@@ -131,6 +191,7 @@ export async function readRecentTraffic(
     minutes: [...kept(previous.minutes), ...minutes],
     reasons: [...kept(previous.reasons), ...reasons],
     fullReadAtMs: previous.fullReadAtMs,
+    numbers,
   };
 }
 
