@@ -5,8 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore, type ClickHouseEventStore } from '../store/create-event-store.js';
-import { AlertCycle, type CycleLog } from './alert-cycle.js';
-import { AlertCycleThread, WORKER_NICE } from './alert-cycle-thread.js';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { AlertCycle, type CycleLog, type CycleOutcome } from './alert-cycle.js';
+import {
+  AlertCycleThread,
+  deserialisedOnce,
+  serialiseOutcome,
+  type SerialisedOutcome,
+  WORKER_NICE,
+} from './alert-cycle-thread.js';
+import type { AlertInstance, RuleState } from './alert-evaluator.js';
 import { parseAlertRuleSet } from './alert-rule.js';
 import { MINUTE, spikeAfterAllowedDay, storeRows, trafficRows } from './alert-store.fixture.js';
 
@@ -51,6 +59,56 @@ function threadNice(): Map<string, number> {
   return nice;
 }
 
+describe('an outcome handed over by the worker', () => {
+  const instance: AlertInstance = {
+    id: 'spike|orders-api||https://app.example.com',
+    key: { service: 'orders-api', origin: 'https://app.example.com' },
+    state: 'firing',
+    activeSinceMs: NOW - 2 * MINUTE,
+    firingSinceMs: NOW - MINUTE,
+    lastNotifiedMs: NOW - MINUTE,
+    lastAnnouncedMs: NOW - MINUTE,
+    clearSinceMs: undefined,
+    peak: 1240,
+    last: { holds: true, blocked: 1240, allowed: 0, value: Number.NaN, threshold: 50 },
+    topReasons: [{ code: 'allow_origin_mismatch', requests: 1240 }],
+    policyChange: undefined,
+  };
+  const states = new Map<string, RuleState>([
+    ['spike', { instances: new Map([[instance.id, instance]]) }],
+    ['quiet', { instances: new Map() }],
+  ]);
+  const outcome: CycleOutcome = {
+    report: { nowMs: NOW, rules: 2, errors: 0, transitions: 0, notifications: 0, durationMs: 12 },
+    rules: [],
+    states,
+    instances: { pending: 0, firing: 1 },
+    outgoing: [],
+    evaluated: 2,
+  };
+
+  it('moves the states as bytes, without a copy, and reads them back whole once asked', () => {
+    const { message, transfer } = serialiseOutcome(outcome);
+    expect(transfer).toHaveLength(1);
+    const { port1, port2 } = new MessageChannel();
+    try {
+      port1.postMessage(message, transfer);
+      // Moved, not copied: the sender's buffer is detached.
+      expect(message.states.byteLength).toBe(0);
+      const received = receiveMessageOnPort(port2)?.message as SerialisedOutcome;
+      expect(received.instances).toEqual({ pending: 0, firing: 1 });
+      const read = deserialisedOnce(received.states);
+      // Maps, undefined fields and NaN as they were (JSON would lose all three).
+      expect(read()).toEqual(states);
+      expect(read().get('spike')?.instances.get(instance.id)?.last.value).toBeNaN();
+      expect(read()).toBe(read());
+    } finally {
+      port1.close();
+      port2.close();
+    }
+  });
+});
+
 describe('AlertCycleThread', () => {
   it('evaluates on a worker, niced, as a cycle on this thread does', async () => {
     if (store === undefined) throw new Error('chDB did not open');
@@ -62,7 +120,7 @@ describe('AlertCycleThread', () => {
       expect(outcome.outgoing.map(({ notification }) => notification.rule.id)).toEqual(['spike']);
       expect(outcome.evaluated).toBe(1);
       expect(outcome.rules.map((active) => active.rule.id)).toEqual(['spike']);
-      expect([...(outcome.states.get('spike')?.instances.values() ?? [])].map((i) => i.state)).toEqual([
+      expect([...(outcome.states().get('spike')?.instances.values() ?? [])].map((i) => i.state)).toEqual([
         'firing',
       ]);
       // The worker's thread, and no other: a thread it started would inherit the nice value.

@@ -6,7 +6,12 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createClient } from '@clickhouse/client';
 import { AlertCycle } from './alert-cycle.js';
-import type { CycleRequest, CycleWorkerData, WorkerMessage } from './alert-cycle-thread.js';
+import {
+  serialiseOutcome,
+  type CycleRequest,
+  type CycleWorkerData,
+  type WorkerMessage,
+} from './alert-cycle-thread.js';
 import { RelayedConnection } from './sql-relay.js';
 
 /**
@@ -58,7 +63,11 @@ post({ type: 'ready' });
 port.on('message', (request: CycleRequest) => {
   cycle.run(request.nowMs).then(
     (outcome) => {
-      post({ type: 'outcome', id: request.id, outcome });
+      const { message, transfer } = serialiseOutcome(outcome);
+      port.postMessage(
+        { type: 'outcome', id: request.id, outcome: message } satisfies WorkerMessage,
+        transfer,
+      );
     },
     (error: unknown) => {
       post({

@@ -77,15 +77,42 @@ export interface OutgoingNotification {
   readonly context: RowContext;
 }
 
+/** Alert instances over every rule, by state. */
+export interface InstanceCounts {
+  readonly pending: number;
+  readonly firing: number;
+}
+
 /** What a cycle hands back to the loop: plain data, so it can cross from a worker thread. */
 export interface CycleOutcome {
   readonly report: CycleReport;
   readonly rules: readonly ActiveRule[];
   /** Every evaluated rule's state after the cycle. */
   readonly states: ReadonlyMap<string, RuleState>;
+  readonly instances: InstanceCounts;
   readonly outgoing: readonly OutgoingNotification[];
   /** Rules evaluated, and rules that failed (also counted in the report's errors). */
   readonly evaluated: number;
+}
+
+/**
+ * A cycle's outcome as the loop keeps it: the states read only when something asks for them (the alerts
+ * API), since a worker hands them over serialised (alert-cycle-thread.ts says why).
+ */
+export interface LoopOutcome extends Omit<CycleOutcome, 'states'> {
+  readonly states: () => ReadonlyMap<string, RuleState>;
+}
+
+export function countInstances(states: ReadonlyMap<string, RuleState>): InstanceCounts {
+  let pending = 0;
+  let firing = 0;
+  for (const state of states.values()) {
+    for (const instance of state.instances.values()) {
+      if (instance.state === 'firing') firing += 1;
+      else pending += 1;
+    }
+  }
+  return { pending, firing };
 }
 
 /** The two levels a cycle logs at (a pino or Fastify logger fits). */
@@ -264,6 +291,7 @@ export class AlertCycle {
       },
       rules,
       states: new Map(this.states),
+      instances: countInstances(this.states),
       outgoing,
       evaluated,
     };

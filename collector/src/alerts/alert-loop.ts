@@ -14,7 +14,7 @@ import {
   AlertCycle,
   activeRules,
   type ActiveRule,
-  type CycleOutcome,
+  type LoopOutcome,
   type CycleReport,
 } from './alert-cycle.js';
 import { AlertCycleThread } from './alert-cycle-thread.js';
@@ -49,20 +49,26 @@ export interface AlertLoopOptions {
 }
 
 export class AlertLoop {
-  private states: ReadonlyMap<string, RuleState> = new Map();
+  private states: () => ReadonlyMap<string, RuleState> = () => new Map();
   private readonly deliveries = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private cycle: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private lastRules: readonly ActiveRule[] = [];
   /** Runs the cycles: a worker thread, or this thread (`cycleThread: 'main'`). */
-  private readonly cycles: { run(nowMs: number): Promise<CycleOutcome>; close(): Promise<void> };
+  private readonly cycles: { run(nowMs: number): Promise<LoopOutcome>; close(): Promise<void> };
 
   constructor(private readonly options: AlertLoopOptions) {
     const { client, ruleSet, evaluator, log } = options;
     if (options.cycleThread === 'main') {
       const cycle = new AlertCycle({ client, ruleSet, evaluator, log });
-      this.cycles = { run: (nowMs) => cycle.run(nowMs), close: () => Promise.resolve() };
+      this.cycles = {
+        run: async (nowMs) => {
+          const outcome = await cycle.run(nowMs);
+          return { ...outcome, states: () => outcome.states };
+        },
+        close: () => Promise.resolve(),
+      };
     } else {
       this.cycles = new AlertCycleThread({ client, ruleSet, evaluator, log });
     }
@@ -112,7 +118,7 @@ export class AlertLoop {
 
   /** Current state per evaluated rule. */
   snapshot(): ReadonlyMap<string, RuleState> {
-    return this.states;
+    return this.states();
   }
 
   /** The rules of the last cycle (or of the file before the first one). */
@@ -156,25 +162,11 @@ export class AlertLoop {
     if (outcome.evaluated > 0) metrics?.alertEvaluations.inc({ result: 'ok' }, outcome.evaluated);
     if (outcome.report.errors > 0) metrics?.alertEvaluations.inc({ result: 'error' }, outcome.report.errors);
     for (const { notification, context } of outcome.outgoing) this.deliver(notification, context);
-    this.updateGauge();
+    metrics?.alertInstances.set({ state: 'pending' }, outcome.instances.pending);
+    metrics?.alertInstances.set({ state: 'firing' }, outcome.instances.firing);
     const durationMs = performance.now() - started;
     metrics?.alertCycleSeconds.observe(durationMs / 1000);
     return { ...outcome.report, durationMs };
-  }
-
-  private updateGauge(): void {
-    const metrics = this.options.metrics;
-    if (metrics === undefined) return;
-    let pending = 0;
-    let firing = 0;
-    for (const state of this.states.values()) {
-      for (const instance of state.instances.values()) {
-        if (instance.state === 'firing') firing += 1;
-        else pending += 1;
-      }
-    }
-    metrics.alertInstances.set({ state: 'pending' }, pending);
-    metrics.alertInstances.set({ state: 'firing' }, firing);
   }
 
   private deliver(notification: AlertNotification, context: RowContext): void {
