@@ -103,7 +103,7 @@ export interface LoopOutcome extends Omit<CycleOutcome, 'states'> {
   readonly states: () => ReadonlyMap<string, RuleState>;
 }
 
-export function countInstances(states: ReadonlyMap<string, RuleState>): InstanceCounts {
+function countInstances(states: ReadonlyMap<string, RuleState>): InstanceCounts {
   let pending = 0;
   let firing = 0;
   for (const state of states.values()) {
