@@ -31,8 +31,8 @@ function lowerOwnPriority(nice: number): void {
 const port = parentPort;
 if (port === null) throw new Error('alert-cycle-worker.ts runs as a worker thread (alert-cycle-thread.ts)');
 const data = workerData as CycleWorkerData;
-const post = (message: WorkerMessage): void => {
-  port.postMessage(message);
+const post = (message: WorkerMessage, transfer: readonly ArrayBuffer[] = []): void => {
+  port.postMessage(message, transfer);
 };
 const errorFields = (fields: Record<string, unknown>): Record<string, unknown> => {
   const err = fields.err;
@@ -64,10 +64,7 @@ port.on('message', (request: CycleRequest) => {
   cycle.run(request.nowMs).then(
     (outcome) => {
       const { message, transfer } = serialiseOutcome(outcome);
-      port.postMessage(
-        { type: 'outcome', id: request.id, outcome: message } satisfies WorkerMessage,
-        transfer,
-      );
+      post({ type: 'outcome', id: request.id, outcome: message }, transfer);
     },
     (error: unknown) => {
       post({
