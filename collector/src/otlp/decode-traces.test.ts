@@ -219,7 +219,88 @@ describe('decoding', () => {
       );
     }
   });
+
+  it('reads an AnyValue by protobuf rules: the last member on the wire wins, unknown fields are skipped', () => {
+    const value = Buffer.from([
+      ...[0x0a, 0x01, 0x61], // stringValue "a"
+      ...[0x18, 0x05], // intValue 5
+      ...[0x48, 0x01], // field 9, unknown to this version of common.proto
+      ...[0x08, 0x07], // field 1 (stringValue) with the wrong wire type (varint)
+    ]);
+    expect(decodeProtobufTraceRequest(requestWithValue(value))[0]?.attributes).toStrictEqual({ d: 5 });
+    const list = frame(
+      0x2a,
+      Buffer.concat([frame(0x0a, Buffer.from([0x0a, 0x01, 0x78])), Buffer.from([0x48, 0x01])]),
+    );
+    expect(decodeProtobufTraceRequest(requestWithValue(list))[0]?.attributes).toStrictEqual({ d: ['x'] });
+  });
+
+  it('sizes each decoded array to its items, nested arrays included', () => {
+    // Items of nested arrays are gathered above those of the array around them until each ends.
+    const [decoded] = decodeProtobufTraceRequest(
+      encode(
+        requestWith({
+          ...PROTOBUF_SPAN,
+          attributes: [
+            {
+              key: 'a',
+              value: {
+                arrayValue: {
+                  values: [
+                    { stringValue: 'x' },
+                    { arrayValue: { values: [{ intValue: 1 }, { arrayValue: {} }, { intValue: 2 }] } },
+                    { stringValue: 'y' },
+                  ],
+                },
+              },
+            },
+            { key: 'b', value: { arrayValue: { values: [{ boolValue: true }] } } },
+          ],
+        }),
+      ),
+    );
+    expect(decoded?.attributes).toStrictEqual({ a: ['x', [1, [], 2], 'y'], b: [true] });
+  });
+
+  it("leaves the request encoder's own decoding to protobufjs", () => {
+    // otlpProtos().exportRequest is what tests and benches encode with; only the receivers' decoding type
+    // reads attribute values straight into OtlpValues.
+    const message = exportRequest.decode(encode(requestWith(PROTOBUF_SPAN)));
+    const object = exportRequest.toObject(message, { longs: Number }) as {
+      resourceSpans: { scopeSpans: { spans: { attributes: unknown[] }[] }[] }[];
+    };
+    expect(object.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes[0]).toEqual({
+      key: 'http.response.status_code',
+      value: { intValue: 204 },
+    });
+  });
 });
+
+function varint(n: number): number[] {
+  const bytes: number[] = [];
+  while (n > 127) {
+    bytes.push((n & 127) | 128);
+    n = Math.floor(n / 128);
+  }
+  bytes.push(n);
+  return bytes;
+}
+
+/** A length-delimited field: its tag, its length, its bytes. */
+function frame(tag: number, inner: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([tag, ...varint(inner.length)]), inner]);
+}
+
+/** A request of one span whose one attribute, "d", has the given AnyValue bytes, written by hand. */
+function requestWithValue(anyValue: Buffer): Buffer {
+  const kv = Buffer.concat([Buffer.from([0x0a, 0x01, 0x64]), frame(0x12, anyValue)]);
+  const span = Buffer.concat([
+    frame(0x0a, Buffer.alloc(16, 1)),
+    frame(0x12, Buffer.alloc(8, 1)),
+    frame(0x4a, kv),
+  ]);
+  return frame(0x0a, frame(0x12, frame(0x12, span)));
+}
 
 function nested(depth: number): object {
   let value: object = { stringValue: 'leaf' };
@@ -370,6 +451,13 @@ describe('malformed protobuf', () => {
       /index out of range/,
     ],
     [
+      'an array item running past its array',
+      requestWithValue(
+        frame(0x2a, Buffer.from([...[0x0a, 0x03, 0x0a, 0x01, 0x78], ...[0x0a, 0x05, 0x0a, 0x01, 0x79]])),
+      ),
+      /index out of range/,
+    ],
+    [
       'a short trace id',
       encode(requestWith({ ...PROTOBUF_SPAN, traceId: Buffer.alloc(3) })),
       `${AT}.traceId must be 16 bytes, got 3`,
@@ -411,15 +499,6 @@ describe('malformed protobuf', () => {
     // AnyValue{arrayValue: ArrayValue{values: [AnyValue{…}]}} 100,000 levels deep: 0.6 MB of protobuf that
     // would overflow a recursive decoder's stack; protobufjs 7.6 stops it with a nesting limit of its own.
     const depth = 100_000;
-    const varint = (n: number): number[] => {
-      const bytes: number[] = [];
-      while (n > 127) {
-        bytes.push((n & 127) | 128);
-        n = Math.floor(n / 128);
-      }
-      bytes.push(n);
-      return bytes;
-    };
     // Sizes bottom-up, then one buffer written top-down (building it by concatenation would be quadratic).
     const anyValueSize: number[] = [2]; // the innermost AnyValue{stringValue: ''}
     for (let i = 1; i <= depth; i++) {
@@ -433,15 +512,7 @@ describe('malformed protobuf', () => {
       value.push(0x2a, ...varint(arrayValueSize), 0x0a, ...varint(inner));
     }
     value.push(0x0a, 0x00);
-    const frame = (tag: number, inner: Buffer): Buffer =>
-      Buffer.concat([Buffer.from([tag, ...varint(inner.length)]), inner]);
-    const kv = Buffer.concat([Buffer.from([0x0a, 0x01, 0x64]), frame(0x12, Buffer.from(value))]);
-    const span = Buffer.concat([
-      frame(0x0a, Buffer.alloc(16, 1)),
-      frame(0x12, Buffer.alloc(8, 1)),
-      frame(0x4a, kv),
-    ]);
-    const bytes = frame(0x0a, frame(0x12, frame(0x12, span)));
+    const bytes = requestWithValue(Buffer.from(value));
     expect(() => decodeProtobufTraceRequest(bytes)).toThrow(OtlpDecodeError);
     expect(() => decodeProtobufTraceRequest(bytes)).toThrow(/maximum nesting depth exceeded/);
     // And the decoder still works afterwards.
