@@ -1,16 +1,14 @@
 // An OTLP ExportTraceServiceRequest, as protobuf bytes or OTLP/JSON text, flattened into OtlpSpan[]: the
 // one place the collector reads OTLP, whichever transport (HTTP protobuf, HTTP JSON, gRPC) carried it.
 //
-// Protobuf goes through the decoder protobufjs generates from the vendored .proto files, attribute values
-// excepted (any-value-decoder.ts reads them straight into OtlpValue); its message objects are then flattened
-// directly (no toObject round: that alone halves throughput). OTLP/JSON is parsed with
+// Protobuf goes through the decoder protobufjs generates from the vendored .proto files; its message objects
+// are then flattened directly (no toObject round: that alone halves throughput). OTLP/JSON is parsed with
 // JSON.parse and validated field by field, since anything can arrive there. Both end in the same OtlpSpan,
 // with the conventions of otlp-span.ts (lowercase hex ids, bigint times, safe integers as numbers).
 //
 // Failures throw OtlpDecodeError naming the field (`resourceSpans[0].scopeSpans[1].spans[3].traceId must be
 // 32 hex characters, got "zz"`). Paths are built as the error unwinds, so spans, attributes and array items
 // cost no path strings when they decode.
-import { setAttribute } from './any-value-decoder.js';
 import { InterningReader } from './interning-reader.js';
 import { otlpProtos } from './otlp-protos.js';
 import type { OtlpAttributes, OtlpSpan, OtlpValue } from './otlp-span.js';
@@ -48,6 +46,7 @@ export function decodeTraceRequest(body: Uint8Array, encoding: OtlpEncoding): Ot
 // ---------------------------------------------------------------------------------------------------------
 // Shared value conventions
 
+const TWO_POW_32 = 4294967296;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
@@ -66,6 +65,15 @@ function shown(value: unknown): string {
 
 function keyPath(key: string): string {
   return `[${JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key)}]`;
+}
+
+// `attributes[key] = value` with key "__proto__" would set the prototype instead of an attribute.
+function setAttribute(attributes: Record<string, OtlpValue>, key: string, value: OtlpValue): void {
+  if (key === '__proto__') {
+    Object.defineProperty(attributes, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    attributes[key] = value;
+  }
 }
 
 /** A failure inside a nested value; each enclosing level prefixes its part of the path as it unwinds. */
@@ -108,19 +116,36 @@ function toDecodeError(error: unknown, prefix: string): never {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Protobuf: protobufjs message objects, but for attribute values, which are OtlpValues already. Absent fields
-// read as their defaults from the prototype (repeated: [], messages: null, bytes: empty, strings: ''); 64-bit
-// fields are Long objects (numbers without `long`).
+// Protobuf: protobufjs message objects. Absent fields read as their defaults from the prototype (repeated:
+// [], messages: null, bytes: empty, strings: ''); 64-bit fields are Long objects (numbers without `long`).
 
 interface PbLong {
   readonly low: number;
   readonly high: number;
 }
 type PbInt64 = PbLong | number;
+interface PbAnyValue {
+  /** The oneof's virtual field: which member is set. */
+  readonly value:
+    | 'stringValue'
+    | 'boolValue'
+    | 'intValue'
+    | 'doubleValue'
+    | 'arrayValue'
+    | 'kvlistValue'
+    | 'bytesValue'
+    | undefined;
+  readonly stringValue: string;
+  readonly boolValue: boolean;
+  readonly intValue: PbInt64;
+  readonly doubleValue: number;
+  readonly arrayValue: { readonly values: readonly PbAnyValue[] } | null;
+  readonly kvlistValue: { readonly values: readonly PbKeyValue[] } | null;
+  readonly bytesValue: Uint8Array;
+}
 interface PbKeyValue {
   readonly key: string;
-  /** Already an OtlpValue (any-value-decoder.ts); null when the KeyValue has no value. */
-  readonly value: OtlpValue;
+  readonly value: PbAnyValue | null;
 }
 interface PbSpan {
   readonly traceId: Uint8Array;
@@ -164,52 +189,67 @@ function pbUint64(value: PbInt64): bigint {
   return lastHighBits | BigInt(value.low >>> 0);
 }
 
-// Attribute values arrive decoded (any-value-decoder.ts); what is left is to hold them to DECODE_LIMITS, with
-// the failing field's path. Strings, the common case, return at once.
-function checkedValue(value: OtlpValue, depth: number): void {
-  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return;
-  checkDepth(depth);
-  if (Array.isArray(value)) {
-    const items = value as readonly OtlpValue[];
-    checkLength(items.length, '.arrayValue.values');
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] ?? null;
-      if (typeof item !== 'object' || item === null) continue;
+function pbInt64(value: PbInt64): number | string {
+  if (typeof value === 'number') return value;
+  // Exact whenever the result is a safe integer: rounding only happens beyond 2^53.
+  const number = value.high * TWO_POW_32 + (value.low >>> 0);
+  if (Number.isSafeInteger(number)) return number;
+  return BigInt.asIntN(64, (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0)).toString();
+}
+
+// Which oneof member is set: decode makes it the message's own property (protobufjs's `value` getter finds
+// it the same way, but through Object.keys on every call). Members whose default cannot be a value they are
+// set to come first and are read plainly (a non-empty string, an array, a key-value list: the prototype
+// holds '' and null), since an Object.hasOwn call costs ~5 ns and an HTTP server span's captured headers
+// (arrays) went through four of them each (~0.4 µs per span). A value with several members set, which no
+// encoder writes, reads as the first of that order.
+const hasOwn = Object.hasOwn;
+
+function pbValue(value: PbAnyValue | null, depth: number): OtlpValue {
+  if (value === null) return null;
+  const text = value.stringValue;
+  if (text !== '') return text;
+  if (value.arrayValue !== null) {
+    checkDepth(depth);
+    const values = value.arrayValue.values;
+    checkLength(values.length, '.arrayValue.values');
+    const items = new Array<OtlpValue>(values.length);
+    for (let i = 0; i < values.length; i++) {
       try {
-        checkedValue(item, depth + 1);
+        items[i] = pbValue(values[i] ?? null, depth + 1);
       } catch (error) {
         if (error instanceof FieldError) error.path = `.arrayValue.values[${i}]${error.path}`;
         throw error;
       }
     }
-    return;
+    return items;
   }
-  // A key-value list, as a record: repeated keys have collapsed, so its size is what the span keeps.
-  const record = value as OtlpAttributes;
-  const keys = Object.keys(record);
-  checkLength(keys.length, '.kvlistValue.values');
-  for (const key of keys) {
-    try {
-      checkedValue(record[key] ?? null, depth + 1);
-    } catch (error) {
-      if (error instanceof FieldError) error.path = `.kvlistValue.values${keyPath(key)}.value${error.path}`;
-      throw error;
-    }
+  if (value.kvlistValue !== null) {
+    checkDepth(depth);
+    return within('.kvlistValue.values', () => pbAttributes(value.kvlistValue?.values ?? [], depth + 1));
   }
+  if (hasOwn(value, 'stringValue')) return '';
+  if (hasOwn(value, 'intValue')) return pbInt64(value.intValue);
+  if (hasOwn(value, 'boolValue')) return value.boolValue;
+  if (hasOwn(value, 'doubleValue')) return value.doubleValue;
+  // A copy: a view would keep the whole request buffer alive as long as the span.
+  if (hasOwn(value, 'bytesValue')) return new Uint8Array(value.bytesValue);
+  // An AnyValue with nothing set stands for null (an array's missing element).
+  return null;
 }
 
 function pbAttributes(list: readonly PbKeyValue[], depth: number): OtlpAttributes {
   checkLength(list.length, '');
   const attributes: Record<string, OtlpValue> = {};
   for (const kv of list) {
-    const value = kv.value;
+    let decoded: OtlpValue;
     try {
-      checkedValue(value, depth);
+      decoded = pbValue(kv.value, depth);
     } catch (error) {
       if (error instanceof FieldError) error.path = `${keyPath(kv.key)}.value${error.path}`;
       throw error;
     }
-    setAttribute(attributes, kv.key, value);
+    setAttribute(attributes, kv.key, decoded);
   }
   return attributes;
 }
@@ -253,12 +293,12 @@ function withPrefix(prefix: string, list: readonly PbKeyValue[]): OtlpAttributes
 
 /** Decodes a protobuf ExportTraceServiceRequest. Throws OtlpDecodeError. */
 export function decodeProtobufTraceRequest(body: Uint8Array): OtlpSpan[] {
-  const { exportRequestReader } = otlpProtos();
+  const { exportRequest } = otlpProtos();
   // A Buffer makes protobufjs hand out `bytes` fields as Buffer views (hex without a copy).
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let request: PbRequest;
   try {
-    request = exportRequestReader.decode(new InterningReader(bytes)) as unknown as PbRequest;
+    request = exportRequest.decode(new InterningReader(bytes)) as unknown as PbRequest;
   } catch (error) {
     // Truncated or garbage input (protobufjs: "index out of range", "invalid wire type"), or nesting
     // deep enough to exhaust the stack.
