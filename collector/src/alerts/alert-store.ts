@@ -19,8 +19,8 @@ async function rows<T>(
   query: string,
   params: Record<string, unknown> = {},
 ): Promise<T[]> {
-  const result = await client.query({ query, query_params: params, format: 'JSONEachRow' });
-  return result.json<T>();
+  const result = await client.query({ query, query_params: params, format: 'JSON' });
+  return (await result.json<T>()).data;
 }
 
 export interface StoredRule {

@@ -205,6 +205,13 @@ function fieldsOf(rule: AlertRule): GroupField[] {
 
 const fieldsId = (fields: readonly GroupField[]): string => fields.join(',');
 
+/** `values[from, to)` as numbers, copied in a loop: spreading a typed array goes through its iterator. */
+function numbersOf(values: Float64Array, from: number, to: number): number[] {
+  const numbers = new Array<number>(to - from);
+  for (let index = from; index < to; index += 1) numbers[index - from] = values[index] as number;
+  return numbers;
+}
+
 async function fillSeasonal(
   client: ClickHouseClient,
   spikes: readonly Plan[],
@@ -342,8 +349,8 @@ async function fillSeasonal(
     for (const group of live) {
       const sum = sums.get(keyId(group.key)) ?? new Float64Array(all.length);
       group.seasonal = {
-        daily: [...sum.subarray(0, daily.length)],
-        weekly: [...sum.subarray(daily.length)],
+        daily: numbersOf(sum, 0, daily.length),
+        weekly: numbersOf(sum, daily.length, all.length),
       };
     }
   }

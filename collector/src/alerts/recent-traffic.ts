@@ -103,13 +103,14 @@ export const REREAD_MS = 5 * 60_000;
 /** Every minute is read again at least this often, for spans that arrive later than REREAD_MS. */
 export const FULL_READ_EVERY_MS = 15 * 60_000;
 
+/** Rows as arrays, one JSON document per answer (read-rule-input.ts's readRows says why). */
 export async function compactRows(client: ClickHouseClient, built: AlertQuery): Promise<unknown[][]> {
   const result = await client.query({
     query: built.query,
     query_params: built.params,
-    format: 'JSONCompactEachRow',
+    format: 'JSONCompact',
   });
-  return result.json<unknown[]>();
+  return (await result.json<unknown[]>()).data;
 }
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
@@ -460,9 +461,12 @@ export function reasonsFromRecent(
       codes = new Map();
       totals.set(group, codes);
     }
-    for (const [code, requests] of reasons.codes[index] as ReadonlyMap<string, number>) {
-      codes.set(code, (codes.get(code) ?? 0) + requests);
-    }
+    // forEach, not for…of: the loop runs for every reason row of every rule, and destructuring each entry
+    // allocates an array per code.
+    const into = codes;
+    (reasons.codes[index] as ReadonlyMap<string, number>).forEach((requests, code) => {
+      into.set(code, (into.get(code) ?? 0) + requests);
+    });
   }
   for (const [group, codes] of totals) {
     group.topReasons = [...codes]
