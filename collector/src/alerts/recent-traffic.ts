@@ -437,6 +437,10 @@ export function tripleReasons(recent: RecentTraffic, nowMs: number, windowMs: nu
   return { triples: [...byTriple.keys()], codes: [...byTriple.values()] };
 }
 
+function addRequests(this: Map<string, number>, requests: number, code: string): void {
+  this.set(code, (this.get(code) ?? 0) + requests);
+}
+
 /** Sets the top reasons of each live group (by group id) from its triples' codes in the window. */
 export function reasonsFromRecent(
   reasons: TripleReasons,
@@ -461,12 +465,9 @@ export function reasonsFromRecent(
       codes = new Map();
       totals.set(group, codes);
     }
-    // forEach, not for…of: the loop runs for every reason row of every rule, and destructuring each entry
-    // allocates an array per code.
-    const into = codes;
-    (reasons.codes[index] as ReadonlyMap<string, number>).forEach((requests, code) => {
-      into.set(code, (into.get(code) ?? 0) + requests);
-    });
+    // forEach with a shared callback, not for…of: this runs for every reason row of every rule, and
+    // destructuring each entry allocates an array per code (a closure per row would allocate too).
+    (reasons.codes[index] as ReadonlyMap<string, number>).forEach(addRequests, codes);
   }
   for (const [group, codes] of totals) {
     group.topReasons = [...codes]
