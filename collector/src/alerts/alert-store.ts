@@ -13,15 +13,13 @@ import {
 import type { AlertSilence } from './alert-input.js';
 import { AlertRuleError, parseAlertRule, type AlertRule } from './alert-rule.js';
 import { ALERT_TABLES } from './alert-schema.js';
+import { readRows } from './read-rows.js';
 
-async function rows<T>(
+const rows = <T>(
   client: ClickHouseClient,
   query: string,
   params: Record<string, unknown> = {},
-): Promise<T[]> {
-  const result = await client.query({ query, query_params: params, format: 'JSON' });
-  return (await result.json<T>()).data;
-}
+): Promise<T[]> => readRows<T>(client, { query, params });
 
 export interface StoredRule {
   readonly rule: AlertRule;

@@ -25,7 +25,6 @@ import {
   type RuleInputMemory,
 } from './read-rule-input.js';
 import {
-  compactRows,
   reasonsFromRecent,
   TripleGroups,
   tripleReasons,
@@ -37,6 +36,7 @@ import {
   type TripleReasons,
   type TripleTotals,
 } from './recent-traffic.js';
+import { readCompactRows } from './read-rows.js';
 import { RESOLVE_HYSTERESIS } from './rule-condition.js';
 import { seasonalSampleEnds } from './seasonal-baseline.js';
 
@@ -270,7 +270,7 @@ async function fillSeasonal(
         memo.untilMs - memo.fromMs,
         candidates,
       );
-      for (const row of await compactRows(client, built)) {
+      for (const row of await readCompactRows(client, built)) {
         const key: { service?: string; route?: string; origin?: string } = {};
         columns.forEach((field, index) => {
           const value = row[index + 1];
@@ -396,7 +396,7 @@ async function fillPriors(
   }
   if (needs.length === 0) return;
   const stored = lookbacks.some((spans) => spans.length > 0)
-    ? await compactRows(client, lookbackTotalsQuery(lookbacks, [...origins].sort()))
+    ? await readCompactRows(client, lookbackTotalsQuery(lookbacks, [...origins].sort()))
     : [];
   const text = (value: unknown): string => (typeof value === 'string' ? value : '');
   // Triples projected and filtered once per grouping and filter, like the shared minutes.

@@ -15,7 +15,6 @@ import {
   reasonsQuery,
   seasonalMinutesQuery,
   windowQuery,
-  type AlertQuery,
   type PriorRow,
   type ReasonRow,
   type BandMinuteRow,
@@ -24,23 +23,11 @@ import {
 import { keyId } from './alert-key.js';
 import type { AlertRule } from './alert-rule.js';
 import { RESOLVE_HYSTERESIS, POLICY_CHANGE_LEAD_MS } from './rule-condition.js';
+import { readRows } from './read-rows.js';
 import { seasonalSampleEnds } from './seasonal-baseline.js';
 import type { MutableGroup } from './recent-traffic.js';
 
 const TOP_REASONS = 3;
-
-// One JSON document per answer, parsed in one call: a streamed format (JSONEachRow) makes @clickhouse/client
-// cut, decode and parse each row apart (a Buffer, a string and a closure per row). In an alert storm's cycles
-// (collector/bench/alert-storm.ts) that was 110 of 508 MB allocated, against 34 MB for one document, and the
-// cycles that carry the storm took ~10 % less CPU on their worker thread (three runs of each, alternating).
-export async function readRows<T>(client: ClickHouseClient, built: AlertQuery): Promise<T[]> {
-  const result = await client.query({
-    query: built.query,
-    query_params: built.params,
-    format: 'JSON',
-  });
-  return (await result.json<T>()).data;
-}
 
 /** The first stored rollup minute, epoch ms; undefined when nothing is stored yet. */
 export async function readFirstStoredMinute(client: ClickHouseClient): Promise<number | undefined> {

@@ -9,9 +9,10 @@
 // count once every minute is read again, at the latest FULL_READ_EVERY_MS after the last full read.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { GroupKey, GroupWindow } from './alert-input.js';
-import { recentMinutesQuery, recentReasonsQuery, type AlertQuery } from './alert-input-sql.js';
+import { recentMinutesQuery, recentReasonsQuery } from './alert-input-sql.js';
 import { compileFilter, keyId, projectKey, type CompiledFilter } from './alert-key.js';
 import type { AlertRule } from './alert-rule.js';
+import { readCompactRows } from './read-rows.js';
 
 const TOP_REASONS = 3;
 
@@ -103,16 +104,6 @@ export const REREAD_MS = 5 * 60_000;
 /** Every minute is read again at least this often, for spans that arrive later than REREAD_MS. */
 export const FULL_READ_EVERY_MS = 15 * 60_000;
 
-/** Rows as arrays, one JSON document per answer (read-rule-input.ts's readRows says why). */
-export async function compactRows(client: ClickHouseClient, built: AlertQuery): Promise<unknown[][]> {
-  const result = await client.query({
-    query: built.query,
-    query_params: built.params,
-    format: 'JSONCompact',
-  });
-  return (await result.json<unknown[]>()).data;
-}
-
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 /**
@@ -151,7 +142,7 @@ export async function readRecentTraffic(
     }
     return number;
   };
-  const minutes = (await compactRows(client, recentMinutesQuery(readFromMs, toMs)))
+  const minutes = (await readCompactRows(client, recentMinutesQuery(readFromMs, toMs)))
     .map((row): RecentMinute => {
       const triple = numberOf(row);
       const { service, route, origin } = triples[triple] as Triple;
@@ -166,7 +157,7 @@ export async function readRecentTraffic(
       };
     })
     .sort((a, b) => a.minuteMs - b.minuteMs);
-  const reasons = (await compactRows(client, recentReasonsQuery(readFromMs, toMs)))
+  const reasons = (await readCompactRows(client, recentReasonsQuery(readFromMs, toMs)))
     .map((row): RecentReason => {
       const triple = numberOf(row);
       const { service, route, origin } = triples[triple] as Triple;
