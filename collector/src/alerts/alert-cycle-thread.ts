@@ -14,6 +14,8 @@
 // - nice 10 (two runs): no CPU deficit (101.9 vs 102.5, 104.8 vs 99.1 CPU s), ingest 0.977× and 0.971× while
 //   a cycle ran (95 % 0.913–1.044 and 0.921–1.025), a cycle stretched to ~2.5 minutes on the saturated core.
 // With a spare core none of this matters: the worker runs beside ingest.
+// The worker's compiling runs on it too, at its nice value: the collector's node runs with
+// --no-concurrent-recompilation (cli/node-flags.ts says why and what it measured).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

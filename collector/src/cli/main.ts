@@ -1,4 +1,4 @@
-#!/usr/bin/env -S UV_THREADPOOL_SIZE=16 node --max-semi-space-size=64
+#!/usr/bin/env -S UV_THREADPOOL_SIZE=16 node --max-semi-space-size=64 --no-concurrent-recompilation
 // The `corsight` executable. Sets process.exitCode rather than calling process.exit so piped output is
 // flushed before the process ends.
 import { runCli } from './program.js';
