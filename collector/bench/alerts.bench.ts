@@ -1,7 +1,8 @@
 // How long alerting takes over many stored events (issue 7's benchmark): one evaluation cycle of 100 rules
 // (every kind, filters and groupings mixed, state rebuilt from alert_events on the first cycle) and a 7-day
 // backtest of one rule, against the targets: a cycle under 1 s, a backtest under 2 s. A script, not a test:
-// run it alone (it prints the load average before and after).
+// run it alone (it prints the load average before and after). It runs under the collector's node flags
+// (collector-node-flags.ts).
 //
 //   pnpm exec tsx --conditions=@corsight/source collector/bench/alerts.bench.ts [--rows 10000000] [--days 14]
 //       [--rules 100] [--runs 5] [--data DIR] [--ingest 600] [--ingest-copies 1] [--storm-minutes 10]
@@ -36,8 +37,11 @@ import { createEventStore } from '../src/store/create-event-store.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 import { ROLLUPS, TABLES } from '../src/store/schema-ddl.ts';
 import { measureAlertStorm } from './alert-storm.ts';
+import { runWithCollectorNodeFlags } from './collector-node-flags.ts';
 import { measureIngestWhileEvaluating } from './ingest-while-evaluating.ts';
 import { syntheticRow } from './synthetic-events.ts';
+
+runWithCollectorNodeFlags();
 
 const { values: args } = parseArgs({
   options: {
