@@ -74,9 +74,9 @@ EXPOSE 4317 4318
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.CORSIGHT_OTLP_PORT || 4318) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # --max-semi-space-size=64: V8's young generation sized for a batch being decoded (~1.5x the spans per CPU
-# second; collector/src/cli/node-flags.ts); --no-concurrent-recompilation: the alert cycles' compiling runs
-# on their niced worker, not on V8's full-priority threads (same file). `node` is PID 1 and the collector handles SIGTERM itself: it
-# stops taking spans, flushes the spool into ClickHouse (up to 10 s) and exits.
+# second); --no-concurrent-recompilation: the alert cycles' compiling runs on their niced worker, not on
+# V8's full-priority threads (both in collector/src/cli/node-flags.ts). `node` is PID 1 and the collector
+# handles SIGTERM itself: it stops taking spans, flushes the spool into ClickHouse (up to 10 s) and exits.
 ENTRYPOINT ["node", "--max-semi-space-size=64", "--no-concurrent-recompilation", "dist/cli/main.js"]
 CMD ["start"]
 
