@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { fitsInSegment, sealReason, type SegmentFill } from './spool-seal-policy.js';
+import {
+  ageLimitMs,
+  fitsInSegment,
+  LOADED_AGE_CAP,
+  LOADED_AGE_FACTOR,
+  sealReason,
+  type SegmentFill,
+} from './spool-seal-policy.js';
 
 const LIMITS = { maxSegmentRows: 100, maxSegmentBytes: 1000, maxSegmentAgeMs: 500 };
 const fill = (rows: number, bytes: number, firstAppendAt?: number): SegmentFill => ({
@@ -32,6 +39,28 @@ describe('sealReason', () => {
     ['bytes still seal it while others wait', fill(10, 1000, 0), 1, 3, 'bytes'],
   ])('%s', (_name, segment, now, waiting, reason) => {
     expect(sealReason(segment, LIMITS, now, waiting)).toBe(reason);
+  });
+});
+
+describe('ageLimitMs', () => {
+  it.each([
+    ['before any segment was stored', undefined, 500],
+    ['after a quick store', 100, 500],
+    ['after a store of half the age', 250, 500],
+    ['after a slower store: twice its time', 400, 400 * LOADED_AGE_FACTOR],
+    ['capped however slow the store', 60_000, 500 * LOADED_AGE_CAP],
+  ])('%s', (_name, lastStoreMs, limit) => {
+    expect(ageLimitMs(500, lastStoreMs)).toBe(limit);
+  });
+
+  it('decides when sealReason seals by age', () => {
+    const segment = fill(10, 100, 0);
+    expect(sealReason(segment, LIMITS, 799, 0, 400)).toBeUndefined();
+    expect(sealReason(segment, LIMITS, 800, 0, 400)).toBe('age');
+    expect(sealReason(segment, LIMITS, 500, 0, 100)).toBe('age');
+    // Rows and bytes seal it whatever the age limit.
+    expect(sealReason(fill(100, 100, 0), LIMITS, 1, 0, 60_000)).toBe('rows');
+    expect(sealReason(fill(10, 1000, 0), LIMITS, 1, 0, 60_000)).toBe('bytes');
   });
 });
 

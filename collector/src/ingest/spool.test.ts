@@ -139,7 +139,7 @@ describe('sealing', () => {
     expect(spool.sealedSegments().map((s) => s.rows)).toEqual([2]);
   });
 
-  it('lets an old segment keep filling while a sealed one waits, and seals it once that one is stored', async () => {
+  it('lets an old segment keep filling while a sealed one waits, then for twice as long as that one took to store', async () => {
     let now = 1_000;
     const spool = await open({ maxSegmentAgeMs: 500, clock: () => now });
     await spool.append(rows(0, 1), 1);
@@ -148,13 +148,39 @@ describe('sealing', () => {
     const [first] = spool.sealedSegments();
     if (first === undefined) throw new Error('the first segment was not sealed by age');
     await spool.append(rows(1, 1), 1);
-    now = 5_000;
+    now = 3_000;
     await spool.append(rows(2, 1), 1);
     await spool.sealDue();
     expect(spool.sealedSegments().map((s) => s.rows)).toEqual([1]);
+    // Stored 1.5 s after its seal: the open segment (1.5 s old) may now grow to 3 s.
     await spool.remove(first);
+    expect(spool.sealedSegments()).toHaveLength(0);
+    now = 4_499;
+    await spool.sealDue();
+    expect(spool.sealedSegments()).toHaveLength(0);
+    now = 4_500;
+    await spool.sealDue();
     expect(spool.sealedSegments().map((s) => s.rows)).toEqual([2]);
     expect(await contents(spool)).toBe(rows(1, 2));
+  });
+
+  it('keeps the age limit when segments store quickly', async () => {
+    let now = 1_000;
+    const spool = await open({ maxSegmentAgeMs: 500, clock: () => now });
+    await spool.append(rows(0, 1), 1);
+    now = 1_500;
+    await spool.sealDue();
+    const [first] = spool.sealedSegments();
+    if (first === undefined) throw new Error('the first segment was not sealed by age');
+    await spool.append(rows(1, 1), 1);
+    now = 1_600;
+    await spool.remove(first);
+    now = 1_999;
+    await spool.sealDue();
+    expect(spool.sealedSegments()).toHaveLength(0);
+    now = 2_000;
+    await spool.sealDue();
+    expect(spool.sealedSegments().map((s) => s.rows)).toEqual([1]);
   });
 
   it('seals by age on its own timer', async () => {

@@ -239,6 +239,10 @@ class FileSpool implements Spool {
   #sequence = 0;
 
   #sealed: SealedSegment[];
+  /** Clock readings when segments sealed by this process were sealed, by id, until they are stored. */
+  readonly #sealedAt = new Map<string, number>();
+  /** How long the last segment took from its seal until it was stored: stretches the age limit under load. */
+  #lastStoreMs: number | undefined;
   #sealedBytes = 0;
   #sealedRows = 0;
   #open: OpenSegment | undefined;
@@ -322,7 +326,11 @@ class FileSpool implements Spool {
     return this.#exclusive(async () => {
       const open = this.#open;
       const waiting = this.#sealed.length;
-      if (open !== undefined && sealReason(open.fill, this.#limits, this.#clock(), waiting) !== undefined) {
+      const reason =
+        open === undefined
+          ? undefined
+          : sealReason(open.fill, this.#limits, this.#clock(), waiting, this.#lastStoreMs);
+      if (reason !== undefined) {
         await this.#sealOpen();
       }
     });
@@ -350,6 +358,8 @@ class FileSpool implements Spool {
   async remove(segment: SealedSegment): Promise<void> {
     if (!this.#isQueued(segment)) return;
     await unlink(segment.path);
+    const sealedAt = this.#sealedAt.get(segment.id);
+    if (sealedAt !== undefined) this.#lastStoreMs = this.#clock() - sealedAt;
     this.#dequeue(segment);
     // The open segment kept filling past its age while this one was being stored: it is due now.
     if (this.#sealed.length === 0 && !this.#closed) await this.#sealDueInBackground();
@@ -383,6 +393,7 @@ class FileSpool implements Spool {
 
   #dequeue(segment: SealedSegment): void {
     this.#sealed = this.#sealed.filter((candidate) => candidate.id !== segment.id);
+    this.#sealedAt.delete(segment.id);
     this.#sealedBytes -= segment.bytes;
     this.#sealedRows -= segment.rows;
   }
@@ -589,7 +600,9 @@ class FileSpool implements Spool {
       this.#backgroundErrors += 1;
       this.#onBackgroundError?.(error);
     }
-    this.#sealed.push({ id: formatSegmentId(open.id), path, rows: open.fill.rows, bytes: open.fill.bytes });
+    const id = formatSegmentId(open.id);
+    this.#sealed.push({ id, path, rows: open.fill.rows, bytes: open.fill.bytes });
+    this.#sealedAt.set(id, this.#clock());
     this.#sealedBytes += open.fill.bytes;
     this.#sealedRows += open.fill.rows;
     for (const wake of [...this.#waiters]) wake();

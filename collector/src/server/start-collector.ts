@@ -55,7 +55,9 @@ export interface RunningCollector {
   close(options?: { readonly drainMs?: number }): Promise<void>;
 }
 
-const SEGMENT_BYTES = 32 * 1024 * 1024;
+// A segment is one insert (spool-seal-policy.ts). 64 MiB holds the default row limit's 100,000 rows of
+// either kind of span (their JSON rows take 500-600 bytes), so under load both get inserts of the same size.
+const SEGMENT_BYTES = 64 * 1024 * 1024;
 
 /** Where embedded chDB keeps its data, beside the spool, inside the collector's data directory. */
 export function chdbDirectory(dataDir: string): string {
