@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpoolError, SpoolFullError, spoolRetryAfterSeconds } from './spool-errors.js';
-import { openSpool, spoolDirectory, type Spool, type SpoolOptions } from './spool.js';
+import { openSpool, type SealedSegment, spoolDirectory, type Spool, type SpoolOptions } from './spool.js';
 
 let dataDir: string;
 const opened: Spool[] = [];
@@ -139,46 +139,48 @@ describe('sealing', () => {
     expect(spool.sealedSegments().map((s) => s.rows)).toEqual([2]);
   });
 
-  it('lets an old segment keep filling while a sealed one waits, then for twice as long as that one took to store', async () => {
-    let now = 1_000;
-    const spool = await open({ maxSegmentAgeMs: 500, clock: () => now });
+  /**
+   * A spool on a clock the test moves, maxSegmentAgeMs 500: its first segment (row 0) sealed by age at
+   * 1,500, then row 1 appended to a fresh segment.
+   */
+  async function firstSealedByAge(): Promise<{ spool: Spool; first: SealedSegment; clock: { now: number } }> {
+    const clock = { now: 1_000 };
+    const spool = await open({ maxSegmentAgeMs: 500, clock: () => clock.now });
     await spool.append(rows(0, 1), 1);
-    now = 1_500;
+    clock.now = 1_500;
     await spool.sealDue();
     const [first] = spool.sealedSegments();
     if (first === undefined) throw new Error('the first segment was not sealed by age');
     await spool.append(rows(1, 1), 1);
-    now = 3_000;
+    return { spool, first, clock };
+  }
+
+  it('lets an old segment keep filling while a sealed one waits, then for twice as long as that one took to store', async () => {
+    const { spool, first, clock } = await firstSealedByAge();
+    clock.now = 3_000;
     await spool.append(rows(2, 1), 1);
     await spool.sealDue();
     expect(spool.sealedSegments().map((s) => s.rows)).toEqual([1]);
     // Stored 1.5 s after its seal: the open segment (1.5 s old) may now grow to 3 s.
     await spool.remove(first);
     expect(spool.sealedSegments()).toHaveLength(0);
-    now = 4_499;
+    clock.now = 4_499;
     await spool.sealDue();
     expect(spool.sealedSegments()).toHaveLength(0);
-    now = 4_500;
+    clock.now = 4_500;
     await spool.sealDue();
     expect(spool.sealedSegments().map((s) => s.rows)).toEqual([2]);
     expect(await contents(spool)).toBe(rows(1, 2));
   });
 
   it('keeps the age limit when segments store quickly', async () => {
-    let now = 1_000;
-    const spool = await open({ maxSegmentAgeMs: 500, clock: () => now });
-    await spool.append(rows(0, 1), 1);
-    now = 1_500;
-    await spool.sealDue();
-    const [first] = spool.sealedSegments();
-    if (first === undefined) throw new Error('the first segment was not sealed by age');
-    await spool.append(rows(1, 1), 1);
-    now = 1_600;
+    const { spool, first, clock } = await firstSealedByAge();
+    clock.now = 1_600;
     await spool.remove(first);
-    now = 1_999;
+    clock.now = 1_999;
     await spool.sealDue();
     expect(spool.sealedSegments()).toHaveLength(0);
-    now = 2_000;
+    clock.now = 2_000;
     await spool.sealDue();
     expect(spool.sealedSegments().map((s) => s.rows)).toEqual([1]);
   });
