@@ -16,7 +16,7 @@ import { BatchWriter } from '../ingest/batch-writer.js';
 import { type HttpSpanJudging, httpSpanJudging } from '../ingest/http-span-ingest.js';
 import { restoreHttpSpanServices } from '../ingest/http-span-restore.js';
 import { createSpanIngest } from '../ingest/span-ingest.js';
-import { openSpool, type Spool } from '../ingest/spool.js';
+import { DEFAULT_SPOOL_LIMITS, openSpool, type Spool } from '../ingest/spool.js';
 import { CollectorMetrics } from '../ops/collector-metrics.js';
 import { opsRoutes } from '../ops/ops-routes.js';
 import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../otlp/grpc-receiver.js';
@@ -55,10 +55,6 @@ export interface RunningCollector {
   close(options?: { readonly drainMs?: number }): Promise<void>;
 }
 
-// A segment is one insert (spool-seal-policy.ts). 64 MiB holds the default row limit's 100,000 rows of
-// either kind of span (their JSON rows take 500-600 bytes), so under load both get inserts of the same size.
-const SEGMENT_BYTES = 64 * 1024 * 1024;
-
 /** Where embedded chDB keeps its data, beside the spool, inside the collector's data directory. */
 export function chdbDirectory(dataDir: string): string {
   return join(dataDir, 'clickhouse');
@@ -93,7 +89,7 @@ export async function startCollector(
     dataDir,
     maxSpoolBytes: config.spool.maxBytes,
     maxSegmentRows: config.spool.segmentRows,
-    maxSegmentBytes: SEGMENT_BYTES,
+    maxSegmentBytes: DEFAULT_SPOOL_LIMITS.maxSegmentBytes,
     maxSegmentAgeMs: config.spool.segmentAgeMs,
     onBackgroundError: (error) => {
       app.log.error({ err: error }, 'sealing a spool segment failed; it is retried');
