@@ -363,7 +363,8 @@ class FileSpool implements Spool {
     const sealedAt = this.#sealedAt.get(segment.id);
     if (sealedAt !== undefined) this.#lastStoreMs = this.#clock() - sealedAt;
     this.#dequeue(segment);
-    // The open segment kept filling past its age while this one was being stored: it is due now.
+    // The open segment kept filling while this one was being stored: it is due now if it is older than the
+    // age limit this store time sets (ageLimitMs).
     if (this.#sealed.length === 0 && !this.#closed) await this.#sealDueInBackground();
   }
 
