@@ -220,6 +220,22 @@ describe('decoding', () => {
     }
   });
 
+  it('reads strings of every length around the cache limit, multi-byte ones too, the same each time', () => {
+    // 1 to 70 bytes covers the byte-at-a-time tails, the 64-byte slots and the uncached strings past them;
+    // 'é' and '🙂' put a character across the four-byte steps. Three rounds: cached on the second.
+    const values = Array.from({ length: 70 }, (_, i) => [
+      'x'.repeat(i + 1),
+      `é${'y'.repeat(i)}`,
+      `${'z'.repeat(i)}🙂`,
+    ]).flat();
+    const attributes = values.map((text, i) => ({ key: `s${i}`, value: { stringValue: text } }));
+    const bytes = encode(requestWith({ ...PROTOBUF_SPAN, attributes }));
+    for (let round = 0; round < 3; round++) {
+      const [decoded] = decodeProtobufTraceRequest(bytes);
+      expect(decoded?.attributes).toEqual(Object.fromEntries(values.map((text, i) => [`s${i}`, text])));
+    }
+  });
+
   it('reads arrays nested in arrays, each with its own items in order', () => {
     const [decoded] = decodeProtobufTraceRequest(
       encode(
