@@ -10,7 +10,8 @@ import { createEventStore } from '../src/store/create-event-store.js';
 import { BatchWriter, type StoredBatch } from '../src/ingest/batch-writer.js';
 import { encodeEventRows } from '../src/ingest/cors-event-row.js';
 import { detailEventRow, eventRow } from '../src/ingest/cors-event-row.fixture.js';
-import { DEFAULT_SPOOL_LIMITS, openSpool } from '../src/ingest/spool.js';
+import { openSpool } from '../src/ingest/spool.js';
+import { DEFAULT_SPOOL_LIMITS } from '../src/ingest/spool-limits.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 300_000);
 const ROWS_PER_APPEND = 512;

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { encodeEventRows } from '../src/ingest/cors-event-row.js';
 import { detailEventRow, eventRow } from '../src/ingest/cors-event-row.fixture.js';
-import { DEFAULT_SPOOL_LIMITS, openSpool } from '../src/ingest/spool.js';
+import { openSpool } from '../src/ingest/spool.js';
+import { DEFAULT_SPOOL_LIMITS } from '../src/ingest/spool-limits.js';
 
 const ROWS_PER_APPEND = 512;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);

@@ -5,6 +5,7 @@
 // A wrong value stops start-up with a message that names the variable (or the file's key) and the form it
 // expects; all wrong values are reported at once, so fixing a deployment takes one round.
 import { z } from 'zod';
+import { DEFAULT_SPOOL_LIMITS } from '../ingest/spool-limits.js';
 
 export interface CollectorConfig {
   /** Interface the HTTP (OTLP/HTTP, query API, ops) and gRPC servers listen on. */
@@ -272,21 +273,21 @@ const SETTINGS: readonly Setting[] = [
     key: 'spool.maxBytes',
     schema: positiveInt(Number.MAX_SAFE_INTEGER),
     expected: 'a byte count',
-    fallback: 1024 * MiB,
+    fallback: DEFAULT_SPOOL_LIMITS.maxSpoolBytes,
   },
   {
     env: 'CORSIGHT_BATCH_ROWS',
     key: 'spool.segmentRows',
     schema: positiveInt(10_000_000),
     expected: 'a row count 1–10000000',
-    fallback: 100_000,
+    fallback: DEFAULT_SPOOL_LIMITS.maxSegmentRows,
   },
   {
     env: 'CORSIGHT_BATCH_AGE_MS',
     key: 'spool.segmentAgeMs',
     schema: positiveInt(600_000),
     expected: 'milliseconds 1–600000',
-    fallback: 1000,
+    fallback: DEFAULT_SPOOL_LIMITS.maxSegmentAgeMs,
   },
   {
     env: 'CORSIGHT_LOG_LEVEL',
