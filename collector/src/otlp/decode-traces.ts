@@ -231,6 +231,12 @@ function pbValue(value: PbAnyValue | null, depth: number): OtlpValue {
   if (value.arrayValue !== null) {
     checkDepth(depth);
     const values = value.arrayValue.values;
+    // One non-empty string, the usual array (a captured header's one line): read here, not by a recursive
+    // call, into an array of exactly one item.
+    if (values.length === 1) {
+      const only = values[0]?.stringValue;
+      if (only !== undefined && only !== '') return [only];
+    }
     checkLength(values.length, '.arrayValue.values');
     const items = new Array<OtlpValue>(values.length);
     for (let i = 0; i < values.length; i++) {
