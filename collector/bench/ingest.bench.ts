@@ -22,7 +22,10 @@
 // this mix, where a Corsight exemplar is none). Phases as short as the end-to-end run left most merges out and
 // flattered HTTP spans: 0.77× and 0.79× with 12 s phases (two days), 0.75× with 40 s and 0.71× with 60 s
 // (per collector CPU second 0.75–0.81×, 0.79× and 0.75×). The in-process figures of both paths are measured
-// in alternating slices, at the same moment.
+// in alternating slices, at the same moment, in this process: without the collector's node flags and with
+// one JIT state for both kinds, so they move more from run to run than the pair (0.64× and 0.77× for the same
+// code, two runs on 2026-11-28). Both kinds in processes of their own with the collector's flags, alternating
+// (six each), gave 0.75× and 0.78× that day.
 //   node --import tsx --conditions=@corsight/source collector/bench/ingest.bench.ts
 //   BENCH_SECONDS=12 BENCH_IN_FLIGHT=8 BENCH_PAYLOADS=64 BENCH_COLLECTOR_CPUS=0,1 BENCH_SPREAD_MS=10000
 //   BENCH_PAIR_PHASES=4 BENCH_PAIR_SECONDS=40 (defaults)
