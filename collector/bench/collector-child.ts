@@ -18,6 +18,11 @@ export interface CollectorChild {
   metrics(): Promise<Map<string, number>>;
   /** Its resident memory split by kind (Linux; undefined elsewhere or once it has exited). */
   residentSplit(): Promise<ResidentSplit | undefined>;
+  /**
+   * Seconds its main thread has run on a CPU (Linux; undefined elsewhere or once it has exited): the thread
+   * that receives, decodes, maps or judges, encodes and spools every request.
+   */
+  mainThreadCpuSeconds(): Promise<number | undefined>;
   /** SIGTERM, then waits for the exit (the collector drains its spool into ClickHouse first). */
   stop(): Promise<number | null>;
 }
@@ -54,6 +59,18 @@ async function residentSplitOf(pid: number | undefined): Promise<ResidentSplit |
     return anonymousBytes === undefined || fileBytes === undefined
       ? undefined
       : { anonymousBytes, fileBytes };
+  } catch {
+    return undefined;
+  }
+}
+
+async function mainThreadCpuSecondsOf(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined || process.platform !== 'linux') return undefined;
+  try {
+    // A process's first thread has the process's id; schedstat's first field is its time on a CPU in ns.
+    const schedstat = await readFile(`/proc/${String(pid)}/task/${String(pid)}/schedstat`, 'utf8');
+    const nanoseconds = Number(schedstat.slice(0, schedstat.indexOf(' ')));
+    return Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : undefined;
   } catch {
     return undefined;
   }
@@ -171,6 +188,8 @@ export function startCollectorChild(options: CollectorChildOptions): Promise<Col
           return parsePrometheusText(await response.text());
         },
         residentSplit: () => residentSplitOf(child.pid),
+        // taskset execs node, so the child's pid is node's.
+        mainThreadCpuSeconds: () => mainThreadCpuSecondsOf(child.pid),
         stop: () => {
           child.kill('SIGTERM');
           return exited;
