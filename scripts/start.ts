@@ -223,8 +223,8 @@ async function run(options: StartOptions): Promise<void> {
     if (!(await waitFor(dashboardUrl, dashboard, 'the dashboard', READY_TIMEOUT_MS.dashboard))) return;
   }
   const grpc = options.grpcPort === 'off' ? '' : `, OTLP/gRPC ${HOST}:${options.grpcPort}`;
-  // With the demo, the last hour with auto-refresh: its traffic is minutes old and still coming.
-  const openUrl = options.demo ? `${dashboardUrl}/?range=1h&refresh=1` : dashboardUrl;
+  // With the demo, the last 15 minutes with auto-refresh: its traffic is minutes old and still coming.
+  const openUrl = options.demo ? `${dashboardUrl}/?range=15m&refresh=1` : dashboardUrl;
   say(
     options.dashboard
       ? `Corsight is running: open ${openUrl}  (collector ${collectorUrl}${grpc})`

@@ -42,6 +42,10 @@ describe('apiRange', () => {
       from: '2026-11-26T11:00:00.000Z',
       to: '2026-11-26T12:00:00.000Z',
     });
+    expect(apiRange(readView({ range: '15m' }), NOW)).toEqual({
+      from: '2026-11-26T11:45:00.000Z',
+      to: '2026-11-26T12:00:00.000Z',
+    });
   });
 
   it('custom bounds without a zone are UTC; others pass through', () => {

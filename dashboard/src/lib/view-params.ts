@@ -1,6 +1,6 @@
 // A dashboard view as URL search parameters, so a link reproduces what someone saw. Pure: the caller
 // passes "now". Parameters:
-//   range   1h | 24h (default) | 7d | 30d | custom
+//   range   15m | 1h | 24h (default) | 7d | 30d | custom
 //   from,to custom range: ISO-8601 with a zone, a date-time without one (read as UTC, what the form's
 //           datetime-local inputs send), or epoch milliseconds; passed to the query API as ISO-8601
 //   service one service (from /api/v1/services); absent = all
@@ -10,7 +10,10 @@
 //   refresh 1 = reload the data every REFRESH_SECONDS
 //   sort,dir a table's sort column and direction (asc | desc)
 
+// 15 minutes is the view right after a change ("whom did we just break?"): one-minute buckets, the finest the
+// rollups keep.
 export const RANGE_PRESETS = {
+  '15m': { label: 'Last 15 min', ms: 900_000 },
   '1h': { label: 'Last 1 h', ms: 3_600_000 },
   '24h': { label: 'Last 24 h', ms: 86_400_000 },
   '7d': { label: 'Last 7 d', ms: 7 * 86_400_000 },
