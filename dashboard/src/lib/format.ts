@@ -7,6 +7,16 @@ export function formatCount(value: number): string {
   return COUNT.format(value);
 }
 
+/** The noun for a count: singular for exactly one, plural otherwise (`1.5 requests`, `0 origins`). */
+export function noun(value: number, singular: string, plural = `${singular}s`): string {
+  return value === 1 ? singular : plural;
+}
+
+/** `1 origin`, `3 origins`: a count with its noun. */
+export function formatCounted(value: number, singular: string, plural?: string): string {
+  return `${formatCount(value)} ${noun(value, singular, plural)}`;
+}
+
 export function formatShare(value: number): string {
   return PERCENT.format(value);
 }

@@ -15,7 +15,7 @@ import {
   type RuleDraft,
 } from '../../lib/alert-rule-form';
 import { CLIP } from '../../lib/clip-text';
-import { formatCount } from '../../lib/format';
+import { formatCount, formatCounted } from '../../lib/format';
 import { UNNARROWED, viewParams, type View } from '../../lib/view-params';
 import { saveRule } from './actions';
 
@@ -206,7 +206,7 @@ function PreviewResult({
       <h3 id="backtest-result" data-firings={firings.length}>
         This rule would have fired {firings.length === 1 ? 'once' : `${firings.length} times`} in the last{' '}
         {BACKTEST_DAYS} days
-        {firings.length === 0 ? '' : ` (${notifications} notification${notifications === 1 ? '' : 's'})`}
+        {firings.length === 0 ? '' : ` (${formatCounted(notifications, 'notification')})`}
       </h3>
       {firings.length === 0 ? null : (
         <div className="table-wrap">

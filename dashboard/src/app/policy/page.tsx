@@ -13,7 +13,7 @@ import { sortHeaders } from '../../components/sort-header';
 import { readAllowlist } from '../../lib/allowlist-param';
 import { CLIP } from '../../lib/clip-text';
 import { getApi, postApi } from '../../lib/collector-api';
-import { formatCount, formatInstant } from '../../lib/format';
+import { formatCount, formatCounted, formatInstant, noun } from '../../lib/format';
 import { load, serviceChoices } from '../../lib/page-data';
 import {
   POLICY_CHANGES_TABLE,
@@ -76,10 +76,11 @@ function ChangesTable({ data, view, extra }: TableProps<PolicyChangesAnswer>) {
                 ) : (
                   <ul className="breakdown">
                     <li className="breakdown-total">
-                      {formatCount(
+                      {formatCounted(
                         change.originsBlockedAfter.reduce((sum, origin) => sum + origin.blockedAfter, 0),
+                        'request',
                       )}{' '}
-                      requests from {formatCount(change.originsBlockedAfter.length)} origins
+                      from {formatCounted(change.originsBlockedAfter.length, 'origin')}
                     </li>
                     {change.originsBlockedAfter.map((origin) => (
                       <li key={origin.origin}>
@@ -127,9 +128,10 @@ function SimulationResult({ data: simulation, view, extra }: TableProps<Simulati
     <section aria-labelledby="simulation" className="simulation">
       <h3 id="simulation">Under this allowlist</h3>
       <p data-col="newly-blocked">
-        <strong>{formatCount(totals.newlyBlocked)}</strong> requests from{' '}
-        <strong>{formatCount(totals.newlyBlockedOrigins)}</strong> origins allowed today would be blocked;{' '}
-        {formatCount(totals.refused)} of {formatCount(totals.requests)} requests would be refused in all.
+        <strong>{formatCount(totals.newlyBlocked)}</strong> {noun(totals.newlyBlocked, 'request')} from{' '}
+        <strong>{formatCount(totals.newlyBlockedOrigins)}</strong>{' '}
+        {noun(totals.newlyBlockedOrigins, 'origin')} allowed today would be blocked;{' '}
+        {formatCount(totals.refused)} of {formatCounted(totals.requests, 'request')} would be refused in all.
       </p>
       {simulation.origins.length === 0 ? null : (
         <div className="table-wrap">
