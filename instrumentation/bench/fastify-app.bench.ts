@@ -54,8 +54,8 @@ const results = new Map<Variant, { get: Measurement; preflight: Measurement }>()
 let hostile: { before: number; after: number; requests: number } | undefined;
 // This VM's speed drifts by a third from one minute to the next, so variants measured one after the other
 // compare different machines. All servers run at once (idle but for the one under load) and the variants
-// take turns, ROUNDS times, in short runs; each figure is the median run and each ratio the median of the
-// per-round ratios.
+// take turns, ROUNDS times, in short runs, in reverse order every other round; each figure is the median run
+// and each ratio the median of the per-round ratios.
 const ROUNDS = Number(process.env.CORSIGHT_BENCH_ROUNDS ?? 5);
 const ratios = { get: [] as number[], preflight: [] as number[] };
 try {
@@ -71,9 +71,12 @@ try {
     variants.map((variant) => [variant, { get: [], preflight: [] }]),
   );
   for (let round = 0; round < ROUNDS; round++) {
+    // Every other round runs the variants in the opposite order: the VM's speed drifts within a round too,
+    // and a fixed order would hand whatever runs last the same share of that drift every round.
+    const order = round % 2 === 0 ? variants : [...variants].reverse();
     for (const kind of ['get', 'preflight'] as const) {
       const rates = new Map<Variant, number>();
-      for (const variant of variants) {
+      for (const variant of order) {
         const server = servers.get(variant);
         if (server === undefined) continue;
         const run = await measure(server, scripts[kind], SECONDS);
