@@ -56,7 +56,9 @@ let hostile: { before: number; after: number; requests: number } | undefined;
 // compare different machines. All servers run at once (idle but for the one under load) and the variants
 // take turns, ROUNDS times, in short runs, in reverse order every other round; each figure is the median run
 // and each ratio the median of the per-round ratios.
-const ROUNDS = Number(process.env.CORSIGHT_BENCH_ROUNDS ?? 5);
+// Nine: single rounds' ratios ranged from 81 % to 127 % for the same code on this VM, so the median of five
+// still moved by several points from run to run, about the distance between the figures and the targets.
+const ROUNDS = Number(process.env.CORSIGHT_BENCH_ROUNDS ?? 9);
 const ratios = { get: [] as number[], preflight: [] as number[] };
 try {
   const servers = new Map<Variant, BenchServer>();
