@@ -7,6 +7,7 @@ import type {
   GroupKey,
   RuleFilter,
 } from '@corsight/collector/api-types';
+import { formatCounted } from './format';
 
 const UNITS = [
   { ms: 86_400_000, label: 'd' },
@@ -210,7 +211,7 @@ export function eventText(event: AlertEventView): string {
 /** A delivery row's outcome: `ok`, or the last attempt's error (`timeout after 2000 ms`, `HTTP 500: …`). */
 export function deliveryText(event: AlertEventView): string | undefined {
   if (event.event !== 'delivery') return undefined;
-  const attempts = event.attempts === 1 ? '1 attempt' : `${event.attempts} attempts`;
+  const attempts = formatCounted(event.attempts, 'attempt');
   if (event.deliveryOk === true) return `delivered (${attempts})`;
   const detail = event.detail as { attempts?: { error?: unknown; status?: unknown }[] } | null;
   const last = Array.isArray(detail?.attempts) ? detail.attempts.at(-1) : undefined;
