@@ -43,12 +43,17 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { context } from '@opentelemetry/api';
+import { boundedMemo, serialiseOrigin } from './core/index.js';
 import { type ExchangeWatcher, FastifyExchange } from './fastify-in-flight.js';
 import { routeTemplate } from './fastify-internals.js';
 import { RouteTemplates } from './fastify-route.js';
 import { RememberedRoutes } from './remembered-routes.js';
 import { dismissHead, headWatcherOf, watchHead } from './observe/head-watch.js';
 import { CorsObserver, type CorsightOptions } from './observe/index.js';
+import { ROUTE_UNMATCHED } from './schema.js';
+
+// Host values are the client's and repeat (one or a few per API); the WHATWG URL parse costs ~1 µs.
+const originOf = boundedMemo(serialiseOrigin);
 
 export type { CorsightOptions } from './observe/index.js';
 
@@ -69,7 +74,7 @@ class FastifyCorsight implements ExchangeWatcher {
   // An API answers on one or a few hosts: the last origin built is nearly always the next one.
   #lastHost = '';
   #lastProtocol = '';
-  #lastOrigin = '';
+  #lastOrigin: string | undefined = undefined;
   /** Preflight routes by URL, then asked method (a router lookup and template match cost ~0.4 µs). */
   readonly #preflightRoutes = new RememberedRoutes<IncomingMessage>((url, method, raw) =>
     this.#findPreflightRoute(method, url, raw),
@@ -161,7 +166,10 @@ class FastifyCorsight implements ExchangeWatcher {
     this.#observer.observe(exchange);
   }
 
-  /** The route a request counts under: a preflight's is the route of the method it asks for. */
+  /**
+   * The route a request counts under: a preflight's is the route of the method it asks for, ROUTE_UNMATCHED
+   * when the router has none (the observer then warns `preflight_unmatched_route`).
+   */
   routeOf(request: FastifyRequest): string | undefined {
     const raw = request.raw;
     const requestMethod = raw.headers['access-control-request-method'];
@@ -184,7 +192,10 @@ class FastifyCorsight implements ExchangeWatcher {
     if (host !== this.#lastHost || protocol !== this.#lastProtocol) {
       this.#lastHost = host;
       this.#lastProtocol = protocol;
-      this.#lastOrigin = `${protocol}://${host}`;
+      // Serialised as a browser serialises the Origin it sends (case, default port, IDNA), so that
+      // `Host: API.example:443` is the same origin as `https://api.example`; undefined for a Host no URL
+      // can hold.
+      this.#lastOrigin = originOf(`${protocol}://${host}`);
     }
     return this.#lastOrigin;
   }
@@ -204,7 +215,7 @@ class FastifyCorsight implements ExchangeWatcher {
         ? this.#fastify.findRoute({ method, url, constraints: { host: raw.headers.host ?? '' } })
         : this.#fastify.findRoute({ method, url })
     ) as { params: object } | null; // typed as always found, but null when no route matches (fastify 5.12)
-    if (found === null) return undefined;
+    if (found === null) return ROUTE_UNMATCHED;
     const route = this.#templates.resolve(method, url, Object.keys(found.params));
     if (route === undefined && this.#unknownRoutes++ === 0) {
       this.#fastify.log.warn(

@@ -501,11 +501,31 @@ describe('an API without CORS support', () => {
     // A path that exists, asked for a method it has no route for.
     expect((await api.send('OPTIONS', '/reports/2024', preflight(APP, 'DELETE'))).status).toBe(200);
     const spans = await api.spans();
-    expect(spans.map((s) => [s.name, s.attributes[ATTR.httpRoute], s.attributes[ATTR.outcome]])).toEqual([
-      [SPAN_NAMES.preflight, ROUTE_UNMATCHED, 'blocked'],
-      ['CORS GET', ROUTE_UNMATCHED, 'blocked'],
-      [SPAN_NAMES.preflight, ROUTE_UNMATCHED, 'blocked'],
+    expect(
+      spans.map((s) => [
+        s.name,
+        s.attributes[ATTR.httpRoute],
+        s.attributes[ATTR.outcome],
+        (s.attributes[ATTR.warnings] as string[]).includes('preflight_unmatched_route'),
+      ]),
+    ).toEqual([
+      // Express's router says no route matches: the preflights carry the adapter's warning.
+      [SPAN_NAMES.preflight, ROUTE_UNMATCHED, 'blocked', true],
+      ['CORS GET', ROUTE_UNMATCHED, 'blocked', false],
+      [SPAN_NAMES.preflight, ROUTE_UNMATCHED, 'blocked', true],
     ]);
+  });
+
+  it('does not claim a preflight to a sub-application matched no route', async () => {
+    const api = await expressApp({ sampling: 1 }, (app) => {
+      const admin = express();
+      admin.get('/panel', ok);
+      app.use('/admin', admin);
+    });
+    await api.send('OPTIONS', '/admin/panel', preflight(APP, 'GET'));
+    const [span] = await api.spans();
+    expect(span?.attributes[ATTR.httpRoute]).toBe(ROUTE_UNMATCHED);
+    expect(span?.attributes[ATTR.warnings]).not.toContain('preflight_unmatched_route');
   });
 });
 
@@ -642,6 +662,14 @@ describe('corsight.wrap for a bare node:http handler', () => {
     const listener = corsight.wrap(handler, { tracerProvider, sampling: 1, ...options });
     return { ...(await listen(listener)), ...observed(listener, finished) };
   }
+
+  it('leaves out preflight_unmatched_route when it has no router to ask', async () => {
+    const server = await wrapped();
+    await server.send('OPTIONS', '/orders/1', preflight(APP, 'PUT'));
+    const [span] = await server.spans();
+    expect(span?.attributes[ATTR.httpRoute]).toBe(ROUTE_UNMATCHED);
+    expect(span?.attributes[ATTR.warnings]).not.toContain('preflight_unmatched_route');
+  });
 
   it('counts requests as (unmatched) when it has no way to know the route', async () => {
     const server = await wrapped();

@@ -16,6 +16,19 @@ export function isCrossOrigin(verdict: CorsVerdict): verdict is CrossOriginVerdi
   return verdict.kind !== 'not-cors';
 }
 
+/**
+ * The verdict with what only an adapter can tell (CORS.md §6): a preflight asking for a route the
+ * application's router does not have, which the adapter reports as ROUTE_UNMATCHED. An adapter that cannot
+ * tell (no router it can read) reports undefined instead, and nothing is added.
+ */
+export function withRouteFindings(
+  verdict: CrossOriginVerdict,
+  route: string | undefined,
+): CrossOriginVerdict {
+  if (verdict.kind !== 'preflight' || route !== ROUTE_UNMATCHED) return verdict;
+  return { ...verdict, warnings: [...verdict.warnings, 'preflight_unmatched_route'] };
+}
+
 /** What a summary span counts the exchange under. */
 export function summaryKeyOf(
   verdict: CrossOriginVerdict,

@@ -4,6 +4,7 @@ import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import express, { type Express, type Request, type Response } from 'express';
 import { describe, expect, it, vi } from 'vitest';
+import { ROUTE_UNMATCHED } from '../schema.js';
 import { expressRoute, targetPath } from './express-route.js';
 
 function ok(_req: Request, res: Response): void {
@@ -67,25 +68,28 @@ describe('expressRoute by path and method', () => {
     // method, target, asked method (preflight), template
     ['GET', '/orders/1', undefined, '/orders/:id'],
     ['HEAD', '/orders/1', undefined, '/orders/:id'],
-    ['PATCH', '/orders/1', undefined, undefined],
+    ['PATCH', '/orders/1', undefined, ROUTE_UNMATCHED],
     ['OPTIONS', '/orders/1', 'PUT', '/orders/:id'],
     ['OPTIONS', '/orders/1', 'put', '/orders/:id'],
-    ['OPTIONS', '/orders/1', 'DELETE', undefined],
+    ['OPTIONS', '/orders/1', 'DELETE', ROUTE_UNMATCHED],
     ['DELETE', '/any/1', undefined, '/any/:x'],
     ['GET', '/b/2', undefined, '/b/:id'],
     ['GET', '/re/12', undefined, String(/^\/re\/(\d+)$/)],
     ['OPTIONS', '/api/v1/Items/3', 'DELETE', '/api/v1/Items/:item'],
-    ['DELETE', '/api/v1/items/3', undefined, undefined],
+    ['DELETE', '/api/v1/items/3', undefined, ROUTE_UNMATCHED],
     ['GET', '/api', undefined, '/api/'],
-    ['GET', '/apix', undefined, undefined],
+    ['GET', '/apix', undefined, ROUTE_UNMATCHED],
     ['GET', '/tenants/acme/orders/9', undefined, '/tenants/:tenant/orders/:id'],
     ['GET', '/orders/1?expand=items', undefined, '/orders/:id'],
     ['GET', 'http://api.example.com/orders/1?x', undefined, '/orders/:id'],
-    ['GET', '/orders/%E0%A4%A', undefined, undefined],
+    ['GET', '/orders/%E0%A4%A', undefined, ROUTE_UNMATCHED],
     ['GET', '/two/x/5', undefined, '/two/x/:id'],
-    // Sub-applications keep their router in a closure: not found by path.
+    // Sub-applications keep their router in a closure: not found by path, and whether one of their routes
+    // matches cannot be told.
     ['GET', '/admin/panel', undefined, undefined],
-    ['GET', '/nowhere', undefined, undefined],
+    ['OPTIONS', '/admin/elsewhere', 'GET', undefined],
+    ['GET', '/nowhere', undefined, ROUTE_UNMATCHED],
+    ['OPTIONS', '/nowhere', 'GET', ROUTE_UNMATCHED],
   ];
   it.each(cases)('%s %s (asking %s) → %s', (method, target, asked, template) => {
     expect(expressRoute(handled({ method, app }), target, asked)).toBe(template);
@@ -131,7 +135,7 @@ describe('expressRoute for a request a route served', () => {
 
   it('finds a route added at the root after its path was remembered without one', () => {
     const { app } = application();
-    expect(expressRoute(handled({ method: 'OPTIONS', app }), '/later/1', 'GET')).toBeUndefined();
+    expect(expressRoute(handled({ method: 'OPTIONS', app }), '/later/1', 'GET')).toBe(ROUTE_UNMATCHED);
     app.get('/later/:id', ok);
     expect(expressRoute(handled({ method: 'OPTIONS', app }), '/later/1', 'GET')).toBe('/later/:id');
   });
@@ -142,9 +146,9 @@ describe('expressRoute for a request a route served', () => {
       const app = express();
       const api = express.Router();
       app.use('/api', api);
-      expect(expressRoute(handled({ method: 'OPTIONS', app }), '/api/later/1', 'GET')).toBeUndefined();
+      expect(expressRoute(handled({ method: 'OPTIONS', app }), '/api/later/1', 'GET')).toBe(ROUTE_UNMATCHED);
       api.get('/later/:id', ok);
-      expect(expressRoute(handled({ method: 'OPTIONS', app }), '/api/later/1', 'GET')).toBeUndefined();
+      expect(expressRoute(handled({ method: 'OPTIONS', app }), '/api/later/1', 'GET')).toBe(ROUTE_UNMATCHED);
       vi.advanceTimersByTime(10_000);
       expect(expressRoute(handled({ method: 'OPTIONS', app }), '/api/later/1', 'GET')).toBe('/api/later/:id');
     } finally {

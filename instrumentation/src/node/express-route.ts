@@ -14,11 +14,13 @@
 //   the request; it is only paid for requests that carry an Origin.
 //
 // Limits: sub-applications (`app.use('/admin', express())`) hide their router inside a closure, so their
-// routes are not found by path (preflights to them are `(unmatched)`); requests that reach one of their
+// routes are not found by path (preflights to them are `(unmatched)`, without the `preflight_unmatched_route`
+// warning, which needs a router that says no route matches); requests that reach one of their
 // routes fall back to `req.baseUrl + req.route.path`. Express 4 layers change their own state when matched,
 // so they are never matched here; Express 4 gets the index and the `req.baseUrl` fallback only.
 import type { IncomingMessage } from 'node:http';
 import { RememberedRoutes } from '../remembered-routes.js';
+import { ROUTE_UNMATCHED } from '../schema.js';
 
 interface ExpressRoute {
   readonly path?: unknown;
@@ -101,10 +103,11 @@ function mountTemplate(pattern: unknown): string | undefined {
   return template.slice(0, end);
 }
 
-function matchLayer(layer: ExpressLayer, path: string): LayerMatch | undefined {
+/** A layer's match for a path: undefined when it does not match, null when it cannot be asked. */
+function matchLayer(layer: ExpressLayer, path: string): LayerMatch | undefined | null {
   // Router 2.x's Layer#match is pure; Express 4's stores the match on the layer, which a request in flight
   // reads back, so only router 2.x layers are ever matched here.
-  if (!Array.isArray(layer.matchers) || typeof layer.match !== 'function') return undefined;
+  if (!Array.isArray(layer.matchers) || typeof layer.match !== 'function') return null;
   try {
     const match = layer.match(path);
     return match === false ? undefined : match;
@@ -114,27 +117,47 @@ function matchLayer(layer: ExpressLayer, path: string): LayerMatch | undefined {
   }
 }
 
+/** Express wraps a mounted sub-application in a function of this name (application.js `use`, 4 and 5). */
+function isMountedApp(handle: unknown): boolean {
+  return typeof handle === 'function' && handle.name === 'mounted_app';
+}
+
+/**
+ * The template of the route for `method` on `path`: undefined when no route of the stack matches, null when
+ * that cannot be told (a sub-application, whose routes are out of sight, matched the path, or a layer could
+ * not be asked).
+ */
 function findRoute(
   stack: readonly ExpressLayer[],
   path: string,
   method: string,
   prefix: string,
   depth: number,
-): string | undefined {
+): string | undefined | null {
+  let undecided = false;
   for (const layer of stack) {
     const route = layer.route;
     if (typeof route === 'object' && route !== null) {
       if (!handlesMethod(route, method)) continue;
       const match = matchLayer(layer, path);
-      if (match === undefined) continue;
+      if (match === null) undecided = true;
+      if (match == null) continue;
       const template = patternTemplate(match.pattern);
       if (template !== undefined) return prefix + template;
       continue;
     }
     const router = layer.handle;
-    if (!isRouter(router) || depth >= MAX_DEPTH) continue;
+    if (!isRouter(router)) {
+      if (isMountedApp(router) && matchLayer(layer, path) !== undefined) undecided = true;
+      continue;
+    }
+    if (depth >= MAX_DEPTH) {
+      undecided = true;
+      continue;
+    }
     const match = matchLayer(layer, path);
-    if (match === undefined) continue;
+    if (match === null) undecided = true;
+    if (match == null) continue;
     const consumed = match.path;
     // The router enters a mounted router only at a segment boundary (router's trimPrefix).
     if (consumed.length > 0) {
@@ -146,9 +169,10 @@ function findRoute(
     let rest = path.slice(consumed.length);
     if (rest.charCodeAt(0) !== 0x2f) rest = `/${rest}`;
     const found = findRoute(router.stack, rest, method, prefix + mount, depth + 1);
-    if (found !== undefined) return found;
+    if (found === null) undecided = true;
+    else if (found !== undefined) return found;
   }
-  return undefined;
+  return undecided ? null : undefined;
 }
 
 /** Route object → full template; null when it has none (array path, unknown mount, mounted twice). */
@@ -222,8 +246,11 @@ const MEMO_LIFETIME_MS = 10_000;
 
 const memos = new WeakMap<ExpressRouter, RouteMemo>();
 
-const findFromRoot = (path: string, method: string, root: ExpressRouter): string | undefined =>
-  findRoute(root.stack, path, method, '', 0);
+/** The route from the root: ROUTE_UNMATCHED when no route matches, undefined when that cannot be told. */
+function findFromRoot(path: string, method: string, root: ExpressRouter): string | undefined {
+  const found = findRoute(root.stack, path, method, '', 0);
+  return found === null ? undefined : (found ?? ROUTE_UNMATCHED);
+}
 
 function memoOf(root: ExpressRouter): RouteMemo {
   const now = Date.now();
@@ -247,7 +274,8 @@ function rememberedRoute(root: ExpressRouter, path: string, method: string): str
 /**
  * The Express route template for a request whose response is complete: for a preflight (`askedMethod` set)
  * the route of the method it asks for, otherwise the route that served it or would have served it.
- * Undefined when no Express route matches.
+ * ROUTE_UNMATCHED when no Express route matches, undefined when that cannot be told (not Express, Express 4's
+ * preflights, a sub-application's path).
  */
 export function expressRoute(
   request: IncomingMessage,
@@ -266,7 +294,7 @@ export function expressRoute(
         root === undefined || path === undefined
           ? undefined
           : rememberedRoute(root, path, request.method ?? 'GET');
-      if (found !== undefined) return found;
+      if (found !== undefined && found !== ROUTE_UNMATCHED) return found;
       const base = typeof req.baseUrl === 'string' ? req.baseUrl : '';
       const routePath = (route as ExpressRoute).path;
       return typeof routePath === 'string' ? base + routePath : undefined;

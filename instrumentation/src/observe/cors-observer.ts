@@ -11,6 +11,7 @@ import {
   exchangeSpanAttributes,
   isCrossOrigin,
   summaryKeyOf,
+  withRouteFindings,
 } from '../emit/exchange-span.js';
 import { summaryAttributes } from '../emit/span-attributes.js';
 import { detailSpanName, INSTRUMENTATION_SCOPE, SPAN_NAMES } from '../schema.js';
@@ -182,9 +183,11 @@ export class CorsObserver {
 
   #judge(exchange: ObservedExchange, options: CorsOptions): Judgement | undefined {
     const request = exchange.request;
-    const verdict = evaluateCors(request, exchange.response, options);
-    if (!isCrossOrigin(verdict)) return undefined;
-    const key = summaryKeyOf(verdict, request.method, exchange.route, this.#settings.policy?.hash);
+    const judged = evaluateCors(request, exchange.response, options);
+    if (!isCrossOrigin(judged)) return undefined;
+    const route = exchange.route;
+    const verdict = withRouteFindings(judged, route);
+    const key = summaryKeyOf(verdict, request.method, route, this.#settings.policy?.hash);
     return { verdict, key, counted: undefined };
   }
 
