@@ -256,6 +256,40 @@ describe('Express with the cors package', () => {
     expect(listeners[1]).toBe(listeners[0]);
   });
 
+  it('warns once, on Node’s warning channel, when a CORS middleware runs before it', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error & { code?: string }): void => {
+      if (warning.code !== undefined) warnings.push(warning.code);
+    };
+    process.on('warning', onWarning);
+    try {
+      const first = await expressApp({ sampling: 1 }, (app) => {
+        app.use(cors({ origin: APP }));
+        app.get('/orders/:id', ok);
+      });
+      await first.send('GET', '/orders/1', withOrigin(APP));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+
+      const { tracerProvider, finished } = tracing();
+      const late = corsight({ tracerProvider, sampling: 1 });
+      const app = express();
+      app.use(cors({ origin: APP }));
+      app.use(late);
+      app.get('/orders/:id', ok);
+      const api = { ...(await listen(app)), ...observed(late, finished) };
+      // The preflight never reaches Corsight; the GETs show why.
+      await api.send('OPTIONS', '/orders/1', preflight(APP, 'PUT'));
+      await api.send('GET', '/orders/1', withOrigin(APP));
+      await api.send('GET', '/orders/2', withOrigin(APP));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual(['CORSIGHT_AFTER_CORS_MIDDLEWARE']);
+      expect((await api.spans()).map((span) => span.attributes[ATTR.kind])).toEqual(['actual', 'actual']);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('counts an origin outside the allowlist as blocked for the missing Allow-Origin', async () => {
     const api = await ordersApi();
     const answer = await api.send('GET', '/orders/42', withOrigin(EVIL));

@@ -103,6 +103,7 @@ export class ExchangeWatch {
   readonly #serverOrigin: string | undefined;
   #failures = 0;
   #stopped = false;
+  #warnedLate = false;
 
   constructor(observer: CorsObserver, route: RouteResolver | undefined) {
     this.#observer = observer;
@@ -133,6 +134,7 @@ export class ExchangeWatch {
       if (origin === own) return;
       // Installed twice (middleware and wrap, or two app.use): the first one observes.
       if (headWatcherOf(res) !== undefined) return;
+      if (!this.#warnedLate && res.hasHeader('access-control-allow-origin')) this.#warnLate();
       const exchange = new NodeExchange(
         this,
         req,
@@ -169,6 +171,19 @@ export class ExchangeWatch {
       }
     }
     return expressRoute(req, target, asked);
+  }
+
+  /**
+   * A CORS middleware ran before this one: it answers preflights itself and never passes them on, so none of
+   * them is seen. Said once, on Node's warning channel (stderr unless the app handles 'warning' events): the
+   * app still works, but its preflights are missing from every count.
+   */
+  #warnLate(): void {
+    this.#warnedLate = true;
+    process.emitWarning(
+      'A response already had Access-Control-Allow-Origin when the Corsight middleware saw its request: a CORS middleware runs before it, and the preflights it answers never reach Corsight. Put app.use(corsight(...)) first in the chain, before cors().',
+      { code: 'CORSIGHT_AFTER_CORS_MIDDLEWARE' },
+    );
   }
 
   failed(what: string, error: unknown): void {
