@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { readParametersOf } from '../query/query-params.js';
 import { readTokenChecker } from '../query/read-token.js';
 import { INSTANT_FORM, parseInstant, resolveRange } from '../query/time-range.js';
 import { QueryParameterError } from '../query/query-errors.js';
@@ -154,8 +155,25 @@ function describeRule(rule: AlertRule) {
   }
 }
 
+const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** GET /events's parameters. */
+const EVENTS_PARAMETERS = {
+  from: { schema: z.string().max(40), expected: INSTANT_FORM },
+  to: { schema: z.string().max(40), expected: INSTANT_FORM },
+  rule: { schema: z.string().regex(RULE_ID), expected: 'a rule id' },
+  limit: {
+    schema: z
+      .string()
+      .regex(/^\d{1,5}$/)
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(10_000)),
+    expected: 'a whole number from 1 to 10000',
+  },
+} as const;
+
 const silenceBody = z.strictObject({
-  ruleId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'expected a rule id' }),
+  ruleId: z.string().regex(RULE_ID, { error: 'expected a rule id' }),
   origin: z.string().min(1).max(256, { error: 'must be at most 256 characters' }).optional(),
   startsAt: z.union([z.number(), z.string()]).optional(),
   endsAt: z.union([z.number(), z.string()], { error: `expected ${INSTANT_FORM}` }),
@@ -419,13 +437,14 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
   });
 
   app.get('/events', async (request) => {
-    const query = request.query as Record<string, string | undefined>;
-    const range = resolveRange(query.from, query.to, now());
-    const limit = query.limit === undefined ? 1000 : Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-      throw new QueryParameterError('limit', 'a whole number 1–10000', query.limit);
-    }
-    const events = await readEvents(client, range, limit, query.rule);
+    const { from, to, rule, limit } = readParametersOf(EVENTS_PARAMETERS, request.query, [
+      'from',
+      'to',
+      'rule',
+      'limit',
+    ]);
+    const range = resolveRange(from, to, now());
+    const events = await readEvents(client, range, limit ?? 1000, rule);
     return {
       range: { from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString() },
       events,

@@ -199,6 +199,16 @@ describe('the evaluator in the collector', () => {
     expect(events.body.events).toContainEqual(
       expect.objectContaining({ event: 'delivery', channelId: 'hook', deliveryOk: true, attempts: 1 }),
     );
+    const range = `from=${String(NOW - HOUR)}&to=${String(Date.now() + HOUR)}`;
+    const one = await api('GET', `/events?${range}&rule=app-spike&limit=2`, READ);
+    expect(one.body.events).toHaveLength(2);
+    // Each parameter once and in its one form, as the query API takes them: a repeated rule used to answer
+    // an empty list, and limit=1e3 passed.
+    for (const wrong of ['rule=app-spike&rule=app-spike', 'limit=1e3', 'limit=0x10', 'rule=../x']) {
+      const refused = await api('GET', `/events?${range}&${wrong}`, READ);
+      expect(refused.status, wrong).toBe(400);
+      expect(refused.body, wrong).toMatchObject({ error: 'bad_parameter', parameter: wrong.split('=')[0] });
+    }
   });
 
   it('stops start-up on a wrong rules file, naming each wrong field', async () => {
@@ -228,6 +238,21 @@ describe('the alerts API', () => {
   };
 
   it('takes rule and silence changes only with an admin token', async () => {
+    // An admin token reads whatever a read token reads: the query API and the capture status too.
+    for (const path of ['/api/v1/summary', '/api/v1/services/capture', '/api/v1/alerts/rules']) {
+      const read = async (token: string | undefined) =>
+        (
+          await fetch(`${running().httpUrl}${path}`, {
+            headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+          })
+        ).status;
+      expect([path, await read(undefined), await read(READ), await read(ADMIN)]).toEqual([
+        path,
+        401,
+        200,
+        200,
+      ]);
+    }
     expect((await api('POST', '/rules', undefined, rule)).status).toBe(401);
     expect((await api('POST', '/rules', READ, rule)).status).toBe(401);
     expect((await api('GET', '/rules', undefined)).status).toBe(401);

@@ -89,6 +89,8 @@ export interface QueryApiOptions {
   readonly client: ClickHouseClient;
   /** Bearer tokens accepted on the query API; empty means open (bind to a private interface). */
   readonly readTokens: readonly string[];
+  /** Also accepted for reading (the alerts API's change tokens). */
+  readonly adminTokens?: readonly string[];
   /** The clock for default ranges; tests pin it. */
   readonly now?: () => number;
 }
@@ -143,7 +145,7 @@ const MAX_CHANGES = 50;
 export const queryApi: FastifyPluginAsync<QueryApiOptions> = async (app, options) => {
   const { client } = options;
   const now = options.now ?? Date.now;
-  app.addHook('onRequest', requireReadToken(options.readTokens));
+  app.addHook('onRequest', requireReadToken(options.readTokens, options.adminTokens));
 
   app.setErrorHandler(async (error: FastifyError | QueryParameterError, request, reply) => {
     if (error instanceof QueryParameterError) return reply.code(400).send(error.toBody());

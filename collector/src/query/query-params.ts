@@ -68,30 +68,46 @@ const PARAMETERS = {
   examples: { schema: count(0, 20), expected: 'a whole number from 0 to 20' },
 } as const;
 
+/** A parameter's schema (from its one string value) and, for the 400 answer, the form it expects. */
+export interface ParameterSpec {
+  readonly schema: z.ZodType<unknown, string>;
+  readonly expected: string;
+}
 type ParameterName = keyof typeof PARAMETERS;
-type Parsed<K extends ParameterName> = z.output<(typeof PARAMETERS)[K]['schema']>;
-type ParsedParameters<K extends ParameterName> = { readonly [P in K]?: Parsed<P> };
+type ParsedParameters<T extends Record<string, ParameterSpec>, K extends keyof T> = {
+  readonly [P in K]?: z.output<T[P]['schema']>;
+};
 
 /**
- * Reads the named parameters from a parsed query string (Fastify gives a string per key, an array when a
- * key is repeated). Other keys are ignored, so a cache-busting parameter does no harm.
+ * Reads the named parameters of `table` from a parsed query string (Fastify gives a string per key, an
+ * array when a key is repeated, refused here). Other keys are ignored, so a cache-busting parameter does no
+ * harm.
  */
-export function readParameters<K extends ParameterName>(
+export function readParametersOf<T extends Record<string, ParameterSpec>, K extends keyof T & string>(
+  table: T,
   query: unknown,
   names: readonly K[],
-): ParsedParameters<K> {
+): ParsedParameters<T, K> {
   const source = typeof query === 'object' && query !== null ? (query as Record<string, unknown>) : {};
   const out: Partial<Record<K, unknown>> = {};
   for (const name of names) {
     const value = source[name];
     if (value === undefined) continue;
-    const { schema, expected } = PARAMETERS[name];
+    const { schema, expected } = table[name] as ParameterSpec;
     if (typeof value !== 'string') throw new QueryParameterError(name, `${expected}, given once`, value);
     const result = schema.safeParse(value);
     if (!result.success) throw new QueryParameterError(name, expected, value);
     out[name] = result.data;
   }
-  return out as ParsedParameters<K>;
+  return out as ParsedParameters<T, K>;
+}
+
+/** Reads the named query API parameters (readParametersOf). */
+export function readParameters<K extends ParameterName>(
+  query: unknown,
+  names: readonly K[],
+): ParsedParameters<typeof PARAMETERS, K> {
+  return readParametersOf(PARAMETERS, query, names);
 }
 
 /** Row filters every endpoint may take (a subset each); absent means "all". */

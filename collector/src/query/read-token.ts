@@ -22,11 +22,15 @@ export function readTokenChecker(tokens: readonly string[]): (authorization: str
 }
 
 /**
- * An onRequest hook answering 401 to a request without one of `tokens` (none configured: every request
- * passes). Registered inside an unwrapped plugin, it guards that plugin's routes only.
+ * An onRequest hook answering 401 to a request without one of `readTokens` or `adminTokens` (an admin may
+ * read what a reader may, as in the alerts API); with no read token configured every request passes.
+ * Registered inside an unwrapped plugin, it guards that plugin's routes only.
  */
-export function requireReadToken(tokens: readonly string[]): onRequestAsyncHookHandler {
-  const authorized = readTokenChecker(tokens);
+export function requireReadToken(
+  readTokens: readonly string[],
+  adminTokens: readonly string[] = [],
+): onRequestAsyncHookHandler {
+  const authorized = readTokenChecker(readTokens.length === 0 ? [] : [...readTokens, ...adminTokens]);
   return async (request, reply) => {
     if (authorized(request.headers.authorization)) return;
     await reply.code(401).header('www-authenticate', 'Bearer realm="corsight-query"').send({

@@ -57,14 +57,45 @@ export const INSTANT_FORM =
 const EPOCH_MS = /^\d{1,15}$/;
 // A date, or a date-time with seconds optional and an explicit zone: without one, Date.parse would use the
 // server's local zone and the same link would mean different hours on different machines.
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2})))?$/;
+
+/**
+ * Whether the fields of an ISO_8601 match name a real date and time. Date.parse rolls impossible ones over
+ * (2026-02-30 is read as March 2nd), which would quietly count another day.
+ */
+function existsInCalendar(fields: RegExpExecArray): boolean {
+  // Absent time and zone fields are zero.
+  const field = (index: number): number => Number(fields[index] ?? 0);
+  const month = field(2);
+  const day = field(3);
+  const daysInMonth = new Date(Date.UTC(field(1), month, 0)).getUTCDate();
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    field(4) <= 23 &&
+    field(5) <= 59 &&
+    field(6) <= 59 &&
+    field(7) <= 23 &&
+    field(8) <= 59
+  );
+}
 
 /** Parses `from` or `to`; throws a QueryParameterError naming the parameter. */
 export function parseInstant(parameter: string, text: string): number {
   let ms: number;
-  if (EPOCH_MS.test(text)) ms = Number(text);
-  else if (ISO_8601.test(text)) ms = Date.parse(text);
-  else throw new QueryParameterError(parameter, INSTANT_FORM, text);
+  const iso = EPOCH_MS.test(text) ? null : ISO_8601.exec(text);
+  if (iso === null) {
+    if (!EPOCH_MS.test(text)) throw new QueryParameterError(parameter, INSTANT_FORM, text);
+    ms = Number(text);
+  } else {
+    if (!existsInCalendar(iso)) {
+      throw new QueryParameterError(parameter, `a date and time that exist (${INSTANT_FORM})`, text);
+    }
+    ms = Date.parse(text);
+  }
   if (!Number.isFinite(ms) || ms < EARLIEST_MS || ms >= LATEST_MS) {
     throw new QueryParameterError(parameter, `${INSTANT_FORM}, between 2000 and 2100`, text);
   }

@@ -17,10 +17,12 @@ export interface CaptureStatusAnswer {
 export interface CaptureStatusApiOptions {
   readonly services: HttpSpanServices;
   readonly readTokens: readonly string[];
+  /** Also accepted for reading (the alerts API's change tokens). */
+  readonly adminTokens?: readonly string[];
 }
 
 export const captureStatusApi: FastifyPluginAsync<CaptureStatusApiOptions> = async (app, options) => {
-  app.addHook('onRequest', requireReadToken(options.readTokens));
+  app.addHook('onRequest', requireReadToken(options.readTokens, options.adminTokens));
   app.get('/services/capture', (): CaptureStatusAnswer => ({
     services: options.services.statuses(),
     untrackedSpans: options.services.untrackedSpans,

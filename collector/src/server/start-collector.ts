@@ -173,11 +173,13 @@ export async function startCollector(
     prefix: '/api/v1',
     services: httpSpans.services,
     readTokens: config.api.readTokens,
+    adminTokens: config.api.adminTokens,
   });
   await app.register(queryApi, {
     prefix: '/api/v1',
     client: store.client,
     readTokens: config.api.readTokens,
+    adminTokens: config.api.adminTokens,
   });
   const evaluator = `${hostname()}:${String(process.pid)}`;
   const alerts = config.alerts.enabled
