@@ -176,6 +176,23 @@ describe('the evaluator in the collector', () => {
     expect(metrics).toMatch(/corsight_alert_evaluations_total\{result="ok"\} 1/);
   });
 
+  it('counts the OTLP requests it refuses whole on /metrics', async () => {
+    const post = async (contentType: string, body: string) =>
+      (
+        await fetch(`${running().httpUrl}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': contentType },
+          body,
+        })
+      ).status;
+    expect(await post('text/plain', 'x')).toBe(415);
+    expect(await post('application/json', '{"resourceSpans":7}')).toBe(400);
+    expect(await post('application/json', '{"resourceSpans":8}')).toBe(400);
+    const metrics = await (await fetch(`${running().httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/corsight_otlp_requests_refused_total\{reason="unsupported_media_type"\} 1\n/);
+    expect(metrics).toMatch(/corsight_otlp_requests_refused_total\{reason="malformed"\} 2\n/);
+  });
+
   it('after a restart on the same data: still firing, no second notification', async () => {
     await running().close({ drainMs: 0 });
     collector = undefined;

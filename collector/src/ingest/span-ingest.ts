@@ -4,7 +4,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CollectorMetrics } from '../ops/collector-metrics.js';
 import type { OtlpSpan } from '../otlp/otlp-span.js';
-import { type AcceptSpans, IngestAuthError, IngestBackpressureError } from '../otlp/span-sink.js';
+import {
+  type AcceptSpans,
+  type AuthoriseIngest,
+  IngestAuthError,
+  IngestBackpressureError,
+} from '../otlp/span-sink.js';
 import { encodeEventRow } from './cors-event-row.js';
 import { type HttpSpanJudging, judgeHttpSpan } from './http-span-ingest.js';
 import { mapSpanToRow, type SpanMapping } from './span-to-row.js';
@@ -38,20 +43,31 @@ function tokenCheck(tokens: readonly string[]): (token: string | undefined) => b
   };
 }
 
+/** Throws IngestAuthError unless the request carries one of `tokens` (none configured: every one passes). */
+export function ingestAuthoriser(tokens: readonly string[]): AuthoriseIngest {
+  const authorised = tokenCheck(tokens);
+  return (auth) => {
+    if (authorised(auth.token)) return;
+    throw new IngestAuthError(
+      auth.token === undefined
+        ? 'this collector requires a token: send "Authorization: Bearer <token>" (OTEL_EXPORTER_OTLP_HEADERS)'
+        : 'the bearer token is not one this collector accepts (CORSIGHT_INGEST_TOKENS)',
+    );
+  };
+}
+
 /** At most this many distinct rejection reasons are listed in partial_success.error_message. */
 const REASONS_LISTED = 3;
 
 export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
   const { spool, metrics, httpSpans } = options;
-  const authorised = tokenCheck(options.tokens);
+  const authorise = ingestAuthoriser(options.tokens);
   return async (spans: OtlpSpan[], auth) => {
-    if (!authorised(auth.token)) {
+    try {
+      authorise(auth);
+    } catch (error) {
       metrics.spansRejected.inc({ reason: 'unauthenticated' }, spans.length);
-      throw new IngestAuthError(
-        auth.token === undefined
-          ? 'this collector requires a token: send "Authorization: Bearer <token>" (OTEL_EXPORTER_OTLP_HEADERS)'
-          : 'the bearer token is not one this collector accepts (CORSIGHT_INGEST_TOKENS)',
-      );
+      throw error;
     }
     const received = spans.length;
     metrics.spansReceived.inc(received);

@@ -3,7 +3,7 @@
 // collector, so tests and several collectors in one process never share counters.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type RejectReason = 'invalid_span' | 'unauthenticated' | 'malformed' | 'too_large' | 'backpressure';
+export type RejectReason = 'invalid_span' | 'unauthenticated' | 'backpressure';
 
 export interface SpoolState {
   readonly bytes: number;
@@ -30,6 +30,14 @@ export class CollectorMetrics {
   readonly spansRejected = new Counter({
     name: 'corsight_spans_rejected_total',
     help: 'Spans refused: invalid CORS spans (reported in partial_success) and whole requests refused.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly requestsRefused = new Counter({
+    name: 'corsight_otlp_requests_refused_total',
+    help:
+      'OTLP export requests refused whole (HTTP 4xx/5xx, gRPC error status), by reason: malformed, ' +
+      'unauthenticated, too_large, unsupported_media_type, backpressure, internal.',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

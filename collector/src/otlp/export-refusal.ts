@@ -75,3 +75,23 @@ export function refusalFor(error: unknown): Refusal {
     message: 'the collector failed to take the spans; its log says why',
   };
 }
+
+/** What a refused request is counted under (/metrics), whichever transport refused it. */
+export type RefusalReason =
+  'malformed' | 'unauthenticated' | 'too_large' | 'unsupported_media_type' | 'backpressure' | 'internal';
+
+export function refusalReason(refusal: Refusal): RefusalReason {
+  switch (refusal.httpStatus) {
+    case 401:
+      return 'unauthenticated';
+    case 413:
+      return 'too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 429:
+    case 503:
+      return 'backpressure';
+    default:
+      return refusal.httpStatus >= 500 ? 'internal' : 'malformed';
+  }
+}

@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { decodeProtobufTraceRequest } from './decode-traces.js';
-import { refusalFor } from './export-refusal.js';
+import { type Refusal, refusalFor } from './export-refusal.js';
 import { encodeExportResponse, encodeRpcStatus, RPC_CODE, type RpcCode } from './export-responses.js';
 import { OTLP_PROTO_DIR, TRACE_SERVICE_PROTO } from './otlp-protos.js';
 import { type AcceptSpans, bearerToken } from './span-sink.js';
@@ -26,6 +26,8 @@ export interface OtlpGrpcReceiverOptions {
   /** Largest request message after decompression, in bytes; larger → RESOURCE_EXHAUSTED. */
   readonly maxReceiveMessageBytes: number;
   readonly log?: ReceiverLog;
+  /** Told of every call refused, for the collector's metrics. */
+  readonly refused?: (refusal: Refusal) => void;
 }
 
 export interface OtlpGrpcReceiver {
@@ -121,6 +123,7 @@ export function createOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions): OtlpGr
 
   function refuse(error: unknown, callback: grpc.sendUnaryData<Buffer>): void {
     const refusal = refusalFor(error);
+    options.refused?.(refusal);
     if (refusal.httpStatus >= 500) log?.error({ err: error }, 'OTLP/gRPC export failed inside the collector');
     else if (refusal.code === RPC_CODE.invalidArgument)
       log?.warn({}, `OTLP/gRPC export refused: ${refusal.message}`);

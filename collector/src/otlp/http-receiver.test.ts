@@ -6,6 +6,8 @@ import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ingestAuthoriser } from '../ingest/span-ingest.js';
+import { refusalReason } from './export-refusal.js';
 import { decodeRpcStatus, encodeExportResponse } from './export-responses.js';
 import { otlpHttpReceiver } from './http-receiver.js';
 import { otlpProtos } from './otlp-protos.js';
@@ -298,5 +300,37 @@ describe('OTLP/HTTP answers', () => {
         .ready(),
     ).rejects.toThrow(/maxBodyBytes must be a positive whole number of bytes, got 0/);
     await other.close();
+  });
+});
+
+describe('with a token check before the body', () => {
+  it('answers 401 to a wrong token without reading or decoding the body, and reports every refusal', async () => {
+    const refusals: string[] = [];
+    const guarded = Fastify();
+    await guarded.register(otlpHttpReceiver, {
+      accept: sink.accept,
+      authorise: ingestAuthoriser(['s3cret']),
+      refused: (refusal) => refusals.push(refusalReason(refusal)),
+      maxBodyBytes: MAX_BODY,
+      maxDecompressedBytes: MAX_DECOMPRESSED,
+    });
+    const base = await guarded.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const send = (body: Uint8Array, headers: Record<string, string>) =>
+        fetch(`${base}/v1/traces`, { method: 'POST', headers, body: new Uint8Array(body) });
+      // A gzip bomb and garbage: with a wrong or missing token, neither is inflated nor decoded.
+      const bomb = gzipSync(Buffer.alloc(MAX_DECOMPRESSED * 4));
+      const gzipped = { ...PROTOBUF, 'content-encoding': 'gzip' };
+      expect((await send(bomb, { ...gzipped, authorization: 'Bearer wrong' })).status).toBe(401);
+      expect((await send(Buffer.from('garbage'), PROTOBUF)).status).toBe(401);
+      expect(sink.calls).toEqual([]);
+      // With the token, the same bodies get their own answers.
+      expect((await send(bomb, { ...gzipped, ...AUTH })).status).toBe(413);
+      expect((await send(Buffer.from('garbage'), { ...PROTOBUF, ...AUTH })).status).toBe(400);
+      expect((await send(protobufRequest(2), { ...PROTOBUF, ...AUTH })).status).toBe(200);
+      expect(refusals).toEqual(['unauthenticated', 'unauthenticated', 'too_large', 'malformed']);
+    } finally {
+      await guarded.close();
+    }
   });
 });

@@ -15,9 +15,9 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { decodeTraceRequest, type OtlpEncoding } from './decode-traces.js';
-import { OtlpRequestError, refusalFor } from './export-refusal.js';
+import { OtlpRequestError, type Refusal, refusalFor } from './export-refusal.js';
 import { encodeExportResponse, encodeRpcStatus, MEDIA_TYPE } from './export-responses.js';
-import { type AcceptResult, type AcceptSpans, bearerToken } from './span-sink.js';
+import { type AcceptResult, type AcceptSpans, type AuthoriseIngest, bearerToken } from './span-sink.js';
 
 export interface OtlpHttpReceiverOptions {
   /** Where decoded spans go; its errors choose the answer (span-sink.ts). */
@@ -26,6 +26,10 @@ export interface OtlpHttpReceiverOptions {
   readonly maxBodyBytes: number;
   /** Largest body after gunzip, in bytes (the gzip-bomb guard); larger → 413. */
   readonly maxDecompressedBytes: number;
+  /** Checks the token before the body is read (span-sink.ts); without it, only `accept` checks it. */
+  readonly authorise?: AuthoriseIngest;
+  /** Told of every request refused whole, for the collector's metrics. */
+  readonly refused?: (refusal: Refusal) => void;
 }
 
 /** The path OTLP/HTTP exporters post traces to (their endpoint + `/v1/traces`). */
@@ -156,8 +160,10 @@ function registerReceiver(fastify: FastifyInstance, options: OtlpHttpReceiverOpt
     },
   );
 
+  const { authorise, refused } = options;
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     const refusal = refusalFor(error);
+    refused?.(refusal);
     if (refusal.httpStatus >= 500) {
       request.log.error({ err: error }, 'OTLP export failed inside the collector');
     } else if (refusal.httpStatus === 401 || refusal.retryAfterSeconds !== undefined) {
@@ -177,6 +183,16 @@ function registerReceiver(fastify: FastifyInstance, options: OtlpHttpReceiverOpt
     // Fastify counts the bytes the preParsing stream yields (decompressed); the hook enforces both limits
     // with its own messages, this is the backstop.
     bodyLimit: Math.max(maxBody, maxDecompressed),
+    // Before the body: a client without a valid token costs no gunzip (up to maxDecompressedBytes) or decode.
+    onRequest: (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+      try {
+        authorise?.({ token: bearerToken(request.headers.authorization) });
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      done();
+    },
     preParsing: (request: FastifyRequest, _reply: FastifyReply, payload: Readable) => {
       const { headers } = request;
       if (encodingOfContentType(headers['content-type']) === undefined) {

@@ -25,6 +25,12 @@ export interface AcceptResult {
 export type AcceptSpans = (spans: OtlpSpan[], auth: IngestAuth) => Promise<AcceptResult>;
 
 /**
+ * Checks a request's credentials before its body is read or decoded, so that a client without a valid token
+ * costs no decompression or decoding; throws IngestAuthError. AcceptSpans checks them again.
+ */
+export type AuthoriseIngest = (auth: IngestAuth) => void;
+
+/**
  * `overloaded`: the collector is busy and will take it later (HTTP 429 / gRPC RESOURCE_EXHAUSTED);
  * `unavailable`: the collector cannot store anything now, e.g. its spool is full (HTTP 503 / gRPC UNAVAILABLE).
  * OTLP exporters retry both, after `retryAfterSeconds` when they honour it.

@@ -15,11 +15,12 @@ import type { CollectorConfig } from '../config/collector-config.js';
 import { BatchWriter } from '../ingest/batch-writer.js';
 import { type HttpSpanJudging, httpSpanJudging } from '../ingest/http-span-ingest.js';
 import { restoreHttpSpanServices } from '../ingest/http-span-restore.js';
-import { createSpanIngest } from '../ingest/span-ingest.js';
+import { createSpanIngest, ingestAuthoriser } from '../ingest/span-ingest.js';
 import { openSpool, type Spool } from '../ingest/spool.js';
 import { DEFAULT_SPOOL_LIMITS } from '../ingest/spool-limits.js';
 import { CollectorMetrics } from '../ops/collector-metrics.js';
 import { opsRoutes } from '../ops/ops-routes.js';
+import { type Refusal, refusalReason } from '../otlp/export-refusal.js';
 import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../otlp/grpc-receiver.js';
 import { otlpHttpReceiver } from '../otlp/http-receiver.js';
 import { queryApi } from '../query/query-api.js';
@@ -163,8 +164,13 @@ export async function startCollector(
     );
   }
   const accept = createSpanIngest({ spool, tokens: config.ingest.tokens, metrics, httpSpans });
+  const refused = (refusal: Refusal): void => {
+    metrics.requestsRefused.inc({ reason: refusalReason(refusal) });
+  };
   await app.register(otlpHttpReceiver, {
     accept,
+    authorise: ingestAuthoriser(config.ingest.tokens),
+    refused,
     maxBodyBytes: config.ingest.maxBodyBytes,
     maxDecompressedBytes: config.ingest.maxDecompressedBytes,
   });
@@ -212,6 +218,7 @@ export async function startCollector(
     if (config.grpcPort !== undefined) {
       grpc = createOtlpGrpcReceiver({
         accept,
+        refused,
         host: config.host,
         port: config.grpcPort,
         maxReceiveMessageBytes: config.ingest.maxDecompressedBytes,
