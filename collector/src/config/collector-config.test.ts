@@ -162,6 +162,11 @@ describe('readCollectorConfig', () => {
     ],
     ['CORSIGHT_ADMIN_TOKENS', 'short', 'CORSIGHT_ADMIN_TOKENS must be a comma-separated list of tokens'],
     [
+      'CORSIGHT_INGEST_TOKENS',
+      'ingest-token-0000000001,s3cret',
+      '16–512 printable ASCII characters, got 2 entries of 23, 6 characters (not shown)',
+    ],
+    [
       'CORSIGHT_LOG_LEVEL',
       'loud',
       'CORSIGHT_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -174,6 +179,8 @@ describe('readCollectorConfig', () => {
     const problems = problemsOf(() => readCollectorConfig(env));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(message);
+    // Tokens are secrets: never echoed.
+    if (name.endsWith('_TOKENS')) expect(problems[0]).not.toContain(value);
   });
 
   it('reads per-service HTTP span weights from the environment or the file', () => {

@@ -136,6 +136,8 @@ interface Setting {
   /** How the message says the expected form. */
   readonly expected: string;
   readonly fallback?: unknown;
+  /** Never echoed in a message (tokens): logs and terminals are read by more people than secrets are. */
+  readonly secret?: true;
 }
 
 const SETTINGS: readonly Setting[] = [
@@ -208,6 +210,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'CORSIGHT_INGEST_TOKENS',
+    secret: true,
     key: 'ingest.tokens',
     schema: tokenList,
     expected: 'a comma-separated list of tokens, each 16–512 printable ASCII characters',
@@ -215,6 +218,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'CORSIGHT_READ_TOKENS',
+    secret: true,
     key: 'api.readTokens',
     schema: tokenList,
     expected: 'a comma-separated list of tokens, each 16–512 printable ASCII characters',
@@ -222,6 +226,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'CORSIGHT_ADMIN_TOKENS',
+    secret: true,
     key: 'api.adminTokens',
     schema: tokenList,
     expected: 'a comma-separated list of tokens, each 16–512 printable ASCII characters',
@@ -347,6 +352,13 @@ function show(value: unknown): string {
   return shown.length > 80 ? `${shown.slice(0, 77)}…` : shown;
 }
 
+/** A secret's shape, not its text: enough to see which entry is wrong. */
+function showSecret(value: unknown): string {
+  if (typeof value !== 'string') return `a ${typeof value} (not shown)`;
+  const lengths = value.split(',').map((entry) => entry.length);
+  return `${lengths.length} ${lengths.length === 1 ? 'entry' : 'entries'} of ${lengths.join(', ')} characters (not shown)`;
+}
+
 /** Sets `value` at a dotted key of a nested object. */
 function assign(target: Record<string, unknown>, key: string, value: unknown): void {
   const parts = key.split('.');
@@ -397,7 +409,9 @@ export function readCollectorConfig(
       const where =
         source ??
         (fromFile.has(setting.key) ? `${file?.name ?? 'config file'}: "${setting.key}"` : setting.env);
-      problems.push(`${where} must be ${setting.expected}, got ${show(raw)}`);
+      problems.push(
+        `${where} must be ${setting.expected}, got ${setting.secret === true ? showSecret(input) : show(raw)}`,
+      );
     }
   }
   const clickhouse = config.clickhouse as CollectorConfig['clickhouse'];
