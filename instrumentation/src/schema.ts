@@ -2,6 +2,7 @@
 // instrumentation and the collector (../shared/DESIGN.md §3); both import it, and so do their tests, so a
 // renamed key breaks the build, not a dashboard. Standard keys are OpenTelemetry semantic conventions
 // (schema.test.ts checks them against @opentelemetry/semantic-conventions, which is not a runtime dependency).
+import { MAX_ORIGIN_LENGTH } from './core/origin.js';
 import type { CorsKind, CorsOutcome, CredentialsMode } from './core/verdict.js';
 
 export const INSTRUMENTATION_SCOPE = '@corsight/instrumentation';
@@ -78,8 +79,11 @@ export const ROUTE_UNMATCHED = '(unmatched)';
 
 /** Caps on attacker-controlled values copied into spans. */
 export const LIMITS = {
-  /** Longest origin kept as it is; a longer Origin is `invalid` (a browser never sends one). */
-  originLength: 256,
+  /**
+   * Longest origin kept as it is; a longer Origin is `invalid` (a browser never sends one), and the engine
+   * warns `malformed_request_origin` for it: one limit for both.
+   */
+  originLength: MAX_ORIGIN_LENGTH,
   /** Longest response header value copied into a detail span. */
   headerValueLength: 512,
   /** Most request header names listed in `cors.request.headers`. */

@@ -64,22 +64,14 @@ function parseUrl(value: string): string {
 function parseOrigin(value: string | undefined): string {
   const expected = 'the page origin as a browser sends it, e.g. --origin https://app.example.com';
   if (value === undefined) throw new UsageError('missing_origin', `--origin is required: ${expected}`);
-  if (isCanonicalOrigin(value)) return value;
+  // Lower case, punycode, no default port: anything else never arrives as an Origin.
+  if (isSerialisedOrigin(value)) return value;
   const suggestion = URL.canParse(value) ? new URL(value).origin : 'null';
   const hint = suggestion !== 'null' && suggestion !== value ? ` (did you mean ${suggestion}?)` : '';
   throw new UsageError(
     'invalid_origin',
     `--origin must be a serialised origin, scheme://host[:port] without path or trailing slash, or null; got "${value}"${hint}`,
   );
-}
-
-// Browsers serialise origins in lower case without default port; anything else never arrives as an Origin.
-function isCanonicalOrigin(value: string): boolean {
-  if (value === 'null') return true;
-  if (!isSerialisedOrigin(value) || !URL.canParse(value)) return false;
-  const url = new URL(value);
-  if (url.protocol === 'http:' || url.protocol === 'https:') return url.origin === value;
-  return value === value.toLowerCase();
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

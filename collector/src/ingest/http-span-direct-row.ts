@@ -116,7 +116,12 @@ function cacheSeconds(seconds: number | undefined): Checked<number | null> {
 /** What the judged span's service.name is read from, as mapSpanToRow reads it. */
 function serviceName(span: OtlpSpan): Checked<string> {
   const name = serviceAttributes(span)[ATTR.serviceName];
-  return typeof name === 'string' && name !== '' && name.length <= ROW_LIMITS.serviceName ? name : GENERAL;
+  return typeof name === 'string' &&
+    name !== '' &&
+    name.length <= ROW_LIMITS.serviceName &&
+    !CONTROL.test(name)
+    ? name
+    : GENERAL;
 }
 
 function isOrigin(origin: string): boolean {

@@ -195,13 +195,25 @@ describe('mapSpanToRow: invalid spans name the attribute', () => {
       'a 64 KiB origin',
       {},
       { [ATTR.origin]: HUGE_ORIGIN },
-      /^cors\.origin: expected at most 256 characters, got a \d+-character string$/,
+      /^cors\.origin: expected at most 512 characters, got a \d+-character string$/,
     ],
     [
       'an origin that is no origin',
       {},
       { [ATTR.origin]: 'https://x.example/path' },
       /^cors\.origin: expected a serialised origin/,
+    ],
+    [
+      'an origin no browser writes so (upper case, default port)',
+      {},
+      { [ATTR.origin]: 'https://X.example:443' },
+      /^cors\.origin: expected a serialised origin/,
+    ],
+    [
+      'a service name with a line break',
+      {},
+      { [ATTR.serviceName]: 'orders\napi' },
+      /^service\.name: expected a service name without control characters/,
     ],
     [
       'a missing origin',

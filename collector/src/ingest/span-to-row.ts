@@ -182,7 +182,10 @@ export function serviceAttributes(span: OtlpSpan): OtlpAttributes {
 }
 
 function serviceName(span: OtlpSpan): string {
-  return requiredString(serviceAttributes(span), ATTR.serviceName, ROW_LIMITS.serviceName);
+  const value = requiredString(serviceAttributes(span), ATTR.serviceName, ROW_LIMITS.serviceName);
+  // A line break or an escape sequence in a name would reach notifications, logs and terminals.
+  if (CONTROL.test(value)) fail(ATTR.serviceName, 'a service name without control characters', value);
+  return value;
 }
 
 function timestampMs(span: OtlpSpan, options: MapOptions | undefined): number {

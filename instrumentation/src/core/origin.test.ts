@@ -15,6 +15,18 @@ describe('isSerialisedOrigin', () => {
     ['', false],
     [`https://${'a'.repeat(600)}.com`, false],
     ['https://a.com, https://b.com', false],
+    // Written otherwise than a browser writes it: never sent by one, and each would count apart.
+    ['https://App.Example.com', false],
+    ['HTTPS://app.example.com', false],
+    ['https://app.example.com:443', false],
+    ['http://app.example.com:80', false],
+    ['https://app.example.com:0443', false],
+    ['https://ünïcode.example', false],
+    ['https://xn--ncode-cta3g.example', true],
+    ['https://ctl\u0001\u007f.example', false],
+    ['https://app.example.com:8443', true],
+    ['http://127.0.0.1:8080', true],
+    ['chrome-extension://ABCDEF', false],
   ])('%s → %s', (value, expected) => {
     expect(isSerialisedOrigin(value)).toBe(expected);
   });

@@ -8,10 +8,26 @@ export const MAX_ORIGIN_LENGTH = 512;
 
 const SERIALISED_ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[0-9a-f:.]+\]|[^/?#@\s\\[\]:,]+)(?::\d{1,5})?$/;
 
+/**
+ * Whether an origin of the pattern above is written as a browser writes it: for http(s), exactly what the
+ * URL parser serialises (lower case, punycode, no default port, no control characters); other schemes
+ * (extensions' origins) in lower case. `https://App.example`, `https://a.example:443` or a host with
+ * non-ASCII letters never come from a browser, and would each count as an origin of their own.
+ */
+function isCanonical(value: string): boolean {
+  if (!value.startsWith('http://') && !value.startsWith('https://')) return value === value.toLowerCase();
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a request's Origin value is something a browser could have sent. */
 export const isSerialisedOrigin = boundedMemo(
   (value: string): boolean =>
-    value === 'null' || (value.length <= MAX_ORIGIN_LENGTH && SERIALISED_ORIGIN.test(value)),
+    value === 'null' ||
+    (value.length <= MAX_ORIGIN_LENGTH && SERIALISED_ORIGIN.test(value) && isCanonical(value)),
 );
 
 /** The serialised origin of an absolute URL (`https://api.example.com/x` → `https://api.example.com`), or undefined. */
