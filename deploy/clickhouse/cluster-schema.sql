@@ -676,6 +676,37 @@ SELECT week, route, origin, outcome,
 FROM cors_route_origins_1w_local
 GROUP BY week, route, origin, outcome;
 
+-- Migration 5: policy_minutes: the policy fingerprints of each service per minute (returns to an earlier policy)
+CREATE TABLE IF NOT EXISTS policy_minutes_local ON CLUSTER `corsight` (
+  minute DateTime('UTC') CODEC(DoubleDelta, ZSTD(1)),
+  service LowCardinality(String),
+  policy_hash String,
+  requests SimpleAggregateFunction(sum, Float64)
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/policy_minutes_local', '{replica}')
+PARTITION BY toYYYYMM(minute)
+ORDER BY (service, minute, policy_hash)
+TTL minute + INTERVAL 400 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS policy_minutes ON CLUSTER `corsight` AS policy_minutes_local
+ENGINE = Distributed(`corsight`, currentDatabase(), policy_minutes_local, cityHash64(service));
+
+-- Backfill, then the view that keeps it current (the collector runs these only while policy_minutes_mv_local is missing)
+TRUNCATE TABLE IF EXISTS policy_minutes_local ON CLUSTER `corsight`;
+
+INSERT INTO policy_minutes (minute, service, policy_hash, requests)
+SELECT toStartOfMinute(timestamp) AS minute, service, policy_hash, sum(sample_weight) AS requests
+FROM cors_events
+WHERE policy_hash != ''
+GROUP BY minute, service, policy_hash;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS policy_minutes_mv_local ON CLUSTER `corsight` TO policy_minutes_local AS
+SELECT toStartOfMinute(timestamp) AS minute, service, policy_hash, sum(sample_weight) AS requests
+FROM cors_events_local
+WHERE policy_hash != ''
+GROUP BY minute, service, policy_hash;
+
 -- Record the versions: a collector started on this schema migrates nothing
 INSERT INTO schema_migrations (version, name) VALUES (1, 'cors_events, rollups, origins seen, policy changes');
 
@@ -684,3 +715,5 @@ INSERT INTO schema_migrations (version, name) VALUES (2, 'narrow rollups: totals
 INSERT INTO schema_migrations (version, name) VALUES (3, 'alerting: alert_rules (versioned), alert_events, alert_silences');
 
 INSERT INTO schema_migrations (version, name) VALUES (4, 'weekly rollups: route × origin (per service and for all services), preflight-cache keys (all services)');
+
+INSERT INTO schema_migrations (version, name) VALUES (5, 'policy_minutes: the policy fingerprints of each service per minute (returns to an earlier policy)');

@@ -5,7 +5,14 @@
 // third the top reasons. The loop reads rules whose window the cycle's shared minutes cover together
 // (read-cycle-inputs.ts); this path serves the others (windows over an hour).
 import type { ClickHouseClient } from '@clickhouse/client';
-import { policyChangesIn, policyHashesQuery, type PolicyHashRow } from '../query/policy-changes.js';
+import {
+  mergePolicyChanges,
+  policyChangesIn,
+  policyHashesQuery,
+  policyReturnsQuery,
+  type PolicyHashRow,
+  type PolicyReturnRow,
+} from '../query/policy-changes.js';
 import type { PolicyChange, PriorTraffic, RuleEvaluationInput } from './alert-input.js';
 import {
   FIRST_MINUTE_SQL,
@@ -38,15 +45,18 @@ export async function readFirstStoredMinute(client: ClickHouseClient): Promise<n
   return row === undefined || !row.any ? undefined : row.first_s * 1000;
 }
 
-/** Every service's policy changes in `[fromMs, toMs)` (policy_changes is small: one row per hash). */
+/** Every service's policy changes in `[fromMs, toMs)`: first sightings and returns (policy-changes.ts). */
 export async function readPolicyChanges(
   client: ClickHouseClient,
   fromMs: number,
   toMs: number,
 ): Promise<PolicyChange[]> {
-  const built = policyHashesQuery(undefined);
-  const rows = await readRows<PolicyHashRow>(client, built);
-  return policyChangesIn(rows, { fromMs, toMs });
+  const range = { fromMs, toMs };
+  const [hashes, returns] = await Promise.all([
+    readRows<PolicyHashRow>(client, policyHashesQuery(undefined)),
+    readRows<PolicyReturnRow>(client, policyReturnsQuery(range, undefined)),
+  ]);
+  return mergePolicyChanges(policyChangesIn(hashes, range), returns);
 }
 
 /** What a rule's reads may reuse from earlier evaluations (the loop keeps one per rule and version). */

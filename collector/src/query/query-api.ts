@@ -46,8 +46,11 @@ import {
 } from './mismatches-query.js';
 import {
   originsLostQuery,
+  mergePolicyChanges,
   policyChangesIn,
   policyHashesQuery,
+  policyReturnsQuery,
+  type PolicyReturnRow,
   shapePolicyChange,
   type OriginLostRow,
   type PolicyHashRow,
@@ -336,9 +339,12 @@ function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () 
     const read = reader(client, request);
     const range = readRange(request.query, now());
     const { service, limit = 50 } = readParameters(request.query, ['service', 'limit']);
-    const hashes = await read<PolicyHashRow>(policyHashesQuery(service));
+    const [hashes, returns] = await Promise.all([
+      read<PolicyHashRow>(policyHashesQuery(service)),
+      read<PolicyReturnRow>(policyReturnsQuery(range, service)),
+    ]);
     // The most recent changes when there are more than an answer should carry.
-    const changes = policyChangesIn(hashes, range)
+    const changes = mergePolicyChanges(policyChangesIn(hashes, range), returns)
       .sort((a, b) => b.atMs - a.atMs)
       .slice(0, MAX_CHANGES);
     const origins = await Promise.all(

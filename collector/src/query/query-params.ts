@@ -163,6 +163,9 @@ const simulationBody = z.object({
   limit: z.number().int().min(1).max(1000).optional(),
 });
 
+const ALLOWLIST_ENTRY_EXPECTED =
+  'an origin (scheme://host[:port]), a wildcard such as https://*.example.com, or null';
+
 const BODY_EXPECTED: Record<string, string> = {
   allowlist:
     'an array of at most 1000 origins, each scheme://host[:port] or a wildcard such as https://*.example.com',
@@ -185,11 +188,7 @@ export function readSimulationRequest(body: unknown): SimulationRequest {
   const allowlist = data.allowlist.map((entry) => entry.trim().toLowerCase());
   allowlist.forEach((entry, index) => {
     if (!ALLOWLIST_ENTRY.test(entry)) {
-      throw new QueryParameterError(
-        `allowlist[${index}]`,
-        BODY_EXPECTED.allowlist ?? '',
-        data.allowlist[index],
-      );
+      throw new QueryParameterError(`allowlist[${index}]`, ALLOWLIST_ENTRY_EXPECTED, data.allowlist[index]);
     }
   });
   return {

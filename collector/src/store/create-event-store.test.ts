@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 describe('migrations', () => {
-  it('create every table and view and record versions 1 to 4', async () => {
+  it('create every table and view and record versions 1 to 5', async () => {
     const tables = await rows<{ name: string }>(
       'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
     );
@@ -55,21 +55,21 @@ describe('migrations', () => {
     for (const name of [...Object.values(TABLES), ...Object.values(VIEWS), ...Object.values(ALERT_TABLES)])
       expect(names).toContain(name);
     const log = await rows<{ version: number }>(`SELECT version FROM ${TABLES.migrations} ORDER BY version`);
-    expect(log).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(log).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
   });
 
   it('do nothing when run again', async () => {
     const report = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
-    expect(report).toEqual({ applied: [], current: 4, retention: [] });
+    expect(report).toEqual({ applied: [], current: 5, retention: [] });
     const log = await rows<{ n: string }>(`SELECT count() AS n FROM ${TABLES.migrations}`);
-    expect(log).toEqual([{ n: '4' }]);
+    expect(log).toEqual([{ n: '5' }]);
   });
 
   it('find the schema current when the data directory is opened again', async () => {
     await store().close();
     opened = undefined;
     opened = await createEventStore({ clickhouse: { kind: 'chdb', dataDir: join(dir, 'data') } });
-    expect(await store().migrated()).toEqual({ applied: [], current: 4, retention: [] });
+    expect(await store().migrated()).toEqual({ applied: [], current: 5, retention: [] });
   });
 
   it('put the raw TTL and the rollup TTL on the tables', async () => {
@@ -107,6 +107,7 @@ describe('migrations', () => {
       TABLES.routeOrigins1d,
       TABLES.originCodes1d,
       TABLES.preflight1d,
+      TABLES.policyMinutes,
     ]);
     const ddl = await rows<{ engine_full: string }>(
       `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {name:String}`,
@@ -114,7 +115,7 @@ describe('migrations', () => {
     );
     expect(ddl[0]?.engine_full).toMatch(/TTL toDateTime\(timestamp\) \+ toIntervalDay\(3\)/);
     const back = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
-    expect(back.retention).toHaveLength(17);
+    expect(back.retention).toHaveLength(18);
     expect((await migrate(store().client, DEFAULT_SCHEMA_OPTIONS)).retention).toEqual([]);
   });
 

@@ -230,7 +230,7 @@ describe('migration 4 on a data directory of version 3', () => {
               VALUES (now(), 'orders-api', 'allowed', '/x', 'https://x.test', 1000)`,
     });
 
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [4], current: 4 });
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [4, 5], current: 5 });
     for (const spec of weekly) {
       if (spec.measures.includes('requests')) expect(await total(spec.table), spec.table).toBe(before);
     }
@@ -264,5 +264,32 @@ describe('migration 4 on a data directory of version 3', () => {
     );
     expect(weeks.map((row) => row.week * 1000)).toEqual(expected);
     expect(expected.length).toBeGreaterThan(4);
+  });
+});
+
+describe('migration 5: policy fingerprints per minute', () => {
+  const minutesOf = async (table: string, minute: string, weight: string) =>
+    rows<{ service: string; minute: number; policy_hash: string; requests: number }>(
+      `SELECT service, toUnixTimestamp(${minute}) AS minute, policy_hash, sum(${weight}) AS requests
+       FROM ${table} WHERE policy_hash != '' AND ${minute} >= now() - INTERVAL 13 DAY
+       GROUP BY service, minute, policy_hash
+       ORDER BY service, minute, policy_hash`,
+    );
+
+  it('holds every minute of the raw events (backfilled, then through its view), each counted once', async () => {
+    // Applied with migration 4 above (a data directory of version 3 migrates to the latest).
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [], current: 5 });
+    const recent = Date.now();
+    await insert(
+      history(50, 9).map((row, i) => ({
+        ...row,
+        timestamp: recent - i * 7 * 60_000,
+        policyHash: i % 2 === 0 ? 'p-a' : 'p-b',
+      })),
+    );
+    // Raw rows past the raw TTL (14 days) may be gone already; the minutes keep the rollup TTL.
+    const raw = await minutesOf(TABLES.events, 'toStartOfMinute(timestamp)', 'sample_weight');
+    expect(raw.length).toBeGreaterThanOrEqual(50);
+    expect(await minutesOf(TABLES.policyMinutes, 'minute', 'requests')).toEqual(raw);
   });
 });

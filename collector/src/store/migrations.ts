@@ -16,6 +16,7 @@ import {
   initialSchemaDdl,
   migrationsTableDdl,
   narrowRollupsDdl,
+  policyMinutesDdl,
   retentionRules,
   weeklyRollupsDdl,
   type SchemaOptions,
@@ -45,6 +46,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     name: 'weekly rollups: route × origin (per service and for all services), preflight-cache keys (all services)',
     statements: weeklyRollupsDdl,
+  },
+  {
+    version: 5,
+    name: 'policy_minutes: the policy fingerprints of each service per minute (returns to an earlier policy)',
+    statements: policyMinutesDdl,
   },
 ];
 

@@ -44,6 +44,8 @@ export const TABLES = {
   routeOriginsAll1w: 'cors_route_origins_all_1w',
   routeOrigins1w: 'cors_route_origins_1w',
   preflightAll1w: 'cors_preflight_all_1w',
+  // Migration 5: which policy fingerprints each service answered with, minute by minute.
+  policyMinutes: 'policy_minutes',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
@@ -66,6 +68,7 @@ export const VIEWS = {
   routeOriginsAll1w: 'cors_route_origins_all_1w_mv',
   routeOrigins1w: 'cors_route_origins_1w_mv',
   preflightAll1w: 'cors_preflight_all_1w_mv',
+  policyMinutes: 'policy_minutes_mv',
 } as const;
 
 function enum8(values: readonly string[]): string {
@@ -708,7 +711,7 @@ export interface RetentionRule {
 export function retentionRules(options: SchemaOptions): readonly RetentionRule[] {
   const to = target(options.cluster);
   const rules: RetentionRule[] = [];
-  for (const spec of [...tableSpecs(options), ...narrowTableSpecs(options)]) {
+  for (const spec of [...tableSpecs(options), ...narrowTableSpecs(options), policyMinutesSpec(options)]) {
     if (spec.ttl === undefined) continue;
     const days = spec.name === TABLES.events ? options.rawTtlDays : options.rollupTtlDays;
     const table = to.storage(spec.name);
@@ -889,5 +892,62 @@ function rollupSteps(
       ],
     });
   }
+  return steps;
+}
+
+// --- Migration 5 -------------------------------------------------------------------------------------
+
+// `policy_changes` keeps each fingerprint's first and last sighting only, so a return to an earlier policy
+// (a rollback, a redeploy of the previous allowlist) was no change at all. This keeps, per minute, which
+// fingerprints a service answered with: enough to see every switch (policy-changes.ts). A row per service
+// and fingerprint and minute with traffic, exemplars included (weight 0): a minute's presence is what counts.
+const POLICY_MINUTES_COLUMNS = `
+  minute DateTime('UTC') CODEC(DoubleDelta, ZSTD(1)),
+  service LowCardinality(String),
+  policy_hash String,
+  requests SimpleAggregateFunction(sum, Float64)`;
+
+function policyMinutesSpec(options: SchemaOptions): TableSpec {
+  const rollupDays = checkedDays(options.rollupTtlDays, 'rollup TTL');
+  const dedup =
+    options.cluster === undefined ? [`non_replicated_deduplication_window = ${DEDUP_WINDOW}`] : [];
+  return {
+    name: TABLES.policyMinutes,
+    columns: POLICY_MINUTES_COLUMNS,
+    engine: 'AggregatingMergeTree',
+    partitionBy: 'toYYYYMM(minute)',
+    orderBy: '(service, minute, policy_hash)',
+    ttl: `minute + INTERVAL ${rollupDays} DAY`,
+    settings: [...dedup, 'ttl_only_drop_parts = 1'],
+    shardBy: 'cityHash64(service)',
+  };
+}
+
+function policyMinutesSelect(events: string): string {
+  return `SELECT toStartOfMinute(timestamp) AS minute, service, policy_hash, sum(sample_weight) AS requests
+FROM ${events}
+WHERE policy_hash != ''
+GROUP BY minute, service, policy_hash`;
+}
+
+/**
+ * Version 5: `policy_minutes` and its view, filled first from the raw events still kept (the raw TTL): older
+ * changes are still known from `policy_changes` as first sightings. Guarded like the narrow rollups (the
+ * backfill runs only while the view is missing).
+ */
+export function policyMinutesDdl(options: SchemaOptions): readonly SchemaStep[] {
+  const to = target(options.cluster);
+  const spec = policyMinutesSpec(options);
+  const steps: SchemaStep[] = [createTable(spec, to)];
+  if (options.cluster !== undefined) steps.push(createDistributed(spec, options.cluster));
+  steps.push({
+    unlessExists: to.storage(VIEWS.policyMinutes),
+    statements: [
+      `TRUNCATE TABLE IF EXISTS ${to.storage(spec.name)}${to.onCluster}`,
+      `INSERT INTO ${spec.name} (minute, service, policy_hash, requests)\n${policyMinutesSelect(TABLES.events)}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${to.storage(VIEWS.policyMinutes)}${to.onCluster} TO ${to.storage(spec.name)} AS\n` +
+        policyMinutesSelect(to.storage(TABLES.events)),
+    ],
+  });
   return steps;
 }

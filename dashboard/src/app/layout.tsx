@@ -3,7 +3,8 @@ import type { ReactNode } from 'react';
 import './globals.css';
 
 export const metadata: Metadata = {
-  title: 'Corsight',
+  // Each page names itself (`Rejected origins · Corsight`): tabs and history tell the pages apart.
+  title: { default: 'Corsight', template: '%s · Corsight' },
   description: 'What browsers decide about your API’s cross-origin requests.',
 };
 

@@ -1,4 +1,5 @@
 // Overview: totals and requests by outcome over time, for the view's range, service and origin.
+import type { Metadata } from 'next';
 import type {
   AlertEventsAnswer,
   AlertStateAnswer,
@@ -32,6 +33,8 @@ import { CollectorApiError, getApi } from '../lib/collector-api';
 import { formatInstant } from '../lib/format';
 import { load, serviceChoices } from '../lib/page-data';
 import { apiRange, readView, UNNARROWED, viewHref, type SearchParams, type View } from '../lib/view-params';
+
+export const metadata: Metadata = { title: 'Overview' };
 
 function outcomePoints(answer: TimeseriesAnswer): OutcomePoint[] {
   const valuesOf = (group: string) => answer.series.find((series) => series.group === group)?.values ?? [];

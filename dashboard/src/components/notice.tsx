@@ -9,10 +9,17 @@ export function EmptyState({ children }: { readonly children: ReactNode }) {
   );
 }
 
-export function ErrorNotice({ message }: { readonly message: string }) {
+export function ErrorNotice({
+  message,
+  title = 'The data could not be loaded.',
+}: {
+  readonly message: string;
+  /** What failed, in the user's terms: loading the page's data unless said otherwise. */
+  readonly title?: string;
+}) {
   return (
     <div className="notice notice-error" role="alert">
-      <strong>The data could not be loaded.</strong> <span>{message}</span>
+      <strong>{title}</strong> <span>{message}</span>
     </div>
   );
 }

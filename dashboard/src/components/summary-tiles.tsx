@@ -1,5 +1,6 @@
-// The Overview's totals. Blocked-if-credentialed is allowed traffic at risk (DESIGN.md §3): it sits
-// beside the rejections with its own wording and colour, never inside them.
+// The Overview's totals. Blocked-if-credentialed is allowed traffic at risk (DESIGN.md §3): counted in
+// Allowed, as every other page counts it (so Allowed and Blocked make up all requests), and shown again on
+// a tile of its own wording and colour, never inside the rejections.
 import type { Summary } from '@corsight/collector/api-types';
 import { formatCount, formatShare } from '../lib/format';
 
@@ -31,13 +32,19 @@ function tilesOf(summary: Summary): Tile[] {
       note: share(summary.actual),
       tone: 'neutral',
     },
-    { id: 'allowed', label: 'Allowed', value: summary.allowed, note: share(summary.allowed), tone: 'good' },
+    {
+      id: 'allowed',
+      label: 'Allowed',
+      value: summary.allowed + risk,
+      note: risk > 0 ? `${share(summary.allowed + risk)}, at risk included` : share(summary.allowed),
+      tone: 'good',
+    },
     { id: 'blocked', label: 'Blocked', value: blocked, note: share(blocked), tone: 'bad' },
     {
       id: 'blocked_if_credentialed',
       label: 'At risk if credentialed',
       value: risk,
-      note: 'allowed, but a browser sending credentials would block them',
+      note: `${share(risk)}: allowed, but a browser sending credentials would block them`,
       tone: 'risk',
     },
   ];

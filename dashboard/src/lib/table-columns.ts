@@ -22,6 +22,8 @@ export const ORIGINS_TABLE: TableSort<RejectedOrigin> = {
   columns: [
     { key: 'origin', label: 'Origin', kind: 'text', value: (row) => row.origin },
     { key: 'blocked', label: 'Blocked', kind: 'number', value: (row) => row.blocked },
+    // What a spike alert sends someone here to find: which origins grew, and which are new.
+    { key: 'change', label: 'Change', kind: 'number', value: (row) => row.trend.change },
     { key: 'share', label: 'Share blocked', kind: 'number', value: (row) => row.share },
     { key: 'firstBlocked', label: 'First blocked', kind: 'time', value: (row) => row.firstBlocked },
     { key: 'lastBlocked', label: 'Last blocked', kind: 'time', value: (row) => row.lastBlocked },

@@ -2,6 +2,7 @@
 // linked to the Origins view over its time), the history in the view's range (state changes, notifications,
 // deliveries), silences, and a rule form with a backtest preview. Reads through the alerting API; changes
 // are server actions (actions.ts). Rule names, origins and routes are rendered as React text only.
+import type { Metadata } from 'next';
 import type {
   AlertEventsAnswer,
   AlertRuleEntry,
@@ -32,6 +33,8 @@ import { InstancesSection } from './instances-section';
 import { BACKTEST_DAYS, RuleFormSection, type Preview } from './rule-form-section';
 import { ChannelsList, RulesSection } from './rules-section';
 import { SilencesSection } from './silences-section';
+
+export const metadata: Metadata = { title: 'Alerts' };
 
 const DAY_MS = 86_400_000;
 

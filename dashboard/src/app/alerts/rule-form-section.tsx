@@ -199,7 +199,7 @@ function PreviewResult({
   readonly nowMs: number;
   readonly back: string;
 }) {
-  if (!preview.ok) return <ErrorNotice message={preview.message} />;
+  if (!preview.ok) return <ErrorNotice title="The rule could not be tried." message={preview.message} />;
   const { firings, notifications } = preview.data;
   return (
     <div className="backtest" aria-labelledby="backtest-result">

@@ -3,6 +3,7 @@
 // settings per language that make an instrumentation capture the headers the collector needs, built from
 // the lists the collector serves. The status is the collector's memory since it started, so the page has no
 // range or service controls. Service names come from the network: text only, clipped, full name in title.
+import type { Metadata } from 'next';
 import type { CaptureStatusAnswer, ServiceCaptureStatus } from '@corsight/collector/api-types';
 import Link from 'next/link';
 import { connection } from 'next/server';
@@ -20,6 +21,8 @@ import { setupSnippets } from '../../lib/setup-snippets';
 import { CAPTURE_STATUS_TABLE } from '../../lib/table-columns';
 import { readSort, sortRows } from '../../lib/table-sort';
 import { readView, UNNARROWED, viewHref, type SearchParams, type View } from '../../lib/view-params';
+
+export const metadata: Metadata = { title: 'Connect a service' };
 
 function ServiceName({ status, view }: { readonly status: ServiceCaptureStatus; readonly view: View }) {
   const name = <Clipped className="service" text={status.service} max={CLIP.service} />;

@@ -2,6 +2,7 @@
 // and the fix, then the example requests kept for them with their CORS headers. Both tables sort; a code
 // narrows the page to it, and the page can be narrowed to an origin and a route (links from Origins and
 // Routes). Header names and values come from requests and responses: text only.
+import type { Metadata } from 'next';
 import type { Mismatch, MismatchesAnswer } from '@corsight/collector/api-types';
 import Link from 'next/link';
 import { connection } from 'next/server';
@@ -16,6 +17,8 @@ import { load, serviceChoices } from '../../lib/page-data';
 import { exampleRows, MISMATCHES_TABLE } from '../../lib/table-columns';
 import { readSort, sortRows } from '../../lib/table-sort';
 import { apiRange, readView, viewHref, type SearchParams, type View } from '../../lib/view-params';
+
+export const metadata: Metadata = { title: 'Header mismatches' };
 
 function CodesTable({ codes, view }: { readonly codes: readonly Mismatch[]; readonly view: View }) {
   const state = readSort(MISMATCHES_TABLE, view.sort, view.dir);

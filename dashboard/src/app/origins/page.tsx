@@ -2,7 +2,8 @@
 // narrowed to it (its routes and reasons, and example requests with their CORS headers); its routes and
 // reasons link to the Mismatches page narrowed to them. Origins, routes and codes come from requests
 // (attacker-controlled): rendered as React text only, so markup in them stays text.
-import type { MismatchesAnswer, RejectedOriginsAnswer } from '@corsight/collector/api-types';
+import type { Metadata } from 'next';
+import type { MismatchesAnswer, RejectedOrigin, RejectedOriginsAnswer } from '@corsight/collector/api-types';
 import Link from 'next/link';
 import { connection } from 'next/server';
 import { Clipped } from '../../components/clipped';
@@ -26,6 +27,24 @@ import {
   type View,
 } from '../../lib/view-params';
 
+export const metadata: Metadata = { title: 'Rejected origins' };
+
+/** Origins listed at most: the ones with the most blocked requests. */
+const ORIGINS_LISTED = 100;
+
+/** An origin's blocked requests against the range of equal length before: new, or the difference. */
+function Change({ trend }: { readonly trend: RejectedOrigin['trend'] }) {
+  if (trend.ratio === null) return <span className="badge badge-new">new</span>;
+  const sign = trend.change > 0 ? '+' : trend.change < 0 ? '−' : '±';
+  return (
+    <span title={`${formatCount(trend.previousBlocked)} in the range before`}>
+      {sign}
+      {formatCount(Math.abs(trend.change))}
+      {trend.change > 0 && trend.ratio >= 2 ? ` (×${trend.ratio.toFixed(trend.ratio < 10 ? 1 : 0)})` : ''}
+    </span>
+  );
+}
+
 function OriginExamples({
   view,
   examples,
@@ -48,7 +67,9 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
   const filters = { ...apiRange(view, nowMs), service: view.service, origin: view.origin, route: view.route };
   const [services, loaded, examples] = await Promise.all([
     serviceChoices(view, nowMs),
-    load(() => getApi<RejectedOriginsAnswer>('/origins/rejected', filters)),
+    load(() =>
+      getApi<RejectedOriginsAnswer>('/origins/rejected', { ...filters, limit: String(ORIGINS_LISTED) }),
+    ),
     // Narrowed to one origin, the page is that origin's detail: its example requests too.
     view.origin === undefined
       ? undefined
@@ -84,13 +105,18 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
         <div className="table-wrap">
           <table className="origins">
             <caption>
-              Origins with blocked requests, {formatInstant(loaded.data.range.from)} –{' '}
-              {formatInstant(loaded.data.range.to)}
+              {loaded.data.origins.length < ORIGINS_LISTED
+                ? 'Origins with blocked requests'
+                : `The ${ORIGINS_LISTED} origins with the most blocked requests (narrow the range or the service for the others)`}
+              , {formatInstant(loaded.data.range.from)} – {formatInstant(loaded.data.range.to)}; change
+              against {formatInstant(loaded.data.previousRange.from)} –{' '}
+              {formatInstant(loaded.data.previousRange.to)}
             </caption>
             <thead>
               <tr>
                 {header('origin')}
                 {header('blocked')}
+                {header('change')}
                 {header('share')}
                 {header('firstBlocked')}
                 {header('lastBlocked')}
@@ -111,6 +137,9 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
                   </th>
                   <td className="num" data-col="blocked">
                     {formatCount(origin.blocked)}
+                  </td>
+                  <td className="num" data-col="change">
+                    <Change trend={origin.trend} />
                   </td>
                   <td className="num" data-col="share">
                     {formatShare(origin.share)}

@@ -3,6 +3,7 @@
 // a URL parameter (a GET form), so a simulation can be shared like any other view. Both tables sort (one
 // at a time: the URL's sort names a column of one of them); origins link to their detail on Origins, the
 // simulator's routes to the Routes page narrowed to them.
+import type { Metadata } from 'next';
 import type { PolicyChangesAnswer, SimulationAnswer } from '@corsight/collector/api-types';
 import Link from 'next/link';
 import { connection } from 'next/server';
@@ -29,6 +30,8 @@ import {
   type SearchParams,
   type View,
 } from '../../lib/view-params';
+
+export const metadata: Metadata = { title: 'Policy changes and allowlist simulator' };
 
 interface TableProps<T> {
   readonly data: T;
@@ -236,7 +239,7 @@ export default async function PolicyPage({ searchParams }: { searchParams: Promi
   const [services, changes, simulation] = await Promise.all([
     serviceChoices(view, nowMs),
     load(() => getApi<PolicyChangesAnswer>('/policy-changes', { ...range, service: view.service })),
-    allowlist === undefined
+    allowlist === undefined || allowlist.length === 0
       ? undefined
       : load(() =>
           postApi<SimulationAnswer>('/simulate', {
@@ -257,10 +260,13 @@ export default async function PolicyPage({ searchParams }: { searchParams: Promi
       )}
       <h2>Allowlist simulator</h2>
       <SimulatorForm view={view} allowlist={allowlist ?? []} />
+      {allowlist?.length === 0 ? (
+        <EmptyState>Enter the origins the new policy would allow, one per line, then Simulate.</EmptyState>
+      ) : null}
       {simulation === undefined ? null : simulation.ok ? (
         <SimulationResult data={simulation.data} view={view} extra={extra} />
       ) : (
-        <ErrorNotice message={simulation.message} />
+        <ErrorNotice title="The simulation could not run." message={simulation.message} />
       )}
     </Shell>
   );

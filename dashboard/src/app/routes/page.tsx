@@ -2,6 +2,7 @@
 // needed a preflight (A), allowed preflights (P), estimated cache hits max(A − P, 0), the Max-Age sent and
 // what each engine made of it, and the preflights a longer Max-Age would save. Sortable; a route links to
 // this page narrowed to it, an origin to its detail, and each row to its mismatches.
+import type { Metadata } from 'next';
 import type { PreflightCacheAnswer } from '@corsight/collector/api-types';
 import Link from 'next/link';
 import { connection } from 'next/server';
@@ -17,6 +18,8 @@ import { load, serviceChoices } from '../../lib/page-data';
 import { PREFLIGHT_CACHE_TABLE } from '../../lib/table-columns';
 import { readSort, sortRows } from '../../lib/table-sort';
 import { apiRange, readView, UNNARROWED, viewHref, type SearchParams } from '../../lib/view-params';
+
+export const metadata: Metadata = { title: 'Routes and the preflight cache' };
 
 function maxAgeText(sent: string | null | undefined): string {
   if (sent === undefined) return 'unknown';
