@@ -62,8 +62,15 @@ export function OutcomeChart({
   const tick = tickOf(stepSeconds);
   // An interval still firing, or reaching past the last bucket, is drawn to the chart's right edge.
   const stepMs = stepSeconds * 1000;
-  const lastT = points.at(-1)?.t ?? 0;
+  const last = points.at(-1);
+  const lastT = last?.t ?? 0;
   const firstT = points[0]?.t ?? 0;
+  // A step area ends at its last point: the last bucket (often the minute in progress) would be a line of no
+  // width at the right edge, and a firing alert's shading would reach past the data into empty space. A
+  // closing point one step later gives the last bucket its width; its tooltip names the bucket it closes.
+  const closingT = lastT + stepMs;
+  const data = last === undefined ? [] : [...points, { ...last, t: closingT }];
+  const label = (t: number) => `${tick(t === closingT ? lastT : t)} UTC`;
   return (
     <div
       className="chart"
@@ -72,7 +79,7 @@ export function OutcomeChart({
       data-intervals={intervals.length}
     >
       <ResponsiveContainer width="100%" height={280}>
-        <AreaChart data={[...points]} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+        <AreaChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
           <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
           <XAxis
             dataKey="t"
@@ -85,7 +92,7 @@ export function OutcomeChart({
           />
           <YAxis stroke="var(--muted)" allowDecimals={false} />
           <Tooltip
-            labelFormatter={(label) => `${tick(Number(label))} UTC`}
+            labelFormatter={(value) => label(Number(value))}
             contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)', color: 'var(--text)' }}
           />
           <Legend />

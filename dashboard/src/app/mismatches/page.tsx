@@ -54,7 +54,17 @@ function CodesTable({ codes, view }: { readonly codes: readonly Mismatch[]; read
                 </Link>
               </th>
               <td>
-                <span className="badge">{mismatch.finding === 'reason' ? 'blocks requests' : 'warning'}</span>
+                {mismatch.finding === 'reason' ? (
+                  // Counted on blocked requests and on those at risk if credentialed alike (the same code).
+                  <span
+                    className="badge"
+                    title="A browser blocks the request for this, or would if the request carried credentials"
+                  >
+                    blocking reason
+                  </span>
+                ) : (
+                  <span className="badge">warning</span>
+                )}
               </td>
               <td className="num" data-col="total">
                 {formatCount(mismatch.total)}

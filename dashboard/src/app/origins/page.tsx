@@ -121,7 +121,12 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
                 {header('firstBlocked')}
                 {header('lastBlocked')}
                 <th scope="col">Routes (blocked)</th>
-                <th scope="col">Reasons (blocked)</th>
+                <th
+                  scope="col"
+                  title="Blocked requests per reason: a request blocked for two reasons counts under both"
+                >
+                  Reasons (blocked)
+                </th>
               </tr>
             </thead>
             <tbody>
