@@ -99,4 +99,5 @@ EXPOSE 3000
 # and the dashboard should not be restarted for that.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["node", "-e", "require('node:net').connect(3000, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
-ENTRYPOINT ["node", "node_modules/next/dist/bin/next", "start", "--hostname", "0.0.0.0", "--port", "3000"]
+# The flag: a simulation's allowlist travels in the URL (dashboard/src/lib/allowlist-param.ts).
+ENTRYPOINT ["node", "--max-http-header-size=262144", "node_modules/next/dist/bin/next", "start", "--hostname", "0.0.0.0", "--port", "3000"]

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COLLECTOR_NODE_FLAGS, collectorEnv } from '../collector/src/cli/node-flags.ts';
 import { demoAlertRules, startWebhookReceiver } from '../collector/src/demo/webhook-receiver.ts';
+import { DASHBOARD_NODE_FLAGS } from '../dashboard/src/lib/allowlist-param.ts';
 import { dashboardBuildState } from './start-build.ts';
 import { type ChildSpec, LaunchedChild } from './start-children.ts';
 import { LauncherOutput } from './start-output.ts';
@@ -211,7 +212,15 @@ async function run(options: StartOptions): Promise<void> {
     const dashboard = launch({
       name: 'dashboard',
       command: process.execPath,
-      args: [NEXT_BIN, 'start', '--hostname', HOST, '--port', String(options.dashboardPort)],
+      args: [
+        ...DASHBOARD_NODE_FLAGS,
+        NEXT_BIN,
+        'start',
+        '--hostname',
+        HOST,
+        '--port',
+        String(options.dashboardPort),
+      ],
       cwd: DASHBOARD_DIR,
       env: {
         ...process.env,

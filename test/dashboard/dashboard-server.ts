@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DASHBOARD_NODE_FLAGS } from '../../dashboard/src/lib/allowlist-param.ts';
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/', import.meta.url));
 const NEXT_BIN = join(DASHBOARD_DIR, 'node_modules', 'next', 'dist', 'bin', 'next');
@@ -81,7 +82,7 @@ export async function startDashboard(
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [NEXT_BIN, 'start', '--hostname', '127.0.0.1', '--port', String(port)],
+    [...DASHBOARD_NODE_FLAGS, NEXT_BIN, 'start', '--hostname', '127.0.0.1', '--port', String(port)],
     {
       cwd: DASHBOARD_DIR,
       env: { ...NEXT_ENV, ...env, CORSIGHT_API_URL: apiUrl, NODE_ENV: 'production' },

@@ -16,6 +16,7 @@ import {
 } from '@corsight/collector';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_ALLOWLIST_ENTRIES } from '../../dashboard/src/lib/allowlist-param.ts';
 import { chromiumPath } from '../oracle/browser-runner.ts';
 import {
   ADMIN_ORIGIN,
@@ -417,6 +418,34 @@ describe('dashboard', () => {
       .poll(() => page.locator('table.simulated-origins tbody th a').allInnerTexts())
       .toEqual(['http://localhost:3000', ADMIN_ORIGIN, EVIL_ORIGIN, HOSTILE_ORIGIN]);
     await noInjectedMarkup();
+  });
+
+  it('simulates an allowlist of the most origins it takes, and asks for origins when given none', async () => {
+    await open('/policy');
+    // 1000 origins of ~60 characters: a URL of some 80 KB, which Node's default header limit refuses (431).
+    const many = Array.from(
+      { length: MAX_ALLOWLIST_ENTRIES },
+      (_, i) => `https://tenant-${String(i).padStart(4, '0')}.customers.example.com`,
+    );
+    await page.fill('textarea[name="allowlist"]', ['https://app.example.com', ...many].join('\n'));
+    const [response] = await Promise.all([
+      page.waitForResponse((answer) => answer.url().includes('allowlist=')),
+      page.getByRole('button', { name: 'Simulate' }).click(),
+    ]);
+    expect(response.status()).toBe(200);
+    await shown();
+    expect(await page.locator('table.simulated-origins tbody tr').count()).toBeGreaterThan(0);
+
+    await page.fill('textarea[name="allowlist"]', '  \n ');
+    await Promise.all([
+      page.waitForURL(/allowlist=/),
+      page.getByRole('button', { name: 'Simulate' }).click(),
+    ]);
+    await shown();
+    expect(await page.locator('table.simulated-origins').count()).toBe(0);
+    expect(await page.getByRole('status').allInnerTexts()).toContainEqual(
+      expect.stringContaining('Enter the origins the new policy would allow'),
+    );
   });
 
   it("Connect a service shows each service's capture status, the settings per language, and names as text", async () => {

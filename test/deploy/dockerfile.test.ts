@@ -6,6 +6,7 @@
 import { CONFIG_ENV_VARIABLES, readCollectorConfig } from '@corsight/collector';
 import { describe, expect, it } from 'vitest';
 import { COLLECTOR_NODE_FLAGS } from '../../collector/src/cli/node-flags.ts';
+import { DASHBOARD_NODE_FLAGS } from '../../dashboard/src/lib/allowlist-param.ts';
 import {
   RUNTIME_ENV_VARIABLES,
   dashboardEnvVariables,
@@ -210,7 +211,12 @@ describe('the dashboard image', () => {
     expect(workdir?.rest).toBe('/app/dashboard');
     const [entry] = instructions(dashboard, 'ENTRYPOINT');
     const command = execForm(entry?.args ?? '');
-    expect(command.slice(0, 3)).toEqual(['node', 'node_modules/next/dist/bin/next', 'start']);
+    expect(command.slice(0, 4)).toEqual([
+      'node',
+      ...DASHBOARD_NODE_FLAGS,
+      'node_modules/next/dist/bin/next',
+      'start',
+    ]);
     // The launcher (scripts/start.ts) starts the same binary.
     expect(repoFile('scripts/start.ts')).toContain(
       "join(DASHBOARD_DIR, 'node_modules', 'next', 'dist', 'bin', 'next')",
