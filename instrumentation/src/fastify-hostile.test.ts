@@ -94,6 +94,26 @@ describe('hostile requests', () => {
     );
   });
 
+  it('keeps a bounded number of origins apart in per-request mode too, weights still exact', async () => {
+    const { app, spans } = await observedApp({ sampling: 1, limits: { originsPerRoute: 5 } });
+    const requests = 300;
+    for (let i = 0; i < requests; i++) {
+      await app.inject({ method: 'GET', url: `/orders/${i}`, headers: { origin: `https://s${i}.example` } });
+    }
+    await app.close();
+    const origins = new Set(spans().map((span) => span.attributes[ATTR.origin]));
+    expect([...origins]).toEqual([
+      'https://s0.example',
+      'https://s1.example',
+      'https://s2.example',
+      'https://s3.example',
+      'https://s4.example',
+      ORIGIN_OTHER,
+    ]);
+    const total = spans().reduce((sum, span) => sum + (span.attributes[ATTR.sampleWeight] as number), 0);
+    expect(total).toBe(requests);
+  });
+
   it('caps a preflight asking for thousands of headers, and an unknown method, and a long path', async () => {
     const { app, spans } = await observedApp({ sampling: 1 });
     const names = Array.from({ length: 2000 }, (_, i) => `x-h${i}`).join(',');

@@ -66,12 +66,11 @@ export class CorsObserver {
     const provider = this.#settings.tracerProvider ?? trace.getTracerProvider();
     this.#tracer = provider.getTracer(INSTRUMENTATION_SCOPE);
     this.#aggregator = new CorsAggregator(Date.now(), this.#settings.limits);
-    if (this.#settings.sampling === undefined) {
-      this.#timer = setInterval(() => {
-        this.flush();
-      }, this.#settings.flushIntervalMs);
-      this.#timer.unref();
-    }
+    // Per-request mode flushes too: its origins are capped per route and interval like the summaries'.
+    this.#timer = setInterval(() => {
+      this.flush();
+    }, this.#settings.flushIntervalMs);
+    this.#timer.unref();
   }
 
   /**
@@ -136,9 +135,13 @@ export class CorsObserver {
     const judgement = this.#judgement(exchange, options);
     if (judgement === undefined) return;
     if (settings.sampling !== undefined) {
-      // Per-request mode: a weighted span for a sample of the requests, no summaries.
-      if (settings.random() < settings.sampling)
-        this.#emitDetail(judgement.key, judgement.verdict, exchange, 1 / settings.sampling);
+      // Per-request mode: a weighted span for a sample of the requests, no summaries. The sampled ones are
+      // still recorded, so that past the per-route limit their origin is `(other)`, as in summaries: random
+      // Origin values must not become as many distinct values in spans and storage.
+      if (settings.random() < settings.sampling) {
+        const counted = this.#aggregator.record(judgement.key);
+        this.#emitDetail(counted.key, judgement.verdict, exchange, 1 / settings.sampling);
+      }
       return;
     }
     const counted =
@@ -224,8 +227,9 @@ export class CorsObserver {
     this.#judgeQueued();
     // Remembered judgements hold the aggregator's answers of this interval.
     this.#memo.clear();
-    if (this.#settings.sampling !== undefined) return;
     const interval = this.#aggregator.drain(Date.now());
+    // Per-request mode emitted its spans already; the interval only bounded its origins.
+    if (this.#settings.sampling !== undefined) return;
     if (interval.records.length === 0) return;
     this.#pending.push(interval);
     this.#emitting ??= this.#emitPending().finally(() => {
