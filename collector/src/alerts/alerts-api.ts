@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { clientErrorBody } from '../query/body-refusal.js';
 import { readParametersOf } from '../query/query-params.js';
 import { readTokenChecker } from '../query/read-token.js';
 import { INSTANT_FORM, parseInstant, resolveRange } from '../query/time-range.js';
@@ -238,7 +239,7 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
     }
     const status = (error as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: (error as FastifyError).code, message: error.message });
+      return reply.code(status).send(clientErrorBody(error as FastifyError));
     }
     request.log.error({ err: error }, 'an alerts API request failed');
     return reply

@@ -176,6 +176,18 @@ describe('the evaluator in the collector', () => {
     expect(metrics).toMatch(/corsight_alert_evaluations_total\{result="ok"\} 1/);
   });
 
+  it('answers a wrong method with 405 and Allow, an unknown path with 404 naming what it serves', async () => {
+    const traces = await fetch(`${running().httpUrl}/v1/traces`);
+    expect(traces.status).toBe(405);
+    expect(traces.headers.get('allow')).toBe('POST');
+    const unknown = await fetch(`${running().httpUrl}/api/v1/sumary?x=1`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({
+      error: 'not_found',
+      message: expect.stringContaining('/api/v1/summary') as unknown,
+    });
+  });
+
   it('counts the OTLP requests it refuses whole on /metrics', async () => {
     const post = async (contentType: string, body: string) =>
       (

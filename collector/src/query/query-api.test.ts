@@ -700,6 +700,28 @@ describe('bad parameters', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ parameter });
   });
+
+  it('says what to send for a bad entry, and for a body that is no JSON object', async () => {
+    const entry = await app.inject({
+      method: 'POST',
+      url: '/api/v1/simulate',
+      payload: { allowlist: ['https://a.example.com', '<script>'] },
+    });
+    expect(entry.json()).toMatchObject({
+      parameter: 'allowlist[1]',
+      expected: expect.stringMatching(/^an origin \(scheme:\/\/host\[:port\]\), a wildcard/) as unknown,
+    });
+    const refusals = [
+      [{ 'content-type': 'application/xml' }, '<x/>', 415, /Content-Type: application\/json/],
+      [{ 'content-type': 'application/json' }, '{"allowlist": [', 400, /not valid JSON/],
+      [{ 'content-type': 'application/json' }, '{"__proto__": {"x": 1}}', 400, /__proto__/],
+    ] as const;
+    for (const [headers, payload, status, message] of refusals) {
+      const response = await app.inject({ method: 'POST', url: '/api/v1/simulate', headers, payload });
+      expect(response.statusCode, payload).toBe(status);
+      expect(response.json<{ message: string }>().message, payload).toMatch(message);
+    }
+  });
 });
 
 describe('read tokens', () => {

@@ -73,6 +73,7 @@ import {
   readRangeAndStep,
   readSimulationRequest,
 } from './query-params.js';
+import { clientErrorBody } from './body-refusal.js';
 import { requireReadToken } from './read-token.js';
 import {
   previouslyBlockedQuery,
@@ -155,7 +156,7 @@ export const queryApi: FastifyPluginAsync<QueryApiOptions> = async (app, options
     const status = error.statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
       // Fastify's own refusals (malformed JSON body, wrong content type, too large): keep their status.
-      return reply.code(status).send({ error: error.code, message: error.message });
+      return reply.code(status).send(clientErrorBody(error));
     }
     request.log.error({ err: error }, 'a query API request failed');
     return reply

@@ -25,6 +25,7 @@ import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../otlp/grpc-rece
 import { otlpHttpReceiver } from '../otlp/http-receiver.js';
 import { queryApi } from '../query/query-api.js';
 import { captureStatusApi } from './capture-status-api.js';
+import { answerUnknownRoutes } from './not-found.js';
 import {
   CHDB_THREAD_POOL_SHORTFALL,
   type ClickHouseEventStore,
@@ -175,6 +176,7 @@ export async function startCollector(
     maxDecompressedBytes: config.ingest.maxDecompressedBytes,
   });
   await app.register(opsRoutes, { registry: metrics.registry, ready: () => store.ready() });
+  answerUnknownRoutes(app);
   await app.register(captureStatusApi, {
     prefix: '/api/v1',
     services: httpSpans.services,
