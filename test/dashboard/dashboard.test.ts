@@ -216,6 +216,18 @@ describe('dashboard', () => {
     expect(await tiles()).toEqual(EXPECTED.orders7d);
   });
 
+  it('says so when the range in the URL is no preset, and shows the default', async () => {
+    await open(`/origins?range=${encodeURIComponent('<b>2w</b>')}`);
+    const notice = page.locator('[data-notice="unknown-range"]');
+    expect(await notice.innerText()).toBe(
+      'The range <b>2w</b> is not one of 15m, 1h, 24h, 7d, 30d: showing last 24 h.',
+    );
+    await noInjectedMarkup();
+    // The view's links carry the range shown, not the unknown one.
+    await follow(page.getByRole('link', { name: 'Overview' }), /\/(\?|$)/);
+    expect(await page.locator('[data-notice="unknown-range"]').count()).toBe(0);
+  });
+
   it('a custom range without traffic shows the empty state', async () => {
     await open('/?service=orders-api');
     await page.fill('input[name="from"]', '2001-01-01T00:00');

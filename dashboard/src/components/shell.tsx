@@ -4,8 +4,17 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import type { ServiceChoices } from '../lib/page-data';
-import { UNNARROWED, viewHref, type View } from '../lib/view-params';
+import { CLIP } from '../lib/clip-text';
+import {
+  DEFAULT_RANGE,
+  RANGE_PRESET_NAMES,
+  RANGE_PRESETS,
+  UNNARROWED,
+  viewHref,
+  type View,
+} from '../lib/view-params';
 import { AutoRefresh } from './auto-refresh';
+import { Clipped } from './clipped';
 import { ViewControls } from './view-controls';
 
 export const PAGES = [
@@ -56,6 +65,12 @@ export function Shell({ path, title, view, services, controls = true, children }
       <AutoRefresh enabled={view.refresh} />
       <main id="content" tabIndex={-1}>
         <h1>{title}</h1>
+        {view.unknownRange === undefined ? null : (
+          <p className="notice" role="status" data-notice="unknown-range">
+            The range <Clipped text={view.unknownRange} max={CLIP.route} /> is not one of{' '}
+            {RANGE_PRESET_NAMES.join(', ')}: showing {RANGE_PRESETS[DEFAULT_RANGE].label.toLowerCase()}.
+          </p>
+        )}
         {children}
       </main>
     </>

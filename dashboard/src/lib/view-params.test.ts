@@ -10,7 +10,8 @@ describe('readView', () => {
       { range: '7d', service: 'orders-api' },
       { range: '7d', service: 'orders-api' },
     ],
-    [{ range: 'bogus' }, { range: '24h' }],
+    [{ range: 'bogus' }, { range: '24h', unknownRange: 'bogus' }],
+    [{ range: '1h' }, { range: '1h', unknownRange: undefined }],
     [
       { range: '7d', from: '2026-11-01T00:00' },
       { range: 'custom', from: '2026-11-01T00:00' },

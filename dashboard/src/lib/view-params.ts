@@ -37,6 +37,8 @@ export interface View {
   readonly refresh: boolean;
   readonly sort?: string | undefined;
   readonly dir?: SortDirection | undefined;
+  /** A `range` that is no preset (a typo, an old link): the default was shown instead, and the page says so. */
+  readonly unknownRange?: string | undefined;
 }
 
 /**
@@ -87,6 +89,8 @@ export function readView(params: SearchParams): View {
     refresh: single(params, 'refresh') === '1',
     sort: single(params, 'sort'),
     dir: dir === 'asc' || dir === 'desc' ? dir : undefined,
+    unknownRange:
+      rangeParam !== undefined && rangeParam !== 'custom' && !isPreset(rangeParam) ? rangeParam : undefined,
   };
 }
 
