@@ -346,6 +346,12 @@ describe('dashboard', () => {
     expect(await cell('hits')).toMatch(new RegExp(`^${EXPECTED.preflightCache.hits} `));
     await page.screenshot({ path: join(SCREENSHOTS, 'routes.png'), fullPage: true });
 
+    // Each row's Mismatches link says whose; an origin opens its traffic over time (it may be allowed).
+    expect(await row.locator('a.mismatches-link').getAttribute('aria-label')).toBe(
+      'Mismatches of /orders/:id from https://app.example.com',
+    );
+    expect(await row.locator('td a').first().getAttribute('href')).toMatch(/^\/\?origin=/);
+
     await follow(row.locator('th a'), /route=/);
     expect(new URL(page.url()).searchParams.get('route')).toBe('/orders/:id');
     const routes = await dataValues(page.locator('table.preflight-cache tbody tr'), 'route');
@@ -414,7 +420,9 @@ describe('dashboard', () => {
     await noInjectedMarkup();
     await page.screenshot({ path: join(SCREENSHOTS, 'policy.png'), fullPage: true });
 
-    await follow(routes.locator('th a'), /\/routes\?/);
+    // A route the allowlist would cost opens that route's traffic over time.
+    await follow(routes.locator('th a'), /\/\?/);
+    expect(await page.locator('main h1').innerText()).toBe('Overview');
     expect(Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({
       service: 'orders-api',
       route: '/orders',

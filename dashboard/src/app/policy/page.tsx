@@ -203,8 +203,9 @@ function RoutesResult({ data: simulation, view, extra }: TableProps<SimulationAn
                 data-route={route.route}
               >
                 <th scope="row">
+                  {/* To its traffic over time: the Routes page lists preflighted routes only. */}
                   <Link
-                    href={viewHref('/routes', view, {
+                    href={viewHref('/', view, {
                       ...UNNARROWED,
                       service: route.service,
                       route: route.route,

@@ -92,7 +92,8 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
                     </Link>
                   </th>
                   <td>
-                    <Link href={viewHref('/origins', view, { ...UNNARROWED, origin: entry.origin })}>
+                    {/* Its traffic over time: most origins here are allowed, and Origins lists rejected ones. */}
+                    <Link href={viewHref('/', view, { ...UNNARROWED, origin: entry.origin })}>
                       <Clipped className="origin" text={entry.origin} max={CLIP.origin} />
                     </Link>
                   </td>
@@ -118,6 +119,7 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
                   <td>
                     <Link
                       className="mismatches-link"
+                      aria-label={`Mismatches of ${entry.route} from ${entry.origin}`}
                       href={viewHref('/mismatches', view, {
                         ...UNNARROWED,
                         route: entry.route,
