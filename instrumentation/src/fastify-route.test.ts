@@ -106,6 +106,27 @@ describe('RouteTemplates with the router of a real app', () => {
     ]);
   });
 
+  it('picks, of templates with the same parameters, the one the router takes', async () => {
+    const resolve = await table((app) => {
+      // Registered in the order the router does not take them.
+      app.get('/:a/x', () => '');
+      app.get('/x/:a', () => '');
+      app.get('/n/:id(^\\d+$)', () => '');
+      app.get('/n/:id', () => '');
+      app.get('/w/*', () => '');
+      app.get('/w/:id/z', () => '');
+    });
+    expect(
+      [
+        ['GET', '/x/x'],
+        ['GET', '/y/x'],
+        ['GET', '/x/x?q=1'],
+        ['GET', '/n/42'],
+        ['GET', '/n/abc'],
+      ].map(([method = '', url = '']) => resolve(method, url)),
+    ).toEqual(['/x/:a', '/:a/x', '/x/:a', '/n/:id(^\\d+$)', '/n/:id']);
+  });
+
   it('follows the router’s trailing-slash, letter-case and semicolon options', async () => {
     // Not a literal: Fastify 5.12 reads useSemicolonDelimiter here but types it only at the top level, where
     // it is deprecated.

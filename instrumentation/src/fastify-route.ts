@@ -14,6 +14,12 @@ interface Template {
   readonly signature: string;
   /** Characters of the template outside parameters: the most specific template wins a tie, as in the router. */
   readonly staticLength: number;
+  /**
+   * Each segment's rank in the router's order (find-my-way tries static segments, then parameters with a
+   * regexp, then plain parameters, then a wildcard): of two templates matching a path, the router takes the
+   * one that ranks first at the first segment where they differ.
+   */
+  readonly ranks: readonly number[];
   /** Matches the paths the template can match, and some it cannot: it only has to tell a group apart. */
   readonly pattern: RegExp;
 }
@@ -54,8 +60,13 @@ export function parseTemplate(url: string): Template {
       let end = i + 1;
       while (end < url.length && !'(-./'.includes(url[end] ?? '')) end++;
       names.push(url.slice(i + 1, end));
-      if (url[end] === '(') end = closingParenthesis(url, end) + 1;
-      source += '[^/]*?';
+      let constraint: string | undefined;
+      if (url[end] === '(') {
+        const close = closingParenthesis(url, end);
+        constraint = url.slice(end + 1, close);
+        end = close + 1;
+      }
+      source += parameterPattern(constraint);
       i = end - 1;
     } else if (char === '*') {
       names.push('*');
@@ -70,8 +81,38 @@ export function parseTemplate(url: string): Template {
     url,
     signature: names.sort().join('/'),
     staticLength,
+    ranks: url.split('/').map(segmentRank),
     pattern: new RegExp(`^${source}/?$`, 'i'),
   };
+}
+
+/** A parameter's pattern: its regexp when it has one JavaScript reads (anchors dropped), else any text. */
+function parameterPattern(constraint: string | undefined): string {
+  if (constraint === undefined) return '[^/]*?';
+  const inner = constraint.replace(/^\^/, '').replace(/\$$/, '');
+  try {
+    new RegExp(inner);
+    return `(?:${inner})`;
+  } catch {
+    return '[^/]*?';
+  }
+}
+
+function segmentRank(segment: string): number {
+  if (segment.includes('*')) return 3;
+  const parameter = segment.replaceAll('::', '').indexOf(':');
+  if (parameter === -1) return 0;
+  return segment.includes('(') ? 1 : 2;
+}
+
+/** Negative when the router tries `a` before `b` (see Template.ranks), then the more static one first. */
+function routerOrder(a: Template, b: Template): number {
+  const length = Math.min(a.ranks.length, b.ranks.length);
+  for (let i = 0; i < length; i++) {
+    const difference = (a.ranks[i] ?? 0) - (b.ranks[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return b.staticLength - a.staticLength;
 }
 
 /** The path part of a request URL, as the router matched it. */
@@ -90,7 +131,7 @@ function withoutTrailingSlash(path: string): string {
 interface MethodRoutes {
   /** Templates without parameters, looked up, not scanned: an app may have hundreds. */
   readonly statics: Map<string, string>;
-  /** Templates with parameters by signature, most specific first. */
+  /** Templates with parameters by signature, in the order the router tries them. */
   readonly groups: Map<string, Template[]>;
 }
 
@@ -123,7 +164,7 @@ export class RouteTemplates {
       if (group === undefined) routes.groups.set(template.signature, [template]);
       else if (!group.some((known) => known.url === url)) {
         group.push(template);
-        group.sort((a, b) => b.staticLength - a.staticLength);
+        group.sort(routerOrder);
       }
     }
   }
