@@ -65,6 +65,8 @@ describe('parseAlertRule', () => {
       { id: '../etc' },
       'rule.id: expected an id (letters, digits, _ . -; at most 64, not starting with _ . -)',
     ],
+    [{ name: 'x'.repeat(100_000) }, 'rule.name: must be at most 200 characters'],
+    [{ name: 'spike\n\u001b[31mred' }, 'rule.name: must not contain control characters'],
   ])('names the field of %j', (change, problem) => {
     expect(
       problemsOf(() => parseAlertRule({ id: 's', name: 'S', kind: 'rejected_spike', ...change })),

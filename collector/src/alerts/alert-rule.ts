@@ -5,6 +5,7 @@
 // not a silently ignored line of YAML.
 import { z } from 'zod';
 import { DURATION_EXPECTED, parseDuration } from './duration.js';
+import { hasControlCharacters } from '../text/control-characters.js';
 
 export const ALERT_KINDS = [
   'rejected_spike',
@@ -169,7 +170,13 @@ const httpUrl = z
 
 const commonFields = {
   id: idField,
-  name: z.string({ error: 'expected a name' }).trim().min(1, { error: 'must not be empty' }).max(200),
+  // Names reach notifications, logs and terminals: no line breaks or escape sequences.
+  name: z
+    .string({ error: 'expected a name' })
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .max(200, { error: 'must be at most 200 characters' })
+    .refine((name) => !hasControlCharacters(name), { error: 'must not contain control characters' }),
   filter: filterSchema.default({}),
   window: durationField({ min: MINUTE, max: DAY, wholeMinutes: true }).prefault('5m'),
   minCount: z

@@ -50,6 +50,7 @@ import {
 import { deliverNotification, type DeliveryOptions } from './deliver-notification.js';
 import { formatDuration } from './duration.js';
 import { readBacktest } from './read-backtest.js';
+import { hasControlCharacters, hasControlCharactersBesideLineBreaks } from '../text/control-characters.js';
 
 export interface AlertsApiOptions {
   readonly client: ClickHouseClient;
@@ -175,10 +176,24 @@ const EVENTS_PARAMETERS = {
 
 const silenceBody = z.strictObject({
   ruleId: z.string().regex(RULE_ID, { error: 'expected a rule id' }),
-  origin: z.string().min(1).max(256, { error: 'must be at most 256 characters' }).optional(),
+  origin: z
+    .string()
+    .min(1)
+    .max(256, { error: 'must be at most 256 characters' })
+    .refine((origin) => !hasControlCharacters(origin), {
+      error: 'must not contain control characters',
+    })
+    .optional(),
   startsAt: z.union([z.number(), z.string()]).optional(),
   endsAt: z.union([z.number(), z.string()], { error: `expected ${INSTANT_FORM}` }),
-  comment: z.string().max(1000, { error: 'must be at most 1000 characters' }).default(''),
+  // Line breaks and tabs are a comment's own; other control characters (escape sequences) are not.
+  comment: z
+    .string()
+    .max(1000, { error: 'must be at most 1000 characters' })
+    .refine((comment) => !hasControlCharactersBesideLineBreaks(comment), {
+      error: 'must not contain control characters other than line breaks and tabs',
+    })
+    .default(''),
 });
 
 export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, options) => {

@@ -328,6 +328,16 @@ describe('the alerts API', () => {
     ['/rules', [], '(body): expected a JSON object'],
     ['/silences', { ruleId: 'app-spike' }, 'silence.endsAt: expected an ISO-8601'],
     ['/silences', { ruleId: 'nope', endsAt: Date.now() + HOUR }, 'silence.ruleId: no rule "nope"'],
+    [
+      '/silences',
+      { ruleId: 'app-spike', origin: 'https://a.example\u0000', endsAt: Date.now() + HOUR },
+      'silence.origin: must not contain control characters',
+    ],
+    [
+      '/silences',
+      { ruleId: 'app-spike', comment: 'moved\u001b[2J', endsAt: Date.now() + HOUR },
+      'silence.comment: must not contain control characters other than line breaks and tabs',
+    ],
     ['/backtest', { rule: { ...rule, ratio: 2 } }, 'rule.ratio: must be ≤ 1'],
     ['/backtest', { rule, from: 'yesterday' }, 'from must be an ISO-8601'],
     ['/backtest', { rule, from: NOW, to: NOW - HOUR }, 'from: must be earlier than to'],

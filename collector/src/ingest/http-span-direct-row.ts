@@ -23,13 +23,12 @@ import type { CorsEventRow } from './cors-event-row.js';
 import type { HttpServerExchange } from './http-server-span.js';
 import type { CrossOriginExchange } from './http-span-to-row.js';
 import { type MapOptions, ROW_LIMITS, serviceAttributes } from './span-to-row.js';
+import { hasControlCharacters } from '../text/control-characters.js';
 
 // span-to-row.ts's bounds, or tighter ones: a value within them passes mapSpanToRow unchanged.
 const DAY_MS = 24 * 60 * 60 * 1000;
 const EARLIEST_MS = Date.UTC(2000, 0, 1);
 const LATEST_MS = Date.UTC(2100, 0, 1);
-// eslint-disable-next-line no-control-regex -- control characters are what a stored string must not hold
-const CONTROL = /[\u0000-\u001f\u007f]/;
 // RFC 9110 §5.6.2 token: what a method name may consist of.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const CODE = /^[a-z][a-z0-9_]*$/;
@@ -81,7 +80,7 @@ function requestHeaderNames(names: readonly string[] | undefined): Checked<reado
   if (names === undefined || names.length === 0) return NONE;
   if (names.length > LIMITS.requestHeaderNames) return GENERAL;
   for (const name of names) {
-    if (name.length > LIMITS.headerValueLength || CONTROL.test(name)) return GENERAL;
+    if (name.length > LIMITS.headerValueLength || hasControlCharacters(name)) return GENERAL;
   }
   return names;
 }
@@ -119,7 +118,7 @@ function serviceName(span: OtlpSpan): Checked<string> {
   return typeof name === 'string' &&
     name !== '' &&
     name.length <= ROW_LIMITS.serviceName &&
-    !CONTROL.test(name)
+    !hasControlCharacters(name)
     ? name
     : GENERAL;
 }
@@ -146,7 +145,7 @@ export function directHttpSpanRow(
   const service = serviceName(span);
   if (service === GENERAL) return undefined;
   const route = key.route;
-  if (route === '' || route.length > ROW_LIMITS.route || CONTROL.test(route)) return undefined;
+  if (route === '' || route.length > ROW_LIMITS.route || hasControlCharacters(route)) return undefined;
   const origin = key.origin;
   if (!isOrigin(origin)) return undefined;
   const method = key.method;

@@ -15,6 +15,7 @@ import {
 } from '@corsight/instrumentation';
 import type { OtlpAttributes, OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
 import type { CorsEventRow, EventSource } from './cors-event-row.js';
+import { hasControlCharacters } from '../text/control-characters.js';
 
 export type SpanMapping =
   | { readonly kind: 'row'; readonly row: CorsEventRow }
@@ -67,8 +68,6 @@ function fail(key: string, expected: string, value: OtlpValue | undefined): neve
   throw new InvalidAttribute(`${key}: expected ${expected}, got ${describe(value)}`);
 }
 
-// eslint-disable-next-line no-control-regex -- control characters are what a stored string must not hold
-const CONTROL = /[\u0000-\u001f\u007f]/;
 // RFC 9110 §5.6.2 token: what a method name may consist of.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const CODE = /^[a-z][a-z0-9_]*$/;
@@ -160,7 +159,7 @@ function origin(attributes: OtlpAttributes): string {
 
 function route(attributes: OtlpAttributes): string {
   const value = requiredString(attributes, ATTR.httpRoute, ROW_LIMITS.route);
-  if (CONTROL.test(value)) fail(ATTR.httpRoute, 'a route template without control characters', value);
+  if (hasControlCharacters(value)) fail(ATTR.httpRoute, 'a route template without control characters', value);
   return value;
 }
 
@@ -184,7 +183,7 @@ export function serviceAttributes(span: OtlpSpan): OtlpAttributes {
 function serviceName(span: OtlpSpan): string {
   const value = requiredString(serviceAttributes(span), ATTR.serviceName, ROW_LIMITS.serviceName);
   // A line break or an escape sequence in a name would reach notifications, logs and terminals.
-  if (CONTROL.test(value)) fail(ATTR.serviceName, 'a service name without control characters', value);
+  if (hasControlCharacters(value)) fail(ATTR.serviceName, 'a service name without control characters', value);
   return value;
 }
 
@@ -276,7 +275,7 @@ export function mapSpanToRow(
         a,
         ATTR.requestHeaders,
         LIMITS.requestHeaderNames,
-        (item) => item.length <= LIMITS.headerValueLength && !CONTROL.test(item),
+        (item) => item.length <= LIMITS.headerValueLength && !hasControlCharacters(item),
         `header names of at most ${LIMITS.headerValueLength} characters`,
       ),
       responseStatus: optionalInteger(a, ATTR.httpResponseStatusCode, 100, 999) ?? 0,

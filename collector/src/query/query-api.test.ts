@@ -694,6 +694,7 @@ describe('bad parameters', () => {
     ['allowlist', { allowlist: 'https://a.example.com' }],
     ['allowlist[1]', { allowlist: ['https://a.example.com', 'https://a.example.com/path'] }],
     ['allowlist[0]', { allowlist: ['*'] }],
+    ['allowlist[0]', { allowlist: ['https://a.example:99999'] }],
     ['from', { allowlist: [], from: 'soon' }],
   ])('answer 400 naming %s for a bad simulation', async (parameter, payload) => {
     const response = await app.inject({ method: 'POST', url: '/api/v1/simulate', payload });

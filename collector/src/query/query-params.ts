@@ -187,7 +187,8 @@ export function readSimulationRequest(body: unknown): SimulationRequest {
   const data = result.data;
   const allowlist = data.allowlist.map((entry) => entry.trim().toLowerCase());
   allowlist.forEach((entry, index) => {
-    if (!ALLOWLIST_ENTRY.test(entry)) {
+    const port = /:(\d+)$/.exec(entry)?.[1];
+    if (!ALLOWLIST_ENTRY.test(entry) || (port !== undefined && Number(port) > 65_535)) {
       throw new QueryParameterError(`allowlist[${index}]`, ALLOWLIST_ENTRY_EXPECTED, data.allowlist[index]);
     }
   });
