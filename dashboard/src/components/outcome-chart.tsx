@@ -48,6 +48,12 @@ function tickOf(stepSeconds: number) {
   };
 }
 
+function stepLabel(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  return `${seconds / 60} min`;
+}
+
 export function OutcomeChart({
   points,
   stepSeconds,
@@ -74,6 +80,8 @@ export function OutcomeChart({
   return (
     <div
       className="chart"
+      role="figure"
+      aria-label={`Requests by outcome (allowed, at risk if credentialed, blocked) per ${stepLabel(stepSeconds)}, ${points.length} steps; the tiles above give the totals`}
       data-points={points.length}
       data-markers={markers.length}
       data-intervals={intervals.length}

@@ -114,6 +114,7 @@ function SimulatorForm({ view, allowlist }: { readonly view: View; readonly allo
         <input type="hidden" name="range" value={view.range} />
       )}
       {view.service === undefined ? null : <input type="hidden" name="service" value={view.service} />}
+      {view.refresh ? <input type="hidden" name="refresh" value="1" /> : null}
       <label>
         Candidate allowlist (one origin per line; wildcards such as https://*.example.com)
         <textarea name="allowlist" rows={5} cols={60} defaultValue={allowlist.join('\n')} />
