@@ -32,8 +32,8 @@ describe('RouteTemplates with the router of a real app', () => {
     await register(app);
     await app.ready();
     return (method: string, url: string): string | undefined => {
-      const found = app.findRoute({ method, url }) as { params: object } | null;
-      return found === null ? undefined : templates.resolve(method, url, Object.keys(found.params));
+      const found = app.findRoute({ method, url }) as { params: Record<string, unknown> } | null;
+      return found === null ? undefined : templates.resolve(method, url, found.params);
     };
   }
 
@@ -115,6 +115,11 @@ describe('RouteTemplates with the router of a real app', () => {
       app.get('/n/:id', () => '');
       app.get('/w/*', () => '');
       app.get('/w/:id/z', () => '');
+      // The router tests a parameter's regexp on the decoded value, case-sensitively.
+      app.get('/c/:id(^[a-z]+$)', () => '');
+      app.get('/c/:id', () => '');
+      app.get('/m/:id(^\\d+$)', () => '');
+      app.get('/m/:id', () => '');
     });
     expect(
       [
@@ -123,8 +128,20 @@ describe('RouteTemplates with the router of a real app', () => {
         ['GET', '/x/x?q=1'],
         ['GET', '/n/42'],
         ['GET', '/n/abc'],
+        ['GET', '/c/abc'],
+        ['GET', '/c/ABC'],
+        ['GET', '/m/%34%32'],
       ].map(([method = '', url = '']) => resolve(method, url)),
-    ).toEqual(['/x/:a', '/:a/x', '/x/:a', '/n/:id(^\\d+$)', '/n/:id']);
+    ).toEqual([
+      '/x/:a',
+      '/:a/x',
+      '/x/:a',
+      '/n/:id(^\\d+$)',
+      '/n/:id',
+      '/c/:id(^[a-z]+$)',
+      '/c/:id',
+      '/m/:id(^\\d+$)',
+    ]);
   });
 
   it('follows the router’s trailing-slash, letter-case and semicolon options', async () => {
@@ -160,7 +177,7 @@ describe('RouteTemplates with the router of a real app', () => {
     });
     app.get('/late/:id', () => '');
     await app.ready();
-    expect(templates.resolve('GET', '/early/1', ['id'])).toBeUndefined();
-    expect(templates.resolve('GET', '/late/1', ['id'])).toBe('/late/:id');
+    expect(templates.resolve('GET', '/early/1', { id: '1' })).toBeUndefined();
+    expect(templates.resolve('GET', '/late/1', { id: '1' })).toBe('/late/:id');
   });
 });

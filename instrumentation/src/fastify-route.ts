@@ -22,6 +22,8 @@ interface Template {
   readonly ranks: readonly number[];
   /** Matches the paths the template can match, and some it cannot: it only has to tell a group apart. */
   readonly pattern: RegExp;
+  /** Parameters with a regexp, tested as the router tests them: on the decoded value, case-sensitively. */
+  readonly constraints: readonly { readonly name: string; readonly regexp: RegExp }[];
 }
 
 const SPECIAL = /[.*+?^${}()|[\]\\]/g;
@@ -48,6 +50,7 @@ function closingParenthesis(url: string, open: number): number {
  */
 export function parseTemplate(url: string): Template {
   const names: string[] = [];
+  const constraints: { name: string; regexp: RegExp }[] = [];
   let source = '';
   let staticLength = 0;
   for (let i = 0; i < url.length; i++) {
@@ -59,14 +62,15 @@ export function parseTemplate(url: string): Template {
     } else if (char === ':') {
       let end = i + 1;
       while (end < url.length && !'(-./'.includes(url[end] ?? '')) end++;
-      names.push(url.slice(i + 1, end));
-      let constraint: string | undefined;
+      const name = url.slice(i + 1, end);
+      names.push(name);
       if (url[end] === '(') {
         const close = closingParenthesis(url, end);
-        constraint = url.slice(end + 1, close);
+        const regexp = constraintOf(url.slice(end + 1, close));
+        if (regexp !== undefined) constraints.push({ name, regexp });
         end = close + 1;
       }
-      source += parameterPattern(constraint);
+      source += '[^/]*?';
       i = end - 1;
     } else if (char === '*') {
       names.push('*');
@@ -83,19 +87,26 @@ export function parseTemplate(url: string): Template {
     staticLength,
     ranks: url.split('/').map(segmentRank),
     pattern: new RegExp(`^${source}/?$`, 'i'),
+    constraints,
   };
 }
 
-/** A parameter's pattern: its regexp when it has one JavaScript reads (anchors dropped), else any text. */
-function parameterPattern(constraint: string | undefined): string {
-  if (constraint === undefined) return '[^/]*?';
-  const inner = constraint.replace(/^\^/, '').replace(/\$$/, '');
+/** A parameter's regexp as find-my-way applies it to the whole value; undefined when JavaScript cannot read it. */
+function constraintOf(text: string): RegExp | undefined {
   try {
-    new RegExp(inner);
-    return `(?:${inner})`;
+    return new RegExp(`^(?:${text.replace(/^\^/, '').replace(/\$$/, '')})$`);
   } catch {
-    return '[^/]*?';
+    return undefined;
   }
+}
+
+function admits(template: Template, path: string, params: Readonly<Record<string, unknown>>): boolean {
+  if (!template.pattern.test(path)) return false;
+  for (const { name, regexp } of template.constraints) {
+    const value = params[name];
+    if (typeof value !== 'string' || !regexp.test(value)) return false;
+  }
+  return true;
 }
 
 function segmentRank(segment: string): number {
@@ -174,10 +185,10 @@ export class RouteTemplates {
    * extracted (reordered here); undefined when this table never saw that route (it was added before the
    * onRoute hook that feeds the table). A lone candidate is checked too: it may not be the route matched.
    */
-  resolve(method: string, url: string, paramNames: string[]): string | undefined {
+  resolve(method: string, url: string, params: Readonly<Record<string, unknown>>): string | undefined {
     const routes = this.#byMethod.get(method.toUpperCase());
     if (routes === undefined) return undefined;
-    // Sorted in place: the caller hands over a fresh array (Object.keys of the params).
+    const paramNames = Object.keys(params);
     const signature = paramNames.length < 2 ? (paramNames[0] ?? '') : paramNames.sort().join('/');
     const path = pathOf(url);
     if (signature === '') {
@@ -188,7 +199,7 @@ export class RouteTemplates {
     }
     const group = routes.groups.get(signature);
     if (group === undefined) return undefined;
-    for (const template of group) if (template.pattern.test(path)) return template.url;
+    for (const template of group) if (admits(template, path, params)) return template.url;
     return undefined;
   }
 }

@@ -214,9 +214,9 @@ class FastifyCorsight implements ExchangeWatcher {
       this.#constrained
         ? this.#fastify.findRoute({ method, url, constraints: { host: raw.headers.host ?? '' } })
         : this.#fastify.findRoute({ method, url })
-    ) as { params: object } | null; // typed as always found, but null when no route matches (fastify 5.12)
+    ) as { params: Readonly<Record<string, unknown>> } | null; // typed as always found, but null when no route matches (fastify 5.12)
     if (found === null) return ROUTE_UNMATCHED;
-    const route = this.#templates.resolve(method, url, Object.keys(found.params));
+    const route = this.#templates.resolve(method, url, found.params);
     if (route === undefined && this.#unknownRoutes++ === 0) {
       this.#fastify.log.warn(
         { method: method.slice(0, 32), path: url.slice(0, 256) },

@@ -51,6 +51,7 @@ import { deliverNotification, type DeliveryOptions } from './deliver-notificatio
 import { formatDuration } from './duration.js';
 import { readBacktest } from './read-backtest.js';
 import { hasControlCharacters, hasControlCharactersBesideLineBreaks } from '../text/control-characters.js';
+import { LIMITS } from '@corsight/instrumentation';
 
 export interface AlertsApiOptions {
   readonly client: ClickHouseClient;
@@ -179,7 +180,7 @@ const silenceBody = z.strictObject({
   origin: z
     .string()
     .min(1)
-    .max(256, { error: 'must be at most 256 characters' })
+    .max(LIMITS.originLength, { error: `must be at most ${LIMITS.originLength} characters` })
     .refine((origin) => !hasControlCharacters(origin), {
       error: 'must not contain control characters',
     })

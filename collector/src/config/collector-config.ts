@@ -178,6 +178,7 @@ const SETTINGS: readonly Setting[] = [
   { env: 'CLICKHOUSE_USER', key: 'clickhouse.username', schema: text, expected: 'a user name' },
   {
     env: 'CLICKHOUSE_PASSWORD',
+    secret: true,
     key: 'clickhouse.password',
     schema: z.string().max(4096),
     expected: 'a password',
@@ -354,7 +355,7 @@ function show(value: unknown): string {
 
 /** A secret's shape, not its text: enough to see which entry is wrong. */
 function showSecret(value: unknown): string {
-  if (typeof value !== 'string') return `a ${typeof value} (not shown)`;
+  if (typeof value !== 'string') return 'a value that is not text (not shown)';
   const lengths = value.split(',').map((entry) => entry.length);
   return `${lengths.length} ${lengths.length === 1 ? 'entry' : 'entries'} of ${lengths.join(', ')} characters (not shown)`;
 }

@@ -151,9 +151,14 @@ function optionalInteger(attributes: OtlpAttributes, key: string, min: number, m
   return value;
 }
 
+// An origin of this shape that a browser would not write so (upper case, a default port): instrumentation of
+// an earlier release labelled such values as they came, and its counts must not be lost for it.
+const ORIGIN_SHAPED = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#\s]+$/;
+
 function origin(attributes: OtlpAttributes): string {
   const value = requiredString(attributes, ATTR.origin, LIMITS.originLength);
   if (value === ORIGIN_INVALID || value === ORIGIN_OTHER || isSerialisedOrigin(value)) return value;
+  if (ORIGIN_SHAPED.test(value) && !hasControlCharacters(value)) return ORIGIN_INVALID;
   return fail(ATTR.origin, `a serialised origin, "${ORIGIN_INVALID}" or "${ORIGIN_OTHER}"`, value);
 }
 

@@ -26,7 +26,7 @@ describe('isSerialisedOrigin', () => {
     ['https://ctl\u0001\u007f.example', false],
     ['https://app.example.com:8443', true],
     ['http://127.0.0.1:8080', true],
-    ['chrome-extension://ABCDEF', false],
+    ['safari-web-extension://5C2A1E0B-8B7B-4C55-9C1B-1D3D8E2B6F00', true],
   ])('%s → %s', (value, expected) => {
     expect(isSerialisedOrigin(value)).toBe(expected);
   });

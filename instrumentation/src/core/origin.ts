@@ -11,11 +11,12 @@ const SERIALISED_ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[0-9a-f:.]+\]|[^/?#@\s\\[
 /**
  * Whether an origin of the pattern above is written as a browser writes it: for http(s), exactly what the
  * URL parser serialises (lower case, punycode, no default port, no control characters); other schemes
- * (extensions' origins) in lower case. `https://App.example`, `https://a.example:443` or a host with
+ * (extensions' origins) as they come. `https://App.example`, `https://a.example:443` or a host with
  * non-ASCII letters never come from a browser, and would each count as an origin of their own.
  */
 function isCanonical(value: string): boolean {
-  if (!value.startsWith('http://') && !value.startsWith('https://')) return value === value.toLowerCase();
+  // Other schemes' hosts are opaque to the URL parser (Safari's extension origins hold upper-case UUIDs).
+  if (!value.startsWith('http://') && !value.startsWith('https://')) return true;
   try {
     return new URL(value).origin === value;
   } catch {

@@ -46,6 +46,9 @@ function application(): Application {
   const subApp = express();
   const subRoute = subApp.route('/panel').get(ok);
   app.use('/admin', subApp);
+  app.use('/graphql', (_req: Request, res: Response) => {
+    res.end();
+  });
   return { app, sharedRoute, nestedRoute, subApp, subRoute };
 }
 
@@ -88,6 +91,8 @@ describe('expressRoute by path and method', () => {
     // matches cannot be told.
     ['GET', '/admin/panel', undefined, undefined],
     ['OPTIONS', '/admin/elsewhere', 'GET', undefined],
+    // Neither for middleware mounted at a path, which may answer it.
+    ['OPTIONS', '/graphql', 'POST', undefined],
     ['GET', '/nowhere', undefined, ROUTE_UNMATCHED],
     ['OPTIONS', '/nowhere', 'GET', ROUTE_UNMATCHED],
   ];

@@ -148,7 +148,12 @@ function findRoute(
     }
     const router = layer.handle;
     if (!isRouter(router)) {
-      if (isMountedApp(router) && matchLayer(layer, path) !== undefined) undecided = true;
+      // Middleware mounted at a path (`app.use('/graphql', handler)`, a proxy, a sub-application) may
+      // answer it: whether a route matches cannot be told. Middleware at the root (parsers, auth, cors)
+      // passes requests on.
+      const match = matchLayer(layer, path);
+      if (match === null || (match !== undefined && (match.path !== '' || isMountedApp(router))))
+        undecided = true;
       continue;
     }
     if (depth >= MAX_DEPTH) {

@@ -136,8 +136,9 @@ export class CorsObserver {
     if (judgement === undefined) return;
     if (settings.sampling !== undefined) {
       // Per-request mode: a weighted span for a sample of the requests, no summaries. The sampled ones are
-      // still recorded, so that past the per-route limit their origin is `(other)`, as in summaries: random
-      // Origin values must not become as many distinct values in spans and storage.
+      // still recorded, so that past the per-route limit their `cors.origin` is `(other)`, as in summaries:
+      // random Origin values must not become as many keys the collector's rollups group by. (A span still
+      // carries the response headers as sent, length-capped, which a reflecting server fills with them.)
       if (settings.random() < settings.sampling) {
         const counted = this.#aggregator.record(judgement.key);
         this.#emitDetail(counted.key, judgement.verdict, exchange, 1 / settings.sampling);
