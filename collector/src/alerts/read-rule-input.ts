@@ -7,11 +7,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   mergePolicyChanges,
-  policyChangesIn,
   policyHashesQuery,
-  policyReturnsQuery,
+  policyRunsQuery,
   type PolicyHashRow,
-  type PolicyReturnRow,
+  type PolicyRunRow,
 } from '../query/policy-changes.js';
 import type { PolicyChange, PriorTraffic, RuleEvaluationInput } from './alert-input.js';
 import {
@@ -52,11 +51,11 @@ export async function readPolicyChanges(
   toMs: number,
 ): Promise<PolicyChange[]> {
   const range = { fromMs, toMs };
-  const [hashes, returns] = await Promise.all([
+  const [hashes, runs] = await Promise.all([
     readRows<PolicyHashRow>(client, policyHashesQuery(undefined)),
-    readRows<PolicyReturnRow>(client, policyReturnsQuery(range, undefined)),
+    readRows<PolicyRunRow>(client, policyRunsQuery(range, undefined)),
   ]);
-  return mergePolicyChanges(policyChangesIn(hashes, range), returns);
+  return mergePolicyChanges(hashes, runs, range);
 }
 
 /** What a rule's reads may reuse from earlier evaluations (the loop keeps one per rule and version). */

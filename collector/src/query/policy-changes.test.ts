@@ -42,6 +42,15 @@ const ROWS: CorsEventRow[] = [
   // the second first answered.
   ...minutes('fleet', 'f1', 0, 160),
   ...minutes('fleet', 'f2', 5, 160),
+  // straggler: g2 replaces g1 at 20; one late request under g1 at 60, alone in its minute: no rollback.
+  ...minutes('straggler', 'g1', 0, 20),
+  ...minutes('straggler', 'g2', 20, 60),
+  ...minutes('straggler', 'g1', 60, 61),
+  ...minutes('straggler', 'g2', 61, 100),
+  // turns: two instances with different policies, a request every 20 minutes, by turns: one change only.
+  ...[0, 20, 40, 60, 80, 100, 120].flatMap((minute, i) =>
+    minutes('turns', i % 2 === 0 ? 't1' : 't2', minute, minute + 1),
+  ),
 ];
 
 beforeAll(async () => {
@@ -71,6 +80,8 @@ describe('policy changes', () => {
       // The rollback: p1 answers again after an hour of p2 only.
       { service: 'shop', atMs: at(90), before: 'p2', after: 'p1' },
       { service: 'shop', atMs: at(150), before: 'p1', after: 'p2' },
+      { service: 'straggler', atMs: at(20, 1.5), before: 'g1', after: 'g2' },
+      { service: 'turns', atMs: at(20, 1.5), before: 't1', after: 't2' },
     ]);
   });
 
@@ -84,10 +95,43 @@ describe('policy changes', () => {
 });
 
 describe('mergePolicyChanges', () => {
-  it('keeps one change per service, policy and minute: the first sighting’s time, the return’s before', () => {
-    const first = { service: 's', atMs: at(3, 20), before: 'a', after: 'c' };
-    expect(mergePolicyChanges([first], [{ service: 's', after: 'c', before: 'b', at_ms: at(3) }])).toEqual([
-      { service: 's', atMs: at(3, 20), before: 'b', after: 'c' },
+  const range = { fromMs: at(0), toMs: at(100) };
+  const run = (policy_hash: string, position: number, ends_at: number, minutes = 50) => ({
+    service: 's',
+    policy_hash,
+    start_ms: at(position),
+    absent_ms: 20 * MINUTE,
+    position,
+    minutes,
+    ends_at,
+  });
+
+  it('lists a switch between held runs, not one to a policy first seen since the last held run began', () => {
+    const hashes = [
+      { service: 's', policy_hash: 'a', first_seen_ms: at(-500), last_seen_ms: at(40), requests: 9 },
+      { service: 's', policy_hash: 'b', first_seen_ms: at(9, 20), last_seen_ms: at(30), requests: 9 },
+    ];
+    // a, then b takes over at 10 (first seen at 9:20), a one-minute a at 20 (noise), b, then a again at 30.
+    const runs = [run('a', 1, 10), run('b', 10, 20), run('a', 20, 21), run('b', 21, 30), run('a', 30, 0)];
+    expect(mergePolicyChanges(hashes, runs, range)).toEqual([
+      { service: 's', atMs: at(9, 20), before: 'a', after: 'b' },
+      { service: 's', atMs: at(30), before: 'b', after: 'a' },
     ]);
+  });
+
+  it('takes no switch to a policy that kept answering some requests for one', () => {
+    const hashes = [
+      { service: 's', policy_hash: 'a', first_seen_ms: at(-500), last_seen_ms: at(60), requests: 9 },
+      { service: 's', policy_hash: 'b', first_seen_ms: at(-400), last_seen_ms: at(60), requests: 9 },
+    ];
+    const runs = [run('a', 1, 10), { ...run('b', 10, 0), absent_ms: 2 * MINUTE }];
+    expect(mergePolicyChanges(hashes, runs, range)).toEqual([]);
+  });
+
+  it('waits until a new run has held before calling it a change', () => {
+    const hashes = [
+      { service: 's', policy_hash: 'a', first_seen_ms: at(-500), last_seen_ms: at(60), requests: 9 },
+    ];
+    expect(mergePolicyChanges(hashes, [run('b', 1, 49), run('a', 49, 0)], range)).toEqual([]);
   });
 });

@@ -2,13 +2,15 @@
 // origins that were allowed under the old policy are blocked under the new one.
 //
 // Two sources. `policy_changes` keeps each (service, hash) with its first and last sighting; ordering a
-// service's hashes by first sighting gives its first changes to each policy, over the whole rollup TTL, to
-// the millisecond. `policy_minutes` (migration 5) keeps the hashes of each minute, which also shows a
-// *return* to an earlier policy (a rollback, a redeploy of the previous allowlist), which is no new first
-// sighting: a hash that answers again after RETURN_AFTER_MINUTES without a request, while the service
-// answered with another one (the policy of its last minute with traffic before: `before`). Both lists are
-// merged, one change per service, policy and minute. During a rolling deploy both hashes are live for a
-// while: the change is dated at the new hash's first request, and the old one staying live is no change.
+// service's hashes by first sighting gives the change to each new policy, over the whole rollup TTL, dated at
+// its first request (during a rolling deploy both are live for a while; the old one staying live is no
+// change). `policy_minutes` (migration 5) keeps the hashes of each minute, which also shows a *return* to an
+// earlier policy (a rollback, a redeploy of the previous allowlist), which is no new first sighting: the
+// policy that answered most of a service's requests in each minute with traffic, taken as runs, switches to
+// one that had answered nothing for ABSENT_MINUTES and then holds for HELD_MINUTES minutes with traffic.
+// Shorter runs are noise (a straggler under the old policy, two fleets answering by turns), and a policy
+// that never stopped answering (two fleets side by side) takes over nothing. A switch to a policy whose
+// first sighting came after the last held run began is that first sighting, already listed.
 import type { BuiltQuery } from './sql-conditions.js';
 import { SOURCE_TABLE, epochMillis, seconds } from './sql-conditions.js';
 import { DAY_MS, MINUTE_MS } from './time-range.js';
@@ -46,81 +48,116 @@ export interface PolicyChangeAt {
   readonly after: string;
 }
 
-/** Minutes without a request under a policy after which its next request counts as a return to it. */
-export const RETURN_AFTER_MINUTES = 15;
-/** How far before the range the policy a return replaced is looked for. */
-const RETURN_LOOKBACK_MS = 7 * DAY_MS;
+/** Minutes with traffic a policy must answer most requests in, in a row, to count as the service's policy. */
+export const HELD_MINUTES = 3;
+/** Minutes a policy must have answered no request at all before its return counts as a change. */
+export const ABSENT_MINUTES = 15;
+/** How far before the range the policy held before a switch is looked for. */
+const RUN_LOOKBACK_MS = DAY_MS;
 
 /**
- * Returns to a policy in the range (see the top): each minute a hash answers after RETURN_AFTER_MINUTES
- * without, with the dominant hash of the service's last minute with traffic before it, when that differs.
+ * Each service's runs of minutes with the same busiest policy, from RUN_LOOKBACK_MS before the range to its
+ * end: where each starts, and how many minutes with traffic it lasts (`ends_at`: the position of the next
+ * run's first minute, 0 for the last run, which lasts to `minutes`).
  */
-export function policyReturnsQuery(range: TimeRange, service: string | undefined): BuiltQuery {
+export function policyRunsQuery(range: TimeRange, service: string | undefined): BuiltQuery {
   const serviceCondition = service === undefined ? '' : 'AND service = {service:String}';
-  const minutes = `SELECT service, minute, policy_hash, sum(requests) AS requests
-  FROM ${TABLES.policyMinutes}
-  WHERE minute >= {scan_from:DateTime('UTC')} AND minute < {to:DateTime('UTC')} ${serviceCondition}
-  GROUP BY service, minute, policy_hash`;
   return {
-    query: `SELECT returned.service AS service, returned.policy_hash AS after, last.policy_hash AS before,
-  toFloat64(toUnixTimestamp(returned.minute)) * 1000 AS at_ms
+    query: `SELECT service, policy_hash, start_ms, absent_ms, position, minutes,
+  leadInFrame(position, 1, 0) OVER (
+    PARTITION BY service ORDER BY position ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING
+  ) AS ends_at
 FROM (
-  SELECT service, minute, policy_hash,
-    lagInFrame(minute, 1, toDateTime(0, 'UTC')) OVER (
-      PARTITION BY service, policy_hash ORDER BY minute ROWS BETWEEN 1 PRECEDING AND CURRENT ROW
+  SELECT service, policy_hash, toFloat64(toUnixTimestamp(minute)) * 1000 AS start_ms,
+    toFloat64(dateDiff('second', previous_sighting, minute)) * 1000 AS absent_ms, position, minutes,
+    lagInFrame(policy_hash, 1, '') OVER (
+      PARTITION BY service ORDER BY minute ROWS BETWEEN 1 PRECEDING AND CURRENT ROW
     ) AS previous
-  FROM (${minutes})
-) AS returned
-ASOF JOIN (
-  SELECT service, minute, argMax(policy_hash, requests) AS policy_hash
-  FROM (${minutes})
-  GROUP BY service, minute
-) AS last ON returned.service = last.service AND returned.minute > last.minute
-WHERE returned.minute >= {from:DateTime('UTC')}
-  AND dateDiff('second', returned.previous, returned.minute) > {absence:UInt32}
-  AND last.policy_hash != returned.policy_hash
-ORDER BY service, at_ms`,
+  FROM (
+    SELECT service, minute, policy_hash, previous_sighting,
+      toUInt32(row_number() OVER (PARTITION BY service ORDER BY minute)) AS position,
+      toUInt32(count() OVER (PARTITION BY service)) AS minutes
+    FROM (
+      SELECT service, minute, argMax(policy_hash, requests) AS policy_hash,
+        argMax(previous_sighting, requests) AS previous_sighting
+      FROM (
+        SELECT service, minute, policy_hash, requests,
+          lagInFrame(minute, 1, toDateTime(0, 'UTC')) OVER (
+            PARTITION BY service, policy_hash ORDER BY minute ROWS BETWEEN 1 PRECEDING AND CURRENT ROW
+          ) AS previous_sighting
+        FROM (
+          SELECT service, minute, policy_hash, sum(requests) AS requests
+          FROM ${TABLES.policyMinutes}
+          WHERE minute >= {scan_from:DateTime('UTC')} AND minute < {to:DateTime('UTC')} ${serviceCondition}
+          GROUP BY service, minute, policy_hash
+        )
+      )
+      GROUP BY service, minute
+    )
+  )
+)
+WHERE policy_hash != previous
+ORDER BY service, position`,
     params: {
-      scan_from: seconds(Math.max(range.fromMs - RETURN_LOOKBACK_MS, 0)),
-      from: seconds(range.fromMs),
+      scan_from: seconds(Math.max(range.fromMs - RUN_LOOKBACK_MS, 0)),
       to: seconds(range.toMs),
-      absence: RETURN_AFTER_MINUTES * 60,
       ...(service === undefined ? {} : { service }),
     },
     tables: [TABLES.policyMinutes],
   };
 }
 
-export interface PolicyReturnRow {
+export interface PolicyRunRow {
   readonly service: string;
-  readonly after: string;
-  readonly before: string;
-  readonly at_ms: number;
+  readonly policy_hash: string;
+  readonly start_ms: number;
+  /** How long its policy had answered no request before the run, ms (since the scan began: very long). */
+  readonly absent_ms: number;
+  /** The run's first minute among the service's minutes with traffic, from 1. */
+  readonly position: number;
+  readonly minutes: number;
+  readonly ends_at: number;
 }
 
 /**
- * Every change in the range: first sightings (policyChangesIn) and returns, one per service, policy and
- * minute. A first sighting keeps its millisecond; the policy it replaced is the return's when both know
- * it (the hash of the minute before, where first-sighting order only knows the hash first seen before).
+ * Every change in the range: first sightings (policyChangesIn on `hashes`) and switches between held runs
+ * (see the top), one list ordered by service and time.
  */
 export function mergePolicyChanges(
-  firsts: readonly PolicyChangeAt[],
-  returns: readonly PolicyReturnRow[],
+  hashes: readonly PolicyHashRow[],
+  runs: readonly PolicyRunRow[],
+  range: TimeRange,
 ): PolicyChangeAt[] {
-  const key = (service: string, after: string, atMs: number) =>
-    JSON.stringify([service, after, Math.floor(atMs / MINUTE_MS)]);
-  const byKey = new Map(firsts.map((change) => [key(change.service, change.after, change.atMs), change]));
-  for (const row of returns) {
-    const id = key(row.service, row.after, row.at_ms);
-    const first = byKey.get(id);
-    byKey.set(id, {
-      service: row.service,
-      atMs: first?.atMs ?? row.at_ms,
-      before: row.before,
-      after: row.after,
+  const changes = policyChangesIn(hashes, range);
+  const firstSeen = new Map(
+    hashes.map((row) => [`${row.service}\u0000${row.policy_hash}`, row.first_seen_ms]),
+  );
+  let service: string | undefined;
+  let held: PolicyRunRow | undefined;
+  for (const run of runs) {
+    if (run.service !== service) {
+      service = run.service;
+      held = undefined;
+    }
+    const length = (run.ends_at === 0 ? run.minutes + 1 : run.ends_at) - run.position;
+    if (length < HELD_MINUTES) continue;
+    const before = held;
+    held = run;
+    if (before === undefined || before.policy_hash === run.policy_hash) continue;
+    // A policy that kept answering some requests all along (two fleets side by side) took over no policy.
+    if (run.absent_ms < ABSENT_MINUTES * MINUTE_MS) continue;
+    if (run.start_ms < range.fromMs || run.start_ms >= range.toMs) continue;
+    const first = firstSeen.get(`${run.service}\u0000${run.policy_hash}`);
+    // Its first sighting, since the policy before took over: the change listed already, at its first request.
+    if (first !== undefined && first >= before.start_ms && first < run.start_ms + MINUTE_MS) continue;
+    changes.push({
+      service: run.service,
+      atMs: run.start_ms,
+      before: before.policy_hash,
+      after: run.policy_hash,
     });
   }
-  return [...byKey.values()].sort((a, b) => a.service.localeCompare(b.service) || a.atMs - b.atMs);
+  return changes.sort((a, b) => a.service.localeCompare(b.service) || a.atMs - b.atMs);
 }
 
 /** Consecutive hashes of each service (rows ordered by service, first sighting), changed within the range. */

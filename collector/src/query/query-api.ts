@@ -47,10 +47,9 @@ import {
 import {
   originsLostQuery,
   mergePolicyChanges,
-  policyChangesIn,
   policyHashesQuery,
-  policyReturnsQuery,
-  type PolicyReturnRow,
+  policyRunsQuery,
+  type PolicyRunRow,
   shapePolicyChange,
   type OriginLostRow,
   type PolicyHashRow,
@@ -340,12 +339,12 @@ function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () 
     const read = reader(client, request);
     const range = readRange(request.query, now());
     const { service, limit = 50 } = readParameters(request.query, ['service', 'limit']);
-    const [hashes, returns] = await Promise.all([
+    const [hashes, runs] = await Promise.all([
       read<PolicyHashRow>(policyHashesQuery(service)),
-      read<PolicyReturnRow>(policyReturnsQuery(range, service)),
+      read<PolicyRunRow>(policyRunsQuery(range, service)),
     ]);
     // The most recent changes when there are more than an answer should carry.
-    const changes = mergePolicyChanges(policyChangesIn(hashes, range), returns)
+    const changes = mergePolicyChanges(hashes, runs, range)
       .sort((a, b) => b.atMs - a.atMs)
       .slice(0, MAX_CHANGES);
     const origins = await Promise.all(
