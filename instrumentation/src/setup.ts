@@ -7,6 +7,7 @@ import { ProxyTracerProvider, type TracerProvider, trace } from '@opentelemetry/
 import type * as OtlpProtoExporter from '@opentelemetry/exporter-trace-otlp-proto';
 import type * as SdkNode from '@opentelemetry/sdk-node';
 import { CorsightOptionError } from './observe/options.js';
+import { flushLiveObservers } from './observe/live-observers.js';
 
 /** The part of an OpenTelemetry `Instrumentation` Corsight relies on; every instrumentation package fits. */
 export interface SdkInstrumentation {
@@ -37,7 +38,11 @@ export interface CorsightSdk {
   readonly tracerProvider: TracerProvider;
   /** Exports the spans ended so far. */
   forceFlush(): Promise<void>;
-  /** Exports what is left and stops the SDK; call it before the process exits. Idempotent. */
+  /**
+   * Emits what every Corsight plugin and middleware of the process counted since its last flush, exports
+   * what is left and stops the SDK; call it before the process exits. Idempotent. Rejects when the last
+   * export fails (the collector is away, say): catch it, or use `.finally()`, in a shutdown handler.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -248,6 +253,6 @@ export async function startCorsight(options: StartCorsightOptions = {}): Promise
     forceFlush: async () => {
       if (tracerProvider !== undefined && canFlush(tracerProvider)) await tracerProvider.forceFlush();
     },
-    shutdown: () => (stopped ??= sdk.shutdown()),
+    shutdown: () => (stopped ??= flushLiveObservers().then(() => sdk.shutdown())),
   };
 }

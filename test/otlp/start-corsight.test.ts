@@ -109,6 +109,30 @@ describe('startCorsight', () => {
     }
   });
 
+  it('emits what observers counted since their last flush when the SDK shuts down first', async () => {
+    corsight = await startCorsight({ serviceName: 'orders-api', endpoint: receiver.url });
+    // A minute's interval, and no observer.shutdown(): the app's SIGTERM handler stops only the SDK.
+    const observer = new CorsObserver({ flushIntervalMs: 60_000 });
+    for (let i = 0; i < 3; i++) {
+      observer.observe({
+        request: {
+          method: 'GET',
+          url: '/orders/1',
+          headers: { origin: 'https://app.example', host: 'api.test' },
+        },
+        response: { status: 200, headers: {} },
+        route: '/orders/:id',
+        startTime: Date.now() - 2,
+        endTime: Date.now(),
+        context: undefined,
+      });
+    }
+    await corsight.shutdown();
+    const summaries = receiver.spans.filter((span) => span.name === SPAN_NAMES.summary);
+    expect(summaries.map((span) => span.attributes[ATTR.sampleWeight])).toEqual([3]);
+    await observer.shutdown();
+  });
+
   it('stays off when OTEL_SDK_DISABLED=true: nothing registered, nothing sent', async () => {
     vi.stubEnv('OTEL_SDK_DISABLED', 'true');
     corsight = await startCorsight({ serviceName: 'orders-api', endpoint: receiver.url });

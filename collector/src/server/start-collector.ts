@@ -31,6 +31,7 @@ import {
   type ClickHouseEventStore,
   createEventStore,
 } from '../store/create-event-store.js';
+import { withDefaultRules } from '../alerts/default-rules.js';
 
 export interface RunningCollector {
   /**
@@ -253,7 +254,8 @@ export async function startCollector(
     {
       evaluating: alerts !== undefined,
       rulesFile: config.alerts.rulesFile,
-      rules: alertRules.rules.length,
+      // The built-in rules included; rules saved through the API are read at each cycle.
+      rules: withDefaultRules(alertRules).length,
       channels: alertRules.channels.length,
     },
     alerts === undefined

@@ -15,6 +15,7 @@ import {
 } from '../emit/exchange-span.js';
 import { summaryAttributes } from '../emit/span-attributes.js';
 import { detailSpanName, INSTRUMENTATION_SCOPE, SPAN_NAMES } from '../schema.js';
+import { deadObserver, liveObserver } from './live-observers.js';
 import { type CorsightOptions, normaliseOptions, type ObserverSettings } from './options.js';
 import { type Judgement, VerdictMemo } from './verdict-memo.js';
 
@@ -71,6 +72,7 @@ export class CorsObserver {
       this.flush();
     }, this.#settings.flushIntervalMs);
     this.#timer.unref();
+    liveObserver(this);
   }
 
   /**
@@ -247,6 +249,7 @@ export class CorsObserver {
   async shutdown(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    deadObserver(this);
     this.flush();
     await this.drained();
   }
