@@ -195,4 +195,21 @@ describe('CorsObserver in per-request mode', () => {
     expect(() => new CorsObserver({ sampling: 0 })).toThrow(/sampling must be a probability/);
     expect(() => new CorsObserver({ serverOrigin: 'api.example.com' })).toThrow(/serverOrigin must be/);
   });
+
+  it('refuses an option it does not know, naming the one meant', () => {
+    const misspelt = { servicename: 'orders-api' } as CorsightOptions;
+    expect(() => new CorsObserver(misspelt)).toThrow(
+      /unknown option "servicename"; did you mean serviceName\?/,
+    );
+    expect(() => new CorsObserver({ limits: { originsperroute: 5 } } as CorsightOptions)).toThrow(
+      /unknown option limits\."originsperroute"; did you mean originsPerRoute\?/,
+    );
+    expect(() => new CorsObserver({ colour: 'blue' } as CorsightOptions)).toThrow(
+      /the options are serviceName,/,
+    );
+    // What Fastify's register() and the middleware also take is not refused.
+    expect(
+      () => new CorsObserver({ prefix: '/v1', route: () => undefined } as CorsightOptions),
+    ).not.toThrow();
+  });
 });

@@ -53,7 +53,37 @@ function integerOption(name: string, value: number | undefined, fallback: number
   return value;
 }
 
+// Every option any adapter takes (the middleware's `route`), and those Fastify's register() reads itself.
+const OPTION_NAMES = [
+  'serviceName',
+  'serverOrigin',
+  'policy',
+  'sampling',
+  'flushIntervalMs',
+  'limits',
+  'tracerProvider',
+  'route',
+  'prefix',
+  'logLevel',
+  'logSerializers',
+] as const;
+const LIMIT_NAMES = Object.keys(DEFAULT_AGGREGATOR_LIMITS);
+
+/** A misspelt option (`servicename`) would be ignored without a word: it is refused, with the right name. */
+function checkNames(given: object, known: readonly string[], where: string): void {
+  for (const name of Object.keys(given)) {
+    if (known.includes(name)) continue;
+    const meant = known.find((candidate) => candidate.toLowerCase() === name.toLowerCase());
+    throw new CorsightOptionError(
+      `corsight: unknown option ${where}${JSON.stringify(name.slice(0, 64))}` +
+        (meant === undefined ? `; the options are ${known.join(', ')}` : `; did you mean ${meant}?`),
+    );
+  }
+}
+
 export function normaliseOptions(options: CorsightOptions): ObserverSettings {
+  checkNames(options, OPTION_NAMES, '');
+  if (typeof options.limits === 'object') checkNames(options.limits, LIMIT_NAMES, 'limits.');
   const { sampling, serverOrigin, serviceName } = options;
   if (sampling !== undefined && !(sampling > 0 && sampling <= 1)) {
     throw new CorsightOptionError(
