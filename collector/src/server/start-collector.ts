@@ -84,6 +84,9 @@ export async function startCollector(
   await mkdir(dataDir, { recursive: true });
   const app = Fastify({
     logger: { level: config.logLevel },
+    // Not two lines per request: an SDK exports several times a second per service. Refusals, failures and
+    // what the collector does are logged; requests are counted on /metrics.
+    disableRequestLogging: true,
     // The receiver sets its own body limits; this one covers every other route.
     bodyLimit: 1024 * 1024,
     // Spans stay in the spool across restarts, so a slow client cannot hold a shutdown hostage.
