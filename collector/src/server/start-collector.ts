@@ -85,7 +85,7 @@ export async function startCollector(
   const app = Fastify({
     logger: { level: config.logLevel },
     // Not two lines per request: an SDK exports several times a second per service. Refusals, failures and
-    // what the collector does are logged; requests are counted on /metrics.
+    // what the collector does are logged; /metrics counts the spans received and the requests refused.
     disableRequestLogging: true,
     // The receiver sets its own body limits; this one covers every other route.
     bodyLimit: 1024 * 1024,
