@@ -15,7 +15,8 @@
 //
 // Limits: sub-applications (`app.use('/admin', express())`) hide their router inside a closure, so their
 // routes are not found by path (preflights to them are `(unmatched)`, without the `preflight_unmatched_route`
-// warning, which needs a router that says no route matches); requests that reach one of their
+// warning, which needs a router that says no route matches; so are preflights to other middleware mounted at
+// a path, `app.use('/graphql', handler)`); requests that reach one of their
 // routes fall back to `req.baseUrl + req.route.path`. Express 4 layers change their own state when matched,
 // so they are never matched here; Express 4 gets the index and the `req.baseUrl` fallback only.
 import type { IncomingMessage } from 'node:http';
@@ -124,8 +125,8 @@ function isMountedApp(handle: unknown): boolean {
 
 /**
  * The template of the route for `method` on `path`: undefined when no route of the stack matches, null when
- * that cannot be told (a sub-application, whose routes are out of sight, matched the path, or a layer could
- * not be asked).
+ * that cannot be told (middleware mounted at a path, such as a sub-application, whose routes are out of
+ * sight, matched the path, or a layer could not be asked).
  */
 function findRoute(
   stack: readonly ExpressLayer[],
@@ -280,7 +281,7 @@ function rememberedRoute(root: ExpressRouter, path: string, method: string): str
  * The Express route template for a request whose response is complete: for a preflight (`askedMethod` set)
  * the route of the method it asks for, otherwise the route that served it or would have served it.
  * ROUTE_UNMATCHED when no Express route matches, undefined when that cannot be told (not Express, Express 4's
- * preflights, a sub-application's path).
+ * preflights, the path of a sub-application or other middleware mounted at a path).
  */
 export function expressRoute(
   request: IncomingMessage,
