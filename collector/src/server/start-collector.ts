@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { AlertLoop } from '../alerts/alert-loop.js';
 import { parseAlertRuleSet, type AlertRuleSet } from '../alerts/alert-rule.js';
 import { alertsApi } from '../alerts/alerts-api.js';
@@ -86,7 +86,7 @@ export async function startCollector(
     logger: { level: config.logLevel },
     // Not two lines per request: an SDK exports several times a second per service. Refusals, failures and
     // what the collector does are logged; /metrics counts the spans received and the requests refused.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // The receiver sets its own body limits; this one covers every other route.
     bodyLimit: 1024 * 1024,
     // Spans stay in the spool across restarts, so a slow client cannot hold a shutdown hostage.
