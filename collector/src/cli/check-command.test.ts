@@ -414,6 +414,17 @@ describe('corsight check, in process', () => {
     const run = await corsight(...args);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(message);
+    // The hint names the command that was run.
+    expect(run.stderr).not.toContain('<command>');
+  });
+
+  it('answers a parser-level usage error with JSON too when --json is given', async () => {
+    const run = await corsight('check', 'http://127.0.0.1:1/', '--origin', PAGE, '--json', '--bogus');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("run 'corsight check --help'");
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      error: { kind: 'usage', message: "unknown option '--bogus'" },
+    });
   });
 
   it('exits 0 for --help', async () => {

@@ -314,7 +314,12 @@ export function formatCheckReport(result: CheckResult): string {
     );
     for (const reason of found.reasons) {
       lines.push(`  ${reason.code}: ${reason.summary}`);
-      if (reason.failedValue !== undefined) lines.push(`    value: ${displayText(reason.failedValue)}`);
+      if (reason.failedValue !== undefined) {
+        // Chromium's failedParameter is empty when the header was not sent at all.
+        lines.push(
+          `    value: ${reason.failedValue === '' ? '(none sent)' : displayText(reason.failedValue)}`,
+        );
+      }
       for (const hint of reason.hints ?? []) lines.push(`    hint (${hint.code}): ${hint.summary}`);
       lines.push(`    fix: ${reason.fix}`);
     }

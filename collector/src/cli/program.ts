@@ -52,10 +52,11 @@ export async function runCli(
     .version(version)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError("(run 'corsight <command> --help' for usage)");
+    .showHelpAfterError("(run 'corsight --help' for the commands)");
 
   program
     .command('check')
+    .showHelpAfterError("(run 'corsight check --help' for usage)")
     .description(
       "Send the requests a browser would send for a page's fetch() (the preflight when needed, the actual request, " +
         'redirects) and show the CORS verdict. Exit status: 0 allowed, 1 blocked, 2 usage or network error.',
@@ -94,6 +95,7 @@ export async function runCli(
 
   program
     .command('start')
+    .showHelpAfterError("(run 'corsight start --help' for usage)")
     .description(
       'Run the collector: OTLP in (HTTP :4318, gRPC :4317), ClickHouse out (embedded chDB in CORSIGHT_DATA_DIR, ' +
         'or CLICKHOUSE_URL), /healthz, /readyz and /metrics. Configured by environment variables ' +
@@ -106,6 +108,7 @@ export async function runCli(
 
   program
     .command('demo')
+    .showHelpAfterError("(run 'corsight demo --help' for usage)")
     .description(
       'Run three demo services (Fastify + @fastify/cors and Express + cors with Corsight, and an Express service ' +
         'seen only through plain OpenTelemetry HTTP spans) and browser-like traffic from several origins against ' +
@@ -139,6 +142,7 @@ export async function runCli(
 
   program
     .command('schema')
+    .showHelpAfterError("(run 'corsight schema --help' for usage)")
     .description(
       "Print the ClickHouse DDL the collector's migrations run on an empty database, as a script for " +
         'clickhouse-client --multiquery, for operators who apply DDL themselves. With --cluster: ON CLUSTER, ' +
@@ -169,7 +173,13 @@ export async function runCli(
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander has already printed its message; --help and --version end with its exit code 0.
-      return error.exitCode === 0 ? EXIT_STATUS.allowed : EXIT_STATUS.cannotCheck;
+      if (error.exitCode === 0) return EXIT_STATUS.allowed;
+      // `check --json` promises JSON on stdout, usage errors included.
+      if (args[0] === 'check' && args.includes('--json')) {
+        const message = error.message.replace(/^error: /, '');
+        io.stdout(`${safeJson({ error: { kind: 'usage', code: error.code, message } })}\n`);
+      }
+      return EXIT_STATUS.cannotCheck;
     }
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     const lines = detail.split('\n').map((line) => displayText(line, 1000));

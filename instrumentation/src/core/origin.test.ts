@@ -60,6 +60,12 @@ describe('explainOriginMismatch', () => {
   it('sees www and explicit default ports', () => {
     expect(explainOriginMismatch('https://www.example.com', 'https://example.com')).toEqual(['www']);
     expect(explainOriginMismatch('https://example.com:443', 'https://example.com')).toEqual(['port']);
+    // Only the scheme differs: the ports 80 and 443 it implies are no second difference.
+    expect(explainOriginMismatch('http://app.example.com', 'https://app.example.com')).toEqual(['scheme']);
+    expect(explainOriginMismatch('http://app.example.com:8443', 'https://app.example.com')).toEqual([
+      'scheme',
+      'port',
+    ]);
     expect(explainOriginMismatch('https://example.com', 'null')).toEqual(['null_vs_origin']);
   });
   it('knows loopback origins', () => {

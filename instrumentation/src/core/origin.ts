@@ -102,6 +102,11 @@ export function explainOriginMismatch(allowed: string, origin: string): Mismatch
     else hints.push('other_host');
   }
   const explicitDefaultPort = /:(80|443)(?:[/?#]|$)/.test(allowed) && a.port === o.port;
-  if (a.port !== o.port || explicitDefaultPort) hints.push('port');
+  // http and https imply 80 and 443: with no port written on either side, the scheme is the difference.
+  const impliedPortsOnly =
+    a.scheme !== o.scheme &&
+    !/:\d/.test(allowed.slice(a.scheme.length + 3)) &&
+    !/:\d/.test(origin.slice(o.scheme.length + 3));
+  if ((a.port !== o.port && !impliedPortsOnly) || explicitDefaultPort) hints.push('port');
   return hints.length > 0 ? hints : ['other_host'];
 }
