@@ -1,5 +1,6 @@
 // `pnpm start` arguments, validated once with node's own parser; a wrong value is refused with the form.
 import { parseArgs } from 'node:util';
+import { checkDistinctPorts, DemoUsageError, parseDemoSpeed } from '../collector/src/cli/demo-options.ts';
 
 export interface StartOptions {
   readonly demo: boolean;
@@ -13,9 +14,10 @@ export interface StartOptions {
   readonly dataDir: string | undefined;
   /** Passed to `corsight demo --speed` when given. */
   readonly demoSpeed: string | undefined;
-  /** Ports of the demo's shop and catalog APIs. */
+  /** Ports of the demo's shop, catalog and inventory APIs. */
   readonly shopPort: number;
   readonly catalogPort: number;
+  readonly inventoryPort: number;
   readonly help: boolean;
 }
 
@@ -40,6 +42,7 @@ Options:
   --demo-speed <factor>   run the demo scenario faster (for trying things out quickly)
   --shop-port <port>      the demo's Fastify API (default: 4400)
   --catalog-port <port>   the demo's Express API (default: 4401)
+  --inventory-port <port> the demo's API seen through plain HTTP spans (default: 4402, any free one when taken)
   -h, --help              this text
 `;
 
@@ -72,6 +75,7 @@ export function parseStartOptions(
         'demo-speed': { type: 'string' },
         'shop-port': { type: 'string' },
         'catalog-port': { type: 'string' },
+        'inventory-port': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -79,6 +83,24 @@ export function parseStartOptions(
     throw new StartUsageError((error as Error).message);
   }
   const grpc = values['grpc-port'] ?? env.CORSIGHT_OTLP_GRPC_PORT;
+  // The demo's options are checked here, before anything starts, and only taken with --demo.
+  const demoOnly = ['demo-speed', 'shop-port', 'catalog-port', 'inventory-port'] as const;
+  const stray = demoOnly.find((name) => values[name] !== undefined);
+  if (!values.demo && stray !== undefined) {
+    throw new StartUsageError(`--${stray} is an option of the demo: add --demo`);
+  }
+  const ports = {
+    shopPort: port('shop-port', values['shop-port'], 4400),
+    catalogPort: port('catalog-port', values['catalog-port'], 4401),
+    inventoryPort: port('inventory-port', values['inventory-port'], 4402),
+  };
+  try {
+    if (values['demo-speed'] !== undefined) parseDemoSpeed(values['demo-speed'], 'demo-speed');
+    checkDistinctPorts(ports);
+  } catch (error) {
+    if (error instanceof DemoUsageError) throw new StartUsageError(error.message);
+    throw error;
+  }
   return {
     demo: values.demo,
     dashboard: values.dashboard,
@@ -87,8 +109,7 @@ export function parseStartOptions(
     dashboardPort: port('dashboard-port', values['dashboard-port'], 3000),
     dataDir: values['data-dir'],
     demoSpeed: values['demo-speed'],
-    shopPort: port('shop-port', values['shop-port'], 4400),
-    catalogPort: port('catalog-port', values['catalog-port'], 4401),
+    ...ports,
     help: values.help,
   };
 }

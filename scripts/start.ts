@@ -203,7 +203,14 @@ async function run(options: StartOptions): Promise<void> {
     return;
   if (options.demo) {
     const args = ['demo', '--collector', collectorUrl];
-    args.push('--shop-port', String(options.shopPort), '--catalog-port', String(options.catalogPort));
+    args.push(
+      '--shop-port',
+      String(options.shopPort),
+      '--catalog-port',
+      String(options.catalogPort),
+      '--inventory-port',
+      String(options.inventoryPort),
+    );
     if (options.demoSpeed !== undefined) args.push('--speed', options.demoSpeed);
     launch(corsightSpec('demo', args, process.env));
   }

@@ -18,6 +18,7 @@ describe('parseStartOptions', () => {
       demoSpeed: undefined,
       shopPort: 4400,
       catalogPort: 4401,
+      inventoryPort: 4402,
       help: false,
     });
   });
@@ -33,10 +34,22 @@ describe('parseStartOptions', () => {
     });
     expect(
       parseStartOptions(
-        ['--port', '6000', '--grpc-port', '6001', '--shop-port', '7000', '--catalog-port', '7001'],
+        [
+          '--demo',
+          '--port',
+          '6000',
+          '--grpc-port',
+          '6001',
+          '--shop-port',
+          '7000',
+          '--catalog-port',
+          '7001',
+          '--inventory-port',
+          '7002',
+        ],
         env,
       ),
-    ).toMatchObject({ port: 6000, grpcPort: 6001, shopPort: 7000, catalogPort: 7001 });
+    ).toMatchObject({ port: 6000, grpcPort: 6001, shopPort: 7000, catalogPort: 7001, inventoryPort: 7002 });
   });
 
   it.each([
@@ -44,6 +57,13 @@ describe('parseStartOptions', () => {
     [['--dashboard-port', '99999'], /--dashboard-port/],
     [['--demo=yes'], /demo/],
     [['--colour'], /Unknown option '--colour'/],
+    // The demo's options are checked before anything starts, and only taken with --demo.
+    [['--demo', '--demo-speed', 'fast'], /--demo-speed must be a number above 0/],
+    [
+      ['--demo', '--shop-port', '7003', '--catalog-port', '7003'],
+      /--shop-port and --catalog-port must differ/,
+    ],
+    [['--shop-port', '7000'], /--shop-port is an option of the demo: add --demo/],
   ])('refuses %j', (args, message) => {
     expect(() => parseStartOptions(args, {})).toThrow(StartUsageError);
     expect(() => parseStartOptions(args, {})).toThrow(message);

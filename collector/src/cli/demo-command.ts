@@ -3,7 +3,7 @@
 import { DEMO_SCENARIO, DEMO_SPIKE, POLICY_CHANGE_SECOND } from '../demo/scenario.js';
 import { describeReport, runDemo } from '../demo/run-demo.js';
 import { EXIT_STATUS } from './cli-errors.js';
-import { DEMO_DEFAULTS, type DemoCommandOptions } from './demo-options.js';
+import type { DemoCommandOptions } from './demo-options.js';
 import type { CliIo } from './program.js';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -71,7 +71,7 @@ export async function demoCommand(
       host: '127.0.0.1',
       shopPort: options.shopPort,
       catalogPort: options.catalogPort,
-      inventoryPort: DEMO_DEFAULTS.inventoryPort,
+      inventoryPort: options.inventoryPort,
       durationMs: options.durationSeconds === undefined ? undefined : options.durationSeconds * 1000,
       speed: options.speed,
       seed: options.seed,

@@ -7,6 +7,7 @@ describe('parseDemoOptions', () => {
       collectorUrl: DEMO_DEFAULTS.collector,
       shopPort: 4400,
       catalogPort: 4401,
+      inventoryPort: 4402,
       durationSeconds: undefined,
       speed: 1,
       seed: 1,
@@ -19,6 +20,7 @@ describe('parseDemoOptions', () => {
         collector: 'http://127.0.0.1:9999/',
         shopPort: '0',
         catalogPort: '5000',
+        inventoryPort: '5001',
         duration: '12.5',
         speed: '4',
         seed: '-3',
@@ -27,6 +29,7 @@ describe('parseDemoOptions', () => {
       collectorUrl: 'http://127.0.0.1:9999',
       shopPort: 0,
       catalogPort: 5000,
+      inventoryPort: 5001,
       durationSeconds: 12.5,
       speed: 4,
       seed: -3,
@@ -43,6 +46,12 @@ describe('parseDemoOptions', () => {
     [{ speed: '0' }, 'invalid_speed', /--speed must be/],
     [{ speed: '100' }, 'invalid_speed', /at most 20/],
     [{ seed: '1.5' }, 'invalid_seed', /--seed must be an integer/],
+    [
+      { shopPort: '5000', inventoryPort: '5000' },
+      'invalid_port',
+      /--shop-port and --inventory-port must differ/,
+    ],
+    [{ inventoryPort: '-1' }, 'invalid_port', /--inventory-port must be a port number/],
   ])('refuses %j with %s', (raw, code, message) => {
     let caught: unknown;
     try {

@@ -19,6 +19,7 @@ export interface RawDemoOptions {
   readonly collector?: string | undefined;
   readonly shopPort?: string | undefined;
   readonly catalogPort?: string | undefined;
+  readonly inventoryPort?: string | undefined;
   readonly duration?: string | undefined;
   readonly speed?: string | undefined;
   readonly seed?: string | undefined;
@@ -29,6 +30,8 @@ export interface DemoCommandOptions {
   readonly collectorUrl: string;
   readonly shopPort: number;
   readonly catalogPort: number;
+  /** Taken when free, else any free port (the traffic follows). */
+  readonly inventoryPort: number;
   /** Real seconds; undefined: until Ctrl-C. */
   readonly durationSeconds: number | undefined;
   readonly speed: number;
@@ -39,7 +42,7 @@ export const DEMO_DEFAULTS = {
   collector: 'http://127.0.0.1:4318',
   shopPort: 4400,
   catalogPort: 4401,
-  /** Not a flag: when it is taken, the inventory API listens on any free port and the traffic follows. */
+  /** When it is taken, the inventory API listens on any free port and the traffic follows. */
   inventoryPort: 4402,
   seed: 1,
 } as const;
@@ -76,23 +79,50 @@ export function parseDemoOptions(raw: RawDemoOptions): DemoCommandOptions {
       );
     }
   }
-  const speed = raw.speed === undefined ? 1 : Number(raw.speed);
-  if (!(speed > 0 && speed <= MAX_SPEED)) {
-    throw new DemoUsageError(
-      'invalid_speed',
-      `--speed must be a number above 0 and at most ${MAX_SPEED} (scenario seconds per second), got "${raw.speed ?? ''}"`,
-    );
-  }
+  const speed = parseDemoSpeed(raw.speed);
   const seed = raw.seed === undefined ? DEMO_DEFAULTS.seed : Number(raw.seed);
   if (!Number.isSafeInteger(seed)) {
     throw new DemoUsageError('invalid_seed', `--seed must be an integer, got "${raw.seed ?? ''}"`);
   }
-  return {
-    collectorUrl: collectorUrl.replace(/\/+$/, ''),
+  const ports = {
     shopPort: port('shop-port', raw.shopPort, DEMO_DEFAULTS.shopPort),
     catalogPort: port('catalog-port', raw.catalogPort, DEMO_DEFAULTS.catalogPort),
+    inventoryPort: port('inventory-port', raw.inventoryPort, DEMO_DEFAULTS.inventoryPort),
+  };
+  checkDistinctPorts(ports);
+  return {
+    collectorUrl: collectorUrl.replace(/\/+$/, ''),
+    ...ports,
     durationSeconds,
     speed,
     seed,
   };
+}
+
+/** `--speed` (or the launcher's `--demo-speed`, `flag`): scenario seconds per real second. */
+export function parseDemoSpeed(value: string | undefined, flag = 'speed'): number {
+  const speed = value === undefined ? 1 : Number(value);
+  if (!(speed > 0 && speed <= MAX_SPEED)) {
+    throw new DemoUsageError(
+      'invalid_speed',
+      `--${flag} must be a number above 0 and at most ${MAX_SPEED} (scenario seconds per second), got "${value ?? ''}"`,
+    );
+  }
+  return speed;
+}
+
+/** Two services cannot listen on one port: said before anything starts (0, any free port, may repeat). */
+export function checkDistinctPorts(ports: Readonly<Record<string, number>>): void {
+  const seen = new Map<number, string>();
+  for (const [name, value] of Object.entries(ports)) {
+    const flag = `--${name.replace(/Port$/, '')}-port`;
+    const other = seen.get(value);
+    if (value !== 0 && other !== undefined) {
+      throw new DemoUsageError(
+        'invalid_port',
+        `${other} and ${flag} must differ (0 picks a free port), both are ${value}`,
+      );
+    }
+    seen.set(value, flag);
+  }
 }

@@ -124,6 +124,10 @@ export async function runCli(
       '--catalog-port <port>',
       `port of the catalog API (Express; default: ${DEMO_DEFAULTS.catalogPort}, 0: any free)`,
     )
+    .option(
+      '--inventory-port <port>',
+      `port of the inventory API (plain OpenTelemetry HTTP spans; default: ${DEMO_DEFAULTS.inventoryPort}, any free one when taken)`,
+    )
     .option('--duration <seconds>', 'stop after this many seconds (default: run until stopped)')
     .option('--speed <factor>', 'run the scenario this many times faster (default: 1; for tests)')
     .option('--seed <integer>', `seed of the traffic plan (default: ${DEMO_DEFAULTS.seed})`)
