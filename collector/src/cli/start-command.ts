@@ -49,6 +49,8 @@ export async function startCommand(env: Environment, io: CliIo, stop: AbortSigna
       );
     }
   });
+  io.stdout('Corsight collector stopping: closing the listeners, storing what the spool holds\n');
   await collector.close();
+  io.stdout('Corsight collector stopped\n');
   return 0;
 }
