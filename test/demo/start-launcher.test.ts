@@ -35,7 +35,9 @@ describe('pnpm start --no-dashboard', () => {
     const { code } = await launcher.exited;
     const output = launcher.output();
     expect(code, output).toBe(0);
-    expect(output).toMatch(/start\s+│ stopping the collector…\nstart\s+│ stopped\n/);
+    // The collector's own lines about stopping come between the launcher's.
+    expect(output).toMatch(/start\s+│ stopping the collector…\n(?:collector\s+│ .*\n)*start\s+│ stopped\n/);
+    expect(output).toMatch(/collector\s+│ Corsight collector stopped\n/);
     await expect(fetch(`http://127.0.0.1:${port}/readyz`)).rejects.toThrow();
   });
 

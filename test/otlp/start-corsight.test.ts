@@ -1,6 +1,13 @@
 // startCorsight against a real OTLP/HTTP receiver: the NodeSDK it starts exports to the endpoint given, or to the
 // one the standard OTEL_* variables name, and Corsight's own spans travel the same way.
-import { ATTR, CorsObserver, type CorsightSdk, SPAN_NAMES, startCorsight } from '@corsight/instrumentation';
+import {
+  ATTR,
+  CorsObserver,
+  type CorsightSdk,
+  type ObservedExchange,
+  SPAN_NAMES,
+  startCorsight,
+} from '@corsight/instrumentation';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.ts';
@@ -22,6 +29,18 @@ afterEach(async () => {
   vi.unstubAllEnvs();
   await receiver.close();
 });
+
+/** A GET from `origin` answered without any CORS header: blocked. */
+function getWithoutCors(origin: string): ObservedExchange {
+  return {
+    request: { method: 'GET', url: '/orders/1', headers: { origin, host: 'api.test' } },
+    response: { status: 200, headers: {} },
+    route: '/orders/:id',
+    startTime: Date.now() - 2,
+    endTime: Date.now(),
+    context: undefined,
+  };
+}
 
 function endSpan(name: string): void {
   trace.getTracer('start-corsight.test').startSpan(name).end();
@@ -84,18 +103,7 @@ describe('startCorsight', () => {
     corsight = await startCorsight({ serviceName: 'orders-api', endpoint: receiver.url });
     // No tracerProvider option: the observer uses the global one startCorsight registered.
     const observer = new CorsObserver();
-    observer.observe({
-      request: {
-        method: 'GET',
-        url: '/orders/1',
-        headers: { origin: 'https://evil.example', host: 'api.test' },
-      },
-      response: { status: 200, headers: {} },
-      route: '/orders/:id',
-      startTime: Date.now() - 2,
-      endTime: Date.now(),
-      context: undefined,
-    });
+    observer.observe(getWithoutCors('https://evil.example'));
     await observer.shutdown();
     await corsight.shutdown();
     expect(receiver.spans.map((s) => s.name).sort()).toEqual(['CORS GET', SPAN_NAMES.summary]);
@@ -113,20 +121,7 @@ describe('startCorsight', () => {
     corsight = await startCorsight({ serviceName: 'orders-api', endpoint: receiver.url });
     // A minute's interval, and no observer.shutdown(): the app's SIGTERM handler stops only the SDK.
     const observer = new CorsObserver({ flushIntervalMs: 60_000 });
-    for (let i = 0; i < 3; i++) {
-      observer.observe({
-        request: {
-          method: 'GET',
-          url: '/orders/1',
-          headers: { origin: 'https://app.example', host: 'api.test' },
-        },
-        response: { status: 200, headers: {} },
-        route: '/orders/:id',
-        startTime: Date.now() - 2,
-        endTime: Date.now(),
-        context: undefined,
-      });
-    }
+    for (let i = 0; i < 3; i++) observer.observe(getWithoutCors('https://app.example'));
     await corsight.shutdown();
     const summaries = receiver.spans.filter((span) => span.name === SPAN_NAMES.summary);
     expect(summaries.map((span) => span.attributes[ATTR.sampleWeight])).toEqual([3]);
