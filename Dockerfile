@@ -4,9 +4,11 @@
 #   docker build --target collector -t corsight-collector .
 #   docker build --target dashboard -t corsight-dashboard .
 #
-# Debian bookworm-slim, not Alpine: chDB (embedded ClickHouse) ships a glibc library (@chdb/lib-linux-*-gnu,
-# for amd64 and arm64). Each image holds its package's production dependencies only, the compiled
-# JavaScript, and runs as the unprivileged `node` user. See deploy/README.md.
+# Debian bookworm-slim, not Alpine: chDB (embedded ClickHouse) ships a glibc library, @chdb/lib-linux-x64-gnu,
+# for amd64 only (no arm64 build is published: on arm64 hosts build with --platform linux/amd64, or run the
+# collector against a ClickHouse server, CLICKHOUSE_URL, where chDB is never loaded). Each image holds its
+# package's production dependencies only, the compiled JavaScript, and runs as the unprivileged `node` user.
+# See deploy/README.md.
 
 ARG NODE_IMAGE=node:20.20-bookworm-slim
 
