@@ -45,7 +45,10 @@ function checkRedirect(
   // even back to the page's own origin, where the Fetch Standard would allow them (verified E27).
   if (target.username !== '' || target.password !== '') {
     block(findings, 'redirect_contains_credentials', location);
+    return;
   }
+  // A redirect the browser will not follow (another scheme) taints nothing: there is no next request.
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return;
   if (serverOrigin !== undefined && target.origin !== serverOrigin) warn(findings, 'redirect_taints_origin');
 }
 

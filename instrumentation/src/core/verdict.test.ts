@@ -639,6 +639,13 @@ describe('warnings', () => {
     expect(verdict().warnings).toContain(warning);
   });
 
+  it('says nothing of a tainted origin for a redirect the browser will not follow', () => {
+    for (const location of ['http://u:p@127.0.0.1:8003/r', 'ftp://127.0.0.1/r']) {
+      const verdict = actual({}, { 'access-control-allow-origin': O, location }, { status: 302, ...omit });
+      expect(verdict.warnings, location).not.toContain('redirect_taints_origin');
+    }
+  });
+
   it('has a case for every warning the engine emits', () => {
     expect(new Set([...warningCases.map((c) => c.warning), ...ADAPTER_WARNINGS])).toEqual(
       new Set(WARNING_CODES),
