@@ -43,7 +43,7 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { context } from '@opentelemetry/api';
-import { boundedMemo, serialiseOrigin } from './core/index.js';
+import { serialisedOriginOf } from './core/index.js';
 import { type ExchangeWatcher, FastifyExchange } from './fastify-in-flight.js';
 import { routeTemplate } from './fastify-internals.js';
 import { RouteTemplates } from './fastify-route.js';
@@ -51,9 +51,6 @@ import { RememberedRoutes } from './remembered-routes.js';
 import { dismissHead, headWatcherOf, watchHead } from './observe/head-watch.js';
 import { CorsObserver, type CorsightOptions } from './observe/index.js';
 import { ROUTE_UNMATCHED } from './schema.js';
-
-// Host values are the client's and repeat (one or a few per API); the WHATWG URL parse costs ~1 µs.
-const originOf = boundedMemo(serialiseOrigin);
 
 export type { CorsightOptions } from './observe/index.js';
 
@@ -195,7 +192,7 @@ class FastifyCorsight implements ExchangeWatcher {
       // Serialised as a browser serialises the Origin it sends (case, default port, IDNA), so that
       // `Host: API.example:443` is the same origin as `https://api.example`; undefined for a Host no URL
       // can hold.
-      this.#lastOrigin = originOf(`${protocol}://${host}`);
+      this.#lastOrigin = serialisedOriginOf(`${protocol}://${host}`);
     }
     return this.#lastOrigin;
   }

@@ -5,7 +5,7 @@
 // array) and older ones (underscores in the name, `http.method`, `http.status_code`, `net.host.*`), values
 // as an array (one per header line, or one comma-joined element) or a plain string.
 import type { CorsRequest, CorsResponse } from '@corsight/instrumentation';
-import { boundedMemo, serialiseOrigin } from '@corsight/instrumentation';
+import { boundedMemo, serialisedOriginOf } from '@corsight/instrumentation';
 import type { OtlpAttributes, OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
 
 /** OTLP's SpanKind for a server span. */
@@ -168,9 +168,6 @@ function statusCode(attributes: OtlpAttributes): number {
     : 0;
 }
 
-// A service has one or a few origins, and the WHATWG URL parse that normalises one costs microseconds.
-const originOf = boundedMemo(serialiseOrigin);
-
 // The last answer, by its parts: a service's spans repeat them, and building the URL to look it up costs more
 // than comparing the parts (decoded strings that repeat are the same string objects).
 let last: {
@@ -210,7 +207,7 @@ function authorityOrigin(
       : port === undefined
         ? host
         : `${host}:${port}`;
-  return authority === undefined ? undefined : originOf(`${scheme}://${authority}`);
+  return authority === undefined ? undefined : serialisedOriginOf(`${scheme}://${authority}`);
 }
 
 function first(value: string | readonly string[] | undefined): string | undefined {

@@ -13,7 +13,7 @@ export {
   type WarningInfo,
 } from './codes.js';
 export { boundedMemo } from './bounded-memo.js';
-export { isSerialisedOrigin, serialiseOrigin } from './origin.js';
+export { isSerialisedOrigin, serialisedOriginOf, serialiseOrigin } from './origin.js';
 export {
   DEFAULT_PREFLIGHT_CACHE_SECONDS,
   PREFLIGHT_CACHE_CAPS,

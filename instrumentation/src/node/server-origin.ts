@@ -3,12 +3,8 @@
 // (`same-origin` is never CORS); this covers the others.
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { boundedMemo } from '../core/bounded-memo.js';
-import { serialiseOrigin } from '../core/index.js';
+import { serialisedOriginOf } from '../core/index.js';
 
-// Host values repeat (one or a few per API), and the WHATWG URL parse that normalises them (case, default
-// port, IDNA) costs about a microsecond; Host is client-controlled, so the memory is bounded.
-const originOf = boundedMemo(serialiseOrigin);
 // An API answers on one or a few hosts: the last origin found is nearly always the next one, and comparing
 // the Host with the last one spares building and hashing a string per request.
 let lastHost = '';
@@ -34,7 +30,7 @@ export function requestServerOrigin(request: IncomingMessage): string | undefine
     forwardedScheme(request.headers['x-forwarded-proto']) ??
     ((request.socket as TLSSocket | null)?.encrypted === true ? 'https' : 'http');
   if (host === lastHost && scheme === lastScheme) return lastOrigin;
-  const origin = originOf(`${scheme}://${host}`);
+  const origin = serialisedOriginOf(`${scheme}://${host}`);
   lastHost = host;
   lastScheme = scheme;
   lastOrigin = origin;
