@@ -358,11 +358,6 @@ export function buildLoadPayloads(options: LoadPayloadOptions): LoadPayload[] {
 }
 
 /**
- * Copies `payload` into `into` (at least `payload.template.length` bytes) with span `i` given trace id
- * `<template's first 8 bytes><firstSequence + i>`, span id `firstSequence + i` (both big-endian, so ids stay
- * distinct for 2^53 spans) and a start time up to `spreadMs` before `nowMs`. Returns the body to send.
- */
-/**
  * How far back a live export's spans start: an SDK sends what ended since its last export (the
  * BatchSpanProcessor every 5 s, Corsight's summaries every few seconds), so a batch spans seconds, not hours.
  * The spread decides how many rows fall into one rollup minute, and so how much the rollup views aggregate:
@@ -370,6 +365,11 @@ export function buildLoadPayloads(options: LoadPayloadOptions): LoadPayload[] {
  */
 export const LIVE_SPREAD_MS = 10_000;
 
+/**
+ * Copies `payload` into `into` (at least `payload.template.length` bytes) with span `i` given trace id
+ * `<template's first 8 bytes><firstSequence + i>`, span id `firstSequence + i` (both big-endian, so ids stay
+ * distinct for 2^53 spans) and a start time up to `spreadMs` before `nowMs`. Returns the body to send.
+ */
 export function stampPayload(
   payload: LoadPayload,
   into: Buffer,
