@@ -19,6 +19,9 @@ export {
   type StartCorsightOptions,
 } from './setup.js';
 export type { SummaryKey } from './aggregate/summary-key.js';
+// How the instrumentation bounds origins per route and interval: the collector bounds HTTP server spans alike.
+export { DEFAULT_AGGREGATOR_LIMITS, type AggregatorLimits } from './aggregate/aggregator.js';
+export { DEFAULT_FLUSH_INTERVAL_MS } from './observe/options.js';
 export {
   exchangeSpanAttributes,
   isCrossOrigin,

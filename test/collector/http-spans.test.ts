@@ -15,16 +15,22 @@ import {
 } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type Sampler,
+  SamplingDecision,
+} from '@opentelemetry/sdk-trace-base';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { useTempCollector } from './temp-collector.fixture.ts';
 
 const collector = useTempCollector('http-spans', { CORSIGHT_BATCH_AGE_MS: '50' });
 
-function provider(service: string): BasicTracerProvider {
+function provider(service: string, sampler?: Sampler): BasicTracerProvider {
   return new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': service }),
+    ...(sampler === undefined ? {} : { sampler }),
     spanProcessors: [
       new BatchSpanProcessor(new OTLPTraceExporter({ url: `${collector().httpUrl}/v1/traces` }), {
         maxExportBatchSize: 512,
@@ -92,15 +98,25 @@ async function waitStored(): Promise<void> {
 
 describe('HTTP server spans from any OpenTelemetry SDK', () => {
   it('sums sampled spans (ot=th:c, one request in four kept) to the true count within sampling error', async () => {
-    const tracerProvider = provider('billing-java');
+    // Consistent probability sampling at 1/4, decided at the root: threshold c (rejection of 3/4 of the 56-bit
+    // random values) in the span's tracestate. Only a root span's threshold is its service's own; a span
+    // continuing a caller's trace carries the caller's tracestate, which counts as weight 1 (checked below).
+    let keep = false;
+    const quarter: Sampler = {
+      shouldSample: () =>
+        keep
+          ? { decision: SamplingDecision.RECORD_AND_SAMPLED, traceState: createTraceState('ot=th:c') }
+          : { decision: SamplingDecision.NOT_RECORD },
+      toString: () => 'quarter',
+    };
+    const tracerProvider = provider('billing-java', quarter);
     const tracer = tracerProvider.getTracer('io.opentelemetry.tomcat-10.0');
     const random = seeded(11);
-    // Consistent probability sampling at 1/4: threshold c (rejection of 3/4 of the 56-bit random values).
-    const sampled = trace.setSpanContext(ROOT_CONTEXT, {
+    const callerSays = trace.setSpanContext(ROOT_CONTEXT, {
       traceId: 'a'.repeat(32),
       spanId: 'b'.repeat(16),
       traceFlags: TraceFlags.SAMPLED,
-      traceState: createTraceState('ot=th:c'),
+      traceState: createTraceState('ot=th:fffffffff'),
       isRemote: true,
     });
     // Reflected Allow-Origin without Allow-Credentials: allowed unless the caller sent credentials, which
@@ -108,32 +124,39 @@ describe('HTTP server spans from any OpenTelemetry SDK', () => {
     const TRUE_COUNT = { blocked_if_credentialed: 3000, blocked: 1000 };
     for (const [outcome, count] of Object.entries(TRUE_COUNT)) {
       for (let i = 0; i < count; i++) {
-        if (random() >= 0.25) continue;
+        keep = random() < 0.25;
         tracer
-          .startSpan(
-            'GET /orders',
-            {
-              kind: SpanKind.SERVER,
-              attributes: getAttributes(
-                outcome === 'blocked' ? 'https://old.example' : 'https://app.example',
-                outcome !== 'blocked',
-              ),
-            },
-            sampled,
-          )
+          .startSpan('GET /orders', {
+            kind: SpanKind.SERVER,
+            attributes: getAttributes(
+              outcome === 'blocked' ? 'https://old.example' : 'https://app.example',
+              outcome !== 'blocked',
+            ),
+          })
           .end();
       }
     }
+    // A client that sent `tracestate: ot=th:fffffffff` (one request in 2^36) with its traceparent.
+    keep = true;
+    tracer
+      .startSpan(
+        'GET /orders',
+        { kind: SpanKind.SERVER, attributes: getAttributes('https://old.example', false) },
+        callerSays,
+      )
+      .end();
     await tracerProvider.shutdown();
     await waitStored();
     const stored = await sums('billing-java');
     for (const [outcome, count] of Object.entries(TRUE_COUNT)) {
       const row = stored.find((entry) => entry.outcome === outcome);
+      // The caller's span counts 1 among the blocked ones.
+      const caller = outcome === 'blocked' ? 1 : 0;
       // Each kept span stands for 4: the sum's standard deviation is sqrt(n·p·(1−p)) / p.
       const sigma = Math.sqrt(count * 0.25 * 0.75) / 0.25;
       expect(row?.weight, `${outcome}: ${JSON.stringify(row)}`).toBeGreaterThan(count - 3 * sigma);
       expect(row?.weight).toBeLessThan(count + 3 * sigma);
-      expect(row?.rows).toBe((row?.weight ?? 0) / 4);
+      expect(row?.rows).toBe(((row?.weight ?? 0) - caller) / 4 + caller);
     }
     const status = (await (await fetch(`${collector().httpUrl}/api/v1/services/capture`)).json()) as {
       services: { service: string; capture: string; estimated: boolean }[];

@@ -55,16 +55,28 @@ function capped(value: string): string {
   return value.length > HTTP_SPAN_LIMITS.valueLength ? value.slice(0, HTTP_SPAN_LIMITS.valueLength) : value;
 }
 
-/** A captured header's value(s): the engine combines repeated lines with ", " as a browser does. */
-function headerValue(value: OtlpValue): string | readonly string[] | undefined {
+/**
+ * One captured line. Response headers may also be a number or a boolean: Node's instrumentation records what
+ * `getHeader()` returns, which is the value a handler passed to `setHeader('Access-Control-Max-Age', 600)`;
+ * the line on the wire is its text. Request headers reach every server as text, so only text counts there.
+ */
+function lineText(value: OtlpValue | undefined, response: boolean): string | undefined {
   if (typeof value === 'string') return capped(value);
-  if (!Array.isArray(value)) return undefined;
+  if (!response) return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
+  return typeof value === 'boolean' ? String(value) : undefined;
+}
+
+/** A captured header's value(s): the engine combines repeated lines with ", " as a browser does. */
+function headerValue(value: OtlpValue, response: boolean): string | readonly string[] | undefined {
+  if (!Array.isArray(value)) return lineText(value, response);
   const list = value as readonly OtlpValue[];
   // One line (or one comma-joined value): the usual shape, without building a list.
-  if (list.length === 1) return typeof list[0] === 'string' ? capped(list[0]) : undefined;
+  if (list.length === 1) return lineText(list[0], response);
   const values: string[] = [];
   for (const item of list) {
-    if (typeof item === 'string') values.push(capped(item));
+    const line = lineText(item, response);
+    if (line !== undefined) values.push(line);
     if (values.length === HTTP_SPAN_LIMITS.valuesPerHeader) break;
   }
   if (values.length === 0) return undefined;
@@ -139,7 +151,7 @@ function capturedHeaders(attributes: OtlpAttributes): CapturedHeaders {
     ) {
       continue;
     }
-    const value = headerValue(attributes[key] as OtlpValue);
+    const value = headerValue(attributes[key] as OtlpValue, header.response);
     if (value === undefined) continue;
     if (header.response) {
       response[header.name] = value;

@@ -3,22 +3,27 @@
 // and row mapping as Corsight's own spans.
 import { ATTR } from '@corsight/instrumentation';
 import type { OtlpSpan } from '../otlp/otlp-span.js';
+import { hasControlCharacters } from '../text/control-characters.js';
 import { readHttpServerSpan } from './http-server-span.js';
 import { type HttpSpanDecision, HttpSpanServices } from './http-span-services.js';
 import { mapHttpSpanToRow } from './http-span-to-row.js';
+import { OriginBudget } from './origin-budget.js';
 import { adjustedCountFromTraceState } from './sampling-threshold.js';
-import { type MapOptions, serviceAttributes, type SpanMapping } from './span-to-row.js';
+import { type MapOptions, ROW_LIMITS, serviceNameOf, type SpanMapping } from './span-to-row.js';
 
 export interface HttpSpanJudging {
   readonly services: HttpSpanServices;
   /** The weight of a span without a sampling threshold (`CORSIGHT_HTTP_SPAN_WEIGHTS`; default 1). */
   readonly weightFor: (service: string) => number;
+  /** Distinct origins per service and route, bounded as the instrumentation bounds its own. */
+  readonly origins: OriginBudget;
 }
 
 export function httpSpanJudging(weights: Readonly<Record<string, number>> = {}): HttpSpanJudging {
   return {
     services: new HttpSpanServices(),
     weightFor: (service) => (Object.hasOwn(weights, service) ? (weights[service] ?? 1) : 1),
+    origins: new OriginBudget(),
   };
 }
 
@@ -26,10 +31,34 @@ export function httpSpanJudging(weights: Readonly<Record<string, number>> = {}):
 export type HttpSpanOutcome =
   SpanMapping | { readonly kind: 'skipped'; readonly decision: Exclude<HttpSpanDecision, 'judge'> };
 
-/** The service a span's row will be counted under ('' when it names none: its mapping then fails). */
-function serviceOf(span: OtlpSpan): string {
-  const name = serviceAttributes(span)[ATTR.serviceName];
-  return typeof name === 'string' ? name : '';
+/**
+ * A Corsight span of `service` was stored. Its SDK's resource may name the service otherwise (the application
+ * passed `serviceName` to Corsight): the HTTP server spans of the same process carry the resource's name and
+ * describe the same requests, so that name is counted from Corsight's spans too.
+ */
+export function noteCorsightSpan(judging: HttpSpanJudging, span: OtlpSpan, service: string): void {
+  judging.services.noteCorsight(service);
+  const resourceName = span.resource[ATTR.serviceName];
+  if (
+    typeof resourceName === 'string' &&
+    resourceName !== service &&
+    resourceName !== '' &&
+    resourceName.length <= ROW_LIMITS.serviceName &&
+    !hasControlCharacters(resourceName)
+  ) {
+    judging.services.noteCorsight(resourceName);
+  }
+}
+
+/**
+ * How many requests the span stands for. A sampling threshold counts only on a span that began its trace,
+ * set by the service's own sampler: a span continuing a caller's trace carries the `tracestate` the caller
+ * sent (parent-based samplers keep it), and any HTTP client can send `ot=th:fffffffff` to make one request
+ * count as billions. Such spans count as the service's configured weight.
+ */
+function weightOf(span: OtlpSpan, service: string, judging: HttpSpanJudging): number {
+  const adjusted = span.parentSpanId === undefined ? adjustedCountFromTraceState(span.traceState) : undefined;
+  return adjusted === undefined ? judging.weightFor(service) : Math.min(adjusted, ROW_LIMITS.sampleWeight);
 }
 
 export function judgeHttpSpan(
@@ -39,10 +68,14 @@ export function judgeHttpSpan(
 ): HttpSpanOutcome {
   const reading = readHttpServerSpan(span);
   if (reading.kind !== 'exchange') return { kind: 'not-cors' };
-  const service = serviceOf(span);
+  // Checked before the service is tracked: a name no row can hold must not take a place among the services.
+  const service = serviceNameOf(span);
+  if (typeof service !== 'string') return service;
   const decision = judging.services.decide(service, reading.exchange.hasCorsResponseHeader);
   if (decision !== 'judge') return { kind: 'skipped', decision };
-  const weight = adjustedCountFromTraceState(span.traceState) ?? judging.weightFor(service);
+  const weight = weightOf(span, service, judging);
   judging.services.noteWeight(service, weight);
-  return mapHttpSpanToRow(span, reading.exchange, weight, options);
+  return mapHttpSpanToRow(span, reading.exchange, weight, options, (route, origin) =>
+    judging.origins.admit(service, route, origin),
+  );
 }

@@ -30,6 +30,23 @@ describe('HttpSpanServices', () => {
     expect(services.statuses().map((status) => status.service)).toEqual(['a', 'b']);
   });
 
+  it('makes room for a new service by forgetting the longest-waiting one that never showed data', () => {
+    const services = new HttpSpanServices(3);
+    services.decide('captured', true);
+    services.noteCorsight('corsight');
+    services.decide('junk-1', false);
+    // Full: each new name pushes out the oldest service still waiting, never one with data.
+    services.decide('junk-2', false);
+    expect(services.statuses().map((status) => status.service)).toEqual(['captured', 'junk-2']);
+    expect(services.decide('late-real', true)).toBe('judge');
+    expect(services.decide('late-real', false)).toBe('judge');
+    expect(services.untrackedSpans).toBe(0);
+    // With no service waiting, a new one is not tracked (and not judged).
+    expect(services.decide('one-more', true)).toBe('not_enough_data');
+    expect(services.untrackedSpans).toBe(1);
+    expect(services.statuses().map((status) => status.service)).toEqual(['captured', 'late-real']);
+  });
+
   it('lists only services that sent HTTP spans or are known to capture, by name', () => {
     const services = new HttpSpanServices();
     services.noteCorsight('corsight-only');

@@ -3,7 +3,10 @@
 // a span without one may only mean the service does not capture them, and none of its spans is judged
 // ("not enough data"); once one has, a span without them is a response that had none. A service that also
 // sends Corsight's own spans is counted from those, never twice. Service names come from the network: the
-// memory is bounded, and a service past the bound is never judged (reported, not guessed).
+// memory is bounded. A service still waiting for data is all a sender can create by naming services, so when
+// the bound is reached the longest-waiting one makes room (it loses only its count of spans, and is known
+// again from its next span); a service past the bound with none waiting is never judged (reported, not
+// guessed).
 
 export type ServiceCapture =
   /** Counted from Corsight's own spans; its HTTP spans are skipped. */
@@ -38,6 +41,8 @@ export const DEFAULT_TRACKED_SERVICES = 10_000;
 
 export class HttpSpanServices {
   readonly #services = new Map<string, ServiceState>();
+  /** Services neither captured nor counted by Corsight, oldest first (a Set iterates in insertion order). */
+  readonly #waiting = new Set<string>();
   readonly #limit: number;
   #untracked = 0;
 
@@ -47,11 +52,22 @@ export class HttpSpanServices {
 
   #state(service: string): ServiceState | undefined {
     let state = this.#services.get(service);
-    if (state === undefined && this.#services.size < this.#limit) {
-      state = { corsight: false, captured: false, httpSpans: 0, judged: 0, estimated: false };
-      this.#services.set(service, state);
+    if (state !== undefined) return state;
+    if (this.#services.size >= this.#limit) {
+      const oldest = this.#waiting.values().next();
+      if (oldest.done === true) return undefined;
+      this.#waiting.delete(oldest.value);
+      this.#services.delete(oldest.value);
     }
+    state = { corsight: false, captured: false, httpSpans: 0, judged: 0, estimated: false };
+    this.#services.set(service, state);
+    this.#waiting.add(service);
     return state;
+  }
+
+  /** The service's state has data now (captured, or Corsight's): it no longer makes room for others. */
+  #settled(service: string, state: ServiceState): void {
+    if (state.corsight || state.captured) this.#waiting.delete(service);
   }
 
   /** What storage already knows (rows from Corsight's spans, rows judged from HTTP spans), at start-up. */
@@ -60,12 +76,15 @@ export class HttpSpanServices {
     if (state === undefined) return;
     state.corsight ||= known.corsight;
     state.captured ||= known.captured;
+    this.#settled(service, state);
   }
 
   /** A Corsight CORS span arrived from the service. */
   noteCorsight(service: string): void {
     const state = this.#state(service);
-    if (state !== undefined) state.corsight = true;
+    if (state === undefined || state.corsight) return;
+    state.corsight = true;
+    this.#settled(service, state);
   }
 
   /** Decides for one HTTP server span with a captured Origin. */
@@ -77,7 +96,10 @@ export class HttpSpanServices {
     }
     state.httpSpans++;
     if (state.corsight) return 'counted_by_corsight';
-    if (hasCorsResponseHeader) state.captured = true;
+    if (hasCorsResponseHeader && !state.captured) {
+      state.captured = true;
+      this.#settled(service, state);
+    }
     if (!state.captured) return 'not_enough_data';
     state.judged++;
     return 'judge';

@@ -82,13 +82,20 @@ let nextSpanId = 1;
 
 export function serverSpan(
   attributes: OtlpAttributes,
-  options: { service?: string; traceState?: string; kind?: number; startMs?: number } = {},
+  options: {
+    service?: string;
+    traceState?: string;
+    kind?: number;
+    startMs?: number;
+    parentSpanId?: string;
+    resource?: OtlpAttributes;
+  } = {},
 ): OtlpSpan {
   const start = BigInt(options.startMs ?? Date.now()) * 1_000_000n;
   return {
     traceId: 'cd'.repeat(16),
     spanId: (nextSpanId++).toString(16).padStart(16, '0'),
-    parentSpanId: undefined,
+    parentSpanId: options.parentSpanId,
     traceState: options.traceState,
     name: 'HTTP',
     kind: options.kind ?? 2,
@@ -96,7 +103,7 @@ export function serverSpan(
     endTimeUnixNano: start + 2_000_000n,
     attributes,
     status: { code: 0, message: undefined },
-    resource: { 'service.name': options.service ?? 'billing-java' },
+    resource: options.resource ?? { 'service.name': options.service ?? 'billing-java' },
     scope: { name: 'io.opentelemetry.tomcat-10.0', version: '2.10.0' },
   };
 }

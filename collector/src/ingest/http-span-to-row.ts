@@ -40,6 +40,9 @@ export function judgeExchange(exchange: HttpServerExchange): CrossOriginExchange
   return { verdict, key, needsPreflight };
 }
 
+/** The origin a request on `route` is counted under: its own, or `(other)` past a bound. */
+export type CountedOrigin = (route: string, origin: string) => string;
+
 /**
  * Judges the exchange an HTTP server span describes. `weight`: how many requests the span stands for (its
  * adjusted count under sampling). A request the engine finds same-origin or not CORS is `not-cors`.
@@ -49,9 +52,14 @@ export function mapHttpSpanToRow(
   exchange: HttpServerExchange,
   weight: number,
   options?: MapOptions,
+  countedOrigin?: CountedOrigin,
 ): SpanMapping {
-  const judged = judgeExchange(exchange);
+  let judged = judgeExchange(exchange);
   if (judged === undefined) return NOT_CORS;
+  const origin = countedOrigin?.(judged.key.route, judged.key.origin);
+  if (origin !== undefined && origin !== judged.key.origin) {
+    judged = { ...judged, key: { ...judged.key, origin } };
+  }
   const direct = directHttpSpanRow(span, exchange, judged, weight, options);
   if (direct !== undefined) return { kind: 'row', row: direct };
   return mapJudgedSpan(span, exchange, judged, weight, options);

@@ -11,6 +11,8 @@ describe('adjustedCountFromTraceState', () => {
     ['ot=th:c0000000000000', 4],
     ['vendor=x,ot=rv:abcdef01234567;th:8,other=y', 2],
     [' ot=th:8 ', 2],
+    ['ot=th:C', 4], // digits in either case, as OpenTelemetry's parsers read them
+    ['ot=rv:c0000000000000;th:c', 4], // randomness at the threshold: kept
   ])('%s → %d', (traceState, expected) => {
     expect(adjustedCountFromTraceState(traceState)).toBeCloseTo(expected, 9);
   });
@@ -28,6 +30,7 @@ describe('adjustedCountFromTraceState', () => {
     'ot=th:G',
     'ot=th:8000000000000000', // more than 14 digits
     'ot=th:-1',
+    'ot=rv:00000000000001;th:8', // randomness below the threshold: the span should not have been kept
   ])('ignores %j (the configured weight applies)', (traceState) => {
     expect(adjustedCountFromTraceState(traceState)).toBeUndefined();
   });

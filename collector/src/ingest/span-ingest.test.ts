@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ATTR, INSTRUMENTATION_SCOPE, LIMITS } from '@corsight/instrumentation';
+import { ATTR, INSTRUMENTATION_SCOPE, LIMITS, ORIGIN_OTHER } from '@corsight/instrumentation';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CollectorMetrics } from '../ops/collector-metrics.js';
 import type { OtlpAttributes, OtlpSpan } from '../otlp/otlp-span.js';
@@ -10,6 +10,7 @@ import { EVENT_INSERT_COLUMNS } from './cors-event-row.js';
 import { serverSpan } from './http-span-shapes.fixture.js';
 import { httpSpanJudging } from './http-span-ingest.js';
 import { createSpanIngest } from './span-ingest.js';
+import { ROW_LIMITS } from './span-to-row.js';
 import { openSpool, type Spool } from './spool.js';
 
 const TOKEN = 'token-0123456789abcdef';
@@ -222,5 +223,92 @@ describe('HTTP server spans from other instrumentations', () => {
     const column = EVENT_INSERT_COLUMNS.indexOf('sample_weight');
     const weights = rows.map((row) => (JSON.parse(row) as unknown[])[column]);
     expect(weights).toEqual([4, 5]);
+  });
+
+  async function storedRows(
+    spans: OtlpSpan[],
+    httpSpans = httpSpanJudging(),
+  ): Promise<{ rows: Record<string, unknown>[]; reasons: string | undefined }> {
+    const rows: Record<string, unknown>[] = [];
+    const recording = {
+      append: (text: string, count: number) => {
+        for (const line of text.trimEnd().split('\n')) {
+          const values = JSON.parse(line) as unknown[];
+          rows.push(Object.fromEntries(EVENT_INSERT_COLUMNS.map((column, i) => [column, values[i]])));
+        }
+        return spool.append(text, count);
+      },
+    } as unknown as Spool;
+    const accept = createSpanIngest({ spool: recording, tokens: [], metrics, httpSpans });
+    const result = await accept(spans, { token: undefined });
+    return { rows, reasons: result.errorMessage };
+  }
+
+  it("trusts a sampling threshold only on a span that began its trace: a caller's tracestate is the caller's", async () => {
+    const { rows } = await storedRows([
+      // Continuing a caller's trace: any HTTP client can send `tracestate: ot=th:fffffffff`.
+      serverSpan(withCors, { traceState: 'ot=th:fffffffff', parentSpanId: 'b7ad6b7169203331' }),
+      // The service's own sampler at the root, with a threshold past what a row holds: clamped, not lost.
+      serverSpan(withCors, { traceState: 'ot=th:fffffffffffff' }),
+      serverSpan(withCors, { traceState: 'ot=th:C' }),
+    ]);
+    expect(rows.map((row) => row.sample_weight)).toEqual([1, ROW_LIMITS.sampleWeight, 4]);
+  });
+
+  it('refuses a span whose service name no row can hold before the service takes a place', async () => {
+    const httpSpans = httpSpanJudging();
+    const { rows, reasons } = await storedRows(
+      [
+        serverSpan(withoutCors, { service: 'x'.repeat(ROW_LIMITS.serviceName + 1) }),
+        serverSpan(withoutCors, { service: 'evil\u001b[31m' }),
+        serverSpan(withCors, { service: 'billing-java' }),
+      ],
+      httpSpans,
+    );
+    expect(rows).toHaveLength(1);
+    expect(reasons).toMatch(/service\.name/);
+    expect(httpSpans.services.statuses().map((status) => status.service)).toEqual(['billing-java']);
+  });
+
+  it('reads a response header the instrumentation recorded as a number or a boolean as its text', async () => {
+    const { rows } = await storedRows([
+      serverSpan({
+        ...get,
+        'http.request.method': 'OPTIONS',
+        'http.request.header.origin': ['https://app.example'],
+        'http.request.header.access-control-request-method': ['PUT'],
+        'http.response.status_code': 204,
+        'http.response.header.access-control-allow-origin': ['https://app.example'],
+        'http.response.header.access-control-allow-methods': ['PUT'],
+        'http.response.header.access-control-allow-credentials': [true],
+        'http.response.header.access-control-max-age': [600],
+      }),
+    ]);
+    expect(rows[0]).toMatchObject({
+      kind: 'preflight',
+      outcome: 'allowed',
+      max_age: '600',
+      allow_credentials: 'true',
+    });
+    expect(rows[0]?.preflight_cache_chromium).toBe(600);
+  });
+
+  it('counts origins past 100 per route and interval under (other), as the instrumentation does', async () => {
+    const spans = Array.from({ length: 150 }, (_, i) =>
+      serverSpan({ ...withCors, 'http.request.header.origin': [`https://site${String(i)}.example`] }),
+    );
+    const { rows } = await storedRows(spans);
+    const origins = new Set(rows.map((row) => row.origin));
+    expect(rows).toHaveLength(150);
+    expect(origins.size).toBe(101);
+    expect(rows.filter((row) => row.origin === ORIGIN_OTHER)).toHaveLength(50);
+  });
+
+  it("skips the HTTP spans of a process whose Corsight spans name the service apart from its SDK's resource", async () => {
+    const httpSpans = httpSpanJudging();
+    const named = corsSpan(0, { [ATTR.serviceName]: 'orders' });
+    const { rows } = await storedRows([named, serverSpan(withCors, { service: 'orders-api' })], httpSpans);
+    expect(rows.map((row) => row.source)).toEqual(['corsight']);
+    expect(await decisions()).toEqual({ counted_by_corsight: 1 });
   });
 });

@@ -11,7 +11,7 @@ import {
   IngestBackpressureError,
 } from '../otlp/span-sink.js';
 import { encodeEventRow } from './cors-event-row.js';
-import { type HttpSpanJudging, judgeHttpSpan } from './http-span-ingest.js';
+import { type HttpSpanJudging, judgeHttpSpan, noteCorsightSpan } from './http-span-ingest.js';
 import { mapSpanToRow, type SpanMapping } from './span-to-row.js';
 import type { Spool } from './spool.js';
 import { spoolRetryAfterSeconds } from './spool-errors.js';
@@ -106,7 +106,7 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
       const mapped = mapSpanToRow(span, mapOptions);
       if (mapped.kind === 'not-cors') (others ??= []).push(span);
       else {
-        if (mapped.kind === 'row') httpSpans.services.noteCorsight(mapped.row.service);
+        if (mapped.kind === 'row') noteCorsightSpan(httpSpans, span, mapped.row.service);
         take(mapped);
       }
     }

@@ -185,6 +185,19 @@ export function serviceAttributes(span: OtlpSpan): OtlpAttributes {
   return span.attributes[ATTR.serviceName] !== undefined ? span.attributes : span.resource;
 }
 
+/**
+ * The span's service name as its row would hold it, or the mapping that refuses the span, for callers that
+ * keep per-service state before mapping (a name no row can hold must not take a place there).
+ */
+export function serviceNameOf(span: OtlpSpan): string | Extract<SpanMapping, { kind: 'invalid' }> {
+  try {
+    return serviceName(span);
+  } catch (error) {
+    if (error instanceof InvalidAttribute) return { kind: 'invalid', reason: error.message };
+    throw error;
+  }
+}
+
 function serviceName(span: OtlpSpan): string {
   const value = requiredString(serviceAttributes(span), ATTR.serviceName, ROW_LIMITS.serviceName);
   // A line break or an escape sequence in a name would reach notifications, logs and terminals.

@@ -169,7 +169,9 @@ export function setupSnippets(headers: CaptureHeaders, endpoint: string): SetupS
       note:
         'node --import ./instrumentation.mjs app.js (an ES-module app also needs OpenTelemetry’s loader hook, ' +
         '--experimental-loader=@opentelemetry/instrumentation/hook.mjs). Response headers are seen when the app ' +
-        'sets them with setHeader, as Express and Fastify do; headers passed only to writeHead are not. A Node ' +
+        'sets them with setHeader, as Express and Fastify do; headers passed only to writeHead are not. ' +
+        'instrumentation-http alone records no route (http.route), so every request counts under (unmatched): ' +
+        'add your framework’s instrumentation too (Express: @opentelemetry/instrumentation-express). A Node ' +
         'service can use Corsight’s own instrumentation instead.',
     },
     {

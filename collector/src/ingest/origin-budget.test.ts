@@ -1,0 +1,30 @@
+import { ORIGIN_INVALID, ORIGIN_OTHER } from '@corsight/instrumentation';
+import { describe, expect, it } from 'vitest';
+import { OriginBudget } from './origin-budget.js';
+
+describe('OriginBudget', () => {
+  const limits = { originsPerRoute: 2, routesPerWindow: 2, windowMs: 1000 };
+
+  it('keeps the first origins of a service and route apart and counts the rest under (other)', () => {
+    const budget = new OriginBudget(limits, () => 0);
+    expect(budget.admit('api', '/a', 'https://one.example')).toBe('https://one.example');
+    expect(budget.admit('api', '/a', 'https://two.example')).toBe('https://two.example');
+    expect(budget.admit('api', '/a', 'https://three.example')).toBe(ORIGIN_OTHER);
+    // Origins already kept stay themselves; other routes and services have budgets of their own.
+    expect(budget.admit('api', '/a', 'https://one.example')).toBe('https://one.example');
+    expect(budget.admit('other-api', '/a', 'https://three.example')).toBe('https://three.example');
+    // `invalid` and `(other)` take no place.
+    expect(budget.admit('api', '/a', ORIGIN_INVALID)).toBe(ORIGIN_INVALID);
+  });
+
+  it('bounds the routes it keeps, and starts over each window', () => {
+    let now = 0;
+    const budget = new OriginBudget(limits, () => now);
+    budget.admit('api', '/a', 'https://one.example');
+    budget.admit('api', '/b', 'https://one.example');
+    expect(budget.admit('api', '/c', 'https://one.example')).toBe(ORIGIN_OTHER);
+    now = 1000;
+    expect(budget.admit('api', '/c', 'https://one.example')).toBe('https://one.example');
+    expect(budget.admit('api', '/c', 'https://two.example')).toBe('https://two.example');
+  });
+});
