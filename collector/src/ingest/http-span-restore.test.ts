@@ -40,3 +40,21 @@ it('knows Corsight services and capturing services after a restart', async () =>
   expect(services.decide('billing-java', false)).toBe('judge');
   expect(services.decide('python-api', false)).toBe('not_enough_data');
 });
+
+it('reads only the rows since a time when refreshing', async () => {
+  if (store === undefined) throw new Error('the store did not open');
+  const path = join(dir, 'segment-2.jsonl');
+  const now = Date.now();
+  writeFileSync(
+    path,
+    encodeEventRows([
+      eventRow({ service: 'old-corsight', timestamp: now - 3_600_000 }),
+      eventRow({ service: 'recent-corsight', timestamp: now - 60_000 }),
+    ]),
+  );
+  await store.insertSegment(path, 'restore-2');
+  const services = new HttpSpanServices();
+  await restoreHttpSpanServices(store.client, services, now - 15 * 60_000);
+  expect(services.decide('recent-corsight', true)).toBe('counted_by_corsight');
+  expect(services.decide('old-corsight', true)).toBe('judge');
+});

@@ -14,7 +14,7 @@ import { loadAlertRulesFile } from '../alerts/rules-file.js';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { BatchWriter } from '../ingest/batch-writer.js';
 import { type HttpSpanJudging, httpSpanJudging } from '../ingest/http-span-ingest.js';
-import { restoreHttpSpanServices } from '../ingest/http-span-restore.js';
+import { restoreHttpSpanServices, SERVICE_REFRESH } from '../ingest/http-span-restore.js';
 import { createSpanIngest, ingestAuthoriser } from '../ingest/span-ingest.js';
 import { openSpool, type Spool } from '../ingest/spool.js';
 import { DEFAULT_SPOOL_LIMITS } from '../ingest/spool-limits.js';
@@ -168,6 +168,16 @@ export async function startCollector(
       'reading which services send HTTP spans failed; starting without that knowledge',
     );
   }
+  const refreshServices = setInterval(() => {
+    restoreHttpSpanServices(
+      store.backgroundClient,
+      httpSpans.services,
+      Date.now() - SERVICE_REFRESH.lookBackMs,
+    ).catch((error: unknown) => {
+      app.log.warn({ err: error }, 'reading which services send Corsight spans failed; retrying in a minute');
+    });
+  }, SERVICE_REFRESH.everyMs);
+  refreshServices.unref();
   const accept = createSpanIngest({ spool, tokens: config.ingest.tokens, metrics, httpSpans });
   const refused = (refusal: Refusal): void => {
     metrics.requestsRefused.inc({ reason: refusalReason(refusal) });
@@ -233,6 +243,7 @@ export async function startCollector(
       grpcAddress = `${config.host}:${String(await grpc.start())}`;
     }
   } catch (error) {
+    clearInterval(refreshServices);
     await app.close();
     await writer.drainAndStop(0);
     await spool.close();
@@ -268,6 +279,7 @@ export async function startCollector(
 
   let closing: Promise<void> | undefined;
   const close = async (drainMs: number): Promise<void> => {
+    clearInterval(refreshServices);
     await alerts?.stop();
     await Promise.all([app.close(), grpc?.close({ graceMs: 5000 })]);
     await spool.seal();
