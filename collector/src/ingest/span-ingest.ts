@@ -129,7 +129,11 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
       } catch (error) {
         // A full spool, or one closing for a shutdown: the client keeps the spans and sends them again.
         const retryAfter = spoolRetryAfterSeconds(error);
-        if (retryAfter === undefined) throw error;
+        if (retryAfter === undefined) {
+          // Answered 500: the client drops these spans, and /metrics must say they were lost here.
+          metrics.spansRejected.inc({ reason: 'internal' }, received);
+          throw error;
+        }
         metrics.spansRejected.inc({ reason: 'backpressure' }, received);
         throw new IngestBackpressureError('unavailable', retryAfter, (error as Error).message);
       }

@@ -1,10 +1,17 @@
 // The spool on a real temp directory: what append makes durable, when segments are sealed, what a reopen
 // recovers, and the refusal of appends past the capacity.
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SpoolError, SpoolFullError, spoolRetryAfterSeconds } from './spool-errors.js';
+import {
+  NO_SPACE_RETRY_AFTER_SECONDS,
+  SpoolError,
+  SpoolFullError,
+  spoolRetryAfterSeconds,
+} from './spool-errors.js';
 import { openSpool, type SealedSegment, spoolDirectory, type Spool, type SpoolOptions } from './spool.js';
 
 let dataDir: string;
@@ -100,6 +107,35 @@ describe('append', () => {
     const refused = await spool.append(rows(0, 1), 1).catch((error: unknown) => error);
     expect(refused).toMatchObject({ code: 'spool_closed' });
     expect(spoolRetryAfterSeconds(refused)).toBe(1);
+  });
+});
+
+describe('a disk with no room', () => {
+  it('refuses the append as retryable backpressure, keeps nothing of it, and goes on once there is room', () => {
+    // EFBIG under a file-size limit stands for ENOSPC and EDQUOT, which need a full file system.
+    const fixture = fileURLToPath(new URL('./spool-no-space.fixture.ts', import.meta.url));
+    const output = execFileSync(
+      'bash',
+      [
+        '-c',
+        'ulimit -f 64 && exec "$@"',
+        'bash',
+        process.execPath,
+        '--import',
+        'tsx',
+        '--conditions=@corsight/source',
+        fixture,
+        dataDir,
+      ],
+      { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' },
+    );
+    expect(JSON.parse(output)).toEqual({
+      name: 'SpoolNoSpaceError',
+      code: 'spool_no_space',
+      retryAfter: NO_SPACE_RETRY_AFTER_SECONDS,
+      after: 'kept',
+      openRows: 1,
+    });
   });
 });
 
@@ -352,5 +388,20 @@ describe('reopen', () => {
     await closeAll();
     await writeFile(join(spoolDirectory(dataDir), 'LOCK'), '2147483646');
     await expect(open()).resolves.toBeDefined();
+  });
+
+  it('takes over a lock that names a running pid which started at another time (pid 1 in a restarted container)', async () => {
+    await open();
+    await closeAll();
+    const lock = join(spoolDirectory(dataDir), 'LOCK');
+    // This very process's pid, as a collector that was pid 1 before a SIGKILL would find it, but another start.
+    const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    await writeFile(lock, `${String(process.pid)} ${boot}/1`);
+    await expect(open()).resolves.toBeDefined();
+    await closeAll();
+    // The same pid and start: the process that holds it.
+    await open();
+    expect((await readFile(lock, 'utf8')).startsWith(`${String(process.pid)} ${boot}/`)).toBe(true);
+    await expect(open()).rejects.toMatchObject({ code: 'spool_locked' });
   });
 });

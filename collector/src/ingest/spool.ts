@@ -16,7 +16,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SpoolError, SpoolFullError } from './spool-errors.js';
+import { asSpoolWriteError, SpoolError, SpoolFullError } from './spool-errors.js';
 import { acquireSpoolLock, releaseSpoolLock } from './spool-lock.js';
 import { completeLinesPrefix } from './spool-recovery.js';
 import { fitsInSegment, sealReason, type SegmentFill, type SegmentLimits } from './spool-seal-policy.js';
@@ -468,7 +468,7 @@ class FileSpool implements Spool {
     } catch (error) {
       // Creating or sealing a segment failed: nothing of the waiting appends was written; their
       // requests fail (and are retried by the clients) rather than hang.
-      this.#failPending(error);
+      this.#failPending(asSpoolWriteError(error));
       throw error;
     }
   }
@@ -526,7 +526,8 @@ class FileSpool implements Spool {
     } catch (error) {
       // A full disk or a quota: the file may hold part of the write; cut back to what was durable.
       await this.#undoTail(open, error);
-      for (const append of group) append.reject(error);
+      const refusal = asSpoolWriteError(error);
+      for (const append of group) append.reject(refusal);
       return;
     }
     try {

@@ -29,7 +29,7 @@ export class CollectorMetrics {
   });
   readonly spansRejected = new Counter({
     name: 'corsight_spans_rejected_total',
-    help: 'Spans refused: invalid CORS spans (reported in partial_success) and whole requests refused.',
+    help: 'Spans refused, by reason: invalid_span (reported in partial_success), unauthenticated, backpressure (retried by the client), internal (answered 500: lost).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

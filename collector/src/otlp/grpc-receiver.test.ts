@@ -7,6 +7,7 @@ import { decodeRpcStatus } from './export-responses.js';
 import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from './grpc-receiver.js';
 import { otlpProtos } from './otlp-protos.js';
 import { bySpanId, exportSdkSpans, expectedOtlpSpan, recordingSink } from './sdk-spans.fixture.js';
+import { ingestAuthoriser } from '../ingest/span-ingest.js';
 import { IngestAuthError, IngestBackpressureError } from './span-sink.js';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -134,6 +135,37 @@ describe('OTLP/gRPC answers', () => {
     const { error } = await call(request(1), metadata);
     expect(error?.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(sink.calls[0]?.auth).toEqual({ token: 'wrong' });
+  });
+
+  it('checks the token before decoding, when told how', async () => {
+    const guarded = createOtlpGrpcReceiver({
+      accept: sink.accept,
+      authorise: ingestAuthoriser(['token-0123456789abcdef']),
+      host: '127.0.0.1',
+      port: 0,
+      maxReceiveMessageBytes: MAX_MESSAGE,
+    });
+    const guardedClient = new grpc.Client(
+      `127.0.0.1:${String(await guarded.start())}`,
+      grpc.credentials.createInsecure(),
+    );
+    try {
+      // Bytes that do not decode: refused for the missing token, not for the bytes, and never decoded.
+      const error = await new Promise<grpc.ServiceError | null>((resolve) => {
+        guardedClient.makeUnaryRequest(
+          EXPORT_PATH,
+          (bytes: Buffer) => bytes,
+          (bytes: Buffer) => bytes,
+          Buffer.from([0xff, 0xff, 0xff]),
+          (failure) => resolve(failure),
+        );
+      });
+      expect(error?.code).toBe(grpc.status.UNAUTHENTICATED);
+      expect(sink.calls).toEqual([]);
+    } finally {
+      guardedClient.close();
+      await guarded.close({ graceMs: 1000 });
+    }
   });
 
   it.each([

@@ -9,7 +9,7 @@ import { decodeProtobufTraceRequest } from './decode-traces.js';
 import { type Refusal, refusalFor } from './export-refusal.js';
 import { encodeExportResponse, encodeRpcStatus, RPC_CODE, type RpcCode } from './export-responses.js';
 import { OTLP_PROTO_DIR, TRACE_SERVICE_PROTO } from './otlp-protos.js';
-import { type AcceptSpans, bearerToken } from './span-sink.js';
+import { type AcceptSpans, type AuthoriseIngest, bearerToken } from './span-sink.js';
 
 /** A pino logger fits; the receiver logs refusals and failures, one line each. */
 export interface ReceiverLog {
@@ -28,6 +28,8 @@ export interface OtlpGrpcReceiverOptions {
   readonly log?: ReceiverLog;
   /** Told of every call refused, for the collector's metrics. */
   readonly refused?: (refusal: Refusal) => void;
+  /** Checks the caller's token before the request is decoded; throws IngestAuthError to refuse it. */
+  readonly authorise?: AuthoriseIngest;
 }
 
 export interface OtlpGrpcReceiver {
@@ -109,9 +111,13 @@ export function createOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions): OtlpGr
   const server = new grpc.Server({ 'grpc.max_receive_message_length': maxReceive });
 
   async function exportSpans(call: grpc.ServerUnaryCall<Buffer, Buffer>): Promise<Buffer> {
+    const auth = { token: bearerToken(firstText(call.metadata.get('authorization'))) };
+    // Before decoding, as OTLP/HTTP checks it before reading the body: a caller without a token must not
+    // make the collector decode up to maxReceiveMessageBytes first.
+    options.authorise?.(auth);
     const spans = decodeProtobufTraceRequest(call.request);
     const received = spans.length;
-    const result = await accept(spans, { token: bearerToken(firstText(call.metadata.get('authorization'))) });
+    const result = await accept(spans, auth);
     const { rejectedSpans } = result;
     if (!Number.isSafeInteger(rejectedSpans) || rejectedSpans < 0 || rejectedSpans > received) {
       throw new TypeError(
@@ -124,8 +130,12 @@ export function createOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions): OtlpGr
   function refuse(error: unknown, callback: grpc.sendUnaryData<Buffer>): void {
     const refusal = refusalFor(error);
     options.refused?.(refusal);
-    if (refusal.httpStatus >= 500) log?.error({ err: error }, 'OTLP/gRPC export failed inside the collector');
-    else if (refusal.code === RPC_CODE.invalidArgument)
+    // Backpressure first: under overload it answers every call, and an error line each would flood the log.
+    if (refusal.retryAfterSeconds !== undefined) {
+      log?.debug({ code: refusal.code }, `OTLP/gRPC export refused: ${refusal.message}`);
+    } else if (refusal.httpStatus >= 500) {
+      log?.error({ err: error }, 'OTLP/gRPC export failed inside the collector');
+    } else if (refusal.code === RPC_CODE.invalidArgument)
       log?.warn({}, `OTLP/gRPC export refused: ${refusal.message}`);
     else log?.debug({ code: refusal.code }, `OTLP/gRPC export refused: ${refusal.message}`);
     const metadata = new grpc.Metadata();

@@ -275,6 +275,25 @@ describe('OTLP/HTTP answers', () => {
     expect(sink.calls).toHaveLength(1);
   });
 
+  it('inflates a gzip body only once all of it has arrived', async () => {
+    const { request } = await import('node:http');
+    const headers = { ...PROTOBUF, 'content-length': '1000', 'content-encoding': 'gzip' };
+    const answered: { status: number | undefined; body: string } = { status: undefined, body: '' };
+    const partial = request(`${url}/v1/traces`, { method: 'POST', headers }, (response) => {
+      response.setEncoding('utf8').on('data', (chunk: string) => (answered.body += chunk));
+      answered.status = response.statusCode;
+    });
+    const done = new Promise<void>((resolve) => partial.on('close', resolve));
+    // Not gzip from its first byte: gunzip would refuse it at once, had it started before the end.
+    partial.write(Buffer.alloc(10, 0x41));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(answered.status).toBeUndefined();
+    partial.end(Buffer.alloc(990, 0x41));
+    await done;
+    await vi.waitFor(() => expect(answered.status).toBe(400));
+    expect(answered.body).toMatch(/not valid gzip/);
+  });
+
   it('takes a gzip body whose expansion stays within the limit', async () => {
     const request = protobufRequest(200, 10);
     expect(request.length).toBeGreaterThan(MAX_BODY);

@@ -71,6 +71,9 @@ export interface StartOptions {
   readonly alertDelivery?: DeliveryOptions;
 }
 
+/** How long a client may take to send one whole request (headers and body). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export async function startCollector(
   config: CollectorConfig,
   options: StartOptions = {},
@@ -91,6 +94,10 @@ export async function startCollector(
     bodyLimit: 1024 * 1024,
     // Spans stay in the spool across restarts, so a slow client cannot hold a shutdown hostage.
     forceCloseConnections: true,
+    // A request must arrive whole within this time (Fastify's default is no limit): a client sending a byte
+    // every 30 s held its connection and its buffered body for as long as it liked. An SDK's export gives
+    // up after 10 s (OTEL_EXPORTER_OTLP_TIMEOUT) anyway.
+    requestTimeout: REQUEST_TIMEOUT_MS,
   });
   const spool = await openSpool({
     dataDir,
@@ -234,6 +241,7 @@ export async function startCollector(
     if (config.grpcPort !== undefined) {
       grpc = createOtlpGrpcReceiver({
         accept,
+        authorise: ingestAuthoriser(config.ingest.tokens),
         refused,
         host: config.host,
         port: config.grpcPort,
