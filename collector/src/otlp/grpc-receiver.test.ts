@@ -157,7 +157,9 @@ describe('OTLP/gRPC answers', () => {
           (bytes: Buffer) => bytes,
           (bytes: Buffer) => bytes,
           Buffer.from([0xff, 0xff, 0xff]),
-          (failure) => resolve(failure),
+          (failure) => {
+            resolve(failure);
+          },
         );
       });
       expect(error?.code).toBe(grpc.status.UNAUTHENTICATED);

@@ -290,7 +290,9 @@ describe('OTLP/HTTP answers', () => {
     expect(answered.status).toBeUndefined();
     partial.end(Buffer.alloc(990, 0x41));
     await done;
-    await vi.waitFor(() => expect(answered.status).toBe(400));
+    await vi.waitFor(() => {
+      expect(answered.status).toBe(400);
+    });
     expect(answered.body).toMatch(/not valid gzip/);
   });
 
