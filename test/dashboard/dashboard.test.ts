@@ -444,7 +444,7 @@ describe('dashboard', () => {
     await open('/policy');
     // 1000 origins of ~60 characters: a URL of some 80 KB, which Node's default header limit refuses (431).
     const many = Array.from(
-      { length: MAX_ALLOWLIST_ENTRIES },
+      { length: MAX_ALLOWLIST_ENTRIES - 1 },
       (_, i) => `https://tenant-${String(i).padStart(4, '0')}.customers.example.com`,
     );
     await page.fill('textarea[name="allowlist"]', ['https://app.example.com', ...many].join('\n'));
@@ -455,6 +455,24 @@ describe('dashboard', () => {
     expect(response.status()).toBe(200);
     await shown();
     expect(await page.locator('table.simulated-origins tbody tr').count()).toBeGreaterThan(0);
+
+    // One more is refused whole, never simulated without its last entries.
+    await page.fill(
+      'textarea[name="allowlist"]',
+      ['https://app.example.com', ...many, 'https://one-more.example.com'].join('\n'),
+    );
+    await Promise.all([
+      page.waitForResponse((answer) => answer.url().includes('allowlist=')),
+      page.getByRole('button', { name: 'Simulate' }).click(),
+    ]);
+    await shown();
+    expect(await page.locator('table.simulated-origins').count()).toBe(0);
+    expect(await page.getByRole('alert').allInnerTexts()).toContainEqual(
+      expect.stringContaining(
+        `at most ${String(MAX_ALLOWLIST_ENTRIES)} origins; this list has ${String(MAX_ALLOWLIST_ENTRIES + 1)}`,
+      ),
+    );
+    expect(await page.inputValue('textarea[name="allowlist"]')).toContain('https://one-more.example.com');
 
     await page.fill('textarea[name="allowlist"]', '  \n ');
     await Promise.all([

@@ -172,11 +172,25 @@ describe('mapSpanToRow: CORS spans', () => {
     expect(mapSpanToRow(span({}, attributes)).kind).toBe('row');
   });
 
-  it('stores an origin an earlier release labelled as sent (upper case, default port) as invalid', () => {
-    for (const origin of ['https://App.Example.com', 'https://a.example:443']) {
+  it('stores an origin an earlier release labelled as sent (upper case, default port, controls) as invalid', () => {
+    for (const origin of [
+      'https://App.Example.com',
+      'https://a.example:443',
+      'chrome-extension://\u202egnp.exe',
+    ]) {
       const mapped = mapSpanToRow(span({}, { [ATTR.origin]: origin }));
       expect(mapped.kind === 'row' ? mapped.row.origin : mapped.kind).toBe('invalid');
     }
+  });
+
+  it('keeps header values readable: control characters but tab stored as their escapes', () => {
+    const mapped = mapSpanToRow(
+      span({}, { [ATTR.responseVary]: '\u202eOrigin', [ATTR.responseAllowHeaders]: 'a,\tb\u001b[2J' }),
+    );
+    expect(mapped.kind === 'row' ? [mapped.row.vary, mapped.row.allowHeaders] : mapped).toEqual([
+      '\\u202eOrigin',
+      'a,\tb\\u001b[2J',
+    ]);
   });
 
   it('recognises a CORS span from another scope by its cors.span attribute', () => {

@@ -15,7 +15,7 @@ import {
 } from '@corsight/instrumentation';
 import type { OtlpAttributes, OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
 import type { CorsEventRow, EventSource } from './cors-event-row.js';
-import { hasControlCharacters } from '../text/control-characters.js';
+import { hasControlCharacters, visibleControlCharacters } from '../text/control-characters.js';
 
 export type SpanMapping =
   | { readonly kind: 'row'; readonly row: CorsEventRow }
@@ -132,7 +132,10 @@ function codes(attributes: OtlpAttributes, key: string): readonly string[] {
 }
 
 function headerValue(attributes: OtlpAttributes, key: string): string | null {
-  return optionalString(attributes, key, LIMITS.headerValueLength) ?? null;
+  const value = optionalString(attributes, key, LIMITS.headerValueLength);
+  // HTTP refuses control characters in header values, and Node with it; a bidi override would reorder what
+  // the dashboard shows. Such a value (hostile OTLP) is kept readable, each character as its escape.
+  return value === undefined ? null : visibleControlCharacters(value);
 }
 
 function optionalBoolean(attributes: OtlpAttributes, key: string): boolean | null {
@@ -151,14 +154,15 @@ function optionalInteger(attributes: OtlpAttributes, key: string, min: number, m
   return value;
 }
 
-// An origin of this shape that a browser would not write so (upper case, a default port): instrumentation of
-// an earlier release labelled such values as they came, and its counts must not be lost for it.
+// An origin of this shape that a browser would not write so (upper case, a default port, control or bidi
+// characters in an extension's host): instrumentation of an earlier release labelled such values as they
+// came, and its counts must not be lost for it; the value itself is never stored.
 const ORIGIN_SHAPED = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#\s]+$/;
 
 function origin(attributes: OtlpAttributes): string {
   const value = requiredString(attributes, ATTR.origin, LIMITS.originLength);
   if (value === ORIGIN_INVALID || value === ORIGIN_OTHER || isSerialisedOrigin(value)) return value;
-  if (ORIGIN_SHAPED.test(value) && !hasControlCharacters(value)) return ORIGIN_INVALID;
+  if (ORIGIN_SHAPED.test(value)) return ORIGIN_INVALID;
   return fail(ATTR.origin, `a serialised origin, "${ORIGIN_INVALID}" or "${ORIGIN_OTHER}"`, value);
 }
 
@@ -313,8 +317,8 @@ export function mapSpanToRow(
       traceId: traceId(span),
       spanId: spanId(span),
       parentSpanId: parentSpanId(span),
-      userAgent: optionalString(a, ATTR.userAgent, LIMITS.headerValueLength) ?? '',
-      serverAddress: optionalString(a, ATTR.serverAddress, LIMITS.headerValueLength) ?? '',
+      userAgent: headerValue(a, ATTR.userAgent) ?? '',
+      serverAddress: headerValue(a, ATTR.serverAddress) ?? '',
     };
     return { kind: 'row', row };
   } catch (error) {

@@ -155,8 +155,11 @@ export interface SimulationRequest {
   readonly limit: number | undefined;
 }
 
+/** Longest allowlist entry: longer than any origin a browser sends (the instrumentation caps those at 512). */
+const ALLOWLIST_ENTRY_LENGTH = 300;
+
 const simulationBody = z.object({
-  allowlist: z.array(z.string().max(300)).max(1000),
+  allowlist: z.array(z.string().max(ALLOWLIST_ENTRY_LENGTH)).max(1000),
   service: PARAMETERS.service.schema.optional(),
   from: z.union([PARAMETERS.from.schema, z.number().int().nonnegative()]).optional(),
   to: z.union([PARAMETERS.to.schema, z.number().int().nonnegative()]).optional(),
@@ -181,7 +184,17 @@ export function readSimulationRequest(body: unknown): SimulationRequest {
   }
   const result = simulationBody.safeParse(body);
   if (!result.success) {
-    const name = String(result.error.issues[0]?.path[0] ?? 'body');
+    const path = result.error.issues[0]?.path ?? [];
+    const name = String(path[0] ?? 'body');
+    const index = path[1];
+    if (name === 'allowlist' && typeof index === 'number') {
+      // One entry is wrong (not text, or too long): name it, as the entry checks below do.
+      throw new QueryParameterError(
+        `allowlist[${String(index)}]`,
+        `${ALLOWLIST_ENTRY_EXPECTED}, at most ${String(ALLOWLIST_ENTRY_LENGTH)} characters`,
+        (body as { allowlist: unknown[] }).allowlist[index],
+      );
+    }
     throw new QueryParameterError(name, BODY_EXPECTED[name] ?? 'a JSON object { allowlist: string[] }');
   }
   const data = result.data;

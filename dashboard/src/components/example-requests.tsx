@@ -103,7 +103,9 @@ export function ExampleRequests({ rows, path, view, caption }: ExampleRequestsPr
                 <code>{requestText(row)}</code>
                 {row.example.status === 0 ? null : <span className="muted"> → {row.example.status}</span>}
               </td>
-              <td>{row.example.service}</td>
+              <td>
+                <Clipped text={row.example.service} max={CLIP.service} />
+              </td>
               <td>
                 <code className="trace-id" data-col="trace">
                   {row.example.traceId}

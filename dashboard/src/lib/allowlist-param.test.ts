@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readAllowlist } from './allowlist-param';
+import { readFileSync } from 'node:fs';
+import { DASHBOARD_NODE_FLAGS, readAllowlist } from './allowlist-param';
 
 describe('readAllowlist', () => {
   it.each([
@@ -13,4 +14,11 @@ describe('readAllowlist', () => {
   ])('%j → %j', (value, expected) => {
     expect(readAllowlist(value)).toEqual(expected);
   });
+});
+
+it('is started with the header size a long simulation needs by the package script too', () => {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  for (const flag of DASHBOARD_NODE_FLAGS) expect(manifest.scripts.start).toContain(flag);
 });

@@ -19,5 +19,7 @@ export function readAllowlist(value: string | string[] | undefined): string[] | 
     .split(/[\s,]+/)
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
-  return [...new Set(entries)].slice(0, MAX_ALLOWLIST_ENTRIES);
+  // Never cut: a list past MAX_ALLOWLIST_ENTRIES goes to the collector, whose refusal the page shows. Cutting
+  // it silently simulated a list without its last entries and reported their origins as refused.
+  return [...new Set(entries)];
 }

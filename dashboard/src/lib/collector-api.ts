@@ -65,6 +65,30 @@ export async function postApi<T>(path: string, body: unknown): Promise<T> {
   });
 }
 
+/**
+ * How long a page waits for the collector (CORSIGHT_API_TIMEOUT_MS, default 30 s). Without a limit undici
+ * waits 300 s for an answer's headers, and a collector that takes the connection but never answers (hung, or
+ * a wrong port) left pages on "Loading…" for five minutes, then blamed an unreachable collector.
+ */
+export const DEFAULT_COLLECTOR_TIMEOUT_MS = 30_000;
+
+function collectorTimeoutMs(): number {
+  const configured = Number(process.env.CORSIGHT_API_TIMEOUT_MS);
+  return Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_COLLECTOR_TIMEOUT_MS;
+}
+
+/** Why a fetch to the collector failed, in words that say what to do. */
+function unreachable(error: unknown, base: string, timeoutMs: number): string {
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return (
+      `The collector at ${base} did not answer within ${String(timeoutMs / 1000)} s. Check that ` +
+      'CORSIGHT_API_URL points at its HTTP port and that it is not overloaded (its /metrics and log say).'
+    );
+  }
+  const cause = error instanceof Error ? error.message : String(error);
+  return `Cannot reach the collector's query API at ${base} (${cause}). Start the collector (corsight start) or point CORSIGHT_API_URL at it.`;
+}
+
 async function request<T>(
   url: URL,
   path: string,
@@ -75,21 +99,18 @@ async function request<T>(
   if (init.contentType !== undefined) headers['content-type'] = init.contentType;
   const token = process.env.CORSIGHT_READ_TOKEN;
   if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
+  const timeoutMs = collectorTimeoutMs();
   let response: Response;
   try {
     response = await fetch(url, {
       method: init.method,
       headers,
       cache: 'no-store',
+      signal: AbortSignal.timeout(timeoutMs),
       ...(init.body === undefined ? {} : { body: init.body }),
     });
   } catch (error) {
-    const cause = error instanceof Error ? error.message : String(error);
-    throw new CollectorApiError(
-      `Cannot reach the collector's query API at ${base} (${cause}). Start the collector (corsight start) ` +
-        'or point CORSIGHT_API_URL at it.',
-      undefined,
-    );
+    throw new CollectorApiError(unreachable(error, base, timeoutMs), undefined);
   }
   if (response.status === 401) {
     throw new CollectorApiError(
@@ -138,21 +159,18 @@ export async function changeApi<T>(
   const read = process.env.CORSIGHT_READ_TOKEN;
   const token = admin !== undefined && admin !== '' ? admin : read;
   if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
+  const timeoutMs = collectorTimeoutMs();
   let response: Response;
   try {
     response = await fetch(url, {
       method,
       headers,
       cache: 'no-store',
+      signal: AbortSignal.timeout(timeoutMs),
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (error) {
-    const cause = error instanceof Error ? error.message : String(error);
-    return {
-      ok: false,
-      status: undefined,
-      message: `Cannot reach the collector at ${url.origin} (${cause}). Start it, or point CORSIGHT_API_URL at it.`,
-    };
+    return { ok: false, status: undefined, message: unreachable(error, url.origin, timeoutMs) };
   }
   const text = await response.text().catch(() => '');
   let parsed: unknown;

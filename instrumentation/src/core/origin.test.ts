@@ -27,6 +27,10 @@ describe('isSerialisedOrigin', () => {
     ['https://app.example.com:8443', true],
     ['http://127.0.0.1:8080', true],
     ['safari-web-extension://5C2A1E0B-8B7B-4C55-9C1B-1D3D8E2B6F00', true],
+    // An opaque host serialises in printable ASCII: a bidi override would show `gnp.exe` as `exe.png`.
+    ['chrome-extension://\u202egnp.exe', false],
+    ['x-esc://\u001bcred', false],
+    ['moz-extension://ünïcode', false],
   ])('%s → %s', (value, expected) => {
     expect(isSerialisedOrigin(value)).toBe(expected);
   });

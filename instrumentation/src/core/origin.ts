@@ -8,15 +8,19 @@ export const MAX_ORIGIN_LENGTH = 512;
 
 const SERIALISED_ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[0-9a-f:.]+\]|[^/?#@\s\\[\]:,]+)(?::\d{1,5})?$/;
 
+// What an opaque host serialises to: the URL parser percent-encodes controls and every non-ASCII code point.
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+
 /**
  * Whether an origin of the pattern above is written as a browser writes it: for http(s), exactly what the
  * URL parser serialises (lower case, punycode, no default port, no control characters); other schemes
- * (extensions' origins) as they come. `https://App.example`, `https://a.example:443` or a host with
- * non-ASCII letters never come from a browser, and would each count as an origin of their own.
+ * (extensions' origins) as they come, in printable ASCII. `https://App.example`, `https://a.example:443` or
+ * a host with non-ASCII letters never come from a browser, and would each count as an origin of their own;
+ * `chrome-extension://\u202egnp.exe` would show as `chrome-extension://exe.png`.
  */
 function isCanonical(value: string): boolean {
   // Other schemes' hosts are opaque to the URL parser (Safari's extension origins hold upper-case UUIDs).
-  if (!value.startsWith('http://') && !value.startsWith('https://')) return true;
+  if (!value.startsWith('http://') && !value.startsWith('https://')) return PRINTABLE_ASCII.test(value);
   try {
     return new URL(value).origin === value;
   } catch {

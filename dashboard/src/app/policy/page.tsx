@@ -11,7 +11,7 @@ import { Clipped } from '../../components/clipped';
 import { EmptyState, ErrorNotice } from '../../components/notice';
 import { Shell } from '../../components/shell';
 import { sortHeaders } from '../../components/sort-header';
-import { readAllowlist } from '../../lib/allowlist-param';
+import { MAX_ALLOWLIST_ENTRIES, readAllowlist } from '../../lib/allowlist-param';
 import { CLIP } from '../../lib/clip-text';
 import { getApi, postApi } from '../../lib/collector-api';
 import { formatCount, formatCounted, formatInstant, noun } from '../../lib/format';
@@ -238,10 +238,11 @@ export default async function PolicyPage({ searchParams }: { searchParams: Promi
   const nowMs = Date.now();
   const range = apiRange(view, nowMs);
   const extra: Record<string, string> = allowlist === undefined ? {} : { allowlist: allowlist.join('\n') };
+  const tooLong = allowlist !== undefined && allowlist.length > MAX_ALLOWLIST_ENTRIES;
   const [services, changes, simulation] = await Promise.all([
     serviceChoices(view, nowMs),
     load(() => getApi<PolicyChangesAnswer>('/policy-changes', { ...range, service: view.service })),
-    allowlist === undefined || allowlist.length === 0
+    allowlist === undefined || allowlist.length === 0 || tooLong
       ? undefined
       : load(() =>
           postApi<SimulationAnswer>('/simulate', {
@@ -264,6 +265,12 @@ export default async function PolicyPage({ searchParams }: { searchParams: Promi
       <SimulatorForm view={view} allowlist={allowlist ?? []} />
       {allowlist?.length === 0 ? (
         <EmptyState>Enter the origins the new policy would allow, one per line, then Simulate.</EmptyState>
+      ) : null}
+      {tooLong ? (
+        <ErrorNotice
+          title="The simulation could not run."
+          message={`The simulator takes at most ${String(MAX_ALLOWLIST_ENTRIES)} origins; this list has ${String(allowlist.length)}. Simulate the part of the policy you are changing, or use wildcards.`}
+        />
       ) : null}
       {simulation === undefined ? null : simulation.ok ? (
         <SimulationResult data={simulation.data} view={view} extra={extra} />

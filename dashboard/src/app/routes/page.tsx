@@ -26,6 +26,9 @@ function maxAgeText(sent: string | null | undefined): string {
   return sent === null ? 'not sent' : `${sent} s`;
 }
 
+/** Rows the page asks for; the caption says when the list stops there. */
+const ENTRIES_LISTED = 100;
+
 export default async function RoutesPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await connection();
   const view = readView(await searchParams);
@@ -38,6 +41,7 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
         service: view.service,
         origin: view.origin,
         route: view.route,
+        limit: String(ENTRIES_LISTED),
       }),
     ),
   ]);
@@ -54,9 +58,11 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
         <div className="table-wrap">
           <table className="preflight-cache">
             <caption>
-              Preflight cache per route, origin and method, {formatInstant(loaded.data.range.from)} –{' '}
-              {formatInstant(loaded.data.range.to)}. Saved preflights are an upper bound for a Max-Age of{' '}
-              {formatCount(loaded.data.targetMaxAge)} s.
+              {loaded.data.entries.length < ENTRIES_LISTED
+                ? 'Preflight cache per route, origin and method'
+                : `The ${String(ENTRIES_LISTED)} routes, origins and methods with the most preflights (narrow the range, the service or the route for the others)`}
+              , {formatInstant(loaded.data.range.from)} – {formatInstant(loaded.data.range.to)}. Saved
+              preflights are an upper bound for a Max-Age of {formatCount(loaded.data.targetMaxAge)} s.
             </caption>
             <thead>
               <tr>
