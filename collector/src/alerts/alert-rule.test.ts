@@ -67,6 +67,14 @@ describe('parseAlertRule', () => {
     ],
     [{ name: 'x'.repeat(100_000) }, 'rule.name: must be at most 200 characters'],
     [{ name: 'spike\n\u001b[31mred' }, 'rule.name: must not contain control characters'],
+    [{ filter: { origin: 'https://a\u0000b' } }, 'rule.filter.origin: must not contain control characters'],
+    [{ factor: 2_000_000 }, 'rule.factor: must be at most 1000000'],
+    [{ minCount: 2e12 }, 'rule.minCount: must be at most 1e12'],
+    [{ notify: ['ops', 'ops'] }, 'rule.notify: lists a channel twice'],
+    [
+      { notify: Array.from({ length: 21 }, (_, i) => `c${String(i)}`) },
+      'rule.notify: must list at most 20 channels',
+    ],
   ])('names the field of %j', (change, problem) => {
     expect(
       problemsOf(() => parseAlertRule({ id: 's', name: 'S', kind: 'rejected_spike', ...change })),
@@ -137,13 +145,16 @@ describe('parseAlertRuleSet', () => {
         channels: [
           { id: 'w', type: 'webhook', url: 'https://x.example', secret: 'short' },
           { id: 's', type: 'slack', url: 'javascript:alert(1)' },
+          { id: 'am', type: 'alertmanager', url: 'http://user:secret@am.example:9093' },
         ],
       }),
     );
     expect(problems).toEqual([
       'channels[0].secret: must be at least 16 characters',
       'channels[1].url: expected an http(s) URL',
+      expect.stringMatching(/^channels\[2\]\.url: must not hold a user or password/),
     ]);
+    expect(problems.join('\n')).not.toContain('secret@');
   });
 
   it('adds the built-in rules unless the file switches them off or overrides one by id', () => {

@@ -150,7 +150,10 @@ const idField = z
 const globField = z
   .string({ error: 'expected a name or a glob (* and ?)' })
   .min(1, { error: 'must not be empty (leave the field out to match everything)' })
-  .max(256, { error: 'must be at most 256 characters' });
+  .max(256, { error: 'must be at most 256 characters' })
+  // Services, routes and origins never hold them (the collector refuses or marks them invalid), and globs
+  // reach notifications and the dashboard as the rule's description.
+  .refine((glob) => !hasControlCharacters(glob), { error: 'must not contain control characters' });
 
 const filterSchema = z.strictObject({
   service: globField.optional(),
@@ -166,7 +169,28 @@ const httpUrl = z
   .string({ error: 'expected an http(s) URL' })
   .refine((value) => /^https?:\/\//i.test(value) && URL.canParse(value), {
     error: 'expected an http(s) URL',
-  });
+  })
+  // fetch refuses a URL with credentials, so such a channel could never deliver, and its password would be
+  // shown in every recorded delivery error.
+  .refine(
+    (value) => {
+      const url = URL.parse(value);
+      return url === null || (url.username === '' && url.password === '');
+    },
+    {
+      error:
+        'must not hold a user or password (user:password@): a channel sends no credentials; put a proxy that adds them in front of the receiver, or use a URL with a secret path',
+    },
+  );
+
+/** Channels one rule notifies: each once, and few enough that a notification is a handful of requests. */
+const MAX_NOTIFY = 20;
+
+const notifyField = z
+  .array(idField)
+  .max(MAX_NOTIFY, { error: `must list at most ${String(MAX_NOTIFY)} channels` })
+  .refine((ids) => new Set(ids).size === ids.length, { error: 'lists a channel twice' })
+  .default([]);
 
 const commonFields = {
   id: idField,
@@ -182,12 +206,12 @@ const commonFields = {
   minCount: z
     .number({ error: 'expected a number of requests' })
     .positive({ error: 'must be > 0' })
-    .max(1e12)
+    .max(1e12, { error: 'must be at most 1e12' })
     .default(20),
   for: durationField({ min: 0, max: DAY }).prefault('2m'),
   keepFiringFor: durationField({ min: 0, max: DAY }).optional(),
   repeat: durationField({ min: 5 * MINUTE, max: 30 * DAY }).prefault('4h'),
-  notify: z.array(idField).default([]),
+  notify: notifyField,
   groupLimit: z.number().int().min(1).max(1000).default(5),
 };
 
@@ -206,7 +230,7 @@ const ruleSchema = z.discriminatedUnion(
       factor: z
         .number({ error: 'expected a number > 1' })
         .gt(1, { error: 'must be > 1' })
-        .max(1e6)
+        .max(1e6, { error: 'must be at most 1000000' })
         .default(3),
     }),
     z.strictObject({
@@ -356,7 +380,7 @@ const rulesFileSchema = z.strictObject({
       /** The built-in rules (default-rules.ts) run beside the file's unless this is false. */
       enabled: z.boolean().default(true),
       /** Channels the built-in rules notify. */
-      notify: z.array(idField).default([]),
+      notify: notifyField,
     })
     .default({ enabled: true, notify: [] }),
 });

@@ -51,7 +51,7 @@ import { deliverNotification, type DeliveryOptions } from './deliver-notificatio
 import { formatDuration } from './duration.js';
 import { readBacktest } from './read-backtest.js';
 import { hasControlCharacters, hasControlCharactersBesideLineBreaks } from '../text/control-characters.js';
-import { LIMITS } from '@corsight/instrumentation';
+import { isSerialisedOrigin, LIMITS, ORIGIN_INVALID, ORIGIN_OTHER } from '@corsight/instrumentation';
 
 export interface AlertsApiOptions {
   readonly client: ClickHouseClient;
@@ -215,7 +215,10 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
   app.addHook('onRequest', async (request, reply) => {
     const authorization = request.headers.authorization;
     // The backtest only reads; it is a POST for its body.
-    const change = request.method !== 'GET' && request.routeOptions.url?.endsWith('/backtest') !== true;
+    const change =
+      request.method !== 'GET' &&
+      request.method !== 'HEAD' &&
+      request.routeOptions.url?.endsWith('/backtest') !== true;
     if (open) return;
     if (!change) {
       if (options.readTokens.length === 0 || reader(authorization) || admin(authorization)) return;
@@ -417,8 +420,29 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
       throw badField('silence.endsAt', 'must be in the future and after startsAt');
     if (endsAtMs - nowMs > MAX_SILENCE_MS) throw badField('silence.endsAt', 'must be within a year');
     const { rules } = await currentRules();
-    if (!rules.some((active) => active.rule.id === input.ruleId)) {
+    const silenced = rules.find((active) => active.rule.id === input.ruleId)?.rule;
+    if (silenced === undefined) {
       throw badField('silence.ruleId', `no rule "${input.ruleId}"; see GET /api/v1/alerts/rules`);
+    }
+    // A silence matches an alert's origin exactly: one that no alert of the rule can have would be
+    // accepted and never apply.
+    if (input.origin !== undefined) {
+      if (!silenced.groupBy.includes('origin')) {
+        throw badField(
+          'silence.origin',
+          `rule "${silenced.id}" groups by ${silenced.groupBy.join(', ') || 'nothing'}, not by origin: leave origin out to silence the rule`,
+        );
+      }
+      if (
+        !isSerialisedOrigin(input.origin) &&
+        input.origin !== ORIGIN_INVALID &&
+        input.origin !== ORIGIN_OTHER
+      ) {
+        throw badField(
+          'silence.origin',
+          'must be an origin as alerts name it: scheme://host[:port] in lower case, without path or default port (e.g. https://app.example.com)',
+        );
+      }
     }
     const silence: StoredSilence = {
       id: randomUUID(),

@@ -293,6 +293,17 @@ describe('the alerts API', () => {
     expect((await api('POST', '/rules', ADMIN, rule)).status).toBe(409);
     const changed = await api('PUT', '/rules/api-ratio', ADMIN, { ...rule, ratio: 0.5 });
     expect(changed).toMatchObject({ status: 200, body: { version: 2, rule: { ratio: 0.5 } } });
+    // Reads are reads whatever the method that asks: HEAD too.
+    expect((await api('HEAD', '/rules', READ)).status).toBe(200);
+    const ratioSilence = await api('POST', '/silences', ADMIN, {
+      ruleId: 'api-ratio',
+      origin: APP,
+      endsAt: Date.now() + HOUR,
+    });
+    expect(ratioSilence).toMatchObject({
+      status: 400,
+      body: { message: expect.stringContaining('not by origin') },
+    });
     const listed = await api('GET', '/rules', READ);
     expect(listed.body.rules).toMatchObject([
       { id: 'app-spike', source: 'file', state: 'firing', instances: { firing: 1, pending: 0 } },
@@ -332,6 +343,11 @@ describe('the alerts API', () => {
       '/silences',
       { ruleId: 'app-spike', origin: 'https://a.example\u0000', endsAt: Date.now() + HOUR },
       'silence.origin: must not contain control characters',
+    ],
+    [
+      '/silences',
+      { ruleId: 'app-spike', origin: 'HTTPS://PARTNER.EXAMPLE/', endsAt: Date.now() + HOUR },
+      'silence.origin: must be an origin as alerts name it',
     ],
     [
       '/silences',
