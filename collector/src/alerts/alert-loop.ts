@@ -49,7 +49,8 @@ export interface AlertLoopOptions {
 }
 
 export class AlertLoop {
-  private states: () => ReadonlyMap<string, RuleState> = () => new Map();
+  /** Undefined until the first cycle has ended: the state is then only in alert_events. */
+  private states: (() => ReadonlyMap<string, RuleState>) | undefined;
   private readonly deliveries = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private cycle: Promise<unknown> = Promise.resolve();
@@ -116,9 +117,12 @@ export class AlertLoop {
     return run;
   }
 
-  /** Current state per evaluated rule. */
-  snapshot(): ReadonlyMap<string, RuleState> {
-    return this.states();
+  /**
+   * Current state per evaluated rule; undefined before the first cycle has ended (up to 75 s after a
+   * start), when the caller reads it from alert_events as a collector that does not evaluate does.
+   */
+  snapshot(): ReadonlyMap<string, RuleState> | undefined {
+    return this.states?.();
   }
 
   /** The rules of the last cycle (or of the file before the first one). */

@@ -276,7 +276,9 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
 
   /** State per rule: the evaluator's memory, or alert_events on a collector that does not evaluate. */
   const states = async (rules: readonly ActiveRule[]): Promise<ReadonlyMap<string, RuleState>> => {
-    if (options.loop !== undefined) return options.loop.snapshot();
+    const evaluated = options.loop?.snapshot();
+    if (evaluated !== undefined) return evaluated;
+    // No evaluator here, or its first cycle since the start has not ended: what alert_events says.
     const rebuilt = await readRuleStates(
       client,
       rules.map(({ rule }) => rule.id),

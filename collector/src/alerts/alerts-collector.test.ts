@@ -209,6 +209,10 @@ describe('the evaluator in the collector', () => {
     await running().close({ drainMs: 0 });
     collector = undefined;
     collector = await start();
+    // Before its first cycle the restarted evaluator answers from alert_events, not with nothing firing.
+    expect((await api('GET', '/state', READ)).body).toMatchObject({
+      instances: [{ ruleId: 'app-spike', state: 'firing', firingSince: NOW }],
+    });
     const report = await running().alerts?.evaluateNow(NOW + MINUTE);
     expect(report).toMatchObject({ errors: 0, transitions: 0, notifications: 0 });
     await running().alerts?.deliveriesSettled();
