@@ -7,7 +7,7 @@
 // is evaluated after a start, so a restart neither loses a firing alert nor announces it again. If that read
 // fails the rule is skipped this minute (starting from nothing would announce again).
 import type { ClickHouseClient } from '@clickhouse/client';
-import { evaluateRule, type AlertNotification, type RuleState } from './alert-evaluator.js';
+import { evaluateRule, retireRule, type AlertNotification, type RuleState } from './alert-evaluator.js';
 import { evaluationRows, type AlertEventRow, type RowContext } from './alert-event-rows.js';
 import type { PolicyChange } from './alert-input.js';
 import type { AlertRule, AlertRuleSet } from './alert-rule.js';
@@ -142,6 +142,8 @@ export class AlertCycle {
   private tripleGroups: TripleGroups | undefined;
   private readonly failingRules = new Set<string>();
   private lastStored: StoredRules | undefined;
+  /** The rules of the last cycle, by id: a rule gone since is retired with the definition it had. */
+  private lastRules = new Map<string, ActiveRule>();
 
   constructor(private readonly options: AlertCycleOptions) {}
 
@@ -271,7 +273,19 @@ export class AlertCycle {
       }
     }
     const ids = new Set(rules.map((active) => active.rule.id));
-    for (const id of this.states.keys()) if (!ids.has(id)) this.states.delete(id);
+    for (const [id, state] of this.states) {
+      if (ids.has(id)) continue;
+      const gone = this.lastRules.get(id);
+      if (gone !== undefined && state.instances.size > 0) {
+        const result = retireRule(gone.rule, state, nowMs, silences);
+        const rowContext: RowContext = { ruleVersion: gone.version, evaluator: this.options.evaluator };
+        rows.push(...evaluationRows(id, result, nowMs, rowContext));
+        transitions += result.transitions.length;
+        for (const notification of result.notifications) outgoing.push({ notification, context: rowContext });
+      }
+      this.states.delete(id);
+    }
+    this.lastRules = new Map(rules.map((active) => [active.rule.id, active]));
     const memoryKeys = new Set(rules.map((active) => `${active.rule.id}@${String(active.version)}`));
     for (const key of this.priors.keys()) if (!memoryKeys.has(key)) this.priors.delete(key);
     for (const key of this.seasonal.keys()) if (!memoryKeys.has(key)) this.seasonal.delete(key);

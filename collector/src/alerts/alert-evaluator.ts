@@ -371,3 +371,41 @@ export function evaluateRule(
     suppressed,
   };
 }
+
+/**
+ * The rule was deleted (or replaced by a rule of another id) while it had instances: each firing one
+ * resolves, with a resolved notification where one was announced, and each pending one is cancelled. Without
+ * this a deleted rule's alerts stayed active in Alertmanager until their end time (the reminder interval plus
+ * ten minutes, up to 30 days), receivers never heard, and a new rule of the same id took its instances over
+ * from alert_events.
+ */
+export function retireRule(
+  rule: AlertRule,
+  previous: RuleState,
+  nowMs: number,
+  silences: readonly AlertSilence[] = [],
+): EvaluationResult {
+  const transitions: AlertTransition[] = [];
+  const outgoing: Outgoing[] = [];
+  const suppressed: SuppressedNotification[] = [];
+  for (const instance of previous.instances.values()) {
+    transitions.push({
+      type: instance.state === 'firing' ? 'resolved' : 'cancelled',
+      ruleId: rule.id,
+      instanceId: instance.id,
+      key: instance.key,
+      atMs: nowMs,
+      condition: instance.last,
+    });
+    if (instance.state !== 'firing' || instance.lastNotifiedMs === undefined) continue;
+    const silence = activeSilence(rule, instance.key, silences, nowMs);
+    if (silence === undefined) outgoing.push({ transition: 'resolved', instance: notified(instance, nowMs) });
+    else suppressed.push({ instanceId: instance.id, transition: 'resolved', silenceId: silence.id });
+  }
+  return {
+    state: { instances: new Map() },
+    transitions,
+    notifications: bundle(rule, nowMs, outgoing),
+    suppressed,
+  };
+}

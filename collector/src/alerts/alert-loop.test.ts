@@ -13,7 +13,7 @@ import { createEventStore, type ClickHouseEventStore } from '../store/create-eve
 import { AlertLoop } from './alert-loop.js';
 import { parseAlertRuleSet } from './alert-rule.js';
 import { MINUTE, spikeAfterAllowedDay, storeRows, trafficRows } from './alert-store.fixture.js';
-import { readEvents } from './alert-store.js';
+import { readEvents, readRuleStates, writeStoredRule } from './alert-store.js';
 
 const NOW = Date.UTC(2026, 10, 16, 12, 0);
 
@@ -101,5 +101,58 @@ describe('AlertLoop with failing receivers', () => {
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/corsight_alert_deliveries_total\{channel_type="webhook",result="failed"\} 2/);
     await loop.stop(0);
+  });
+});
+
+describe('AlertLoop when a rule is deleted while it fires', () => {
+  it('resolves its instances, tells the receivers, and leaves nothing for a new rule of the same id', async () => {
+    if (store === undefined) throw new Error('chDB did not open');
+    const received: { transition: string }[] = [];
+    const hook = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push(JSON.parse(body) as { transition: string });
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${String((hook.address() as AddressInfo).port)}/hook`;
+    const spec = {
+      id: 'api-spike',
+      name: 'API spike',
+      kind: 'rejected_spike',
+      for: '0m',
+      minCount: 20,
+      notify: ['hook'],
+    };
+    await writeStoredRule(store.client, { id: 'api-spike', version: 1, spec, deleted: false, by: 'test' });
+    const loop = new AlertLoop({
+      client: store.client,
+      ruleSet: parseAlertRuleSet({
+        channels: [{ id: 'hook', type: 'webhook', url }],
+        defaultRules: { enabled: false },
+      }),
+      dashboardUrl: undefined,
+      evaluator: 'test',
+      log: pino({ level: 'silent' }),
+    });
+    try {
+      expect(await loop.evaluateNow(NOW)).toMatchObject({ transitions: 1, notifications: 1 });
+      await writeStoredRule(store.client, { id: 'api-spike', version: 2, spec, deleted: true, by: 'test' });
+      expect(await loop.evaluateNow(NOW + MINUTE)).toMatchObject({
+        rules: 0,
+        transitions: 1,
+        notifications: 1,
+      });
+      await loop.deliveriesSettled();
+      expect(received.map((payload) => payload.transition)).toEqual(['firing', 'resolved']);
+      // alert_events holds the resolution: a rule created again with this id starts with no instances.
+      const rebuilt = await readRuleStates(store.client, ['api-spike']);
+      expect(rebuilt.get('api-spike')?.state.instances.size ?? 0).toBe(0);
+    } finally {
+      await loop.stop(0);
+      await new Promise((resolve) => hook.close(resolve));
+    }
   });
 });
