@@ -334,6 +334,17 @@ describe('the alerts API', () => {
     expect((after.body.rules as { id: string }[]).map((r) => r.id)).toEqual(['app-spike']);
   });
 
+  it('takes concurrent changes to one rule one at a time: none lost, no version twice', async () => {
+    const race = { ...rule, id: 'race' };
+    const created = await Promise.all([1, 2, 3].map(() => api('POST', '/rules', ADMIN, race)));
+    expect(created.map((answer) => answer.status).sort()).toEqual([201, 409, 409]);
+    const changed = await Promise.all(
+      [0.4, 0.5, 0.6].map((ratio) => api('PUT', '/rules/race', ADMIN, { ...race, ratio })),
+    );
+    expect(changed.map((answer) => answer.body.version).sort()).toEqual([2, 3, 4]);
+    expect((await api('DELETE', '/rules/race', ADMIN)).status).toBe(204);
+  });
+
   it.each([
     ['/rules', { ...rule, window: '5x' }, 'rule.window: expected a duration like 5m, 1h, 7d, got "5x"'],
     ['/rules', { ...rule, kind: 'spike' }, 'rule.kind: expected kind to be one of'],
