@@ -77,6 +77,8 @@ export interface SpoolStats {
   readonly backgroundErrors: number;
   /** Segments moved to `<spool>/rejected/` since open. */
   readonly rejectedSegments: number;
+  /** A write could not be undone (a failed fdatasync): appends are refused until a restart recovers. */
+  readonly broken: boolean;
 }
 
 export interface Spool {
@@ -410,6 +412,7 @@ class FileSpool implements Spool {
       tornBytesDiscarded: this.#tornBytesDiscarded,
       backgroundErrors: this.#backgroundErrors,
       rejectedSegments: this.#rejectedSegments,
+      broken: this.#broken !== undefined,
     };
   }
 

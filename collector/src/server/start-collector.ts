@@ -196,7 +196,11 @@ export async function startCollector(
     maxBodyBytes: config.ingest.maxBodyBytes,
     maxDecompressedBytes: config.ingest.maxDecompressedBytes,
   });
-  await app.register(opsRoutes, { registry: metrics.registry, ready: () => store.ready() });
+  await app.register(opsRoutes, {
+    registry: metrics.registry,
+    ready: () => store.ready(),
+    spoolBroken: () => spool.stats().broken,
+  });
   answerUnknownRoutes(app);
   await app.register(captureStatusApi, {
     prefix: '/api/v1',
