@@ -44,10 +44,16 @@ export interface DeliveryOptions {
   readonly random?: () => number;
 }
 
+/**
+ * Eight attempts over two to four minutes (waits of up to 2, 4, 8, 16, 32, 60 and 60 s, at least half of
+ * each; up to 5 s per attempt): a receiver that is down for a few minutes (a Slack incident, an Alertmanager
+ * being redeployed) still gets the page. Four attempts within ~15 s lost it, and the next word was the
+ * reminder hours later.
+ */
 export const DEFAULT_DELIVERY: DeliveryOptions = {
   timeoutMs: 5000,
-  maxAttempts: 4,
-  backoff: { initialDelayMs: 1000, maxDelayMs: 30_000, factor: 3 },
+  maxAttempts: 8,
+  backoff: { initialDelayMs: 2000, maxDelayMs: 60_000, factor: 2 },
 };
 
 const RETRIABLE_STATUS = new Set([408, 425, 429]);
