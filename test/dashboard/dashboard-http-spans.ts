@@ -5,17 +5,15 @@
 // carrying markup, and orders-api, which also sends Corsight's own spans (counted from those only).
 import type { RunningCollector } from '@corsight/collector';
 import type { ServiceCaptureStatus } from '@corsight/collector/api-types';
-import {
-  type Attributes,
-  createTraceState,
-  ROOT_CONTEXT,
-  SpanKind,
-  trace,
-  TraceFlags,
-} from '@opentelemetry/api';
+import { type Attributes, createTraceState, SpanKind } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type Sampler,
+  SamplingDecision,
+} from '@opentelemetry/sdk-trace-base';
 
 export const CAPTURED_SERVICE = 'billing-java';
 /** Longer than the dashboard's clip length, so the page must clip it and keep it whole in `title`. */
@@ -57,8 +55,19 @@ async function send(
   service: string,
   spans: readonly { readonly attributes: Attributes; readonly startMs: number; readonly sampled: boolean }[],
 ): Promise<void> {
+  // Consistent probability sampling at 1/4, decided at the root by the service's own sampler: OpenTelemetry's
+  // threshold `c` in the span's tracestate (a threshold on a span continuing a caller's trace is not trusted).
+  let sampled = false;
+  const sampler: Sampler = {
+    shouldSample: () => ({
+      decision: SamplingDecision.RECORD_AND_SAMPLED,
+      ...(sampled ? { traceState: createTraceState('ot=th:c') } : {}),
+    }),
+    toString: () => 'threshold c when asked',
+  };
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': service }),
+    sampler,
     spanProcessors: [
       new BatchSpanProcessor(new OTLPTraceExporter({ url: `${collector.httpUrl}/v1/traces` }), {
         scheduledDelayMillis: 20,
@@ -66,21 +75,14 @@ async function send(
     ],
   });
   const tracer = provider.getTracer('io.opentelemetry.tomcat-10.0');
-  // Consistent probability sampling at 1/4 (OpenTelemetry's threshold `c` in tracestate).
-  const sampledParent = trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: 'd'.repeat(32),
-    spanId: 'e'.repeat(16),
-    traceFlags: TraceFlags.SAMPLED,
-    traceState: createTraceState('ot=th:c'),
-    isRemote: true,
-  });
   for (const span of spans) {
+    sampled = span.sampled;
     tracer
-      .startSpan(
-        'GET /invoices',
-        { kind: SpanKind.SERVER, attributes: span.attributes, startTime: span.startMs },
-        span.sampled ? sampledParent : ROOT_CONTEXT,
-      )
+      .startSpan('GET /invoices', {
+        kind: SpanKind.SERVER,
+        attributes: span.attributes,
+        startTime: span.startMs,
+      })
       .end(span.startMs + 3);
   }
   // Shutdown flushes the batch and resolves once the collector acknowledged it.
