@@ -629,6 +629,11 @@ describe('dashboard', () => {
   });
 
   it('the rule form previews a backtest, saves the rule with the admin token, and silences an origin', async () => {
+    // A link to a rule that is gone says so rather than showing an empty form as if it were the rule.
+    await open('/alerts?edit=no-such-rule');
+    expect(await page.getByRole('alert').allInnerTexts()).toContainEqual(
+      expect.stringContaining('There is no rule "no-such-rule"'),
+    );
     await open('/alerts');
     // A test notification reaches the webhook receiver.
     const received = receiver.bodies.length;

@@ -143,6 +143,12 @@ export default async function AlertsPage({ searchParams }: { searchParams: Promi
       <HistorySection events={events.events} rules={rules.rules} view={view} nowMs={nowMs} />
       <ChannelsList channels={rules.channels} />
       <SilencesSection silences={silences.silences} rules={rules.rules} nowMs={nowMs} />
+      {editId !== undefined && edited === undefined && submitted === undefined ? (
+        <ErrorNotice
+          title="No rule to edit."
+          message={`There is no rule "${editId}" (deleted, or a mistyped link): the form below makes a new rule.`}
+        />
+      ) : null}
       <RuleFormSection
         draft={draft}
         channels={rules.channels}
