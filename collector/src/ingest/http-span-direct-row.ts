@@ -23,7 +23,7 @@ import type { CorsEventRow } from './cors-event-row.js';
 import type { HttpServerExchange } from './http-server-span.js';
 import type { CrossOriginExchange } from './http-span-to-row.js';
 import { type MapOptions, ROW_LIMITS, serviceAttributes } from './span-to-row.js';
-import { hasControlCharacters, hasInvisibleControlCharacters } from '../text/control-characters.js';
+import { hasControlCharacters } from '../text/control-characters.js';
 
 // span-to-row.ts's bounds, or tighter ones: a value within them passes mapSpanToRow unchanged.
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -96,7 +96,6 @@ function isOws(c: number): boolean {
 function responseHeader(value: string | readonly string[] | number | undefined): Checked<string | null> {
   if (value === undefined) return null;
   if (typeof value !== 'string' || value.length > LIMITS.headerValueLength) return GENERAL;
-  if (hasInvisibleControlCharacters(value)) return GENERAL;
   if (value !== '' && (isOws(value.charCodeAt(0)) || isOws(value.charCodeAt(value.length - 1)))) {
     return GENERAL;
   }
@@ -105,10 +104,7 @@ function responseHeader(value: string | readonly string[] | number | undefined):
 
 /** A value the row keeps as is: at most LIMITS.headerValueLength characters. */
 function keptValue(value: string | undefined): Checked<string | undefined> {
-  return value !== undefined &&
-    (value.length > LIMITS.headerValueLength || hasInvisibleControlCharacters(value))
-    ? GENERAL
-    : value;
+  return value !== undefined && value.length > LIMITS.headerValueLength ? GENERAL : value;
 }
 
 function cacheSeconds(seconds: number | undefined): Checked<number | null> {

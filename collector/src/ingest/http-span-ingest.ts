@@ -9,7 +9,13 @@ import { type HttpSpanDecision, HttpSpanServices } from './http-span-services.js
 import { mapHttpSpanToRow } from './http-span-to-row.js';
 import { OriginBudget } from './origin-budget.js';
 import { adjustedCountFromTraceState } from './sampling-threshold.js';
-import { type MapOptions, ROW_LIMITS, serviceNameOf, type SpanMapping } from './span-to-row.js';
+import {
+  type MapOptions,
+  ROW_LIMITS,
+  serviceAttributes,
+  serviceNameOf,
+  type SpanMapping,
+} from './span-to-row.js';
 
 export interface HttpSpanJudging {
   readonly services: HttpSpanServices;
@@ -61,6 +67,18 @@ function weightOf(span: OtlpSpan, service: string, judging: HttpSpanJudging): nu
   return adjusted === undefined ? judging.weightFor(service) : Math.min(adjusted, ROW_LIMITS.sampleWeight);
 }
 
+// The spans of a request mostly name one service: the last name that passed is known good by identity
+// (decoded names that repeat are the same string).
+let lastCheckedService: string | undefined;
+
+function checkedService(span: OtlpSpan): ReturnType<typeof serviceNameOf> {
+  const name = serviceAttributes(span)[ATTR.serviceName];
+  if (name !== undefined && name === lastCheckedService) return lastCheckedService;
+  const checked = serviceNameOf(span);
+  if (typeof checked === 'string') lastCheckedService = checked;
+  return checked;
+}
+
 export function judgeHttpSpan(
   span: OtlpSpan,
   judging: HttpSpanJudging,
@@ -69,13 +87,11 @@ export function judgeHttpSpan(
   const reading = readHttpServerSpan(span);
   if (reading.kind !== 'exchange') return { kind: 'not-cors' };
   // Checked before the service is tracked: a name no row can hold must not take a place among the services.
-  const service = serviceNameOf(span);
+  const service = checkedService(span);
   if (typeof service !== 'string') return service;
   const decision = judging.services.decide(service, reading.exchange.hasCorsResponseHeader);
   if (decision !== 'judge') return { kind: 'skipped', decision };
   const weight = weightOf(span, service, judging);
   judging.services.noteWeight(service, weight);
-  return mapHttpSpanToRow(span, reading.exchange, weight, options, (route, origin) =>
-    judging.origins.admit(service, route, origin),
-  );
+  return mapHttpSpanToRow(span, reading.exchange, weight, options, judging.origins, service);
 }

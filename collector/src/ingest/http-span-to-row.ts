@@ -16,6 +16,7 @@ import {
 import type { OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
 import type { HttpServerExchange } from './http-server-span.js';
 import { directHttpSpanRow } from './http-span-direct-row.js';
+import type { OriginBudget } from './origin-budget.js';
 import { type MapOptions, mapSpanToRow, type SpanMapping } from './span-to-row.js';
 
 const JUDGED_SCOPE = { name: INSTRUMENTATION_SCOPE, version: undefined } as const;
@@ -40,25 +41,25 @@ export function judgeExchange(exchange: HttpServerExchange): CrossOriginExchange
   return { verdict, key, needsPreflight };
 }
 
-/** The origin a request on `route` is counted under: its own, or `(other)` past a bound. */
-export type CountedOrigin = (route: string, origin: string) => string;
-
 /**
  * Judges the exchange an HTTP server span describes. `weight`: how many requests the span stands for (its
- * adjusted count under sampling). A request the engine finds same-origin or not CORS is `not-cors`.
+ * adjusted count under sampling). A request the engine finds same-origin or not CORS is `not-cors`. With
+ * `origins`, the origin is counted as that budget admits it for `service` (its own, or `(other)`).
  */
 export function mapHttpSpanToRow(
   span: OtlpSpan,
   exchange: HttpServerExchange,
   weight: number,
   options?: MapOptions,
-  countedOrigin?: CountedOrigin,
+  origins?: OriginBudget,
+  service = '',
 ): SpanMapping {
   let judged = judgeExchange(exchange);
   if (judged === undefined) return NOT_CORS;
-  const origin = countedOrigin?.(judged.key.route, judged.key.origin);
-  if (origin !== undefined && origin !== judged.key.origin) {
-    judged = { ...judged, key: { ...judged.key, origin } };
+  if (origins !== undefined) {
+    const { route, origin } = judged.key;
+    const counted = origins.admit(service, route, origin, options?.nowMs ?? Date.now());
+    if (counted !== origin) judged = { ...judged, key: { ...judged.key, origin: counted } };
   }
   const direct = directHttpSpanRow(span, exchange, judged, weight, options);
   if (direct !== undefined) return { kind: 'row', row: direct };

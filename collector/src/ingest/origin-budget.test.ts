@@ -6,25 +6,25 @@ describe('OriginBudget', () => {
   const limits = { originsPerRoute: 2, routesPerWindow: 2, windowMs: 1000 };
 
   it('keeps the first origins of a service and route apart and counts the rest under (other)', () => {
-    const budget = new OriginBudget(limits, () => 0);
-    expect(budget.admit('api', '/a', 'https://one.example')).toBe('https://one.example');
-    expect(budget.admit('api', '/a', 'https://two.example')).toBe('https://two.example');
-    expect(budget.admit('api', '/a', 'https://three.example')).toBe(ORIGIN_OTHER);
+    const budget = new OriginBudget(limits);
+    expect(budget.admit('api', '/a', 'https://one.example', 0)).toBe('https://one.example');
+    expect(budget.admit('api', '/a', 'https://two.example', 0)).toBe('https://two.example');
+    expect(budget.admit('api', '/a', 'https://three.example', 0)).toBe(ORIGIN_OTHER);
     // Origins already kept stay themselves; other routes and services have budgets of their own.
-    expect(budget.admit('api', '/a', 'https://one.example')).toBe('https://one.example');
-    expect(budget.admit('other-api', '/a', 'https://three.example')).toBe('https://three.example');
+    expect(budget.admit('api', '/a', 'https://one.example', 0)).toBe('https://one.example');
+    expect(budget.admit('other-api', '/a', 'https://three.example', 0)).toBe('https://three.example');
     // `invalid` and `(other)` take no place.
-    expect(budget.admit('api', '/a', ORIGIN_INVALID)).toBe(ORIGIN_INVALID);
+    expect(budget.admit('api', '/a', ORIGIN_INVALID, 0)).toBe(ORIGIN_INVALID);
   });
 
   it('bounds the routes it keeps, and starts over each window', () => {
     let now = 0;
-    const budget = new OriginBudget(limits, () => now);
-    budget.admit('api', '/a', 'https://one.example');
-    budget.admit('api', '/b', 'https://one.example');
-    expect(budget.admit('api', '/c', 'https://one.example')).toBe(ORIGIN_OTHER);
+    const budget = new OriginBudget(limits);
+    budget.admit('api', '/a', 'https://one.example', now);
+    budget.admit('api', '/b', 'https://one.example', now);
+    expect(budget.admit('api', '/c', 'https://one.example', now)).toBe(ORIGIN_OTHER);
     now = 1000;
-    expect(budget.admit('api', '/c', 'https://one.example')).toBe('https://one.example');
-    expect(budget.admit('api', '/c', 'https://two.example')).toBe('https://two.example');
+    expect(budget.admit('api', '/c', 'https://one.example', now)).toBe('https://one.example');
+    expect(budget.admit('api', '/c', 'https://two.example', now)).toBe('https://two.example');
   });
 });

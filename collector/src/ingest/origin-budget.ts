@@ -31,15 +31,14 @@ export class OriginBudget {
   #routes = 0;
   #windowStart = Number.NEGATIVE_INFINITY;
 
-  constructor(
-    private readonly limits: OriginBudgetLimits = DEFAULT_ORIGIN_BUDGET,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly limits: OriginBudgetLimits = DEFAULT_ORIGIN_BUDGET) {}
 
-  /** The origin a request of `service` on `route` is counted under: its own, or `(other)`. */
-  admit(service: string, route: string, origin: string): string {
+  /**
+   * The origin a request of `service` on `route` is counted under: its own, or `(other)`. `now`: the
+   * caller's clock (a request's, read once for all its spans).
+   */
+  admit(service: string, route: string, origin: string, now: number): string {
     if (origin === ORIGIN_OTHER || origin === ORIGIN_INVALID) return origin;
-    const now = this.now();
     if (now - this.#windowStart >= this.limits.windowMs) {
       this.#services = new Map();
       this.#routes = 0;

@@ -15,7 +15,7 @@ import {
 } from '@corsight/instrumentation';
 import type { OtlpAttributes, OtlpSpan, OtlpValue } from '../otlp/otlp-span.js';
 import type { CorsEventRow, EventSource } from './cors-event-row.js';
-import { hasControlCharacters, visibleControlCharacters } from '../text/control-characters.js';
+import { hasControlCharacters } from '../text/control-characters.js';
 
 export type SpanMapping =
   | { readonly kind: 'row'; readonly row: CorsEventRow }
@@ -132,10 +132,7 @@ function codes(attributes: OtlpAttributes, key: string): readonly string[] {
 }
 
 function headerValue(attributes: OtlpAttributes, key: string): string | null {
-  const value = optionalString(attributes, key, LIMITS.headerValueLength);
-  // HTTP refuses control characters in header values, and Node with it; a bidi override would reorder what
-  // the dashboard shows. Such a value (hostile OTLP) is kept readable, each character as its escape.
-  return value === undefined ? null : visibleControlCharacters(value);
+  return optionalString(attributes, key, LIMITS.headerValueLength) ?? null;
 }
 
 function optionalBoolean(attributes: OtlpAttributes, key: string): boolean | null {
@@ -317,8 +314,8 @@ export function mapSpanToRow(
       traceId: traceId(span),
       spanId: spanId(span),
       parentSpanId: parentSpanId(span),
-      userAgent: headerValue(a, ATTR.userAgent) ?? '',
-      serverAddress: headerValue(a, ATTR.serverAddress) ?? '',
+      userAgent: optionalString(a, ATTR.userAgent, LIMITS.headerValueLength) ?? '',
+      serverAddress: optionalString(a, ATTR.serverAddress, LIMITS.headerValueLength) ?? '',
     };
     return { kind: 'row', row };
   } catch (error) {

@@ -1,6 +1,6 @@
 // A value from a request (origin, route, header value) as text: visibly clipped when long, the full value
 // in the title. React renders it as a text node, so markup in it stays text.
-import { clipText } from '../lib/clip-text';
+import { clipText, visibleText } from '../lib/clip-text';
 
 export function Clipped({
   text,
@@ -11,9 +11,10 @@ export function Clipped({
   readonly max: number;
   readonly className?: string;
 }) {
-  const shown = clipText(text, max);
+  const visible = visibleText(text);
+  const shown = clipText(visible, max);
   return (
-    <code className={className} title={shown === text ? undefined : text}>
+    <code className={className} title={shown === visible ? undefined : visible}>
       {shown}
     </code>
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clipText } from './clip-text';
+import { clipText, visibleText } from './clip-text';
 
 describe('clipText', () => {
   it.each([
@@ -10,5 +10,15 @@ describe('clipText', () => {
     ['😀😀😀', 2, '😀…'],
   ])('%j at most %i → %j', (text, max, expected) => {
     expect(clipText(text, max)).toBe(expected);
+  });
+});
+
+describe('visibleText', () => {
+  it.each([
+    ['chrome-extension://\u202egnp.exe', 'chrome-extension://\\u202egnp.exe'],
+    ['a,\tb\u001b[2J', 'a,\tb\\u001b[2J'],
+    ['Origin', 'Origin'],
+  ])('%j → %j', (text, expected) => {
+    expect(visibleText(text)).toBe(expected);
   });
 });
