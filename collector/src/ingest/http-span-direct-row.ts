@@ -22,7 +22,7 @@ import type { OtlpSpan } from '../otlp/otlp-span.js';
 import type { CorsEventRow } from './cors-event-row.js';
 import type { HttpServerExchange } from './http-server-span.js';
 import type { CrossOriginExchange } from './http-span-to-row.js';
-import { type MapOptions, ROW_LIMITS, serviceAttributes } from './span-to-row.js';
+import { isStorableServiceName, type MapOptions, ROW_LIMITS, serviceAttributes } from './span-to-row.js';
 import { hasControlCharacters } from '../text/control-characters.js';
 
 // span-to-row.ts's bounds, or tighter ones: a value within them passes mapSpanToRow unchanged.
@@ -115,12 +115,7 @@ function cacheSeconds(seconds: number | undefined): Checked<number | null> {
 /** What the judged span's service.name is read from, as mapSpanToRow reads it. */
 function serviceName(span: OtlpSpan): Checked<string> {
   const name = serviceAttributes(span)[ATTR.serviceName];
-  return typeof name === 'string' &&
-    name !== '' &&
-    name.length <= ROW_LIMITS.serviceName &&
-    !hasControlCharacters(name)
-    ? name
-    : GENERAL;
+  return isStorableServiceName(name) ? name : GENERAL;
 }
 
 function isOrigin(origin: string): boolean {

@@ -3,13 +3,13 @@
 // and row mapping as Corsight's own spans.
 import { ATTR } from '@corsight/instrumentation';
 import type { OtlpSpan } from '../otlp/otlp-span.js';
-import { hasControlCharacters } from '../text/control-characters.js';
 import { readHttpServerSpan } from './http-server-span.js';
 import { type HttpSpanDecision, HttpSpanServices } from './http-span-services.js';
 import { mapHttpSpanToRow } from './http-span-to-row.js';
 import { OriginBudget } from './origin-budget.js';
 import { adjustedCountFromTraceState } from './sampling-threshold.js';
 import {
+  isStorableServiceName,
   type MapOptions,
   ROW_LIMITS,
   serviceAttributes,
@@ -45,13 +45,7 @@ export type HttpSpanOutcome =
 export function noteCorsightSpan(judging: HttpSpanJudging, span: OtlpSpan, service: string): void {
   judging.services.noteCorsight(service);
   const resourceName = span.resource[ATTR.serviceName];
-  if (
-    typeof resourceName === 'string' &&
-    resourceName !== service &&
-    resourceName !== '' &&
-    resourceName.length <= ROW_LIMITS.serviceName &&
-    !hasControlCharacters(resourceName)
-  ) {
+  if (resourceName !== service && isStorableServiceName(resourceName)) {
     judging.services.noteCorsight(resourceName);
   }
 }

@@ -186,6 +186,16 @@ export function serviceAttributes(span: OtlpSpan): OtlpAttributes {
   return span.attributes[ATTR.serviceName] !== undefined ? span.attributes : span.resource;
 }
 
+/** Whether a row can hold `value` as its service name (the checks serviceName makes, without the message). */
+export function isStorableServiceName(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value !== '' &&
+    value.length <= ROW_LIMITS.serviceName &&
+    !hasControlCharacters(value)
+  );
+}
+
 /**
  * The span's service name as its row would hold it, or the mapping that refuses the span, for callers that
  * keep per-service state before mapping (a name no row can hold must not take a place there).
