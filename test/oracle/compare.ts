@@ -99,6 +99,16 @@ for (const reason of REASON_CODES) {
     CORS_ERRORS.set(info.chromium.preflight, { phase: 'preflight', reason });
 }
 
+// Network errors Chromium fails the actual request with where Fetch makes the fault one (a redirect it will
+// not follow), per REASONS[code].chromium.network.
+const NETWORK_ERRORS = new Map<string, { readonly phase: BlockedPhase; readonly reason: ReasonCode }>();
+for (const reason of REASON_CODES) {
+  const info: ReasonInfo = REASONS[reason];
+  for (const error of info.chromium.network ?? []) {
+    NETWORK_ERRORS.set(`net::${error}`, { phase: 'actual', reason });
+  }
+}
+
 /** Chromium's CorsError name as (phase, reason code), per REASONS[code].chromium. */
 export function reasonOfCorsError(
   corsError: string,
@@ -121,7 +131,10 @@ export function headerRecord(list: HeaderList): ResponseHeaders {
 function browserVerdict(run: RequestRun): BrowserVerdict {
   if (run.page.resolved) return { outcome: 'allowed' };
   const failure = run.failure;
-  const mapped = failure?.corsError === undefined ? undefined : reasonOfCorsError(failure.corsError);
+  const mapped =
+    failure?.corsError === undefined
+      ? NETWORK_ERRORS.get(failure?.errorText ?? '')
+      : reasonOfCorsError(failure.corsError);
   return {
     outcome: 'blocked',
     ...(mapped ?? {}),

@@ -188,6 +188,37 @@ export const EXTRA_SCENARIOS: readonly Scenario[] = [
     expect: blocked('actual', 'redirect_contains_credentials'),
     preflights: 0,
   }),
+  // Redirects Chromium will not follow for a CORS request (found by auditing the engine against Chromium
+  // 150): another scheme, a Location that is not a URL, two different Locations. The redirect itself passes
+  // the CORS check, so the engine must not call the request readable.
+  scenario({
+    id: 'E28',
+    title: "redirect to an app's own scheme (an OAuth callback)",
+    actual: res(302, location('com.example.app:/oauth2redirect?code=1'), ACAO_O),
+    expect: blocked('actual', 'redirect_disallowed_scheme'),
+    preflights: 0,
+  }),
+  scenario({
+    id: 'E29',
+    title: 'redirect to a data: URL (a network error, not a CORS one)',
+    actual: res(302, location('data:text/plain,hi'), ACAO_O),
+    expect: blocked('actual', 'redirect_disallowed_scheme'),
+    preflights: 0,
+  }),
+  scenario({
+    id: 'E30',
+    title: 'redirect whose Location is not a URL',
+    actual: res(302, location('http://['), ACAO_O),
+    expect: blocked('actual', 'redirect_invalid_location'),
+    preflights: 0,
+  }),
+  scenario({
+    id: 'E31',
+    title: 'redirect with two different Location headers',
+    actual: res(302, location('{API}/s/{ID}/one'), location('{API}/s/{ID}/two'), ACAO_O),
+    expect: blocked('actual', 'redirect_invalid_location'),
+    preflights: 0,
+  }),
   cachedPut('E21', '+0', 2),
   cachedPut('E22', '-0', 2),
   // CORS.md §5 says negative → not cached; Chromium 156 caches a negative value beyond int64 for the 5 s

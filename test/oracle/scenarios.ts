@@ -1201,4 +1201,6 @@ export const REASON_COVERAGE: Readonly<
   method_not_allowed: { blocked: 'S37', allowed: 'S36' },
   header_not_allowed: { blocked: 'S25', allowed: 'S26' },
   redirect_contains_credentials: { blocked: 'R05', allowed: 'R04' },
+  redirect_disallowed_scheme: { blocked: 'E28', allowed: 'R04' },
+  redirect_invalid_location: { blocked: 'E30', allowed: 'R04' },
 };

@@ -1,7 +1,6 @@
 import { MISMATCH_HINTS, REASONS, WARNINGS } from '@corsight/instrumentation';
 import { describe, expect, it } from 'vitest';
 import type { BrowserRequest, PageFetch } from './browser-request.js';
-import { REDIRECT_FAILURES } from './browser-redirect.js';
 import { runCheck } from './check-command.js';
 import { formatCheckJson, formatCheckReport } from './check-report.js';
 import type { CheckResult } from './check-result.js';
@@ -169,10 +168,11 @@ describe('formatCheckReport', () => {
         { [`GET ${API}`]: { status: 302, headers: { ...ALLOW_PAGE, location: ['/a', '/b'] } } },
       ),
     );
-    expect(report).toContain('    -> the browser refuses this redirect to /a, /b (multiple_locations)');
-    expect(report).toContain('BLOCKED at a redirect: the browser fails the request with a network error');
+    // The engine judges the 3xx itself: a redirect the browser will not follow leaves nothing to read.
+    expect(report).toContain('    = blocked (redirect_invalid_location)');
+    expect(report).toContain('BLOCKED at the actual response');
     expect(report).toContain(
-      `  multiple_locations: ${REDIRECT_FAILURES.multiple_locations.summary}\n    from: ${API}\n    location: /a, /b\n    fix: ${REDIRECT_FAILURES.multiple_locations.fix}`,
+      `  redirect_invalid_location: ${REASONS.redirect_invalid_location.summary}\n    value: /a, /b\n    fix: ${REASONS.redirect_invalid_location.fix}`,
     );
   });
 

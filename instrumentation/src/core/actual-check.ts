@@ -20,7 +20,8 @@ export function checkActual(
   const passed = checkAccess(origin, response, include, findings, allowedOrigins);
   const location = response.location;
   if (isRedirectStatus(response.status) && location !== undefined && location !== '') {
-    checkRedirect(location, requestUrl, serverOrigin, findings);
+    if (response.severalLocations) block(findings, 'redirect_invalid_location', location);
+    else checkRedirect(location, requestUrl, serverOrigin, findings);
     return;
   }
   if (!passed) return;
@@ -39,6 +40,8 @@ function checkRedirect(
   try {
     target = new URL(location, new URL(requestUrl ?? '/', serverOrigin ?? 'http://server.invalid'));
   } catch {
+    // Fetch: a Location that does not parse is a network error (Chromium ERR_INVALID_REDIRECT).
+    block(findings, 'redirect_invalid_location', location);
     return;
   }
   // Chromium refuses credentials in any redirect of a CORS request (CheckRedirectLocation with the CORS flag),
@@ -47,8 +50,12 @@ function checkRedirect(
     block(findings, 'redirect_contains_credentials', location);
     return;
   }
-  // A redirect the browser will not follow (another scheme) taints nothing: there is no next request.
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') return;
+  // Chromium fails a CORS request redirected to any other scheme (CorsDisabledScheme; data:, about: and
+  // file: as ERR_UNSAFE_REDIRECT, verified in Chromium 150): there is no next request for it to taint.
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+    block(findings, 'redirect_disallowed_scheme', location);
+    return;
+  }
   if (serverOrigin !== undefined && target.origin !== serverOrigin) warn(findings, 'redirect_taints_origin');
 }
 

@@ -8,8 +8,16 @@ export type CorsPhase = 'preflight' | 'actual' | 'both';
 
 export interface ReasonInfo {
   readonly phase: CorsPhase;
-  /** Chromium's `network::mojom::CorsError` names (DevTools `Network.CorsError`) for the actual and preflight phase. */
-  readonly chromium: { readonly actual?: string; readonly preflight?: string };
+  /**
+   * Chromium's `network::mojom::CorsError` names (DevTools `Network.CorsError`) for the actual and preflight
+   * phase, and the network errors (`net::ERR_…`, without the prefix) it fails the actual request with instead
+   * where the Fetch Standard makes the fault a network error rather than a CORS error.
+   */
+  readonly chromium: {
+    readonly actual?: string;
+    readonly preflight?: string;
+    readonly network?: readonly string[];
+  };
   /** What the browser decided, in its own terms. */
   readonly summary: string;
   /** What to change on the server. */
@@ -98,6 +106,22 @@ export const REASONS = {
     summary:
       'The response redirects to a URL that contains a user name or password, which is disallowed for cross-origin requests.',
     fix: 'Redirect to a URL without user:password@; pass credentials another way.',
+  },
+  redirect_disallowed_scheme: {
+    phase: 'actual',
+    // data:, about: and file: targets fail as ERR_UNSAFE_REDIRECT, ws: as ERR_UNKNOWN_URL_SCHEME (Chromium 150).
+    chromium: { actual: 'CorsDisabledScheme', network: ['ERR_UNSAFE_REDIRECT', 'ERR_UNKNOWN_URL_SCHEME'] },
+    summary:
+      "The response redirects to a URL that is not http or https (an app's own scheme, ftp:, data:, javascript:, …); browsers fail a cross-origin request redirected there.",
+    fix: 'Redirect cross-origin requests to http(s) URLs only; a callback into an app scheme must be reached by navigating, not by fetch().',
+  },
+  redirect_invalid_location: {
+    phase: 'actual',
+    // A network error, not a CORS error.
+    chromium: { network: ['ERR_INVALID_REDIRECT', 'ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION'] },
+    summary:
+      'The response is a redirect whose Location is not one URL (it does not parse, or the header is sent with different values); browsers fail the request.',
+    fix: 'Send exactly one Location header holding an absolute URL or a path relative to the request URL.',
   },
 } as const satisfies Record<string, ReasonInfo>;
 

@@ -1,6 +1,6 @@
 // The CORS-relevant parts of a response as the browser receives them: duplicate headers combined with ", "
 // (Fetch "get" a header value), optional whitespace trimmed, names case-insensitive.
-import { combineValue } from './http-syntax.js';
+import { combineValue, trimOws } from './http-syntax.js';
 
 export type ResponseHeaderValue = string | readonly string[] | number | undefined;
 export type ResponseHeaders = Readonly<Record<string, ResponseHeaderValue>>;
@@ -22,6 +22,8 @@ export interface ResponseFacts {
   readonly vary: string | undefined;
   readonly cacheControl: string | undefined;
   readonly location: string | undefined;
+  /** Location was sent more than once with different values (Chromium: ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION). */
+  readonly severalLocations: boolean;
   /** Application headers a page script may want to read (for `header_not_exposed`). */
   readonly appHeaders: readonly string[] | undefined;
 }
@@ -118,6 +120,8 @@ function gather(facts: Gathering, name: string, rawValue: string | readonly stri
       return true;
     case 'location':
       facts.location = combineValue(rawValue);
+      facts.severalLocations =
+        Array.isArray(rawValue) && rawValue.some((line) => trimOws(line) !== trimOws(rawValue[0] ?? ''));
       return true;
     // Common headers no check reads.
     case 'content-type':
@@ -155,6 +159,7 @@ export function readResponse(response: CorsResponse): ResponseFacts {
     vary: undefined,
     cacheControl: undefined,
     location: undefined,
+    severalLocations: false,
     appHeaders: undefined,
   };
   for (const rawName in headers) {

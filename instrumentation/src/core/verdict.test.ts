@@ -287,6 +287,22 @@ const reasonCases: ReasonCase[] = [
         { status: 302, ...omit },
       ),
   },
+  {
+    reason: 'redirect_disallowed_scheme',
+    verdict: () =>
+      actual(
+        {},
+        { 'access-control-allow-origin': O, location: 'com.example.app:/oauth2redirect?code=1' },
+        { status: 302, ...omit },
+      ),
+    failedValue: 'com.example.app:/oauth2redirect?code=1',
+  },
+  {
+    reason: 'redirect_invalid_location',
+    verdict: () =>
+      actual({}, { 'access-control-allow-origin': O, location: 'http://[' }, { status: 302, ...omit }),
+    failedValue: 'http://[',
+  },
 ];
 
 describe('reasons', () => {
@@ -295,6 +311,31 @@ describe('reasons', () => {
     expect(result.outcome).toBe('blocked');
     expect(result.reasons[0]).toBe(reason);
     if (failedValue !== undefined) expect(result.failedValue).toBe(failedValue);
+  });
+
+  it.each([
+    ['data:text/plain,hi', 'redirect_disallowed_scheme'],
+    ['about:blank', 'redirect_disallowed_scheme'],
+    ['file:///etc/hostname', 'redirect_disallowed_scheme'],
+    ['javascript:alert(1)', 'redirect_disallowed_scheme'],
+    [['http://127.0.0.1:8003/one', 'http://127.0.0.1:8003/two'], 'redirect_invalid_location'],
+  ] as const)('a redirect to %j is one the browser fails (%s)', (location, reason) => {
+    const result = actual(
+      {},
+      { 'access-control-allow-origin': O, location: location as string | string[] },
+      { status: 307, ...omit },
+    );
+    expect(result).toMatchObject({ outcome: 'blocked', reasons: [reason] });
+  });
+
+  it('follows a redirect whose Location is sent twice with one value, as Chromium does', () => {
+    const twice = ['http://127.0.0.1:8003/r', 'http://127.0.0.1:8003/r'];
+    const result = actual(
+      {},
+      { 'access-control-allow-origin': O, location: twice },
+      { status: 302, ...omit },
+    );
+    expect(result.outcome).toBe('allowed');
   });
 
   it('has a blocked case for every reason code', () => {
