@@ -219,6 +219,12 @@ export const EXTRA_SCENARIOS: readonly Scenario[] = [
     expect: blocked('actual', 'redirect_invalid_location'),
     preflights: 0,
   }),
+  // Safelisted values at the edges Chromium parses (found by the audit of 2026-11-28, Chromium 150): Save-Data
+  // in any case, Range numbers as int64.
+  unpreflighted('E32', 'Save-Data', 'ON'),
+  preflighted('E33', 'Range', 'bytes=9223372036854775808-'),
+  preflighted('E34', 'Range', 'bytes=9007199254740993-9007199254740992'),
+  unpreflighted('E35', 'Range', 'bytes=9223372036854775807-'),
   cachedPut('E21', '+0', 2),
   cachedPut('E22', '-0', 2),
   // CORS.md §5 says negative → not cached; Chromium 156 caches a negative value beyond int64 for the 5 s

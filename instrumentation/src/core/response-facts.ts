@@ -92,6 +92,13 @@ type Gathering = { -readonly [K in keyof ResponseFacts]: ResponseFacts[K] } & {
  * Takes one header into the facts; false for a name it does not know (then possibly one in another letter
  * case). A string switch: V8 compiles it to pointer comparisons, three times faster than a Map lookup.
  */
+/** A header sent on several lines whose values differ (optional whitespace aside). */
+function severalValues(rawValue: string | readonly string[] | number): boolean {
+  if (typeof rawValue !== 'object' || rawValue.length < 2) return false;
+  const first = trimOws(rawValue[0] ?? '');
+  return rawValue.some((line) => trimOws(line) !== first);
+}
+
 function gather(facts: Gathering, name: string, rawValue: string | readonly string[] | number): boolean {
   switch (name) {
     case 'access-control-allow-origin':
@@ -120,8 +127,7 @@ function gather(facts: Gathering, name: string, rawValue: string | readonly stri
       return true;
     case 'location':
       facts.location = combineValue(rawValue);
-      facts.severalLocations =
-        Array.isArray(rawValue) && rawValue.some((line) => trimOws(line) !== trimOws(rawValue[0] ?? ''));
+      facts.severalLocations = severalValues(rawValue);
       return true;
     // Common headers no check reads.
     case 'content-type':

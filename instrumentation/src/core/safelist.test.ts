@@ -39,6 +39,11 @@ describe('isSafelistedValue', () => {
     ['range', 'bytes=0-1,5-6', false],
     ['range', 'bytes=10-5', false],
     ['range', 'bytes= 0-1', false],
+    // Chromium reads both numbers as int64 (verified Chromium 150): beyond it, or start after end past 2^53.
+    ['range', 'bytes=9223372036854775807-', true],
+    ['range', 'bytes=9223372036854775808-', false],
+    ['range', 'bytes=0-9223372036854775808', false],
+    ['range', 'bytes=9007199254740993-9007199254740992', false],
     ['dpr', '2', true],
     ['dpr', '2.5', true],
     ['dpr', '2.', false],
@@ -48,6 +53,7 @@ describe('isSafelistedValue', () => {
     ['ect', '5g', false],
     ['save-data', 'on', true],
     ['save-data', 'off', false],
+    ['save-data', 'ON', true],
     ['intervention', 'anything at all', true],
     ['x-custom', 'a', false],
   ])('%s: %j → %s', (name, value, expected) => {

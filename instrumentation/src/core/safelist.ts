@@ -171,12 +171,17 @@ function parseSafelistedContentType(value: string): boolean {
  * although it then sends the value lower-cased, so the server cannot tell.
  */
 const SIMPLE_RANGE = /^bytes=(\d+)-(\d*)$/;
+const INT64_MAX = 2n ** 63n - 1n;
 function isSimpleRange(value: string): boolean {
   const match = SIMPLE_RANGE.exec(value);
   if (match === null) return false;
+  const start = match[1];
   const end = match[2];
+  if (start === undefined || BigInt(start) > INT64_MAX) return false;
   if (end === undefined || end === '') return true;
-  return Number(match[1]) <= Number(end);
+  // Exact, past 2^53 too: Chromium parses both as int64 and preflights a value beyond it (verified Chromium 150).
+  const last = BigInt(end);
+  return last <= INT64_MAX && BigInt(start) <= last;
 }
 
 const DECIMAL = /^\d+(?:\.\d+)?$/;
@@ -209,7 +214,8 @@ export function isSafelistedValue(name: string, value: string): boolean {
     case 'ect':
       return ECT_VALUES.has(value);
     case 'save-data':
-      return value === 'on';
+      // Chromium compares it without regard to case (`ON`, `On`: no preflight; verified Chromium 150).
+      return value.toLowerCase() === 'on';
     default:
       return false;
   }

@@ -322,7 +322,7 @@ describe('reasons', () => {
   ] as const)('a redirect to %j is one the browser fails (%s)', (location, reason) => {
     const result = actual(
       {},
-      { 'access-control-allow-origin': O, location: location as string | string[] },
+      { 'access-control-allow-origin': O, location: location },
       { status: 307, ...omit },
     );
     expect(result).toMatchObject({ outcome: 'blocked', reasons: [reason] });
