@@ -8,7 +8,7 @@ import { eventRow } from '../ingest/cors-event-row.fixture.js';
 import { encodeEventRows, type CorsEventRow } from '../ingest/cors-event-row.js';
 import { readPolicyChanges } from '../alerts/read-rule-input.js';
 import { createEventStore, type ClickHouseEventStore } from '../store/create-event-store.js';
-import { mergePolicyChanges } from './policy-changes.js';
+import { mergePolicyChanges, originsLostQuery } from './policy-changes.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 20, 8, 0);
@@ -94,6 +94,37 @@ describe('policy changes', () => {
   });
 });
 
+describe('originsLostQuery', () => {
+  it('counts each side of the change only, though a rollback puts the same hashes on both sides', async () => {
+    if (store === undefined) throw new Error('no store');
+    // r1 allows the origin, r2 (at 30) blocks it, r1 is back at 60 (allowing it again), r2 again at 90.
+    const allowing = (from: number, to: number): CorsEventRow[] =>
+      minutes('lost', 'r1', from, to).map((row) => ({ ...row, outcome: 'allowed' }));
+    const segment = join(dir, 'lost.jsonl');
+    writeFileSync(
+      segment,
+      encodeEventRows([
+        ...allowing(0, 30),
+        ...minutes('lost', 'r2', 30, 60),
+        ...allowing(60, 90),
+        ...minutes('lost', 'r2', 90, 100),
+      ]),
+    );
+    await store.insertSegment(segment, 'policy-lost-1');
+    const change = { service: 'lost', atMs: at(30, 1.5), before: 'r1', after: 'r2' };
+    const built = originsLostQuery(change, { fromMs: at(0), toMs: at(100) }, 10);
+    const result = await store.client.query({
+      query: built.query,
+      query_params: built.params,
+      format: 'JSONEachRow',
+    });
+    // Allowed under r1 before the change: minutes 0-29 (not 60-89, after it); blocked under r2 after: 30-59, 90-99.
+    expect(await result.json()).toEqual([
+      { origin: 'https://app.example.com', allowed_before: 30, blocked_after: 40 },
+    ]);
+  });
+});
+
 describe('mergePolicyChanges', () => {
   const range = { fromMs: at(0), toMs: at(100) };
   const run = (policy_hash: string, position: number, ends_at: number, minutes = 50) => ({
@@ -116,6 +147,21 @@ describe('mergePolicyChanges', () => {
     expect(mergePolicyChanges(hashes, runs, range)).toEqual([
       { service: 's', atMs: at(9, 20), before: 'a', after: 'b' },
       { service: 's', atMs: at(30), before: 'b', after: 'a' },
+    ]);
+  });
+
+  it('names the held policy a first sighting replaced, after a rollback', () => {
+    // c1, c2 from 10, back to c1 at 30, then c3 (first seen at 59:30) from 60: c3 replaced c1, not c2.
+    const hashes = [
+      { service: 's', policy_hash: 'c1', first_seen_ms: at(-500), last_seen_ms: at(60), requests: 9 },
+      { service: 's', policy_hash: 'c2', first_seen_ms: at(10), last_seen_ms: at(30), requests: 9 },
+      { service: 's', policy_hash: 'c3', first_seen_ms: at(59, 30), last_seen_ms: at(90), requests: 9 },
+    ];
+    const runs = [run('c1', 1, 10), run('c2', 10, 30), run('c1', 30, 60), run('c3', 60, 0, 90)];
+    expect(mergePolicyChanges(hashes, runs, { fromMs: at(0), toMs: at(100) })).toEqual([
+      { service: 's', atMs: at(10), before: 'c1', after: 'c2' },
+      { service: 's', atMs: at(30), before: 'c2', after: 'c1' },
+      { service: 's', atMs: at(59, 30), before: 'c1', after: 'c3' },
     ]);
   });
 

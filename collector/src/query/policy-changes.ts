@@ -149,7 +149,17 @@ export function mergePolicyChanges(
     if (run.start_ms < range.fromMs || run.start_ms >= range.toMs) continue;
     const first = firstSeen.get(`${run.service}\u0000${run.policy_hash}`);
     // Its first sighting, since the policy before took over: the change listed already, at its first request.
-    if (first !== undefined && first >= before.start_ms && first < run.start_ms + MINUTE_MS) continue;
+    // That change names the policy first seen before it; the one it replaced is the held run's (after a
+    // rollback the two differ: c1, c2, back to c1, then c3 replaced c1, not c2).
+    if (first !== undefined && first >= before.start_ms && first < run.start_ms + MINUTE_MS) {
+      const index = changes.findIndex(
+        (change) =>
+          change.service === run.service && change.after === run.policy_hash && change.atMs === first,
+      );
+      const listed = changes[index];
+      if (listed !== undefined) changes[index] = { ...listed, before: before.policy_hash };
+      continue;
+    }
     changes.push({
       service: run.service,
       atMs: run.start_ms,
@@ -187,8 +197,8 @@ export function originsLostQuery(change: PolicyChangeAt, range: TimeRange, limit
   const length = range.toMs - range.fromMs;
   return {
     query: `SELECT origin,
-  sumIf(sample_weight, policy_hash = {before:String} AND outcome != 'blocked') AS allowed_before,
-  sumIf(sample_weight, policy_hash = {after:String} AND outcome = 'blocked') AS blocked_after
+  sumIf(sample_weight, policy_hash = {before:String} AND outcome != 'blocked' AND timestamp < fromUnixTimestamp64Milli({at_ms:Int64}, 'UTC')) AS allowed_before,
+  sumIf(sample_weight, policy_hash = {after:String} AND outcome = 'blocked' AND timestamp >= fromUnixTimestamp64Milli({at_ms:Int64}, 'UTC')) AS blocked_after
 FROM ${SOURCE_TABLE.events}
 WHERE service = {service:String}
   AND timestamp >= {window_from:DateTime('UTC')} AND timestamp < {window_to:DateTime('UTC')}
@@ -201,6 +211,9 @@ LIMIT {limit:UInt32}`,
       service: change.service,
       before: change.before,
       after: change.after,
+      // Each side of the change only: once a policy returns (a rollback), its hash also labels traffic on the
+      // other side, which counting by hash alone put into both sums.
+      at_ms: change.atMs,
       window_from: seconds(Math.max(change.atMs - length, 0)),
       window_to: seconds(range.toMs),
       limit,
