@@ -188,7 +188,7 @@ describe('GET /timeseries', () => {
     }
     const ranked = [...truth].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     const series = body.series as SeriesJson[];
-    expect(series.map((entry) => entry.group)).toEqual([ranked[0]?.[0], ranked[1]?.[0], '(other)']);
+    expect(series.map((entry) => entry.group)).toEqual([ranked[0]?.[0], ranked[1]?.[0], '(all others)']);
     expect(series.map((entry) => entry.total)).toEqual([
       ranked[0]?.[1],
       ranked[1]?.[1],

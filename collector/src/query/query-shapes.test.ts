@@ -10,10 +10,11 @@ const H = 3_600_000;
 describe('shapeSeries', () => {
   const buckets = [0, H, 2 * H];
 
-  it('aligns values with buckets, biggest group first, (other) last', () => {
+  it('aligns values with buckets, biggest group first, the fold last, apart from the (other) origin', () => {
     const series = shapeSeries(
       [
-        { grp: '(other)', t: 0, value: 100 },
+        { grp: '\u0000fold', t: 0, value: 100 },
+        { grp: '(other)', t: 3600, value: 4 },
         { grp: 'b', t: 0, value: 1 },
         { grp: 'b', t: 7200, value: 2 },
         { grp: 'a', t: 3600, value: 5 },
@@ -23,8 +24,9 @@ describe('shapeSeries', () => {
     );
     expect(series).toEqual([
       { group: 'a', total: 5, values: [0, 5, 0] },
+      { group: '(other)', total: 4, values: [0, 4, 0] },
       { group: 'b', total: 3, values: [1, 0, 2] },
-      { group: '(other)', total: 100, values: [100, 0, 0] },
+      { group: '(all others)', folded: true, total: 100, values: [100, 0, 0] },
     ]);
   });
 

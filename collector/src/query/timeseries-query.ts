@@ -1,12 +1,19 @@
 // GET /timeseries: a metric per step, split by a group. Counts come from the per-minute rollup (reasons and
 // warnings from their own rollup, one row per code); high-cardinality groups keep the top N by volume over
-// the range and fold the rest into `(other)`. Buckets are zero-filled by ClickHouse (WITH FILL, per group).
+// the range and fold the rest into one series (OTHER_GROUP). Buckets are zero-filled by ClickHouse (WITH FILL, per group).
 import type { GroupBy, Metric, QueryFilters } from './query-params.js';
 import type { Dimension } from './rollup-choice.js';
 import { METRIC_CONDITIONS, rollupRows, type BuiltQuery, type Condition } from './sql-conditions.js';
 import { bucketStarts, type Step, type TimeRange } from './time-range.js';
 
-export const OTHER_GROUP = '(other)';
+/**
+ * The series that folds the groups past `top`. Named apart from the `(other)` origin (the instrumentation's
+ * overflow label), which is a group of its own; `folded: true` marks it whatever a service is called.
+ */
+export const OTHER_GROUP = '(all others)';
+// What the SQL names the fold: no stored service, route, origin or method holds a control character, so it
+// cannot meet a real group.
+const FOLD_KEY = '\u0000fold';
 export const TOTAL_GROUP = 'total';
 
 interface GroupSpec {
@@ -101,7 +108,7 @@ export function timeseriesQuery(request: TimeseriesRequest): BuiltQuery {
 `;
   const grp = spec.bounded
     ? spec.expression
-    : `if(${spec.expression} IN top_groups, ${spec.expression}, '${OTHER_GROUP}')`;
+    : `if(${spec.expression} IN top_groups, ${spec.expression}, {fold:String})`;
   return {
     query: `${topGroups}SELECT grp, t, sum(value) AS value FROM (
   SELECT ${grp} AS grp,
@@ -112,6 +119,7 @@ export function timeseriesQuery(request: TimeseriesRequest): BuiltQuery {
 GROUP BY grp, t
 ORDER BY grp, t WITH FILL FROM {first:UInt32} TO {fill_to:UInt32} STEP {step:UInt32}`,
     params: {
+      ...(spec.bounded ? {} : { fold: FOLD_KEY }),
       ...ranking?.params,
       ...source.params,
       ...(ranking === undefined ? {} : { top: request.top }),
@@ -131,6 +139,8 @@ export interface TimeseriesRow {
 
 export interface Series {
   readonly group: string;
+  /** The groups past `top`, folded into one series (`group` is then OTHER_GROUP). */
+  readonly folded?: true;
   readonly total: number;
   /** One value per bucket of `buckets`, zero where nothing was counted. */
   readonly values: readonly number[];
@@ -138,7 +148,7 @@ export interface Series {
 
 /**
  * Rows (already zero-filled per group) into one array per group aligned with the buckets, biggest group
- * first and `(other)` last. Without a group-by, `total` is always there, all zeros for an empty range.
+ * first and the fold of the groups past `top` last. Without a group-by, `total` is always there, all zeros for an empty range.
  */
 export function shapeSeries(
   rows: readonly TimeseriesRow[],
@@ -164,12 +174,17 @@ export function shapeSeries(
     );
   // WITH FILL on an empty result invents one group named '' full of zeros; a group that counted nothing
   // is no group (rollups hold no zero-weight rows), so it is dropped.
-  const series = [...byGroup]
-    .map(([group, values]) => ({ group, total: values.reduce((sum, value) => sum + value, 0), values }))
+  const series: Series[] = [...byGroup]
+    .map(([group, values]) => {
+      const total = values.reduce((sum, value) => sum + value, 0);
+      return group === FOLD_KEY
+        ? { group: OTHER_GROUP, folded: true as const, total, values }
+        : { group, total, values };
+    })
     .filter((entry) => entry.total > 0 || (!grouped && entry.group === TOTAL_GROUP));
   return series.sort(
     (a, b) =>
-      Number(a.group === OTHER_GROUP) - Number(b.group === OTHER_GROUP) ||
+      Number(a.folded === true) - Number(b.folded === true) ||
       b.total - a.total ||
       (a.group < b.group ? -1 : 1),
   );
