@@ -91,6 +91,10 @@ describe('policy changes', () => {
       { service: 'shop', atMs: at(90), before: 'p2', after: 'p1' },
     ]);
     expect(await readPolicyChanges(store.client, at(160), at(300))).toEqual([]);
+    // A return in the range's last minutes: the minutes after the range tell that it held.
+    expect(await readPolicyChanges(store.client, at(60), at(92))).toEqual([
+      { service: 'shop', atMs: at(90), before: 'p2', after: 'p1' },
+    ]);
   });
 });
 

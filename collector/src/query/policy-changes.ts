@@ -54,6 +54,12 @@ export const HELD_MINUTES = 3;
 export const ABSENT_MINUTES = 15;
 /** How far before the range the policy held before a switch is looked for. */
 const RUN_LOOKBACK_MS = DAY_MS;
+/**
+ * How far past the range runs are read: a run that starts near the range's end is judged by whether it held,
+ * which only the minutes after it tell (a rollback in a past range's last minutes was missing from the answer
+ * unless the range also held three minutes of traffic after it). Runs starting past the range are not listed.
+ */
+const RUN_LOOKAHEAD_MS = 60 * MINUTE_MS;
 
 /**
  * Each service's runs of minutes with the same busiest policy, from RUN_LOOKBACK_MS before the range to its
@@ -100,7 +106,7 @@ WHERE policy_hash != previous
 ORDER BY service, position`,
     params: {
       scan_from: seconds(Math.max(range.fromMs - RUN_LOOKBACK_MS, 0)),
-      to: seconds(range.toMs),
+      to: seconds(range.toMs + RUN_LOOKAHEAD_MS),
       ...(service === undefined ? {} : { service }),
     },
     tables: [TABLES.policyMinutes],
