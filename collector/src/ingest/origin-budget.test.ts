@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { OriginBudget } from './origin-budget.js';
 
 describe('OriginBudget', () => {
-  const limits = { originsPerRoute: 2, routesPerWindow: 2, windowMs: 1000 };
+  const limits = { originsPerRoute: 2, keysPerWindow: 3, windowMs: 1000 };
 
   it('keeps the first origins of a service and route apart and counts the rest under (other)', () => {
     const budget = new OriginBudget(limits);
@@ -17,12 +17,16 @@ describe('OriginBudget', () => {
     expect(budget.admit('api', '/a', ORIGIN_INVALID, 0)).toBe(ORIGIN_INVALID);
   });
 
-  it('bounds the routes it keeps, and starts over each window', () => {
+  it('bounds the keys it keeps across routes, and starts over each window', () => {
     let now = 0;
     const budget = new OriginBudget(limits);
     budget.admit('api', '/a', 'https://one.example', now);
     budget.admit('api', '/b', 'https://one.example', now);
+    budget.admit('api', '/b', 'https://two.example', now);
+    // Three keys kept: a new one is (other) on any route, a kept one stays itself.
     expect(budget.admit('api', '/c', 'https://one.example', now)).toBe(ORIGIN_OTHER);
+    expect(budget.admit('api', '/a', 'https://two.example', now)).toBe(ORIGIN_OTHER);
+    expect(budget.admit('api', '/b', 'https://two.example', now)).toBe('https://two.example');
     now = 1000;
     expect(budget.admit('api', '/c', 'https://one.example', now)).toBe('https://one.example');
     expect(budget.admit('api', '/c', 'https://two.example', now)).toBe('https://two.example');

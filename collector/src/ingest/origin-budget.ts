@@ -12,15 +12,18 @@ import {
 export interface OriginBudgetLimits {
   /** Distinct origins per service and route per window. */
   readonly originsPerRoute: number;
-  /** Service and route pairs per window; a pair past it counts every origin under `(other)`. */
-  readonly routesPerWindow: number;
+  /**
+   * Service, route and origin triples kept per window, all pairs together (the memory bound: 10,000 pairs
+   * of 100 origins would be a million strings); past it every new one counts under `(other)`.
+   */
+  readonly keysPerWindow: number;
   readonly windowMs: number;
 }
 
-/** The instrumentation's defaults: 100 origins per route per 5-second interval, 10,000 keys. */
+/** The instrumentation's defaults: 100 origins per route and 10,000 keys per 5-second interval. */
 export const DEFAULT_ORIGIN_BUDGET: OriginBudgetLimits = {
   originsPerRoute: DEFAULT_AGGREGATOR_LIMITS.originsPerRoute,
-  routesPerWindow: DEFAULT_AGGREGATOR_LIMITS.keysPerInterval,
+  keysPerWindow: DEFAULT_AGGREGATOR_LIMITS.keysPerInterval,
   windowMs: DEFAULT_FLUSH_INTERVAL_MS,
 };
 
@@ -28,7 +31,7 @@ export class OriginBudget {
   // service → route → origins seen in the window. Nested maps: the decoded strings repeat as the same
   // objects, whose hashes V8 keeps, where a joined key would be a new string to hash per span.
   #services = new Map<string, Map<string, Set<string>>>();
-  #routes = 0;
+  #keys = 0;
   #windowStart = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly limits: OriginBudgetLimits = DEFAULT_ORIGIN_BUDGET) {}
@@ -41,24 +44,24 @@ export class OriginBudget {
     if (origin === ORIGIN_OTHER || origin === ORIGIN_INVALID) return origin;
     if (now - this.#windowStart >= this.limits.windowMs) {
       this.#services = new Map();
-      this.#routes = 0;
+      this.#keys = 0;
       this.#windowStart = now;
     }
     let routes = this.#services.get(service);
     let origins = routes?.get(route);
+    if (origins?.has(origin) === true) return origin;
+    if (this.#keys >= this.limits.keysPerWindow) return ORIGIN_OTHER;
     if (origins === undefined) {
-      if (this.#routes >= this.limits.routesPerWindow) return ORIGIN_OTHER;
       if (routes === undefined) {
         routes = new Map();
         this.#services.set(service, routes);
       }
       origins = new Set();
       routes.set(route, origins);
-      this.#routes++;
     }
-    if (origins.has(origin)) return origin;
     if (origins.size >= this.limits.originsPerRoute) return ORIGIN_OTHER;
     origins.add(origin);
+    this.#keys++;
     return origin;
   }
 }
