@@ -37,7 +37,7 @@ export class CollectorMetrics {
     name: 'corsight_otlp_requests_refused_total',
     help:
       'OTLP export requests refused whole (HTTP 4xx/5xx, gRPC error status), by reason: malformed, ' +
-      'unauthenticated, too_large, unsupported_media_type, backpressure, internal.',
+      'unauthenticated, too_large, unsupported_media_type, backpressure, internal, aborted (the client left mid-body).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

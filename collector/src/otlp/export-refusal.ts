@@ -18,6 +18,8 @@ export class OtlpRequestError extends Error {
 
 export interface Refusal extends RpcStatus {
   readonly httpStatus: number;
+  /** What it is counted under, when its status alone does not tell (refusalReason). */
+  readonly reason?: RefusalReason;
 }
 
 // Fastify's own errors that can reach the receiver's error handler (body limit, bad Content-Length).
@@ -78,9 +80,17 @@ export function refusalFor(error: unknown): Refusal {
 
 /** What a refused request is counted under (/metrics), whichever transport refused it. */
 export type RefusalReason =
-  'malformed' | 'unauthenticated' | 'too_large' | 'unsupported_media_type' | 'backpressure' | 'internal';
+  | 'malformed'
+  | 'unauthenticated'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'backpressure'
+  | 'internal'
+  /** The client went away before its body ended: no answer reached it. */
+  | 'aborted';
 
 export function refusalReason(refusal: Refusal): RefusalReason {
+  if (refusal.reason !== undefined) return refusal.reason;
   switch (refusal.httpStatus) {
     case 401:
       return 'unauthenticated';

@@ -324,6 +324,40 @@ describe('OTLP/HTTP answers', () => {
   });
 });
 
+describe('reporting refusals', () => {
+  it('counts a client that leaves mid-body as aborted, not as a malformed request', async () => {
+    const refusals: string[] = [];
+    const counted = Fastify();
+    await counted.register(otlpHttpReceiver, {
+      accept: sink.accept,
+      refused: (refusal) => refusals.push(refusalReason(refusal)),
+      maxBodyBytes: MAX_BODY,
+      maxDecompressedBytes: MAX_DECOMPRESSED,
+    });
+    const base = await counted.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { request } = await import('node:http');
+      await new Promise<void>((resolve) => {
+        const partial = request(`${base}/v1/traces`, {
+          method: 'POST',
+          headers: { ...PROTOBUF, 'content-length': '1000' },
+        });
+        partial.on('error', () => {
+          resolve();
+        });
+        partial.write(Buffer.alloc(10), () => {
+          setTimeout(() => partial.destroy(), 20);
+        });
+      });
+      await vi.waitFor(() => {
+        expect(refusals).toEqual(['aborted']);
+      });
+    } finally {
+      await counted.close();
+    }
+  });
+});
+
 describe('with a token check before the body', () => {
   it('answers 401 to a wrong token without reading or decoding the body, and reports every refusal', async () => {
     const refusals: string[] = [];

@@ -181,11 +181,14 @@ function registerReceiver(fastify: FastifyInstance, options: OtlpHttpReceiverOpt
 
   const { authorise, refused } = options;
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    const refusal = refusalFor(error);
+    // A client that left mid-body shows as a body shorter than its Content-Length: counted apart from
+    // requests that are malformed, and not logged (it is gone, and nothing it sent was wrong).
+    const aborted = request.raw.readableAborted;
+    const refusal: Refusal = aborted ? { ...refusalFor(error), reason: 'aborted' } : refusalFor(error);
     refused?.(refusal);
     // Backpressure (503 with Retry-After) is told apart first: under overload it answers every request, and
     // an error line with a stack for each would flood the log exactly then.
-    if (refusal.httpStatus === 401 || refusal.retryAfterSeconds !== undefined) {
+    if (aborted || refusal.httpStatus === 401 || refusal.retryAfterSeconds !== undefined) {
       request.log.debug({ status: refusal.httpStatus }, `OTLP export refused: ${refusal.message}`);
     } else if (refusal.httpStatus >= 500) {
       request.log.error({ err: error }, 'OTLP export failed inside the collector');
