@@ -24,11 +24,21 @@ export async function restoreHttpSpanServices(
   services: HttpSpanServices,
   sinceMs?: number,
 ): Promise<number> {
+  // The periodic read takes the per-minute rollup: at full ingest 15 minutes are tens of millions of events
+  // and some hundred thousand rollup rows. Counted rows suffice: every Corsight service sends summaries and
+  // every judged HTTP span counts at least a fraction of a request.
+  const source =
+    sinceMs === undefined
+      ? `${TABLES.events}`
+      : `${TABLES.rollup} WHERE minute >= toStartOfMinute(toDateTime({since_s:UInt32}, 'UTC'))`;
   const result = await client.query({
     query: `SELECT service, toUInt8(max(source = 'corsight')) AS corsight, toUInt8(max(source = 'http_span')) AS captured
-            FROM ${TABLES.events}${sinceMs === undefined ? '' : ' WHERE timestamp >= fromUnixTimestamp64Milli({since:Int64})'}
+            FROM ${source}
             GROUP BY service ORDER BY service LIMIT {limit:UInt32}`,
-    query_params: { limit: DEFAULT_TRACKED_SERVICES, ...(sinceMs === undefined ? {} : { since: sinceMs }) },
+    query_params: {
+      limit: DEFAULT_TRACKED_SERVICES,
+      ...(sinceMs === undefined ? {} : { since_s: Math.floor(sinceMs / 1000) }),
+    },
     format: 'JSONEachRow',
   });
   const rows = await result.json<ServiceSourcesRow>();
