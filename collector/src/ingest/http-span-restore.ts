@@ -29,7 +29,7 @@ export async function restoreHttpSpanServices(
   // every judged HTTP span counts at least a fraction of a request.
   const source =
     sinceMs === undefined
-      ? `${TABLES.events}`
+      ? TABLES.events
       : `${TABLES.rollup} WHERE minute >= toStartOfMinute(toDateTime({since_s:UInt32}, 'UTC'))`;
   const result = await client.query({
     query: `SELECT service, toUInt8(max(source = 'corsight')) AS corsight, toUInt8(max(source = 'http_span')) AS captured
