@@ -206,6 +206,50 @@ interface Outgoing {
   readonly instance: NotifiedInstance;
 }
 
+/** What one evaluation of a rule records and sends, shared by evaluateRule and retireRule. */
+class EvaluationOutput {
+  readonly transitions: AlertTransition[] = [];
+  readonly outgoing: Outgoing[] = [];
+  readonly suppressed: SuppressedNotification[] = [];
+
+  constructor(
+    private readonly rule: AlertRule,
+    private readonly nowMs: number,
+    private readonly silences: readonly AlertSilence[],
+  ) {}
+
+  transition(type: AlertTransition['type'], instance: AlertInstance): void {
+    this.transitions.push({
+      type,
+      ruleId: this.rule.id,
+      instanceId: instance.id,
+      key: instance.key,
+      atMs: this.nowMs,
+      condition: instance.last,
+    });
+  }
+
+  /** Sends (or suppresses) a notification; answers whether it went out. */
+  announce(kind: NotificationTransition, instance: AlertInstance, endsAtMs?: number): boolean {
+    const silence = activeSilence(this.rule, instance.key, this.silences, this.nowMs);
+    if (silence !== undefined) {
+      this.suppressed.push({ instanceId: instance.id, transition: kind, silenceId: silence.id });
+      return false;
+    }
+    this.outgoing.push({ transition: kind, instance: notified(instance, endsAtMs) });
+    return true;
+  }
+
+  result(instances: Map<string, AlertInstance>): EvaluationResult {
+    return {
+      state: { instances },
+      transitions: this.transitions,
+      notifications: bundle(this.rule, this.nowMs, this.outgoing),
+      suppressed: this.suppressed,
+    };
+  }
+}
+
 function bundle(rule: AlertRule, nowMs: number, outgoing: readonly Outgoing[]): AlertNotification[] {
   const notifications: AlertNotification[] = [];
   const ruleSummary = {
@@ -251,34 +295,10 @@ export function evaluateRule(
   const nowMs = input.nowMs;
   const groups = groupsByKey(rule, input.groups);
   const instances = new Map<string, AlertInstance>();
-  const transitions: AlertTransition[] = [];
-  const outgoing: Outgoing[] = [];
-  const suppressed: SuppressedNotification[] = [];
-
-  const transition = (type: AlertTransition['type'], instance: AlertInstance): void => {
-    transitions.push({
-      type,
-      ruleId: rule.id,
-      instanceId: instance.id,
-      key: instance.key,
-      atMs: nowMs,
-      condition: instance.last,
-    });
-  };
-
-  /** Sends (or suppresses) a notification; answers whether it went out. */
-  const announce = (kind: NotificationTransition, instance: AlertInstance, endsAtMs?: number): boolean => {
-    const silence = activeSilence(rule, instance.key, silences, nowMs);
-    if (silence !== undefined) {
-      suppressed.push({ instanceId: instance.id, transition: kind, silenceId: silence.id });
-      return false;
-    }
-    outgoing.push({ transition: kind, instance: notified(instance, endsAtMs) });
-    return true;
-  };
+  const output = new EvaluationOutput(rule, nowMs, silences);
 
   const announceFiring = (instance: AlertInstance): AlertInstance => {
-    const sent = announce('firing', instance);
+    const sent = output.announce('firing', instance);
     return { ...instance, lastAnnouncedMs: nowMs, ...(sent ? { lastNotifiedMs: nowMs } : {}) };
   };
 
@@ -294,7 +314,7 @@ export function evaluateRule(
 
     if (before.state === 'pending') {
       if (!condition.holds) {
-        transition('cancelled', current);
+        output.transition('cancelled', current);
         continue;
       }
       if (nowMs - before.activeSinceMs < rule.forMs) {
@@ -302,7 +322,7 @@ export function evaluateRule(
         continue;
       }
       const firing: AlertInstance = { ...current, state: 'firing', firingSinceMs: nowMs };
-      transition('firing', firing);
+      output.transition('firing', firing);
       instances.set(id, announceFiring(firing));
       continue;
     }
@@ -314,7 +334,7 @@ export function evaluateRule(
         const silenced = activeSilence(rule, holding.key, silences, nowMs) !== undefined;
         instances.set(id, silenced ? holding : announceFiring(holding));
       } else if (nowMs - (holding.lastAnnouncedMs ?? holding.lastNotifiedMs) >= rule.repeatMs) {
-        const sent = announce('reminder', holding);
+        const sent = output.announce('reminder', holding);
         instances.set(id, { ...holding, lastAnnouncedMs: nowMs, ...(sent ? { lastNotifiedMs: nowMs } : {}) });
       } else {
         instances.set(id, holding);
@@ -327,9 +347,9 @@ export function evaluateRule(
       instances.set(id, { ...current, clearSinceMs });
       continue;
     }
-    transition('resolved', current);
+    output.transition('resolved', current);
     // An instance nobody was told about resolves silently (it was silenced throughout).
-    if (current.lastNotifiedMs !== undefined) announce('resolved', current, nowMs);
+    if (current.lastNotifiedMs !== undefined) output.announce('resolved', current, nowMs);
   }
 
   for (const [id, group] of groups) {
@@ -355,21 +375,16 @@ export function evaluateRule(
       policyChange,
     };
     if (rule.forMs > 0) {
-      transition('pending', started);
+      output.transition('pending', started);
       instances.set(id, started);
       continue;
     }
     const firing: AlertInstance = { ...started, state: 'firing', firingSinceMs: nowMs };
-    transition('firing', firing);
+    output.transition('firing', firing);
     instances.set(id, announceFiring(firing));
   }
 
-  return {
-    state: { instances },
-    transitions,
-    notifications: bundle(rule, nowMs, outgoing),
-    suppressed,
-  };
+  return output.result(instances);
 }
 
 /**
@@ -385,27 +400,12 @@ export function retireRule(
   nowMs: number,
   silences: readonly AlertSilence[] = [],
 ): EvaluationResult {
-  const transitions: AlertTransition[] = [];
-  const outgoing: Outgoing[] = [];
-  const suppressed: SuppressedNotification[] = [];
+  const output = new EvaluationOutput(rule, nowMs, silences);
   for (const instance of previous.instances.values()) {
-    transitions.push({
-      type: instance.state === 'firing' ? 'resolved' : 'cancelled',
-      ruleId: rule.id,
-      instanceId: instance.id,
-      key: instance.key,
-      atMs: nowMs,
-      condition: instance.last,
-    });
-    if (instance.state !== 'firing' || instance.lastNotifiedMs === undefined) continue;
-    const silence = activeSilence(rule, instance.key, silences, nowMs);
-    if (silence === undefined) outgoing.push({ transition: 'resolved', instance: notified(instance, nowMs) });
-    else suppressed.push({ instanceId: instance.id, transition: 'resolved', silenceId: silence.id });
+    output.transition(instance.state === 'firing' ? 'resolved' : 'cancelled', instance);
+    if (instance.state === 'firing' && instance.lastNotifiedMs !== undefined) {
+      output.announce('resolved', instance, nowMs);
+    }
   }
-  return {
-    state: { instances: new Map() },
-    transitions,
-    notifications: bundle(rule, nowMs, outgoing),
-    suppressed,
-  };
+  return output.result(new Map());
 }
