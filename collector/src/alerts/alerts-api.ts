@@ -332,6 +332,9 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
   // version (three parallel POSTs of one id answered 201 twice, one of them lost; parallel PUTs all answered
   // version 3). Changes through this collector run one at a time; collectors sharing a cluster can still
   // race, which an operator's changes seldom do.
+  /** Whether `id` is a rule of the rules file or a built-in one: those change in the file, not here. */
+  const fileRule = (id: string): boolean =>
+    activeRules(ruleSet, undefined).some((active) => active.rule.id === id);
   let ruleChanges: Promise<unknown> = Promise.resolve();
   const oneAtATime = <T>(change: () => Promise<T>): Promise<T> => {
     const run = ruleChanges.then(change);
@@ -344,7 +347,7 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
       const spec = body(request);
       const rule = checkedRule(spec);
       const stored = await readStoredRules(client);
-      if (activeRules(ruleSet, undefined).some((active) => active.rule.id === rule.id)) {
+      if (fileRule(rule.id)) {
         throw new AlertApiError(
           409,
           'rule_exists',
@@ -371,7 +374,7 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
       const spec = body(request);
       const rule = checkedRule(spec, request.params.id);
       const stored = await readStoredRules(client);
-      if (activeRules(ruleSet, undefined).some((active) => active.rule.id === rule.id)) {
+      if (fileRule(rule.id)) {
         throw new AlertApiError(
           409,
           'rule_in_file',
@@ -401,7 +404,7 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
     oneAtATime(async () => {
       const id = request.params.id;
       const stored = await readStoredRules(client);
-      if (activeRules(ruleSet, undefined).some((active) => active.rule.id === id)) {
+      if (fileRule(id)) {
         throw new AlertApiError(
           409,
           'rule_in_file',

@@ -186,12 +186,14 @@ export async function startCollector(
   }, SERVICE_REFRESH.everyMs);
   refreshServices.unref();
   const accept = createSpanIngest({ spool, tokens: config.ingest.tokens, metrics, httpSpans });
+  // Both receivers check the token before they read or decode a body.
+  const authorise = ingestAuthoriser(config.ingest.tokens);
   const refused = (refusal: Refusal): void => {
     metrics.requestsRefused.inc({ reason: refusalReason(refusal) });
   };
   await app.register(otlpHttpReceiver, {
     accept,
-    authorise: ingestAuthoriser(config.ingest.tokens),
+    authorise,
     refused,
     maxBodyBytes: config.ingest.maxBodyBytes,
     maxDecompressedBytes: config.ingest.maxDecompressedBytes,
@@ -245,7 +247,7 @@ export async function startCollector(
     if (config.grpcPort !== undefined) {
       grpc = createOtlpGrpcReceiver({
         accept,
-        authorise: ingestAuthoriser(config.ingest.tokens),
+        authorise,
         refused,
         host: config.host,
         port: config.grpcPort,
