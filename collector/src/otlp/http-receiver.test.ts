@@ -1,5 +1,6 @@
 // POST /v1/traces on a real Fastify server: what the real OTLP/HTTP exporters send reaches the sink intact,
 // and every refusal gets the status and google.rpc.Status body the OTLP specification asks for.
+import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -61,6 +62,22 @@ function protobufRequest(spans: number, attributes = 1): Buffer {
     resourceSpans: [{ scopeSpans: [{ spans: Array.from({ length: spans }, (_, i) => span(i)) }] }],
   });
   return Buffer.from(exportRequest.encode(message).finish());
+}
+
+/** Announces a 1000-byte OTLP body, sends `first` of it, then goes away. */
+function leaveMidBody(base: string, headers: Record<string, string>, first: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    const partial = request(`${base}/v1/traces`, {
+      method: 'POST',
+      headers: { ...PROTOBUF, 'content-length': '1000', ...headers },
+    });
+    partial.on('error', () => {
+      resolve();
+    });
+    partial.write(first, () => {
+      setTimeout(() => partial.destroy(), 20);
+    });
+  });
 }
 
 function post(
@@ -256,27 +273,16 @@ describe('OTLP/HTTP answers', () => {
   });
 
   it.each([false, true])('shrugs off a client that leaves mid-body (gzip: %s)', async (gzip) => {
-    const { request } = await import('node:http');
-    const headers = {
-      ...PROTOBUF,
-      'content-length': '1000',
-      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-    };
-    await new Promise<void>((resolve) => {
-      const partial = request(`${url}/v1/traces`, { method: 'POST', headers });
-      partial.on('error', () => {
-        resolve();
-      });
-      partial.write(gzip ? gzipSync(Buffer.alloc(5000)).subarray(0, 10) : Buffer.alloc(10), () => {
-        setTimeout(() => partial.destroy(), 20);
-      });
-    });
+    await leaveMidBody(
+      url,
+      gzip ? { 'content-encoding': 'gzip' } : {},
+      gzip ? gzipSync(Buffer.alloc(5000)).subarray(0, 10) : Buffer.alloc(10),
+    );
     expect((await post(protobufRequest(1), PROTOBUF)).status).toBe(200);
     expect(sink.calls).toHaveLength(1);
   });
 
   it('inflates a gzip body only once all of it has arrived', async () => {
-    const { request } = await import('node:http');
     const headers = { ...PROTOBUF, 'content-length': '1000', 'content-encoding': 'gzip' };
     const answered: { status: number | undefined; body: string } = { status: undefined, body: '' };
     const partial = request(`${url}/v1/traces`, { method: 'POST', headers }, (response) => {
@@ -336,19 +342,7 @@ describe('reporting refusals', () => {
     });
     const base = await counted.listen({ host: '127.0.0.1', port: 0 });
     try {
-      const { request } = await import('node:http');
-      await new Promise<void>((resolve) => {
-        const partial = request(`${base}/v1/traces`, {
-          method: 'POST',
-          headers: { ...PROTOBUF, 'content-length': '1000' },
-        });
-        partial.on('error', () => {
-          resolve();
-        });
-        partial.write(Buffer.alloc(10), () => {
-          setTimeout(() => partial.destroy(), 20);
-        });
-      });
+      await leaveMidBody(base, {}, Buffer.alloc(10));
       await vi.waitFor(() => {
         expect(refusals).toEqual(['aborted']);
       });
