@@ -125,7 +125,8 @@ function isOrigin(origin: string): boolean {
 
 /**
  * The row mapSpanToRow would give the span exchangeSpanAttributes describes, or undefined when a value needs
- * the general path (http-span-to-row.ts) to be cut, trimmed or refused.
+ * the general path (http-span-to-row.ts) to be cut, trimmed or refused. `origin`: what the origin counts as
+ * (the origin budget's answer), by default the key's.
  */
 export function directHttpSpanRow(
   span: OtlpSpan,
@@ -133,6 +134,7 @@ export function directHttpSpanRow(
   judged: CrossOriginExchange,
   weight: number,
   options: MapOptions | undefined,
+  origin: string = judged.key.origin,
 ): CorsEventRow | undefined {
   const { verdict, key } = judged;
   const timestamp = startMs(span, options);
@@ -141,7 +143,6 @@ export function directHttpSpanRow(
   if (service === GENERAL) return undefined;
   const route = key.route;
   if (route === '' || route.length > ROW_LIMITS.route || hasControlCharacters(route)) return undefined;
-  const origin = key.origin;
   if (!isOrigin(origin)) return undefined;
   const method = key.method;
   if (method === '' || !isMethod(method)) return undefined;

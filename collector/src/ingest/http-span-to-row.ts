@@ -54,16 +54,22 @@ export function mapHttpSpanToRow(
   origins?: OriginBudget,
   service = '',
 ): SpanMapping {
-  let judged = judgeExchange(exchange);
+  const judged = judgeExchange(exchange);
   if (judged === undefined) return NOT_CORS;
-  if (origins !== undefined) {
-    const { route, origin } = judged.key;
-    const counted = origins.admit(service, route, origin, options?.nowMs ?? Date.now());
-    if (counted !== origin) judged = { ...judged, key: { ...judged.key, origin: counted } };
-  }
-  const direct = directHttpSpanRow(span, exchange, judged, weight, options);
+  const { route, origin } = judged.key;
+  // Past the budget (a scanner, or thousands of origins in a window) most spans count under `(other)`: the
+  // direct row takes the counted origin as it is, and only the general path needs a key that names it.
+  const counted =
+    origins === undefined ? origin : origins.admit(service, route, origin, options?.nowMs ?? Date.now());
+  const direct = directHttpSpanRow(span, exchange, judged, weight, options, counted);
   if (direct !== undefined) return { kind: 'row', row: direct };
-  return mapJudgedSpan(span, exchange, judged, weight, options);
+  return mapJudgedSpan(
+    span,
+    exchange,
+    counted === origin ? judged : { ...judged, key: { ...judged.key, origin: counted } },
+    weight,
+    options,
+  );
 }
 
 /** The general path: the verdict as span attributes, then the row mapping of Corsight's own spans. */

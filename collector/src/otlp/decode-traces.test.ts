@@ -220,6 +220,38 @@ describe('decoding', () => {
     }
   });
 
+  it('reads what follows a string as it is, not as what followed it last time', () => {
+    // The cache guesses that the string after `origin` is the one that came after it before: here it never
+    // is (same length, one character apart), in an order that changes from batch to batch.
+    const batch = (origins: readonly string[]): Uint8Array =>
+      encode({
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: origins.map((origin) => ({
+                  ...PROTOBUF_SPAN,
+                  attributes: [
+                    { key: 'origin', value: { stringValue: origin } },
+                    { key: 'route', value: { stringValue: '/orders' } },
+                  ],
+                })),
+              },
+            ],
+          },
+        ],
+      });
+    const origins = ['https://a1.example', 'https://a2.example', 'https://a3.example'];
+    for (const order of [origins, [...origins].reverse(), [origins[1] ?? '', origins[1] ?? '']]) {
+      for (let round = 0; round < 3; round++) {
+        const decoded = decodeProtobufTraceRequest(batch(order));
+        expect(decoded.map((span) => span.attributes)).toEqual(
+          order.map((origin) => ({ origin, route: '/orders' })),
+        );
+      }
+    }
+  });
+
   it('reads strings of every length around the cache limit, multi-byte ones too, the same each time', () => {
     // 1 to 70 bytes covers the byte-at-a-time tails, the 64-byte slots and the uncached strings past them;
     // 'é' and '🙂' put a character across the four-byte steps. Three rounds: cached on the second.
