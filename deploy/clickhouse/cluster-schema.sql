@@ -707,6 +707,57 @@ FROM cors_events_local
 WHERE policy_hash != ''
 GROUP BY minute, service, policy_hash;
 
+-- Migration 6: weekly rollup of the preflight-cache keys per service (cors_preflight_1w); the one of all services dropped
+CREATE TABLE IF NOT EXISTS cors_preflight_1w_local ON CLUSTER `corsight` (
+  week DateTime('UTC') CODEC(DoubleDelta, ZSTD(1)),
+  service LowCardinality(String),
+  route LowCardinality(String),
+  origin LowCardinality(String),
+  key_method LowCardinality(String),
+  needs_preflight_requests SimpleAggregateFunction(sum, Float64),
+  allowed_preflights SimpleAggregateFunction(sum, Float64),
+  preflight_cache_chromium SimpleAggregateFunction(max, UInt32),
+  preflight_cache_firefox SimpleAggregateFunction(max, UInt32),
+  preflight_cache_webkit SimpleAggregateFunction(max, UInt32)
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/cors_preflight_1w_local', '{replica}')
+PARTITION BY toYYYYMM(week)
+ORDER BY (service, week, route, origin, key_method)
+TTL week + INTERVAL 400 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS cors_preflight_1w ON CLUSTER `corsight` AS cors_preflight_1w_local
+ENGINE = Distributed(`corsight`, currentDatabase(), cors_preflight_1w_local, cityHash64(service));
+
+-- Backfill, then the view that keeps it current (the collector runs these only while cors_preflight_1w_mv_local is missing)
+TRUNCATE TABLE IF EXISTS cors_preflight_1w_local ON CLUSTER `corsight`;
+
+INSERT INTO cors_preflight_1w (week, service, route, origin, key_method, needs_preflight_requests, allowed_preflights, preflight_cache_chromium, preflight_cache_firefox, preflight_cache_webkit)
+SELECT toDateTime(intDiv(toUInt32(day), 604800) * 604800, 'UTC') AS week, service, route, origin, key_method,
+  sum(needs_preflight_requests) AS needs_preflight_requests,
+  sum(allowed_preflights) AS allowed_preflights,
+  max(preflight_cache_chromium) AS preflight_cache_chromium,
+  max(preflight_cache_firefox) AS preflight_cache_firefox,
+  max(preflight_cache_webkit) AS preflight_cache_webkit
+FROM (SELECT * FROM cors_preflight_1d WHERE needs_preflight_requests > 0 OR allowed_preflights > 0)
+GROUP BY service, week, route, origin, key_method;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS cors_preflight_1w_mv_local ON CLUSTER `corsight` TO cors_preflight_1w_local AS
+SELECT toDateTime(intDiv(toUInt32(day), 604800) * 604800, 'UTC') AS week, service, route, origin, key_method,
+  sum(needs_preflight_requests) AS needs_preflight_requests,
+  sum(allowed_preflights) AS allowed_preflights,
+  max(preflight_cache_chromium) AS preflight_cache_chromium,
+  max(preflight_cache_firefox) AS preflight_cache_firefox,
+  max(preflight_cache_webkit) AS preflight_cache_webkit
+FROM (SELECT * FROM cors_preflight_1d_local WHERE needs_preflight_requests > 0 OR allowed_preflights > 0)
+GROUP BY service, week, route, origin, key_method;
+
+DROP VIEW IF EXISTS cors_preflight_all_1w_mv_local ON CLUSTER `corsight`;
+
+DROP TABLE IF EXISTS cors_preflight_all_1w ON CLUSTER `corsight`;
+
+DROP TABLE IF EXISTS cors_preflight_all_1w_local ON CLUSTER `corsight`;
+
 -- Record the versions: a collector started on this schema migrates nothing
 INSERT INTO schema_migrations (version, name) VALUES (1, 'cors_events, rollups, origins seen, policy changes');
 
@@ -717,3 +768,5 @@ INSERT INTO schema_migrations (version, name) VALUES (3, 'alerting: alert_rules 
 INSERT INTO schema_migrations (version, name) VALUES (4, 'weekly rollups: route × origin (per service and for all services), preflight-cache keys (all services)');
 
 INSERT INTO schema_migrations (version, name) VALUES (5, 'policy_minutes: the policy fingerprints of each service per minute (returns to an earlier policy)');
+
+INSERT INTO schema_migrations (version, name) VALUES (6, 'weekly rollup of the preflight-cache keys per service (cors_preflight_1w); the one of all services dropped');

@@ -363,9 +363,9 @@ describe('GET /preflight-cache', () => {
     [
       'whole weeks, days and edges off the hour',
       WEEKS_AND_EDGES,
-      [TABLES.preflightAll1w, TABLES.preflight1d, TABLES.rollup, TABLES.events],
+      [TABLES.preflight1w, TABLES.preflight1d, TABLES.rollup, TABLES.events],
     ],
-    ['a range ending after the stored rows', PAST_END, [TABLES.preflightAll1w, TABLES.rollup, TABLES.events]],
+    ['a range ending after the stored rows', PAST_END, [TABLES.preflight1w, TABLES.rollup, TABLES.events]],
   ])(
     'estimates hits per route, origin and method beside the Max-Age sent and each engine over %s',
     async (_name, range, tables) => {

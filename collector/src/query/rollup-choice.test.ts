@@ -55,22 +55,22 @@ describe('chooseRollups picks the narrowest table', () => {
     ['origins by kind', { dimensions: ['origin', 'kind'] }, [TABLES.rollup]],
     ['requests per method', { dimensions: ['method'] }, [TABLES.rollup]],
     [
-      'the preflight cache',
+      'the preflight cache (keys per service)',
       {
-        dimensions: ['route', 'origin', 'key_method'],
+        dimensions: ['service', 'route', 'origin', 'key_method'],
         measures: ['needs_preflight_requests', 'allowed_preflights', 'preflight_cache_chromium'],
         onlyRowsWhere: PREFLIGHT_KEY_ROWS,
       },
-      [TABLES.preflightAll1w, TABLES.preflight1d],
+      [TABLES.preflight1w, TABLES.preflight1d],
     ],
     [
-      'the preflight cache of one service',
+      'the preflight cache of a route of every service',
       {
-        dimensions: ['service', 'route', 'origin', 'key_method'],
+        dimensions: ['route', 'origin', 'key_method'],
         measures: ['needs_preflight_requests', 'allowed_preflights'],
         onlyRowsWhere: PREFLIGHT_KEY_ROWS,
       },
-      [TABLES.preflight1d],
+      [TABLES.preflight1w, TABLES.preflight1d],
     ],
     [
       'the preflight cache by credentials mode',
@@ -166,7 +166,7 @@ describe('chooseRollups splits a range into whole days, whole hours and minutes'
     expect(() => chooseRollups(keys)).not.toThrow();
     expect(tablesOf(chooseRollups(keys))).toEqual([TABLES.rollup]);
     expect(tablesOf(chooseRollups({ ...keys, onlyRowsWhere: PREFLIGHT_KEY_ROWS }))).toEqual([
-      TABLES.preflightAll1w,
+      TABLES.preflight1w,
       TABLES.preflight1d,
       TABLES.rollup,
     ]);

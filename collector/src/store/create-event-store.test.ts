@@ -12,7 +12,7 @@ import { detailEventRow, eventRow } from '../ingest/cors-event-row.fixture.js';
 import { createEventStore, type ClickHouseEventStore } from './create-event-store.js';
 import { ALERT_TABLES } from '../alerts/alert-schema.js';
 import { migrate } from './migrations.js';
-import { DEFAULT_SCHEMA_OPTIONS, TABLES, VIEWS } from './schema-ddl.js';
+import { DEFAULT_SCHEMA_OPTIONS, DROPPED_TABLES, DROPPED_VIEWS, TABLES, VIEWS } from './schema-ddl.js';
 import { insertSegmentAsBody } from './segment-insert.js';
 
 let dir: string;
@@ -47,29 +47,32 @@ afterAll(async () => {
 });
 
 describe('migrations', () => {
-  it('create every table and view and record versions 1 to 5', async () => {
+  it('create every table and view and record versions 1 to 6', async () => {
     const tables = await rows<{ name: string }>(
       'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
     );
     const names = tables.map((table) => table.name);
     for (const name of [...Object.values(TABLES), ...Object.values(VIEWS), ...Object.values(ALERT_TABLES)])
       expect(names).toContain(name);
+    // Created by migration 4 and dropped by migration 6, on a new store too.
+    for (const name of [...Object.values(DROPPED_TABLES), ...Object.values(DROPPED_VIEWS)])
+      expect(names).not.toContain(name);
     const log = await rows<{ version: number }>(`SELECT version FROM ${TABLES.migrations} ORDER BY version`);
-    expect(log).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+    expect(log).toEqual([1, 2, 3, 4, 5, 6].map((version) => ({ version })));
   });
 
   it('do nothing when run again', async () => {
     const report = await migrate(store().client, DEFAULT_SCHEMA_OPTIONS);
-    expect(report).toEqual({ applied: [], current: 5, retention: [] });
+    expect(report).toEqual({ applied: [], current: 6, retention: [] });
     const log = await rows<{ n: string }>(`SELECT count() AS n FROM ${TABLES.migrations}`);
-    expect(log).toEqual([{ n: '5' }]);
+    expect(log).toEqual([{ n: '6' }]);
   });
 
   it('find the schema current when the data directory is opened again', async () => {
     await store().close();
     opened = undefined;
     opened = await createEventStore({ clickhouse: { kind: 'chdb', dataDir: join(dir, 'data') } });
-    expect(await store().migrated()).toEqual({ applied: [], current: 5, retention: [] });
+    expect(await store().migrated()).toEqual({ applied: [], current: 6, retention: [] });
   });
 
   it('put the raw TTL and the rollup TTL on the tables', async () => {
@@ -103,7 +106,7 @@ describe('migrations', () => {
       TABLES.origins1h,
       TABLES.routeOriginsAll1w,
       TABLES.routeOrigins1w,
-      TABLES.preflightAll1w,
+      TABLES.preflight1w,
       TABLES.routeOrigins1d,
       TABLES.originCodes1d,
       TABLES.preflight1d,

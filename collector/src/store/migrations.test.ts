@@ -1,7 +1,7 @@
-// Migrations 2 and 4 against real chDB: on a data directory of the version before with stored events they
-// fill every narrow rollup with the past of the per-minute rollup it is cut from (also days whose raw rows
-// are gone), redo a backfill that died half-way, never backfill twice, and from then on the views keep the
-// narrow rollups equal to their sources.
+// Migrations 2, 4 and 6 against real chDB: on a data directory of the version before with stored events
+// they fill every narrow rollup with the past of the per-minute rollup it is cut from (also days whose raw
+// rows are gone), redo a backfill that died half-way, never backfill twice, and from then on the views keep
+// the narrow rollups equal to their sources; migration 6 drops migration 4's table of all services.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,12 +12,17 @@ import { ALERT_TABLES } from '../alerts/alert-schema.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import {
   DEFAULT_SCHEMA_OPTIONS,
+  DROPPED_ROLLUPS,
+  DROPPED_TABLES,
+  DROPPED_VIEWS,
   NARROW_ROLLUPS,
   ROLLUPS,
   TABLES,
   TIME_COLUMN,
+  VIEWS,
   dimensionColumn,
   narrowRollupsDdl,
+  preflightWeeklyDdl,
   startOf,
   weeklyRollupsDdl,
   type NarrowRollupSpec,
@@ -69,14 +74,17 @@ function history(count: number, salt: number): CorsEventRow[] {
   });
 }
 
+/** A narrow rollup some migration creates, also one a later migration drops. */
+type CreatedRollup = (typeof DROPPED_ROLLUPS)[number];
+
 /** The per-minute rollup a narrow rollup is ultimately cut from (through narrower tables it is fed by). */
-function rootOf(spec: NarrowRollupSpec): string {
+function rootOf(spec: CreatedRollup | NarrowRollupSpec): string {
   const narrower = NARROW_ROLLUPS.find((other) => other.table === spec.from);
   return narrower === undefined ? spec.from : rootOf(narrower);
 }
 
 /** A narrow rollup and the same cut computed from the per-minute rollup at the root of its chain. */
-async function cuts(spec: NarrowRollupSpec): Promise<{ narrow: unknown[]; source: unknown[] }> {
+async function cuts(spec: CreatedRollup): Promise<{ narrow: unknown[]; source: unknown[] }> {
   const keys = spec.dimensions.join(', ');
   const time = TIME_COLUMN[spec.grain];
   const [measure = 'requests'] = spec.measures;
@@ -102,9 +110,10 @@ async function cuts(spec: NarrowRollupSpec): Promise<{ narrow: unknown[]; source
   return { narrow, source };
 }
 
-/** Every narrow rollup of the migrations up to `version` equals its source. */
+/** Every narrow rollup of the migrations up to `version` (not dropped by then) equals its source. */
 async function expectNarrowEqualsSource(version: number): Promise<void> {
-  for (const spec of NARROW_ROLLUPS.filter((narrow) => narrow.migration <= version)) {
+  const created = [...NARROW_ROLLUPS, ...DROPPED_ROLLUPS].filter((narrow) => narrow.migration <= version);
+  for (const spec of created.filter((narrow) => (narrow.droppedIn ?? Infinity) > version)) {
     const { narrow, source } = await cuts(spec);
     expect(narrow.length, spec.table).toBeGreaterThan(0);
     expect(narrow, spec.table).toEqual(source);
@@ -216,7 +225,8 @@ describe('migration 3: the alerting tables', () => {
 });
 
 describe('migration 4 on a data directory of version 3', () => {
-  const weekly = NARROW_ROLLUPS.filter((spec) => spec.migration === 4);
+  const weekly = [...NARROW_ROLLUPS, ...DROPPED_ROLLUPS].filter((spec) => spec.migration === 4);
+  const upToFive = MIGRATIONS.slice(0, 5);
 
   it('backfills every weekly rollup from the daily ones, redoing a backfill that died half-way', async () => {
     const before = await total(TABLES.routeOrigins1d);
@@ -230,7 +240,10 @@ describe('migration 4 on a data directory of version 3', () => {
               VALUES (now(), 'orders-api', 'allowed', '/x', 'https://x.test', 1000)`,
     });
 
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [4, 5], current: 5 });
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS, upToFive)).toMatchObject({
+      applied: [4, 5],
+      current: 5,
+    });
     for (const spec of weekly) {
       if (spec.measures.includes('requests')) expect(await total(spec.table), spec.table).toBe(before);
     }
@@ -238,7 +251,7 @@ describe('migration 4 on a data directory of version 3', () => {
   });
 
   it('does not backfill again, and counts later inserts once through the chained views', async () => {
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [] });
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS, upToFive)).toMatchObject({ applied: [] });
     const later = history(200, 5);
     const before = await total(TABLES.routeOrigins1d);
     await insert(later);
@@ -277,8 +290,11 @@ describe('migration 5: policy fingerprints per minute', () => {
     );
 
   it('holds every minute of the raw events (backfilled, then through its view), each counted once', async () => {
-    // Applied with migration 4 above (a data directory of version 3 migrates to the latest).
-    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [], current: 5 });
+    // Applied with migration 4 above (a data directory of version 3 migrates to version 5 there).
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS, MIGRATIONS.slice(0, 5))).toMatchObject({
+      applied: [],
+      current: 5,
+    });
     const recent = Date.now();
     await insert(
       history(50, 9).map((row, i) => ({
@@ -291,5 +307,64 @@ describe('migration 5: policy fingerprints per minute', () => {
     const raw = await minutesOf(TABLES.events, 'toStartOfMinute(timestamp)', 'sample_weight');
     expect(raw.length).toBeGreaterThanOrEqual(50);
     expect(await minutesOf(TABLES.policyMinutes, 'minute', 'requests')).toEqual(raw);
+  });
+});
+
+describe('migration 6 on a data directory of version 5', () => {
+  interface CacheKeySums {
+    readonly keys: number;
+    readonly needing: number;
+    readonly preflights: number;
+  }
+  const sums = async (table: string, key: string): Promise<CacheKeySums> => {
+    const [row] = await rows<CacheKeySums>(
+      `SELECT uniqExact(${key}) AS keys, sum(needs_preflight_requests) AS needing,
+         sum(allowed_preflights) AS preflights
+       FROM ${table}`,
+    );
+    return row ?? { keys: 0, needing: 0, preflights: 0 };
+  };
+  const names = async (): Promise<string[]> =>
+    (
+      await rows<{ name: string }>(
+        'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
+      )
+    ).map((row) => row.name);
+
+  it('fills the weekly keys per service from the daily ones and drops the table of all services', async () => {
+    // Both services of the history share routes and origins: the table of all services merged their keys.
+    const daily = await sums(TABLES.preflight1d, 'tuple(service, route, origin, key_method)');
+    const merged = await sums(DROPPED_TABLES.preflightAll1w, 'tuple(route, origin, key_method)');
+    expect(merged).toMatchObject({ needing: daily.needing, preflights: daily.preflights });
+    expect(merged.keys).toBeGreaterThan(0);
+    expect(merged.keys).toBeLessThan(daily.keys);
+    // A start that died during the backfill: the table exists with a row the backfill must not keep.
+    const [create] = preflightWeeklyDdl(DEFAULT_SCHEMA_OPTIONS);
+    if (typeof create !== 'string') throw new Error('migration 6 starts by creating a table');
+    await chdb().command({ query: create });
+    await chdb().command({
+      query: `INSERT INTO ${TABLES.preflight1w} (week, service, route, origin, key_method, allowed_preflights)
+              VALUES (now(), 'orders-api', '/x', 'https://x.test', 'PUT', 1000)`,
+    });
+
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [6], current: 6 });
+    const weekly = await sums(TABLES.preflight1w, 'tuple(service, route, origin, key_method)');
+    expect(weekly).toEqual({ ...daily, keys: weekly.keys });
+    await expectNarrowEqualsSource(6);
+    const left = await names();
+    expect(left).not.toContain(DROPPED_TABLES.preflightAll1w);
+    expect(left).not.toContain(DROPPED_VIEWS.preflightAll1w);
+    expect(left).toContain(VIEWS.preflight1w);
+  });
+
+  it('counts later inserts once per service, and does nothing when run again', async () => {
+    expect(await migrate(chdb(), DEFAULT_SCHEMA_OPTIONS)).toMatchObject({ applied: [], current: 6 });
+    await insert(history(120, 11));
+    const daily = await sums(TABLES.preflight1d, 'tuple(service, route, origin, key_method)');
+    expect(await sums(TABLES.preflight1w, 'tuple(service, route, origin, key_method)')).toMatchObject({
+      needing: daily.needing,
+      preflights: daily.preflights,
+    });
+    await expectNarrowEqualsSource(6);
   });
 });

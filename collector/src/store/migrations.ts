@@ -17,6 +17,7 @@ import {
   migrationsTableDdl,
   narrowRollupsDdl,
   policyMinutesDdl,
+  preflightWeeklyDdl,
   retentionRules,
   weeklyRollupsDdl,
   type SchemaOptions,
@@ -51,6 +52,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     name: 'policy_minutes: the policy fingerprints of each service per minute (returns to an earlier policy)',
     statements: policyMinutesDdl,
+  },
+  {
+    version: 6,
+    name: 'weekly rollup of the preflight-cache keys per service (cors_preflight_1w); the one of all services dropped',
+    statements: preflightWeeklyDdl,
   },
 ];
 

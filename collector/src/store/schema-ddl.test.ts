@@ -4,24 +4,38 @@ import { describe, expect, it } from 'vitest';
 import { useTempChdb } from './temp-chdb.fixture.js';
 import {
   DEFAULT_SCHEMA_OPTIONS,
+  DROPPED_ROLLUPS,
+  DROPPED_TABLES,
+  DROPPED_VIEWS,
   NARROW_ROLLUPS,
   TABLES,
   initialSchemaDdl,
   migrationsTableDdl,
   narrowRollupsDdl,
+  preflightWeeklyDdl,
   retentionRules,
   weeklyRollupsDdl,
+  type SchemaStep,
 } from './schema-ddl.js';
 
 const CLUSTER = { ...DEFAULT_SCHEMA_OPTIONS, cluster: 'corsight_cluster' };
 const STORED = [TABLES.events, TABLES.rollup, TABLES.findings, TABLES.originsSeen, TABLES.policyChanges];
 
+function flat(steps: readonly SchemaStep[]): readonly string[] {
+  return steps.flatMap((step) => (typeof step === 'string' ? [step] : step.statements));
+}
+
 function allStatements(options: typeof DEFAULT_SCHEMA_OPTIONS): readonly string[] {
-  const narrow = [...narrowRollupsDdl(options), ...weeklyRollupsDdl(options)].flatMap((step) =>
-    typeof step === 'string' ? [step] : step.statements,
-  );
+  const narrow = flat([
+    ...narrowRollupsDdl(options),
+    ...weeklyRollupsDdl(options),
+    ...preflightWeeklyDdl(options),
+  ]);
   return [...migrationsTableDdl(options), ...initialSchemaDdl(options), ...narrow];
 }
+
+/** Every narrow rollup some migration creates, also those a later one drops. */
+const CREATED = [...NARROW_ROLLUPS, ...DROPPED_ROLLUPS];
 
 /** Statements that change the schema (a backfill INSERT runs on one node and writes through Distributed). */
 function ddlOnly(statements: readonly string[]): readonly string[] {
@@ -68,8 +82,9 @@ describe('one node', () => {
     );
     expect(sql).toContain('ORDER BY (outcome, week, route, origin)');
     expect(sql).not.toContain('service');
+    // Migration 4's preflight-cache keys of all services, which migration 6 drops.
     const insert = statements.find((statement) =>
-      statement.startsWith(`INSERT INTO ${TABLES.preflightAll1w} (`),
+      statement.startsWith(`INSERT INTO ${DROPPED_TABLES.preflightAll1w} (`),
     );
     expect(insert).toContain("toDateTime(intDiv(toUInt32(day), 604800) * 604800, 'UTC') AS week");
     expect(insert).toMatch(/FROM \(SELECT \* FROM cors_preflight_1d WHERE/);
@@ -90,6 +105,28 @@ describe('one node', () => {
     expect(version2.join('\n')).not.toMatch(/_1w\b/);
   });
 
+  it('keys the weekly preflight-cache rollup of migration 6 by service, as the daily one it is fed from', () => {
+    const version6 = flat(preflightWeeklyDdl(DEFAULT_SCHEMA_OPTIONS));
+    const create = version6.find((sql) =>
+      sql.startsWith(`CREATE TABLE IF NOT EXISTS ${TABLES.preflight1w} (`),
+    );
+    expect(create).toContain('ORDER BY (service, week, route, origin, key_method)');
+    const insert = version6.find((sql) => sql.startsWith(`INSERT INTO ${TABLES.preflight1w} (`));
+    expect(insert).toMatch(/FROM \(SELECT \* FROM cors_preflight_1d WHERE/);
+    expect(insert).toContain('GROUP BY service, week, route, origin, key_method');
+  });
+
+  it('drops the weekly preflight-cache rollup of all services in migration 6, its view first', () => {
+    // Migration 4 stays as released: a new store creates the table of all services, then drops it.
+    expect(flat(weeklyRollupsDdl(DEFAULT_SCHEMA_OPTIONS)).join('\n')).toContain(
+      `CREATE TABLE IF NOT EXISTS ${DROPPED_TABLES.preflightAll1w} (`,
+    );
+    expect(flat(preflightWeeklyDdl(DEFAULT_SCHEMA_OPTIONS)).filter((sql) => sql.startsWith('DROP'))).toEqual([
+      `DROP VIEW IF EXISTS ${DROPPED_VIEWS.preflightAll1w}`,
+      `DROP TABLE IF EXISTS ${DROPPED_TABLES.preflightAll1w}`,
+    ]);
+  });
+
   it.each([0, -1, 1.5, Number.NaN])('refuses a TTL of %s days', (days) => {
     expect(() => initialSchemaDdl({ ...DEFAULT_SCHEMA_OPTIONS, rawTtlDays: days })).toThrow(
       /raw TTL must be/,
@@ -106,8 +143,8 @@ describe('a cluster', () => {
 
   it('backfills narrow rollups through the Distributed tables, from the Distributed sources', () => {
     const inserts = statements.filter((sql) => sql.startsWith('INSERT'));
-    expect(inserts).toHaveLength(NARROW_ROLLUPS.length);
-    for (const spec of NARROW_ROLLUPS) {
+    expect(inserts).toHaveLength(CREATED.length);
+    for (const spec of CREATED) {
       const sql = inserts.find((insert) => insert.startsWith(`INSERT INTO ${spec.table} (`));
       expect(sql).toMatch(new RegExp(`FROM (\\(SELECT \\* FROM )?${spec.from}\\b`));
       expect(sql).not.toContain('_local');
@@ -139,7 +176,7 @@ describe('a cluster', () => {
 
   it('feeds the local rollups from the local raw table', () => {
     const views = statements.filter((sql) => sql.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(views).toHaveLength(4 + NARROW_ROLLUPS.length);
+    expect(views).toHaveLength(4 + CREATED.length);
     for (const sql of views) {
       expect(sql).toMatch(/_mv_local ON CLUSTER `corsight_cluster` TO \w+_local AS/);
       expect(sql).toMatch(
@@ -148,6 +185,14 @@ describe('a cluster', () => {
         ),
       );
     }
+  });
+
+  it('drops a table of migration 4 on every node: its local view, the Distributed table, the local table', () => {
+    expect(flat(preflightWeeklyDdl(CLUSTER)).filter((sql) => sql.startsWith('DROP'))).toEqual([
+      `DROP VIEW IF EXISTS ${DROPPED_VIEWS.preflightAll1w}_local ON CLUSTER \`corsight_cluster\``,
+      `DROP TABLE IF EXISTS ${DROPPED_TABLES.preflightAll1w} ON CLUSTER \`corsight_cluster\``,
+      `DROP TABLE IF EXISTS ${DROPPED_TABLES.preflightAll1w}_local ON CLUSTER \`corsight_cluster\``,
+    ]);
   });
 
   it('changes TTLs on the local tables, on every node', () => {
@@ -185,7 +230,7 @@ describe("ClickHouse's parser", () => {
         format: 'JSONEachRow',
       });
       const [row] = await result.json<{ formatted: string }>();
-      expect(row?.formatted).toMatch(/^(CREATE|ALTER|TRUNCATE|INSERT)/);
+      expect(row?.formatted).toMatch(/^(CREATE|ALTER|TRUNCATE|INSERT|DROP)/);
     }
   });
 });

@@ -43,12 +43,29 @@ export const TABLES = {
   // Migration 4: weekly cuts of the widest daily ones, some for all services together (see NARROW_ROLLUPS).
   routeOriginsAll1w: 'cors_route_origins_all_1w',
   routeOrigins1w: 'cors_route_origins_1w',
-  preflightAll1w: 'cors_preflight_all_1w',
   // Migration 5: which policy fingerprints each service answered with, minute by minute.
   policyMinutes: 'policy_minutes',
+  // Migration 6: the preflight-cache keys per week and service.
+  preflight1w: 'cors_preflight_1w',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
+
+/**
+ * Tables a later migration dropped (DROPPED_ROLLUPS), with their views. No query reads them; the migration
+ * that created one still creates it (a released migration never changes).
+ */
+export const DROPPED_TABLES = {
+  // Created by migration 4, dropped by migration 6.
+  preflightAll1w: 'cors_preflight_all_1w',
+} as const;
+
+export const DROPPED_VIEWS = {
+  preflightAll1w: 'cors_preflight_all_1w_mv',
+} as const;
+
+/** Every table a migration creates: those queries read and those a later migration dropped. */
+type CreatedTableName = TableName | (typeof DROPPED_TABLES)[keyof typeof DROPPED_TABLES];
 
 /** Materialized views, each named for the table it fills. */
 export const VIEWS = {
@@ -67,8 +84,8 @@ export const VIEWS = {
   preflight1d: 'cors_preflight_1d_mv',
   routeOriginsAll1w: 'cors_route_origins_all_1w_mv',
   routeOrigins1w: 'cors_route_origins_1w_mv',
-  preflightAll1w: 'cors_preflight_all_1w_mv',
   policyMinutes: 'policy_minutes_mv',
+  preflight1w: 'cors_preflight_1w_mv',
 } as const;
 
 function enum8(values: readonly string[]): string {
@@ -175,10 +192,11 @@ const FINDINGS_KEY = 'service, minute, finding, code, route, origin, kind, metho
 // coarser cut of one of those two (fed by a view on it, so they count exactly what it counts): totals by
 // kind and outcome per minute and per hour, codes per hour, routes per hour, origins per day and per hour,
 // route × origin, codes per origin and the preflight-cache keys per day. Migration 4 adds weekly cuts of
-// the widest daily ones, some without service. The query side picks the narrowest that holds every
-// column a request filters or groups by (query/rollup-choice.ts), reading whole weeks from a weekly table,
-// the other whole days from a daily one, the other whole hours from an hourly one and the minutes at the
-// range's edges from a per-minute one.
+// the widest daily ones, some without service; migration 6 the preflight-cache keys per week and service,
+// in place of migration 4's for all services (DROPPED_ROLLUPS). The query side picks the narrowest that
+// holds every column a request filters or groups by (query/rollup-choice.ts), reading whole weeks from a
+// weekly table, the other whole days from a daily one, the other whole hours from an hourly one and the
+// minutes at the range's edges from a per-minute one.
 
 /**
  * One row per key and minute, hour, (UTC) day or week. A week is seven UTC days counted from the epoch (a
@@ -271,10 +289,19 @@ export interface RollupSpec {
  * `service` among its dimensions it sums every service's rows together, and answers only questions that
  * do not filter or group by service (the dashboard's default).
  */
-export interface NarrowRollupSpec extends RollupSpec {
+export interface NarrowRollupSpec<Table extends CreatedTableName = TableName> extends Omit<
+  RollupSpec,
+  'table'
+> {
+  readonly table: Table;
   readonly view: string;
-  /** The migration that creates it: 2 (narrowRollupsDdl) or 4 (weeklyRollupsDdl). */
-  readonly migration: 2 | 4;
+  /**
+   * The migration that creates it: 2 (narrowRollupsDdl), 4 (weeklyRollupsDdl) or 6
+   * (preflightWeeklyDdl).
+   */
+  readonly migration: 2 | 4 | 6;
+  /** The migration that drops it again (DROPPED_ROLLUPS only). */
+  readonly droppedIn?: 6;
   /**
    * The table whose inserts feed it: a per-minute rollup, or a narrower table of finer grain (a view reading
    * another view's small output block costs a fraction of one reading the per-minute rollup's block).
@@ -432,15 +459,17 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
     measures: ['requests'],
     sortedBeforeTime: ['outcome'],
   },
-  // Preflight-cache keys per week for all services (30 days: 2.1M daily rows, 0.33M weekly ones).
+  // Preflight-cache keys per week and service (migration 6; migration 4's for all services: 30 days, 2.1M
+  // daily rows, 0.33M weekly ones). A browser caches a preflight per request URL, so two services that
+  // share a route template and a calling origin are two keys (DESIGN.md §6).
   {
-    table: TABLES.preflightAll1w,
-    view: VIEWS.preflightAll1w,
-    migration: 4,
+    table: TABLES.preflight1w,
+    view: VIEWS.preflight1w,
+    migration: 6,
     from: TABLES.preflight1d,
     grain: 'week',
     counts: 'requests',
-    dimensions: ['route', 'origin', 'key_method'],
+    dimensions: ['service', 'route', 'origin', 'key_method'],
     measures: PREFLIGHT_MEASURES,
     where: PREFLIGHT_KEY_ROWS,
   },
@@ -485,6 +514,35 @@ export const NARROW_ROLLUPS: readonly NarrowRollupSpec[] = [
   },
 ];
 
+/**
+ * Narrow rollups a later migration dropped, none of them read by a query (they are not in ROLLUPS). The
+ * migration that created one still creates it, so a new store makes it, backfills it from an empty table
+ * and drops it moments later, and a store that had it drops what it held.
+ */
+export const DROPPED_ROLLUPS: readonly NarrowRollupSpec<CreatedTableName>[] = [
+  // Preflight-cache keys per week for all services: two services with the same route template and calling
+  // origin were one key, one's actual requests counted as hits of the other's preflights, where a browser
+  // caches a preflight per request URL. Its view also cost insert CPU on every event once nothing read it.
+  {
+    table: DROPPED_TABLES.preflightAll1w,
+    view: DROPPED_VIEWS.preflightAll1w,
+    migration: 4,
+    droppedIn: 6,
+    from: TABLES.preflight1d,
+    grain: 'week',
+    counts: 'requests',
+    dimensions: ['route', 'origin', 'key_method'],
+    measures: PREFLIGHT_MEASURES,
+    where: PREFLIGHT_KEY_ROWS,
+  },
+];
+
+/** Every narrow rollup some migration creates, in the order each migration's rollups were listed. */
+const CREATED_ROLLUPS: readonly NarrowRollupSpec<CreatedTableName>[] = [
+  ...NARROW_ROLLUPS,
+  ...DROPPED_ROLLUPS,
+];
+
 /** Every rollup, narrowest first: the order in which the query side tries them. */
 export const ROLLUPS: readonly RollupSpec[] = [...NARROW_ROLLUPS, ...WIDE_ROLLUPS];
 
@@ -527,7 +585,7 @@ const EVENT_MERGE_SETTINGS = [
 ];
 
 interface TableSpec {
-  readonly name: TableName;
+  readonly name: CreatedTableName;
   readonly columns: string;
   readonly engine: 'MergeTree' | 'AggregatingMergeTree';
   readonly partitionBy: string | undefined;
@@ -762,27 +820,30 @@ export interface GuardedStatements {
 /** What a migration runs: a statement safe to repeat, or statements guarded by what they create. */
 export type SchemaStep = string | GuardedStatements;
 
-function hasService(spec: RollupSpec): boolean {
+function hasService(spec: Pick<RollupSpec, 'dimensions'>): boolean {
   return spec.dimensions.includes('service');
 }
 
-function sortKey(spec: NarrowRollupSpec): readonly string[] {
+function sortKey(spec: NarrowRollupSpec<CreatedTableName>): readonly string[] {
   const early = spec.sortedBeforeTime ?? [];
   const late = spec.dimensions.filter((dimension) => dimension !== 'service' && !early.includes(dimension));
   return [...(hasService(spec) ? ['service'] : []), ...early, TIME_COLUMN[spec.grain], ...late];
 }
 
 /** The columns of a narrow rollup before its measures: time, service when it has one, the other keys. */
-function keyColumns(spec: NarrowRollupSpec): readonly string[] {
+function keyColumns(spec: NarrowRollupSpec<CreatedTableName>): readonly string[] {
   const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
   return [TIME_COLUMN[spec.grain], ...(hasService(spec) ? ['service'] : []), ...keys];
 }
 
-function narrowTableSpecs(options: SchemaOptions): readonly TableSpec[] {
+function narrowTableSpecs(
+  options: SchemaOptions,
+  specs: readonly NarrowRollupSpec<CreatedTableName>[] = NARROW_ROLLUPS,
+): readonly TableSpec[] {
   const rollupDays = checkedDays(options.rollupTtlDays, 'rollup TTL');
   const dedup =
     options.cluster === undefined ? [`non_replicated_deduplication_window = ${DEDUP_WINDOW}`] : [];
-  return NARROW_ROLLUPS.map((spec) => {
+  return specs.map((spec) => {
     const time = TIME_COLUMN[spec.grain];
     const keys = spec.dimensions.filter((dimension) => dimension !== 'service');
     const columns = [
@@ -806,7 +867,7 @@ function narrowTableSpecs(options: SchemaOptions): readonly TableSpec[] {
 }
 
 /** The rows of a narrow rollup, computed from the (finer) rollup it is a cut of. */
-function narrowSelect(spec: NarrowRollupSpec, from: string): string {
+function narrowSelect(spec: NarrowRollupSpec<CreatedTableName>, from: string): string {
   const time = TIME_COLUMN[spec.grain];
   const source = ROLLUPS.find((rollup) => rollup.table === spec.from);
   const sourceTime = TIME_COLUMN[source?.grain ?? 'minute'];
@@ -832,14 +893,16 @@ GROUP BY ${group}`;
 }
 
 /** How many narrow tables stand between a narrow rollup and the per-minute rollup it is cut from. */
-function chainDepth(spec: NarrowRollupSpec): number {
+function chainDepth(spec: NarrowRollupSpec<CreatedTableName>): number {
   const source = NARROW_ROLLUPS.find((other) => other.table === spec.from);
   return source === undefined ? 0 : chainDepth(source) + 1;
 }
 
 /** A migration's rollups, each after the narrow table it is fed from: the order to create and fill them. */
-function creationOrder(migration: NarrowRollupSpec['migration']): readonly NarrowRollupSpec[] {
-  return NARROW_ROLLUPS.filter((spec) => spec.migration === migration).sort(
+function creationOrder(
+  migration: NarrowRollupSpec['migration'],
+): readonly NarrowRollupSpec<CreatedTableName>[] {
+  return CREATED_ROLLUPS.filter((spec) => spec.migration === migration).sort(
     (a, b) => chainDepth(a) - chainDepth(b),
   );
 }
@@ -860,8 +923,8 @@ export function narrowRollupsDdl(options: SchemaOptions): readonly SchemaStep[] 
 }
 
 /**
- * Version 4: the weekly rollups (NARROW_ROLLUPS of migration 4), filled the same way from the daily tables
- * they are cut from, which hold every day the rollup TTL keeps.
+ * Version 4: the weekly rollups of migration 4 (one of them in DROPPED_ROLLUPS since migration 6), filled
+ * the same way from the daily tables they are cut from, which hold every day the rollup TTL keeps.
  */
 export function weeklyRollupsDdl(options: SchemaOptions): readonly SchemaStep[] {
   return rollupSteps(options, 4);
@@ -872,7 +935,7 @@ function rollupSteps(
   migration: NarrowRollupSpec['migration'],
 ): readonly SchemaStep[] {
   const to = target(options.cluster);
-  const specs = narrowTableSpecs(options);
+  const specs = narrowTableSpecs(options, CREATED_ROLLUPS);
   const steps: SchemaStep[] = [];
   for (const spec of creationOrder(migration)) {
     const table = specs.find((candidate) => candidate.name === spec.table);
@@ -950,4 +1013,32 @@ export function policyMinutesDdl(options: SchemaOptions): readonly SchemaStep[] 
     ],
   });
   return steps;
+}
+
+// --- Migration 6 -------------------------------------------------------------------------------------
+
+/**
+ * Version 6: the preflight-cache keys per week and service (cors_preflight_1w), filled from the daily table
+ * like migration 4's weekly rollups, then migration 4's weekly table of all services dropped
+ * (DROPPED_ROLLUPS). On a new store migration 4 has just created that table from an empty daily one; an
+ * upgraded store loses nothing with it, since the new table is backfilled from the same daily rows.
+ *
+ * Each drop is safe to repeat (IF EXISTS), so a start that died half-way runs them again. A collector from
+ * before this migration still running on the same ClickHouse (a rolling upgrade of a cluster) fails its
+ * /preflight-cache answers over whole weeks from then on, until it is upgraded too.
+ */
+export function preflightWeeklyDdl(options: SchemaOptions): readonly SchemaStep[] {
+  return [...rollupSteps(options, 6), ...dropSteps(options, 6)];
+}
+
+function dropSteps(options: SchemaOptions, migration: NarrowRollupSpec['migration']): readonly string[] {
+  const to = target(options.cluster);
+  return DROPPED_ROLLUPS.filter((spec) => spec.droppedIn === migration).flatMap((spec) => [
+    // The view first: a view whose table is gone fails every insert into its source, and so every insert
+    // of events.
+    `DROP VIEW IF EXISTS ${to.storage(spec.view)}${to.onCluster}`,
+    // In a cluster the Distributed table under the plain name, then the Replicated one under it.
+    ...(options.cluster === undefined ? [] : [`DROP TABLE IF EXISTS ${spec.table}${to.onCluster}`]),
+    `DROP TABLE IF EXISTS ${to.storage(spec.table)}${to.onCluster}`,
+  ]);
 }
