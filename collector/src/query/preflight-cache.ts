@@ -1,7 +1,9 @@
-// GET /preflight-cache: how well browsers' preflight caches work per route, origin and method
+// GET /preflight-cache: how well browsers' preflight caches work per service, route, origin and method
 // (DESIGN.md §6). The server never sees a browser's cache, but it sees both sides of it: A = actual requests
 // a browser had to preflight, P = allowed preflights (a blocked preflight is never cached). Every A without
-// its own P was served from a cache: hits ≈ max(A − P, 0), hit ratio = hits / A.
+// its own P was served from a cache: hits ≈ max(A − P, 0), hit ratio = hits / A. A browser keys its cache by
+// the request URL, so two services that share a route template and a calling origin are two keys: summed
+// together, one's preflights would count as cache hits of the other's requests.
 //
 // Counts come from the rollups; the Max-Age actually sent is only on detail rows (raw events), so it is read
 // from them, for the keys of the answer, over the range's last day: a 30-day range would read every raw row
@@ -13,7 +15,6 @@ import type { Dimension } from './rollup-choice.js';
 import type { QueryFilters } from './query-params.js';
 import {
   SOURCE_TABLE,
-  filterConditions,
   rangeCondition,
   rangeParams,
   rollupRows,
@@ -42,7 +43,7 @@ const KEY_METHOD_FILTER: Condition = { sql: 'key_method = {method:String}', dime
 type CacheFilters = Pick<QueryFilters, 'service' | 'route' | 'origin' | 'method'>;
 
 /** A preflight-cache key, grouped by its columns' hashes (key-hashes.ts). */
-const CACHE_KEY: readonly Dimension[] = ['route', 'origin', 'key_method'];
+const CACHE_KEY: readonly Dimension[] = ['service', 'route', 'origin', 'key_method'];
 
 export function preflightCacheQuery(range: TimeRange, filters: CacheFilters, limit: number): BuiltQuery {
   const { method, ...rest } = filters;
@@ -51,6 +52,7 @@ export function preflightCacheQuery(range: TimeRange, filters: CacheFilters, lim
     range,
     filters: rest,
     columns: [
+      'service',
       'route',
       'origin',
       'key_method',
@@ -68,7 +70,8 @@ export function preflightCacheQuery(range: TimeRange, filters: CacheFilters, lim
     hashed: CACHE_KEY,
   });
   return {
-    query: `SELECT any(route) AS route, any(origin) AS origin, any(key_method) AS key_method,
+    query: `SELECT any(service) AS service, any(route) AS route, any(origin) AS origin,
+  any(key_method) AS key_method,
   sum(needs_preflight_requests) AS needing_preflight,
   sum(allowed_preflights) AS preflights,
   max(preflight_cache_chromium) AS cache_chromium,
@@ -76,7 +79,7 @@ export function preflightCacheQuery(range: TimeRange, filters: CacheFilters, lim
   max(preflight_cache_webkit) AS cache_webkit
 FROM ${source.rows}
 GROUP BY ${hashedKey(CACHE_KEY)}
-ORDER BY preflights DESC, needing_preflight DESC, route, origin, key_method
+ORDER BY preflights DESC, needing_preflight DESC, service, route, origin, key_method
 LIMIT {limit:UInt32}`,
     params: { ...source.params, ...(method === undefined ? {} : { method }), limit },
     tables: source.tables,
@@ -93,29 +96,25 @@ export function maxAgeRange(range: TimeRange): TimeRange {
 /**
  * The most common Access-Control-Max-Age on the detail rows of allowed preflights per key, over the range's
  * last day (maxAgeRange). A header that was not sent counts as the value `null`, so "not sent" and "no detail
- * rows" stay apart.
+ * rows" stay apart. Each service sends its own, so the keys' services are the service filter.
  */
-export function maxAgeSentQuery(
-  range: TimeRange,
-  filters: Pick<QueryFilters, 'service'>,
-  keys: readonly PreflightCacheKey[],
-): BuiltQuery {
-  // A superset of the keys (every route × origin × method among them) filters cheaply as three IN sets;
-  // shapePreflightCache keeps the exact keys.
-  const where = filterConditions(filters);
+export function maxAgeSentQuery(range: TimeRange, keys: readonly PreflightCacheKey[]): BuiltQuery {
+  // A superset of the keys (every service × route × origin × method among them) filters cheaply as four IN
+  // sets, the services' through the raw table's sort key; shapePreflightCache keeps the exact keys.
   return {
-    query: `SELECT route, origin, request_method AS key_method,
+    query: `SELECT service, route, origin, request_method AS key_method,
   topK(1)(if(max_age IS NULL, 'null', concat('=', assumeNotNull(max_age))))[1] AS max_age_sent,
   toUInt32(count()) AS samples
 FROM ${SOURCE_TABLE.events}
-WHERE ${rangeCondition('events')}${where.sql}
+WHERE ${rangeCondition('events')}
   AND span_role = 'detail' AND kind = 'preflight' AND outcome != 'blocked'
+  AND service IN {services:Array(String)}
   AND route IN {routes:Array(String)} AND origin IN {origins:Array(String)}
   AND request_method IN {methods:Array(String)}
-GROUP BY route, origin, key_method`,
+GROUP BY service, route, origin, key_method`,
     params: {
       ...rangeParams(maxAgeRange(range)),
-      ...where.params,
+      services: [...new Set(keys.map((key) => key.service))],
       routes: [...new Set(keys.map((key) => key.route))],
       origins: [...new Set(keys.map((key) => key.origin))],
       methods: [...new Set(keys.map((key) => key.key_method))],
@@ -125,12 +124,14 @@ GROUP BY route, origin, key_method`,
 }
 
 export interface PreflightCacheKey {
+  readonly service: string;
   readonly route: string;
   readonly origin: string;
   readonly key_method: string;
 }
 
 export interface PreflightCacheRow {
+  readonly service: string;
   readonly route: string;
   readonly origin: string;
   readonly key_method: string;
@@ -143,6 +144,7 @@ export interface PreflightCacheRow {
 }
 
 export interface MaxAgeRow {
+  readonly service: string;
   readonly route: string;
   readonly origin: string;
   readonly key_method: string;
@@ -151,6 +153,8 @@ export interface MaxAgeRow {
 }
 
 export interface PreflightCacheEntry {
+  /** The service that answered: a browser caches a preflight per URL, so each service's keys are its own. */
+  readonly service: string;
   readonly route: string;
   readonly origin: string;
   /** The method of the actual request (what a preflight asks for). */
@@ -196,8 +200,8 @@ export function estimatePreflightsSaved(allowedPreflights: number, lifetimeSecon
   return allowedPreflights * (1 - Math.max(lifetimeSeconds, 0) / TARGET_MAX_AGE);
 }
 
-function keyOf(row: { route: string; origin: string; key_method: string }): string {
-  return JSON.stringify([row.route, row.origin, row.key_method]);
+function keyOf(row: PreflightCacheKey): string {
+  return JSON.stringify([row.service, row.route, row.origin, row.key_method]);
 }
 
 export function shapePreflightCache(
@@ -209,6 +213,7 @@ export function shapePreflightCache(
     const hits = Math.max(row.needing_preflight - row.preflights, 0);
     const sent = maxAgeByKey.get(keyOf(row));
     return {
+      service: row.service,
       route: row.route,
       origin: row.origin,
       method: row.key_method,

@@ -8,6 +8,7 @@ import { REASONS, WARNINGS } from '@corsight/instrumentation';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEventRows, type CorsEventRow } from '../ingest/cors-event-row.js';
+import { detailEventRow, eventRow } from '../ingest/cors-event-row.fixture.js';
 import { createEventStore, type ClickHouseEventStore } from '../store/create-event-store.js';
 import { TABLES } from '../store/schema-ddl.js';
 import { allowedByList, allowlistMatchers } from './allowlist-pattern.js';
@@ -18,12 +19,79 @@ import { DAY, HOSTILE_ORIGIN, HOUR, ORIGINS, POLICY_CHANGE, T0, seedRows } from 
 const NOW = T0 + 3 * DAY;
 const TOKEN = 'read-token-0123456789abcdef';
 
+/** One route template and calling origin that two services share (gateway-a and gateway-b). */
+const SHARED = { route: '/graphql', origin: 'https://app.example.com' } as const;
+
+/**
+ * Two services with the same route and calling origin, which a browser caches as two keys (it keys a
+ * preflight by the request URL): gateway-a's POSTs needed a preflight and none was allowed (A = 100, P = 0),
+ * gateway-b allowed preflights for POSTs it never got (A = 0, P = 100). Counted in the whole week of the
+ * epoch from Nov 5 (the weekly rollups); gateway-b's exemplars with the Max-Age it sends lie in the last day
+ * of PAST_END and weigh nothing. No reason, warning or policy fingerprint: no other endpoint's answer
+ * changes.
+ */
+function sharedRouteRows(): CorsEventRow[] {
+  const common = {
+    ...SHARED,
+    outcome: 'allowed',
+    reasons: [],
+    warnings: [],
+    hints: [],
+    policyHash: '',
+  } as const;
+  const cache = { preflightCacheChromium: 600, preflightCacheFirefox: 600, preflightCacheWebkit: 600 };
+  const spanId = (n: number) => (0x6a0000 + n).toString(16).padStart(16, '0');
+  const at = (i: number) => T0 - 14 * DAY + i * 3 * HOUR;
+  return [
+    ...Array.from({ length: 25 }, (_, i) =>
+      eventRow({
+        ...common,
+        service: 'gateway-a',
+        timestamp: at(i),
+        method: 'POST',
+        needsPreflight: true,
+        sampleWeight: 4,
+        spanId: spanId(i),
+      }),
+    ),
+    ...Array.from({ length: 25 }, (_, i) =>
+      eventRow({
+        ...common,
+        ...cache,
+        service: 'gateway-b',
+        timestamp: at(i) + 60_000,
+        kind: 'preflight',
+        method: 'OPTIONS',
+        requestMethod: 'POST',
+        needsPreflight: null,
+        sampleWeight: 4,
+        spanId: spanId(100 + i),
+      }),
+    ),
+    ...[1, 2].map((n) =>
+      detailEventRow({
+        ...common,
+        ...cache,
+        service: 'gateway-b',
+        timestamp: T0 + 2 * DAY + 12 * HOUR + n * 60_000,
+        requestMethod: 'POST',
+        maxAge: '600',
+        spanId: spanId(200 + n),
+      }),
+    ),
+  ];
+}
+
 let dir: string;
 let store: ClickHouseEventStore | undefined;
 let app: FastifyInstance;
 let guarded: FastifyInstance;
 // The three days from T0 that most tests read, and the 18 days before them for ranges with whole weeks.
-const rows: CorsEventRow[] = [...seedRows(), ...seedRows(1500, T0 - 18 * DAY, 18, 0x7eed5678)];
+const rows: CorsEventRow[] = [
+  ...seedRows(),
+  ...seedRows(1500, T0 - 18 * DAY, 18, 0x7eed5678),
+  ...sharedRouteRows(),
+];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'corsight-query-'));
@@ -343,6 +411,7 @@ describe('GET /origins/rejected', () => {
 });
 
 interface CacheJson {
+  service: string;
   route: string;
   origin: string;
   method: string;
@@ -367,13 +436,18 @@ describe('GET /preflight-cache', () => {
     ],
     ['a range ending after the stored rows', PAST_END, [TABLES.preflight1w, TABLES.rollup, TABLES.events]],
   ])(
-    'estimates hits per route, origin and method beside the Max-Age sent and each engine over %s',
+    'estimates hits per service, route, origin and method beside the Max-Age sent and each engine over %s',
     async (_name, range, tables) => {
       const { body, tables: read } = await get('/preflight-cache', { ...rangeQuery(range), limit: '1000' });
       expect(read).toEqual(tables);
       const entries = body.entries as CacheJson[];
       const keyOf = (row: CorsEventRow) =>
-        JSON.stringify([row.route, row.origin, row.kind === 'preflight' ? row.requestMethod : row.method]);
+        JSON.stringify([
+          row.service,
+          row.route,
+          row.origin,
+          row.kind === 'preflight' ? row.requestMethod : row.method,
+        ]);
       const byKey = new Map<string, CorsEventRow[]>();
       for (const row of rows.filter(within(range)))
         byKey.set(keyOf(row), [...(byKey.get(keyOf(row)) ?? []), row]);
@@ -384,7 +458,8 @@ describe('GET /preflight-cache', () => {
       expect(entries).toHaveLength(keys.length);
       let mostCommonChecked = 0;
       for (const entry of entries) {
-        const mine = byKey.get(JSON.stringify([entry.route, entry.origin, entry.method])) ?? [];
+        const mine =
+          byKey.get(JSON.stringify([entry.service, entry.route, entry.origin, entry.method])) ?? [];
         const weighted = mine.filter((row) => row.sampleWeight > 0);
         const needing = weight(weighted.filter((row) => row.needsPreflight === true));
         const preflights = weight(weighted.filter(allowedPreflight));
@@ -431,6 +506,42 @@ describe('GET /preflight-cache', () => {
     },
   );
 
+  it('keeps two services with the same route, origin and method apart, each with its own Max-Age', async () => {
+    const { body, tables } = await get('/preflight-cache', { ...rangeQuery(PAST_END), route: SHARED.route });
+    expect(tables).toEqual([TABLES.preflight1w, TABLES.rollup, TABLES.events]);
+    const key = { ...SHARED, method: 'POST' };
+    const [b, a] = body.entries as CacheJson[];
+    expect(body.entries).toHaveLength(2);
+    // Summed as one key, A = 100 and P = 100 would estimate no hit for either.
+    expect(b).toMatchObject({
+      ...key,
+      service: 'gateway-b',
+      needingPreflight: 0,
+      allowedPreflights: 100,
+      estimatedHits: 0,
+      hitRatio: null,
+      maxAgeSent: '600',
+      maxAgeSamples: 2,
+      effectiveCacheSeconds: { chromium: 600, firefox: 600, webkit: 600 },
+      preflightsSavedEstimate: estimatePreflightsSaved(100, 600),
+    });
+    expect(a).toMatchObject({
+      ...key,
+      service: 'gateway-a',
+      needingPreflight: 100,
+      allowedPreflights: 0,
+      estimatedHits: 100,
+      hitRatio: 1,
+      maxAgeSamples: 0,
+      effectiveCacheSeconds: { chromium: 0, firefox: 0, webkit: 0 },
+      preflightsSavedEstimate: 0,
+    });
+    // gateway-b's Max-Age is not gateway-a's, though route, origin and method are the same.
+    expect(a).not.toHaveProperty('maxAgeSent');
+    const one = await get('/preflight-cache', { ...rangeQuery(PAST_END), service: 'gateway-a' });
+    expect(one.body.entries).toEqual([a]);
+  });
+
   // A short list is the head of the full ranking: most allowed preflights, then most actual requests
   // needing one, ties broken by name.
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -441,6 +552,7 @@ describe('GET /preflight-cache', () => {
       (a, b) =>
         b.allowedPreflights - a.allowedPreflights ||
         b.needingPreflight - a.needingPreflight ||
+        byName(a.service, b.service) ||
         byName(a.route, b.route) ||
         byName(a.origin, b.origin) ||
         byName(a.method, b.method),

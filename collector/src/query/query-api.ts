@@ -263,10 +263,7 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
     const { limit = 100 } = readParameters(request.query, ['limit']);
     const range = await openEnd(read, asked);
     const rows = await read<PreflightCacheRow>(preflightCacheQuery(range, filters, limit));
-    const maxAges =
-      rows.length === 0
-        ? []
-        : await read<MaxAgeRow>(maxAgeSentQuery(range, { service: filters.service }, rows));
+    const maxAges = rows.length === 0 ? [] : await read<MaxAgeRow>(maxAgeSentQuery(range, rows));
     return {
       range: echoRange(range),
       engineCaps: ENGINE_MAX_AGE_CAPS,

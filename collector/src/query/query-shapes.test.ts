@@ -69,6 +69,7 @@ describe('preflight cache estimate', () => {
 
   it('reports hits as max(A − P, 0) and no ratio without A', () => {
     const base = {
+      service: 'svc',
       route: '/r',
       origin: 'https://o',
       key_method: 'PUT',
@@ -83,14 +84,43 @@ describe('preflight cache estimate', () => {
         { ...base, origin: 'https://q', needing_preflight: 0, preflights: 2 },
       ],
       [
-        { route: '/r', origin: 'https://o', key_method: 'PUT', max_age_sent: '=600', samples: 3 },
-        { route: '/r', origin: 'https://p', key_method: 'PUT', max_age_sent: 'null', samples: 1 },
+        {
+          service: 'svc',
+          route: '/r',
+          origin: 'https://o',
+          key_method: 'PUT',
+          max_age_sent: '=600',
+          samples: 3,
+        },
+        {
+          service: 'svc',
+          route: '/r',
+          origin: 'https://p',
+          key_method: 'PUT',
+          max_age_sent: 'null',
+          samples: 1,
+        },
       ],
     );
     expect(more).toMatchObject({ estimatedHits: 6, hitRatio: 0.6, maxAgeSent: '600', maxAgeSamples: 3 });
     expect(fewer).toMatchObject({ estimatedHits: 0, hitRatio: 0, maxAgeSent: null, maxAgeSamples: 1 });
     expect(none).toMatchObject({ estimatedHits: 0, hitRatio: null, maxAgeSamples: 0 });
     expect(none).not.toHaveProperty('maxAgeSent');
+  });
+
+  it('keeps two services with the same route, origin and method apart, each with its own Max-Age', () => {
+    const key = { route: '/graphql', origin: 'https://app', key_method: 'POST' };
+    const caches = { cache_chromium: 600, cache_firefox: 600, cache_webkit: 600 };
+    const [x, y] = shapePreflightCache(
+      [
+        { ...key, ...caches, service: 'x', needing_preflight: 100, preflights: 0 },
+        { ...key, ...caches, service: 'y', needing_preflight: 0, preflights: 100 },
+      ],
+      [{ ...key, service: 'y', max_age_sent: '=600', samples: 2 }],
+    );
+    expect(x).toMatchObject({ service: 'x', estimatedHits: 100, hitRatio: 1, maxAgeSamples: 0 });
+    expect(x).not.toHaveProperty('maxAgeSent');
+    expect(y).toMatchObject({ service: 'y', estimatedHits: 0, hitRatio: null, maxAgeSent: '600' });
   });
 });
 

@@ -117,7 +117,9 @@ const BUILT: readonly (readonly [string, BuiltQuery, readonly string[]])[] = [
   ['preflight cache off the hour', preflightCacheQuery(UNALIGNED, {}, 10), [TABLES.rollup]],
   [
     'max-age sent',
-    maxAgeSentQuery(RANGE, HOSTILE, [{ route: HOSTILE.route, origin: HOSTILE.origin, key_method: 'PUT' }]),
+    maxAgeSentQuery(RANGE, [
+      { service: HOSTILE.service, route: HOSTILE.route, origin: HOSTILE.origin, key_method: 'PUT' },
+    ]),
     [TABLES.events],
   ],
   ['mismatch series', mismatchSeriesQuery(MISMATCH), [TABLES.findings]],
@@ -187,13 +189,13 @@ describe('request choices only pick among fixed SQL', () => {
   });
 
   it('reads the Max-Age sent over the range’s last day at most', () => {
-    const keys = [{ route: '/r', origin: 'https://o', key_method: 'PUT' }];
+    const keys = [{ service: 's', route: '/r', origin: 'https://o', key_method: 'PUT' }];
     const month = { fromMs: RANGE.toMs - 30 * 86_400_000, toMs: RANGE.toMs };
-    expect(maxAgeSentQuery(month, {}, keys).params).toMatchObject({
+    expect(maxAgeSentQuery(month, keys).params).toMatchObject({
       from: (RANGE.toMs - 86_400_000) / 1000,
       to: RANGE.toMs / 1000,
     });
-    expect(maxAgeSentQuery(UNALIGNED, {}, keys).params).toMatchObject({
+    expect(maxAgeSentQuery(UNALIGNED, keys).params).toMatchObject({
       from: UNALIGNED.fromMs / 1000,
       to: UNALIGNED.toMs / 1000,
     });
@@ -263,13 +265,25 @@ describe('request choices only pick among fixed SQL', () => {
     expect(query).toContain(`if(kind = 'preflight', request_method, method) AS key_method`);
   });
 
-  it('groups the preflight cache keys by one 64-bit sum of their columns’ hashes', () => {
+  it('groups the preflight cache keys by one 64-bit sum of their columns’ hashes, service first', () => {
     const { query } = preflightCacheQuery(UNALIGNED, {}, 10);
     expect(query).toContain(`sipHash64(if(kind = 'preflight', request_method, method)) AS key_method_hash`);
     expect(query).toContain(
-      'GROUP BY route_hash + 0x9E3779B97F4A7C15 * origin_hash + 0xC2B2AE3D27D4EB4F * key_method_hash\n',
+      'GROUP BY service_hash + 0x9E3779B97F4A7C15 * route_hash + 0xC2B2AE3D27D4EB4F * origin_hash + ' +
+        '0x165667B19E3779F9 * key_method_hash\n',
     );
+    expect(query).toContain('any(service) AS service');
     expect(query).toContain('any(key_method) AS key_method');
+  });
+
+  it('reads the Max-Age sent per service, route, origin and method of the keys', () => {
+    const keys = [
+      { service: 'x', route: '/graphql', origin: 'https://o', key_method: 'POST' },
+      { service: 'y', route: '/graphql', origin: 'https://o', key_method: 'POST' },
+    ];
+    const { query, params } = maxAgeSentQuery(RANGE, keys);
+    expect(query).toContain('GROUP BY service, route, origin, key_method');
+    expect(params).toMatchObject({ services: ['x', 'y'], routes: ['/graphql'] });
   });
 
   it('refuses more hashed columns than it has weights for', () => {
