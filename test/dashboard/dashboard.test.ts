@@ -335,27 +335,39 @@ describe('dashboard', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'overview-hostile-origin.png'), fullPage: true });
   });
 
-  it('Routes shows the preflight-cache estimate of a route, origin and method, and a route narrows it', async () => {
+  it('Routes shows the preflight-cache estimate of a service, route, origin and method, and a route narrows it', async () => {
     await open('/routes');
     const row = page.locator('table.preflight-cache tbody tr', { hasText: 'https://app.example.com' });
     expect(await row.count()).toBe(1);
     expect(await row.locator('th').innerText()).toBe('/orders/:id');
     const cell = async (col: string) => await row.locator(`[data-col="${col}"]`).innerText();
+    // Every service's keys: each row says whose (two services may share a route).
+    expect(await cell('service')).toBe('orders-api');
     expect(await cell('needing')).toBe(String(EXPECTED.preflightCache.needing));
     expect(await cell('preflights')).toBe(String(EXPECTED.preflightCache.preflights));
     expect(await cell('hits')).toMatch(new RegExp(`^${EXPECTED.preflightCache.hits} `));
     await page.screenshot({ path: join(SCREENSHOTS, 'routes.png'), fullPage: true });
 
-    // Each row's Mismatches link says whose; an origin opens its traffic over time (it may be allowed).
+    // Each row's Mismatches link says whose and narrows to its service; an origin opens its traffic over
+    // time (it may be allowed).
     expect(await row.locator('a.mismatches-link').getAttribute('aria-label')).toBe(
-      'Mismatches of /orders/:id from https://app.example.com',
+      'Mismatches of /orders/:id from https://app.example.com on orders-api',
     );
+    expect(await row.locator('a.mismatches-link').getAttribute('href')).toContain('service=orders-api');
     expect(await row.locator('td a').first().getAttribute('href')).toMatch(/^\/\?origin=/);
 
     await follow(row.locator('th a'), /route=/);
     expect(new URL(page.url()).searchParams.get('route')).toBe('/orders/:id');
     const routes = await dataValues(page.locator('table.preflight-cache tbody tr'), 'route');
     expect(new Set(routes)).toEqual(new Set(['/orders/:id']));
+
+    // One service selected: its rows only, without a service column.
+    await open('/routes?service=orders-api');
+    const services = await dataValues(page.locator('table.preflight-cache tbody tr'), 'service');
+    expect(services.length).toBeGreaterThan(0);
+    expect(new Set(services)).toEqual(new Set(['orders-api']));
+    expect(await page.locator('table.preflight-cache [data-sort="service"]').count()).toBe(0);
+    expect(await page.locator('table.preflight-cache [data-col="service"]').count()).toBe(0);
   });
 
   it('Mismatches lists each reason code with its volume and fix, sorts, and shows examples as text', async () => {

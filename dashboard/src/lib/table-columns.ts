@@ -41,6 +41,8 @@ function maxAgeSeconds(entry: PreflightCacheEntry): number | null {
 export const PREFLIGHT_CACHE_TABLE: TableSort<PreflightCacheEntry> = {
   columns: [
     { key: 'route', label: 'Route', kind: 'text', value: (row) => row.route },
+    // Shown when no single service is selected: two services with the same route are two keys.
+    { key: 'service', label: 'Service', kind: 'text', value: (row) => row.service },
     { key: 'origin', label: 'Origin', kind: 'text', value: (row) => row.origin },
     { key: 'method', label: 'Method', kind: 'text', value: (row) => row.method },
     { key: 'needing', label: 'Needed a preflight', kind: 'number', value: (row) => row.needingPreflight },

@@ -113,6 +113,7 @@ describe('the dashboard tables', () => {
 
   it('routes sort Max-Age as seconds, with "not sent" and unknown last', () => {
     const entry = (route: string, maxAgeSent: string | null | undefined) => ({
+      service: 'orders-api',
       route,
       origin: 'https://a.test',
       method: 'PUT',

@@ -1,7 +1,9 @@
-// Routes: the preflight-cache estimate per route, origin and method (DESIGN.md §6): actual requests that
-// needed a preflight (A), allowed preflights (P), estimated cache hits max(A − P, 0), the Max-Age sent and
-// what each engine made of it, and the preflights a longer Max-Age would save. Sortable; a route links to
-// this page narrowed to it, an origin to its detail, and each row to its mismatches.
+// Routes: the preflight-cache estimate per service, route, origin and method (DESIGN.md §6): actual requests
+// that needed a preflight (A), allowed preflights (P), estimated cache hits max(A − P, 0), the Max-Age sent
+// and what each engine made of it, and the preflights a longer Max-Age would save. A browser caches a
+// preflight per URL, so two services with the same route are two rows: the service column shows whose,
+// unless one service is selected. Sortable; a route links to this page narrowed to it, an origin to its
+// detail, and each row to its service's mismatches.
 import type { Metadata } from 'next';
 import type { PreflightCacheAnswer } from '@corsight/collector/api-types';
 import Link from 'next/link';
@@ -47,6 +49,8 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
   ]);
   const state = readSort(PREFLIGHT_CACHE_TABLE, view.sort, view.dir);
   const header = sortHeaders(PREFLIGHT_CACHE_TABLE, state, { path: '/routes', view });
+  const everyService = view.service === undefined;
+  const keys = everyService ? 'services, routes, origins and methods' : 'routes, origins and methods';
   return (
     <Shell path="/routes" title="Routes and the preflight cache" view={view} services={services}>
       <ScopeNotes path="/routes" view={view} />
@@ -59,14 +63,15 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
           <table className="preflight-cache">
             <caption>
               {loaded.data.entries.length < ENTRIES_LISTED
-                ? 'Preflight cache per route, origin and method'
-                : `The ${String(ENTRIES_LISTED)} routes, origins and methods with the most preflights (narrow the range, the service or the route for the others)`}
+                ? `Preflight cache per ${everyService ? 'service, ' : ''}route, origin and method`
+                : `The ${String(ENTRIES_LISTED)} ${keys} with the most preflights (narrow the range, the service or the route for the others)`}
               , {formatInstant(loaded.data.range.from)} – {formatInstant(loaded.data.range.to)}. Saved
               preflights are an upper bound for a Max-Age of {formatCount(loaded.data.targetMaxAge)} s.
             </caption>
             <thead>
               <tr>
                 {header('route')}
+                {everyService ? header('service') : null}
                 {header('origin')}
                 {header('method')}
                 {header('needing')}
@@ -81,7 +86,8 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
             <tbody>
               {sortRows(loaded.data.entries, PREFLIGHT_CACHE_TABLE, state).map((entry) => (
                 <tr
-                  key={`${entry.route}\u0000${entry.origin}\u0000${entry.method}`}
+                  key={`${entry.service}\u0000${entry.route}\u0000${entry.origin}\u0000${entry.method}`}
+                  data-service={entry.service}
                   data-route={entry.route}
                   data-origin={entry.origin}
                 >
@@ -97,6 +103,11 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
                       <Clipped text={entry.route} max={CLIP.route} />
                     </Link>
                   </th>
+                  {everyService ? (
+                    <td data-col="service">
+                      <Clipped text={entry.service} max={CLIP.service} />
+                    </td>
+                  ) : null}
                   <td>
                     {/* Its traffic over time: most origins here are allowed, and Origins lists rejected ones. */}
                     <Link href={viewHref('/', view, { ...UNNARROWED, origin: entry.origin })}>
@@ -123,11 +134,13 @@ export default async function RoutesPage({ searchParams }: { searchParams: Promi
                   </td>
                   <td className="num">{formatCount(Math.round(entry.preflightsSavedEstimate))}</td>
                   <td>
+                    {/* The row's service's: another service with the same route answers for itself. */}
                     <Link
                       className="mismatches-link"
-                      aria-label={`Mismatches of ${entry.route} from ${entry.origin}`}
+                      aria-label={`Mismatches of ${entry.route} from ${entry.origin}${everyService ? ` on ${entry.service}` : ''}`}
                       href={viewHref('/mismatches', view, {
                         ...UNNARROWED,
+                        service: entry.service,
                         route: entry.route,
                         origin: entry.origin,
                       })}
