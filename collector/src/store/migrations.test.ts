@@ -318,7 +318,7 @@ describe('migration 6 on a data directory of version 5', () => {
   }
   const sums = async (table: string, key: string): Promise<CacheKeySums> => {
     const [row] = await rows<CacheKeySums>(
-      `SELECT uniqExact(${key}) AS keys, sum(needs_preflight_requests) AS needing,
+      `SELECT toUInt32(uniqExact(${key})) AS keys, sum(needs_preflight_requests) AS needing,
          sum(allowed_preflights) AS preflights
        FROM ${table}`,
     );
