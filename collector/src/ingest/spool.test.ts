@@ -12,6 +12,7 @@ import {
   SpoolFullError,
   spoolRetryAfterSeconds,
 } from './spool-errors.js';
+import { CollectorMetrics, spoolState } from '../ops/collector-metrics.js';
 import { openSpool, type SealedSegment, spoolDirectory, type Spool, type SpoolOptions } from './spool.js';
 
 let dataDir: string;
@@ -365,6 +366,12 @@ describe('reopen', () => {
     expect(await contents(reopened)).toBe(rows(0, 3));
     expect(reopened.stats()).toMatchObject({ recoveredSegments: 1, tornBytesDiscarded: 6 });
     expect((await files()).filter((name) => name.endsWith('.open'))).toEqual([]);
+    // What an operator sees of it on /metrics.
+    const exposed = await new CollectorMetrics(() => spoolState(reopened.stats())).registry.metrics();
+    expect(exposed).toMatch(/^corsight_spool_recovered_segments_total 1$/m);
+    expect(exposed).toMatch(/^corsight_spool_torn_bytes_total 6$/m);
+    expect(exposed).toMatch(/^corsight_spool_background_errors_total 0$/m);
+    expect(exposed).toMatch(/^corsight_spool_broken 0$/m);
   });
 
   it('deletes an open segment that holds no complete line', async () => {

@@ -2,12 +2,46 @@
 // stored, rejected and dropped, how the writer keeps up, and how full the spool is. One registry per
 // collector, so tests and several collectors in one process never share counters.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SpoolStats } from '../ingest/spool.js';
 
 export type RejectReason = 'invalid_span' | 'unauthenticated' | 'backpressure';
 
 export interface SpoolState {
   readonly bytes: number;
   readonly segments: number;
+  /** Since the spool was opened (spool.ts SpoolStats); absent where a test has no spool. */
+  readonly recoveredSegments?: number;
+  readonly tornBytesDiscarded?: number;
+  readonly backgroundErrors?: number;
+  readonly broken?: boolean;
+}
+
+/** What /metrics shows of a spool's stats. */
+export function spoolState(stats: SpoolStats): SpoolState {
+  return {
+    bytes: stats.spooledBytes,
+    segments: stats.sealedSegments,
+    recoveredSegments: stats.recoveredSegments,
+    tornBytesDiscarded: stats.tornBytesDiscarded,
+    backgroundErrors: stats.backgroundErrors,
+    broken: stats.broken,
+  };
+}
+
+/**
+ * A counter the spool keeps itself, read when /metrics is scraped: set to the spool's count, which only grows
+ * while the process lives, as a Prometheus counter does.
+ */
+function spoolCounter(registry: Registry, name: string, help: string, read: () => number | undefined): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read() ?? 0);
+    },
+  });
 }
 
 export class CollectorMetrics {
@@ -116,6 +150,34 @@ export class CollectorMetrics {
       registers: [this.registry],
       collect() {
         this.set(spoolState().segments);
+      },
+    });
+    // What an operator looks at after a crash or a disk fault: what the spool found and cut at start-up, and
+    // whether its background work (sealing segments, writing appends) failed since.
+    spoolCounter(
+      this.registry,
+      'corsight_spool_recovered_segments_total',
+      'Spool segments a previous process left unsealed (a crash or SIGKILL), recovered at start-up.',
+      () => spoolState().recoveredSegments,
+    );
+    spoolCounter(
+      this.registry,
+      'corsight_spool_torn_bytes_total',
+      'Bytes of a torn last write cut off while recovering those segments (never acknowledged to a client).',
+      () => spoolState().tornBytesDiscarded,
+    );
+    spoolCounter(
+      this.registry,
+      'corsight_spool_background_errors_total',
+      "Failures of the spool's background work (sealing segments, writing appends); the logs say which.",
+      () => spoolState().backgroundErrors,
+    );
+    new Gauge({
+      name: 'corsight_spool_broken',
+      help: '1 when a failed fdatasync stopped the spool: appends are refused (503) until a restart recovers it.',
+      registers: [this.registry],
+      collect() {
+        this.set(spoolState().broken === true ? 1 : 0);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'corsight_' });

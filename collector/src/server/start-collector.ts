@@ -18,7 +18,7 @@ import { restoreHttpSpanServices, SERVICE_REFRESH } from '../ingest/http-span-re
 import { createSpanIngest, ingestAuthoriser } from '../ingest/span-ingest.js';
 import { openSpool, type Spool } from '../ingest/spool.js';
 import { DEFAULT_SPOOL_LIMITS } from '../ingest/spool-limits.js';
-import { CollectorMetrics } from '../ops/collector-metrics.js';
+import { CollectorMetrics, spoolState } from '../ops/collector-metrics.js';
 import { opsRoutes } from '../ops/ops-routes.js';
 import { type Refusal, refusalReason } from '../otlp/export-refusal.js';
 import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../otlp/grpc-receiver.js';
@@ -134,10 +134,7 @@ export async function startCollector(
     throw error;
   }
 
-  const metrics = new CollectorMetrics(() => {
-    const stats = spool.stats();
-    return { bytes: stats.spooledBytes, segments: stats.sealedSegments };
-  });
+  const metrics = new CollectorMetrics(() => spoolState(spool.stats()));
   const writer = new BatchWriter({
     spool,
     store,
