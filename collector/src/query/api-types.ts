@@ -26,7 +26,7 @@ export type { Mismatch, MismatchExample } from './mismatches-query.js';
 export type { PolicyChange } from './policy-changes.js';
 export type { PreflightCacheEntry } from './preflight-cache.js';
 export type { RangeEcho } from './query-api.js';
-export type { RejectedOrigin } from './rejected-origins-query.js';
+export type { RejectedOrigin, RejectedOriginRoute } from './rejected-origins-query.js';
 export type { Summary } from './summary-query.js';
 export type { StepName } from './time-range.js';
 export type { Series } from './timeseries-query.js';

@@ -82,6 +82,40 @@ function sharedRouteRows(): CorsEventRow[] {
   ];
 }
 
+/** A partner's origin that two gateways reject on a route template they share, and on one more each. */
+const PARTNER = 'https://partner.example.net';
+/** The three weeks of the epoch from Thursday, Oct 1 (T0 − 50 days), before every other seeded row. */
+const PARTNER_START = T0 - 50 * DAY;
+
+/**
+ * PARTNER's requests to gateway-a and gateway-b, once a day from Oct 1 to 20, 03:00 (a minute apart per
+ * key): gateway-a blocks it on /graphql (weight 2) and /v1/users/:id (1), gateway-b on /v1/users/:id (1) and
+ * /graphql (0.75), and allows it on /graphql too (1). Over the 20 days: a /graphql 40, a and b
+ * /v1/users/:id 20 each (a tie, listed by service), b /graphql 15. Nothing else is seeded that early.
+ */
+function partnerRows(): CorsEventRow[] {
+  const keys = [
+    { service: 'gateway-a', route: '/graphql', outcome: 'blocked', sampleWeight: 2 },
+    { service: 'gateway-a', route: '/v1/users/:id', outcome: 'blocked', sampleWeight: 1 },
+    { service: 'gateway-b', route: '/v1/users/:id', outcome: 'blocked', sampleWeight: 1 },
+    { service: 'gateway-b', route: '/graphql', outcome: 'blocked', sampleWeight: 0.75 },
+    { service: 'gateway-b', route: '/graphql', outcome: 'allowed', sampleWeight: 1 },
+  ] as const;
+  return keys.flatMap((key, k) =>
+    Array.from({ length: 20 }, (_, day) =>
+      eventRow({
+        ...key,
+        origin: PARTNER,
+        timestamp: PARTNER_START + day * DAY + 3 * HOUR + k * 60_000,
+        reasons: key.outcome === 'blocked' ? ['missing_allow_origin'] : [],
+        warnings: [],
+        policyHash: '',
+        spanId: (0x7a0000 + k * 100 + day).toString(16).padStart(16, '0'),
+      }),
+    ),
+  );
+}
+
 let dir: string;
 let store: ClickHouseEventStore | undefined;
 let app: FastifyInstance;
@@ -91,6 +125,7 @@ const rows: CorsEventRow[] = [
   ...seedRows(),
   ...seedRows(1500, T0 - 18 * DAY, 18, 0x7eed5678),
   ...sharedRouteRows(),
+  ...partnerRows(),
 ];
 
 beforeAll(async () => {
@@ -328,8 +363,22 @@ interface RejectedJson {
   firstBlocked: string;
   lastBlocked: string;
   trend: { previousBlocked: number; change: number; ratio: number | null };
-  routes: { route: string; blocked: number }[];
+  routes: { service: string; route: string; blocked: number }[];
   reasons: { code: string; blocked: number }[];
+}
+
+/** Blocked weight per service and route, ordered as the API lists them: blocked desc, service, route. */
+function blockedRoutes(blocked: readonly CorsEventRow[]): RejectedJson['routes'] {
+  const routes = new Map<string, RejectedJson['routes'][number]>();
+  for (const row of blocked) {
+    const key = JSON.stringify([row.service, row.route]);
+    const entry = routes.get(key) ?? { service: row.service, route: row.route, blocked: 0 };
+    routes.set(key, { ...entry, blocked: entry.blocked + row.sampleWeight });
+  }
+  const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...routes.values()].sort(
+    (a, b) => b.blocked - a.blocked || byName(a.service, b.service) || byName(a.route, b.route),
+  );
 }
 
 describe('GET /origins/rejected', () => {
@@ -376,8 +425,6 @@ describe('GET /origins/rejected', () => {
         const all = countedIn(range, mine);
         const before = weight(countedIn(previous, (r) => mine(r) && r.outcome === 'blocked'));
         const minutes = blocked.map((row) => minuteOf(row.timestamp));
-        const routes = new Map<string, number>();
-        for (const row of blocked) routes.set(row.route, (routes.get(row.route) ?? 0) + row.sampleWeight);
         const reasons = new Map<string, number>();
         for (const row of blocked) {
           for (const code of row.reasons) reasons.set(code, (reasons.get(code) ?? 0) + row.sampleWeight);
@@ -394,9 +441,7 @@ describe('GET /origins/rejected', () => {
             change: weight(blocked) - before,
             ratio: before > 0 ? weight(blocked) / before : null,
           },
-          routes: [...routes]
-            .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-            .map(([route, value]) => ({ route, blocked: value })),
+          routes: blockedRoutes(blocked),
           reasons: [...reasons]
             .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
             .map(([code, value]) => ({ code, blocked: value })),
@@ -408,6 +453,58 @@ describe('GET /origins/rejected', () => {
       expect(ranked).toEqual([...ranked].sort((a, b) => b - a));
     },
   );
+
+  it('lists the routes of two services that share a route template apart, each with its own blocked weight', async () => {
+    const range: Range = { from: PARTNER_START, to: PARTNER_START + 21 * DAY };
+    const { body, tables: read } = await get('/origins/rejected', rangeQuery(range));
+    const partner = (body.origins as RejectedJson[]).find((entry) => entry.origin === PARTNER);
+    expect(partner).toMatchObject({ blocked: 95, requests: 115 });
+    expect(partner?.routes).toEqual([
+      { service: 'gateway-a', route: '/graphql', blocked: 40 },
+      { service: 'gateway-a', route: '/v1/users/:id', blocked: 20 },
+      { service: 'gateway-b', route: '/v1/users/:id', blocked: 20 },
+      { service: 'gateway-b', route: '/graphql', blocked: 15 },
+    ]);
+    // Whole weeks from the weekly route × origin rollup that keeps the service, not the one of all services.
+    expect(read).toContain(TABLES.routeOrigins1w);
+    expect(read).not.toContain(TABLES.routeOriginsAll1w);
+
+    const narrowed = await get('/origins/rejected', { ...rangeQuery(range), service: 'gateway-b' });
+    expect((narrowed.body.origins as RejectedJson[]).map((entry) => [entry.origin, entry.routes])).toEqual([
+      [
+        PARTNER,
+        [
+          { service: 'gateway-b', route: '/v1/users/:id', blocked: 20 },
+          { service: 'gateway-b', route: '/graphql', blocked: 15 },
+        ],
+      ],
+    ]);
+  });
+
+  it.each([
+    [
+      'whole weeks, days and edges off the hour',
+      { from: PARTNER_START + 5 * HOUR + 17 * 60_000, to: PARTNER_START + 19 * DAY + 2 * HOUR + 43 * 60_000 },
+      [TABLES.routeOrigins1w, TABLES.routeOrigins1d, TABLES.rollup],
+    ],
+    [
+      'a few hours off the hour',
+      {
+        from: PARTNER_START + 9 * DAY + HOUR + 17 * 60_000,
+        to: PARTNER_START + 9 * DAY + 5 * HOUR + 43 * 60_000,
+      },
+      [TABLES.rollup],
+    ],
+  ])('counts each service’s route of a shared template over %s', async (_name, range: Range, tables) => {
+    const { body, tables: read } = await get('/origins/rejected', rangeQuery(range));
+    const partner = (body.origins as RejectedJson[]).find((entry) => entry.origin === PARTNER);
+    const blocked = countedIn(range, (row) => row.origin === PARTNER && row.outcome === 'blocked');
+    expect(new Set(blocked.map((row) => row.service))).toEqual(new Set(['gateway-a', 'gateway-b']));
+    expect(partner?.routes).toEqual(blockedRoutes(blocked));
+    // The routes query: rows of the origins listed, after the origin sums (cors_origins_*).
+    for (const table of tables) expect(read).toContain(table);
+    expect(read).not.toContain(TABLES.routeOriginsAll1w);
+  });
 });
 
 interface CacheJson {

@@ -245,7 +245,9 @@ function registerDetail(app: FastifyInstance, client: ClickHouseClient, now: () 
       origins.length === 0
         ? [[], [], []]
         : await Promise.all([
-            read<OriginBreakdownRow & { route: string }>(rejectedOriginRoutesQuery(range, filters, origins)),
+            read<OriginBreakdownRow & { service: string; route: string }>(
+              rejectedOriginRoutesQuery(range, filters, origins),
+            ),
             read<OriginBreakdownRow & { code: string }>(rejectedOriginReasonsQuery(range, filters, origins)),
             read<OriginBreakdownRow>(previouslyBlockedQuery(range, filters, origins)),
           ]);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { allowedByList, allowlistMatchers } from './allowlist-pattern.js';
 import { policyChangesIn, type PolicyHashRow } from './policy-changes.js';
 import { estimatePreflightsSaved, shapePreflightCache, TARGET_MAX_AGE } from './preflight-cache.js';
+import { shapeRejectedOrigins } from './rejected-origins-query.js';
 import { shapeSeries } from './timeseries-query.js';
 
 const H = 3_600_000;
@@ -121,6 +122,41 @@ describe('preflight cache estimate', () => {
     expect(x).toMatchObject({ service: 'x', estimatedHits: 100, hitRatio: 1, maxAgeSamples: 0 });
     expect(x).not.toHaveProperty('maxAgeSent');
     expect(y).toMatchObject({ service: 'y', estimatedHits: 0, hitRatio: null, maxAgeSent: '600' });
+  });
+});
+
+describe('shapeRejectedOrigins', () => {
+  it('keeps each origin’s routes per service, in the order the rows come, and its trend', () => {
+    const origin = 'https://partner.example.net';
+    const [entry, other] = shapeRejectedOrigins(
+      [
+        { origin, blocked: 75, volume: 100, first_blocked: 0, last_blocked: 3600 },
+        { origin: 'https://new.test', blocked: 2, volume: 2, first_blocked: 60, last_blocked: 60 },
+      ],
+      [
+        { origin, service: 'gateway-a', route: '/graphql', blocked: 40 },
+        { origin, service: 'gateway-a', route: '/v1/users/:id', blocked: 20 },
+        { origin, service: 'gateway-b', route: '/graphql', blocked: 15 },
+      ],
+      [{ origin, code: 'missing_allow_origin', blocked: 75 }],
+      [{ origin, blocked: 25 }],
+    );
+    expect(entry).toEqual({
+      origin,
+      blocked: 75,
+      requests: 100,
+      share: 0.75,
+      firstBlocked: '1970-01-01T00:00:00.000Z',
+      lastBlocked: '1970-01-01T01:00:00.000Z',
+      trend: { previousBlocked: 25, change: 50, ratio: 3 },
+      routes: [
+        { service: 'gateway-a', route: '/graphql', blocked: 40 },
+        { service: 'gateway-a', route: '/v1/users/:id', blocked: 20 },
+        { service: 'gateway-b', route: '/graphql', blocked: 15 },
+      ],
+      reasons: [{ code: 'missing_allow_origin', blocked: 75 }],
+    });
+    expect(other).toMatchObject({ routes: [], reasons: [], trend: { previousBlocked: 0, ratio: null } });
   });
 });
 

@@ -59,7 +59,12 @@ GROUP BY origin`,
   };
 }
 
-/** Blocked weight per origin and route, for the origins of the first query. */
+/**
+ * Blocked weight per origin, service and route, for the origins of the first query. A route template is one
+ * service's: two services that both expose `/graphql` are two entries, so after one service's allowlist
+ * changes the answer says whose route rejects the origin (DESIGN.md keys by service, route and origin). It
+ * therefore reads route × origin rollups that keep the service, never the weekly one of all services.
+ */
 export function rejectedOriginRoutesQuery(
   range: TimeRange,
   filters: OriginFilters,
@@ -69,14 +74,14 @@ export function rejectedOriginRoutesQuery(
     counts: 'requests',
     range,
     filters,
-    columns: ['origin', 'route', 'requests'],
+    columns: ['origin', 'service', 'route', 'requests'],
     conditions: [BLOCKED, AMONG_ORIGINS],
   });
   return {
-    query: `SELECT origin, route, sum(requests) AS blocked
+    query: `SELECT origin, service, route, sum(requests) AS blocked
 FROM ${source.rows}
-GROUP BY origin, route
-ORDER BY origin, blocked DESC, route
+GROUP BY origin, service, route
+ORDER BY origin, blocked DESC, service, route
 LIMIT ${DETAIL_PER_ORIGIN} BY origin`,
     params: { ...source.params, origins },
     tables: source.tables,
@@ -120,6 +125,14 @@ export interface OriginBreakdownRow {
   readonly blocked: number;
 }
 
+/** One service's route that blocked an origin's requests. */
+export interface RejectedOriginRoute {
+  readonly service: string;
+  readonly route: string;
+  /** Sum of weights of this origin's blocked requests to the route. */
+  readonly blocked: number;
+}
+
 export interface RejectedOrigin {
   readonly origin: string;
   /** Sum of weights of blocked requests (preflights and actual) in the range. */
@@ -139,13 +152,14 @@ export interface RejectedOrigin {
     /** blocked / previousBlocked; null when nothing was blocked before (a new rejected origin). */
     readonly ratio: number | null;
   };
-  readonly routes: readonly { readonly route: string; readonly blocked: number }[];
+  /** Biggest first (then by service and route), at most DETAIL_PER_ORIGIN. */
+  readonly routes: readonly RejectedOriginRoute[];
   readonly reasons: readonly { readonly code: string; readonly blocked: number }[];
 }
 
 export function shapeRejectedOrigins(
   rows: readonly RejectedOriginRow[],
-  routes: readonly (OriginBreakdownRow & { readonly route: string })[],
+  routes: readonly (OriginBreakdownRow & { readonly service: string; readonly route: string })[],
   reasons: readonly (OriginBreakdownRow & { readonly code: string })[],
   previous: readonly OriginBreakdownRow[],
 ): RejectedOrigin[] {
@@ -166,7 +180,11 @@ export function shapeRejectedOrigins(
         change: row.blocked - before,
         ratio: before > 0 ? row.blocked / before : null,
       },
-      routes: (routesOf.get(row.origin) ?? []).map(({ route, blocked }) => ({ route, blocked })),
+      routes: (routesOf.get(row.origin) ?? []).map(({ service, route, blocked }) => ({
+        service,
+        route,
+        blocked,
+      })),
       reasons: (reasonsOf.get(row.origin) ?? []).map(({ code, blocked }) => ({ code, blocked })),
     };
   });

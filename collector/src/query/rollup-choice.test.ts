@@ -51,6 +51,11 @@ describe('chooseRollups picks the narrowest table', () => {
       { dimensions: ['service', 'origin', 'route'] },
       [TABLES.routeOrigins1w, TABLES.routeOrigins1d],
     ],
+    [
+      'blocked origins by service and route (rejected origins’ routes, every service)',
+      { dimensions: ['service', 'route', 'origin', 'outcome'] },
+      [TABLES.routeOrigins1w, TABLES.routeOrigins1d],
+    ],
     ['origins of one route by kind', { dimensions: ['origin', 'route', 'kind'] }, [TABLES.rollup]],
     ['origins by kind', { dimensions: ['origin', 'kind'] }, [TABLES.rollup]],
     ['requests per method', { dimensions: ['method'] }, [TABLES.rollup]],

@@ -17,6 +17,7 @@ import { hashedKey } from './key-hashes.js';
 import { maxAgeSentQuery, preflightCacheQuery } from './preflight-cache.js';
 import { GROUP_BYS, METRICS } from './query-params.js';
 import {
+  DETAIL_PER_ORIGIN,
   rejectedOriginReasonsQuery,
   rejectedOriginRoutesQuery,
   rejectedOriginsQuery,
@@ -52,6 +53,8 @@ const SIMULATION = {
 
 const UNALIGNED = { fromMs: RANGE.fromMs + 17 * 60_000, toMs: RANGE.toMs - 3 * 60_000 };
 const SERVICE_ONLY = { service: HOSTILE.service };
+/** 30 days off the hour: whole weeks, whole days and minutes. */
+const MONTH = { fromMs: RANGE.toMs - 30 * 86_400_000 + 17 * 60_000, toMs: UNALIGNED.toMs };
 
 const BUILT: readonly (readonly [string, BuiltQuery, readonly string[]])[] = [
   ['summary', summaryQuery(RANGE, HOSTILE), [TABLES.rollup]],
@@ -107,6 +110,11 @@ const BUILT: readonly (readonly [string, BuiltQuery, readonly string[]])[] = [
   ['rejected origins', rejectedOriginsQuery(RANGE, HOSTILE, 10), [TABLES.rollup]],
   ['rejected origins of a service', rejectedOriginsQuery(RANGE, SERVICE_ONLY, 10), [TABLES.origins1d]],
   ['rejected routes', rejectedOriginRoutesQuery(RANGE, HOSTILE, [HOSTILE.origin]), [TABLES.rollup]],
+  [
+    'rejected routes of every service over whole weeks',
+    rejectedOriginRoutesQuery(MONTH, {}, [HOSTILE.origin]),
+    [TABLES.routeOrigins1w, TABLES.routeOrigins1d, TABLES.rollup],
+  ],
   ['rejected reasons', rejectedOriginReasonsQuery(RANGE, HOSTILE, [HOSTILE.origin]), [TABLES.findings]],
   ['preflight cache', preflightCacheQuery(RANGE, HOSTILE, 10), [TABLES.rollup]],
   [
@@ -251,6 +259,13 @@ describe('request choices only pick among fixed SQL', () => {
     expect(
       summarizeSimulation([row('https://a.test', 1, 1, 1), row('https://k.test', 1, 1, 0)]).refusedSet,
     ).toEqual({ refused: ['https://a.test'] });
+  });
+
+  it('lists a rejected origin’s routes per service and route, biggest first, at most 20', () => {
+    const { query } = rejectedOriginRoutesQuery(MONTH, {}, [HOSTILE.origin]);
+    expect(query).toContain('GROUP BY origin, service, route\n');
+    expect(query).toContain('ORDER BY origin, blocked DESC, service, route\n');
+    expect(query).toContain(`LIMIT ${DETAIL_PER_ORIGIN} BY origin`);
   });
 
   it('groups the simulator’s origin routes by hashes', () => {
