@@ -266,6 +266,18 @@ describe('dashboard', () => {
     expect(await page.locator('th[aria-sort="descending"]').innerText()).toContain('Blocked');
     await noInjectedMarkup();
     await page.screenshot({ path: join(SCREENSHOTS, 'origins.png'), fullPage: true });
+    // Every service's routes: each says whose (two services may share a route template), and its link
+    // narrows to that service and route.
+    const adminRoutes = rows.filter({ hasText: ADMIN_ORIGIN }).locator('[data-route]');
+    expect(await dataValues(adminRoutes, 'service')).toEqual(['search-api']);
+    expect(await adminRoutes.locator('[data-col="service"]').innerText()).toBe('on search-api');
+    const routeLink = new URL((await adminRoutes.locator('a').getAttribute('href')) ?? '', dashboard.url);
+    expect(routeLink.pathname).toBe('/mismatches');
+    expect(Object.fromEntries(routeLink.searchParams)).toMatchObject({
+      service: 'search-api',
+      origin: ADMIN_ORIGIN,
+      route: '/search',
+    });
 
     await sortBy('Origin', /sort=origin&dir=asc/);
     await expect.poll(origins).toEqual([ADMIN_ORIGIN, EVIL_ORIGIN, HOSTILE_ORIGIN]);
@@ -289,6 +301,8 @@ describe('dashboard', () => {
     const row = page.locator('table.origins tbody tr');
     expect(await row.count()).toBe(1);
     expect(await dataValues(row.locator('[data-route]'), 'route')).toEqual(['/orders/:id']);
+    // One service selected: its routes, without saying whose.
+    expect(await row.locator('[data-col="service"]').count()).toBe(0);
     expect(await dataValues(row.locator('[data-code]'), 'code')).toEqual(['allow_origin_mismatch']);
     const example = page.locator('table.example-requests tbody tr');
     expect(await example.count()).toBe(1);

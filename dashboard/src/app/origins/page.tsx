@@ -1,6 +1,8 @@
 // Origins: every origin with blocked requests in the view's range, sortable. An origin links to this page
 // narrowed to it (its routes and reasons, and example requests with their CORS headers); its routes and
-// reasons link to the Mismatches page narrowed to them. Origins, routes and codes come from requests
+// reasons link to the Mismatches page narrowed to them. A route is one service's (two services with the same
+// route template are listed apart): unless one service is selected, each route says whose, and its link
+// narrows to that service too. Origins, routes, services and codes come from requests and spans
 // (attacker-controlled): rendered as React text only, so markup in them stays text.
 import type { Metadata } from 'next';
 import type { MismatchesAnswer, RejectedOrigin, RejectedOriginsAnswer } from '@corsight/collector/api-types';
@@ -77,6 +79,7 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
   ]);
   const state = readSort(ORIGINS_TABLE, view.sort, view.dir);
   const header = sortHeaders(ORIGINS_TABLE, state, { path: '/origins', view });
+  const everyService = view.service === undefined;
   return (
     <Shell path="/origins" title="Rejected origins" view={view} services={services}>
       <ScopeNotes path="/origins" view={view} />
@@ -120,7 +123,7 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
                 {header('share')}
                 {header('firstBlocked')}
                 {header('lastBlocked')}
-                <th scope="col">Routes (blocked)</th>
+                <th scope="col">{everyService ? 'Routes by service (blocked)' : 'Routes (blocked)'}</th>
                 <th
                   scope="col"
                   title="Blocked requests per reason: a request blocked for two reasons counts under both"
@@ -154,16 +157,28 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
                   <td>
                     <ul className="breakdown" aria-label="Routes">
                       {origin.routes.map((route) => (
-                        <li key={route.route} data-route={route.route}>
+                        <li
+                          key={`${route.service}\u0000${route.route}`}
+                          data-service={route.service}
+                          data-route={route.route}
+                        >
                           <Link
                             href={viewHref('/mismatches', view, {
                               ...UNNARROWED,
+                              service: route.service,
                               origin: origin.origin,
                               route: route.route,
                             })}
                           >
                             <Clipped text={route.route} max={CLIP.route} />
                           </Link>{' '}
+                          {everyService ? (
+                            <>
+                              <span className="muted" data-col="service">
+                                on <Clipped text={route.service} max={CLIP.service} />
+                              </span>{' '}
+                            </>
+                          ) : null}
                           {formatCount(route.blocked)}
                         </li>
                       ))}
