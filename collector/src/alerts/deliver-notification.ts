@@ -1,7 +1,8 @@
 // Delivery: the one adapter here that does I/O. Each channel request is POSTed with a timeout and retried
 // with backoff; every attempt is recorded (for `alert_events` and the dashboard's deliveries list) and the
 // function never throws: a dead or slow endpoint costs at most `maxAttempts × timeout + backoff` of this
-// promise's time and nothing else. The evaluator does not await deliveries it does not need.
+// promise's time and nothing else. The evaluator does not await deliveries it does not need. A stopping
+// collector interrupts them through `signal` rather than wait minutes for a dead receiver (alert-loop.ts).
 //
 // Retried: connection errors, timeouts, 408, 425, 429 and 5xx (honouring Retry-After up to the backoff cap).
 // Not retried: other 4xx (a wrong URL or a revoked Slack webhook will not heal by itself) and redirects
@@ -42,6 +43,12 @@ export interface DeliveryOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
   readonly random?: () => number;
+  /**
+   * Interrupts the delivery (the collector is stopping): the attempt in flight is abandoned, the wait before
+   * the next one ends, and no other starts. The result then is not ok; whether the receiver got the attempt
+   * in flight is unknown.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -85,6 +92,55 @@ const realSleep = (ms: number): Promise<void> =>
     setTimeout(resolve, ms).unref();
   });
 
+// The two helpers below listen on the stop signal and remove their listener when done, rather than use
+// AbortSignal.any: the stop signal lives as long as the collector, and on Node 20 each AbortSignal.any over it
+// stays attached to it (nodejs/node#55351), one per attempt for the life of the process.
+
+/** A signal for one attempt: aborts after `timeoutMs`, or when `stop` does. `release` when the attempt ends. */
+function attemptSignal(
+  timeoutMs: number,
+  stop: AbortSignal | undefined,
+): { signal: AbortSignal; release: () => void } {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  if (stop === undefined) return { signal: timeout, release: () => undefined };
+  const controller = new AbortController();
+  const abort = (): void => {
+    controller.abort(timeout.aborted ? timeout.reason : stop.reason);
+  };
+  timeout.addEventListener('abort', abort, { once: true });
+  stop.addEventListener('abort', abort, { once: true });
+  if (stop.aborted) abort();
+  return {
+    signal: controller.signal,
+    release: () => {
+      timeout.removeEventListener('abort', abort);
+      stop.removeEventListener('abort', abort);
+    },
+  };
+}
+
+/** Waits `ms`, or until `stop` aborts. */
+async function pause(
+  sleep: (ms: number) => Promise<void>,
+  ms: number,
+  stop: AbortSignal | undefined,
+): Promise<void> {
+  if (stop === undefined) return sleep(ms);
+  if (stop.aborted) return;
+  let wake = (): void => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    wake = () => {
+      resolve();
+    };
+  });
+  stop.addEventListener('abort', wake, { once: true });
+  try {
+    await Promise.race([sleep(ms), stopped]);
+  } finally {
+    stop.removeEventListener('abort', wake);
+  }
+}
+
 /** POSTs `request`, retrying as described above. Never throws. */
 export async function deliverRequest(
   request: ChannelRequest,
@@ -94,18 +150,23 @@ export async function deliverRequest(
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
   const attempts: DeliveryAttempt[] = [];
+  const { signal } = options;
+  // A function, not `signal?.aborted` itself: TypeScript would keep that narrowed across the awaits.
+  const interrupted = (): boolean => signal?.aborted === true;
   for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
+    if (interrupted()) break;
     const startedAtMs = now();
     const started = performance.now();
     let retryAfter: number | undefined;
     let retriable = true;
+    const attemptAbort = attemptSignal(options.timeoutMs, signal);
     try {
       const response = await fetch(request.url, {
         method: 'POST',
         headers: request.headers,
         body: request.body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: attemptAbort.signal,
       });
       // Read the whole body inside the timeout: a receiver that answers headers and then stalls is slow too.
       const text = await response.text();
@@ -130,12 +191,14 @@ export async function deliverRequest(
         attempt,
         startedAtMs,
         durationMs: Math.round(performance.now() - started),
-        error: describeError(error, options.timeoutMs),
+        error: interrupted() ? 'interrupted' : describeError(error, options.timeoutMs),
       });
+    } finally {
+      attemptAbort.release();
     }
     if (!retriable || attempt === options.maxAttempts) break;
     const delay = backoffDelayMs(attempt, options.backoff, random());
-    await sleep(Math.min(options.backoff.maxDelayMs, Math.max(delay, retryAfter ?? 0)));
+    await pause(sleep, Math.min(options.backoff.maxDelayMs, Math.max(delay, retryAfter ?? 0)), signal);
   }
   return { ok: false, attempts };
 }
@@ -161,52 +224,51 @@ export function channelRequest(
 }
 
 /**
- * Sends a notification to each of its channels, in parallel, and records each delivery. A channel id that
- * is not configured (a rule edited since) is recorded as failed without an attempt. Never throws.
+ * Sends a notification to one channel and records the delivery. A channel id that is not configured (a rule
+ * edited since) is recorded as failed without an attempt. Never throws.
  */
+export async function deliverToChannel(
+  notification: AlertNotification,
+  channelId: string,
+  channels: readonly AlertChannel[],
+  render: Omit<NotificationRenderOptions, 'nowMs'>,
+  options: DeliveryOptions = DEFAULT_DELIVERY,
+): Promise<DeliveryRecord> {
+  const now = options.now ?? Date.now;
+  const channel = channels.find((candidate) => candidate.id === channelId);
+  if (channel === undefined) {
+    return {
+      channelId,
+      channelType: 'unknown',
+      ok: false,
+      attempts: [{ attempt: 0, startedAtMs: now(), durationMs: 0, error: 'no such channel' }],
+    };
+  }
+  try {
+    const request = channelRequest(channel, notification, { ...render, nowMs: now() });
+    const result = await deliverRequest(request, options);
+    return { channelId, channelType: channel.type, ...result };
+  } catch (error) {
+    // Building a request is pure and should not fail; if it does, it is recorded, never thrown.
+    return {
+      channelId,
+      channelType: channel.type,
+      ok: false,
+      attempts: [{ attempt: 0, startedAtMs: now(), durationMs: 0, error: describeError(error, 0) }],
+    };
+  }
+}
+
+/** Sends a notification to each of its channels, in parallel (deliverToChannel). Never throws. */
 export async function deliverNotification(
   notification: AlertNotification,
   channels: readonly AlertChannel[],
   render: Omit<NotificationRenderOptions, 'nowMs'>,
   options: DeliveryOptions = DEFAULT_DELIVERY,
 ): Promise<DeliveryRecord[]> {
-  const byId = new Map(channels.map((channel) => [channel.id, channel]));
   return Promise.all(
-    notification.channels.map(async (channelId): Promise<DeliveryRecord> => {
-      const channel = byId.get(channelId);
-      if (channel === undefined) {
-        return {
-          channelId,
-          channelType: 'unknown',
-          ok: false,
-          attempts: [
-            { attempt: 0, startedAtMs: (options.now ?? Date.now)(), durationMs: 0, error: 'no such channel' },
-          ],
-        };
-      }
-      try {
-        const request = channelRequest(channel, notification, {
-          ...render,
-          nowMs: (options.now ?? Date.now)(),
-        });
-        const result = await deliverRequest(request, options);
-        return { channelId, channelType: channel.type, ...result };
-      } catch (error) {
-        // Building a request is pure and should not fail; if it does, it is recorded, never thrown.
-        return {
-          channelId,
-          channelType: channel.type,
-          ok: false,
-          attempts: [
-            {
-              attempt: 0,
-              startedAtMs: (options.now ?? Date.now)(),
-              durationMs: 0,
-              error: describeError(error, 0),
-            },
-          ],
-        };
-      }
-    }),
+    notification.channels.map((channelId) =>
+      deliverToChannel(notification, channelId, channels, render, options),
+    ),
   );
 }
