@@ -7,13 +7,22 @@
 // Not every state change writes a row (a firing instance's peak or the start of a clear stretch change
 // silently every minute). After a restart those resume from the last row: a peak may be under-reported and a
 // resolve may come up to `keepFiringFor` later, never a duplicate or lost notification.
+//
+// A 'notified' row also carries its notification as sent (rule, channels, the instance's figures), so that a
+// delivery a restart interrupted can be sent again as it was (interrupted-deliveries.ts).
 import { z } from 'zod';
-import type { AlertInstance, EvaluationResult, RuleState } from './alert-evaluator.js';
+import type {
+  AlertInstance,
+  AlertNotification,
+  EvaluationResult,
+  NotifiedInstance,
+  RuleState,
+} from './alert-evaluator.js';
 import type { GroupKey } from './alert-input.js';
+import { ALERT_KINDS } from './alert-rule.js';
 import type { AlertEventType } from './alert-schema.js';
 import { ALERT_TABLES } from './alert-schema.js';
 import type { DeliveryRecord } from './deliver-notification.js';
-import type { AlertNotification } from './alert-evaluator.js';
 import { capText } from './notification-text.js';
 
 /** One `alert_events` row, as JSONEachRow takes it. */
@@ -79,13 +88,17 @@ const optionalMs = z
   .nullable()
   .transform((value) => value ?? undefined);
 
+const keySchema = z.object({
+  service: z.string().optional(),
+  route: z.string().optional(),
+  origin: z.string().optional(),
+});
+
+const reasonsSchema = z.array(z.object({ code: z.string(), requests: z.number() }));
+
 const snapshotSchema = z.object({
   id: z.string(),
-  key: z.object({
-    service: z.string().optional(),
-    route: z.string().optional(),
-    origin: z.string().optional(),
-  }),
+  key: keySchema,
   state: z.enum(['pending', 'firing']),
   activeSinceMs: z.number(),
   firingSinceMs: optionalMs,
@@ -94,9 +107,74 @@ const snapshotSchema = z.object({
   clearSinceMs: optionalMs,
   peak: z.number(),
   last: conditionSchema,
-  topReasons: z.array(z.object({ code: z.string(), requests: z.number() })),
+  topReasons: reasonsSchema,
   policyChange: policyChangeSchema.nullable().transform((value) => value ?? undefined),
 });
+
+// JSON leaves out a NotifiedInstance's undefined fields (endsAtMs while firing, baseline, policyChange).
+const notifiedDetailSchema = z.object({
+  grouped: z.boolean(),
+  totalInstances: z.number(),
+  rule: z.object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(ALERT_KINDS),
+    windowMs: z.number(),
+    repeatMs: z.number(),
+  }),
+  channels: z.array(z.string()),
+  notified: z.object({
+    id: z.string(),
+    key: keySchema,
+    startsAtMs: z.number(),
+    endsAtMs: z.number().optional(),
+    blocked: z.number(),
+    allowed: z.number(),
+    value: z.number(),
+    threshold: z.number(),
+    baseline: z.number().optional(),
+    peak: z.number(),
+    topReasons: reasonsSchema,
+    policyChange: policyChangeSchema.optional(),
+  }),
+});
+
+/** What a 'notified' row says of its notification. */
+export interface NotifiedDetail {
+  readonly grouped: boolean;
+  readonly totalInstances: number;
+  readonly rule: AlertNotification['rule'];
+  readonly channels: readonly string[];
+  /** The row's instance, as the notification showed it. */
+  readonly notified: NotifiedInstance;
+}
+
+/**
+ * A 'notified' row's notification; undefined for a row that does not parse (written before rows carried
+ * it, by a future version, or damaged).
+ */
+export function readNotifiedDetail(detail: string): NotifiedDetail | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(detail);
+  } catch {
+    return undefined;
+  }
+  const result = notifiedDetailSchema.safeParse(parsed);
+  if (!result.success) return undefined;
+  const { notified } = result.data;
+  return {
+    ...result.data,
+    // The same fields as NotifiedInstance, the optional ones present as undefined.
+    notified: {
+      ...notified,
+      key: notified.key as GroupKey,
+      endsAtMs: notified.endsAtMs,
+      baseline: notified.baseline,
+      policyChange: notified.policyChange,
+    },
+  };
+}
 
 function snapshotOf(instance: AlertInstance): unknown {
   return {
@@ -160,6 +238,9 @@ export function evaluationRows(
       row(instance.id, instance.key, 'notified', notification.transition, instance, {
         grouped: notification.grouped,
         totalInstances: notification.totalInstances,
+        rule: notification.rule,
+        channels: notification.channels,
+        notified: instance,
       });
     }
   }
