@@ -1,6 +1,7 @@
 // The alerting tables as the loop and the API use them: rules saved through the API (versioned rows in
 // alert_rules), silences (alert_silences, newest version wins), and alert_events (appended rows, state
-// rebuilt from the newest row per instance). Thin: parameterised SQL in, typed rows out.
+// rebuilt from the newest row per instance, interrupted deliveries found among the recent rows). Thin:
+// parameterised SQL in, typed rows out.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { RuleState } from './alert-evaluator.js';
 import {
@@ -13,6 +14,14 @@ import {
 import type { AlertSilence } from './alert-input.js';
 import { AlertRuleError, parseAlertRule, type AlertRule } from './alert-rule.js';
 import { ALERT_TABLES } from './alert-schema.js';
+import {
+  DELIVERED_ROWS_SQL,
+  interruptedDeliveries,
+  NOTIFIED_ROWS_SQL,
+  type DeliveredRow,
+  type InterruptedDeliveries,
+  type NotifiedRow,
+} from './interrupted-deliveries.js';
 import { readRows } from './read-rows.js';
 
 const rows = <T>(
@@ -199,6 +208,26 @@ export async function readRuleStates(
     for (const row of latest) byRule.get(row.rule_id)?.push(row);
   }
   return new Map([...byRule].map(([id, latest]) => [id, rebuildRuleState(latest)]));
+}
+
+/**
+ * The notifications of `[fromMs, toMs]` whose delivery a restart interrupted and that are still true, checked
+ * against each rule's state as alert_events has it (interrupted-deliveries.ts).
+ */
+export async function readInterruptedDeliveries(
+  client: ClickHouseClient,
+  fromMs: number,
+  toMs: number,
+): Promise<InterruptedDeliveries> {
+  const [notified, delivered] = await Promise.all([
+    rows<NotifiedRow>(client, NOTIFIED_ROWS_SQL, { from: fromMs, to: toMs }),
+    rows<DeliveredRow>(client, DELIVERED_ROWS_SQL, { from: fromMs }),
+  ]);
+  const ruleIds = [...new Set(notified.map((row) => row.rule_id))];
+  const states = new Map(
+    [...(await readRuleStates(client, ruleIds))].map(([id, rebuilt]) => [id, rebuilt.state]),
+  );
+  return interruptedDeliveries(notified, delivered, states);
 }
 
 export interface AlertEventView {
