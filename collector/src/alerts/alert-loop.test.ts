@@ -1,6 +1,8 @@
 // The loop with receivers that fail: one that accepts connections and never answers, one that refuses them.
 // Evaluation returns without waiting for either; each delivery ends after its timeout and retries and is
-// recorded as failed in alert_events and on /metrics; the next minute is evaluated meanwhile.
+// recorded as failed in alert_events and on /metrics; the next minute is evaluated meanwhile. Across a
+// restart (a new loop on the same data): a stop interrupts the deliveries still retrying, and the new loop
+// sends each again once, unless it was delivered or is no longer true.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,9 +12,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectorMetrics } from '../ops/collector-metrics.js';
 import { createEventStore, type ClickHouseEventStore } from '../store/create-event-store.js';
-import { AlertLoop } from './alert-loop.js';
+import { AlertLoop, type AlertLoopOptions } from './alert-loop.js';
 import { parseAlertRuleSet } from './alert-rule.js';
-import { MINUTE, spikeAfterAllowedDay, storeRows, trafficRows } from './alert-store.fixture.js';
+import { DAY, MINUTE, spikeAfterAllowedDay, storeRows, trafficRows } from './alert-store.fixture.js';
 import { readEvents, readRuleStates, writeStoredRule } from './alert-store.js';
 
 const NOW = Date.UTC(2026, 10, 16, 12, 0);
@@ -153,6 +155,186 @@ describe('AlertLoop when a rule is deleted while it fires', () => {
     } finally {
       await loop.stop(0);
       await new Promise((resolve) => hook.close(resolve));
+    }
+  });
+});
+
+/** A webhook receiver that answers `status` (settable), recording what it was sent and how it answered. */
+async function receiver(): Promise<{
+  readonly url: string;
+  status: number;
+  readonly requests: { readonly status: number; readonly transition: string; readonly origins: string[] }[];
+  close(): Promise<void>;
+}> {
+  const hook = {
+    url: '',
+    status: 500,
+    requests: [] as { status: number; transition: string; origins: string[] }[],
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      const payload = JSON.parse(body) as { transition: string; instances: { key: { origin: string } }[] };
+      hook.requests.push({
+        status: hook.status,
+        transition: payload.transition,
+        origins: payload.instances.map((instance) => instance.key.origin),
+      });
+      response.writeHead(hook.status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  hook.url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/hook`;
+  return hook;
+}
+
+describe('AlertLoop across a restart', () => {
+  /** Each test at its own day, so that one test's rows are outside another's resume window. */
+  const restartLoop = (at: number, urls: Record<string, string>, rule: Record<string, unknown> = {}) => {
+    if (store === undefined) throw new Error('chDB did not open');
+    const options: AlertLoopOptions = {
+      client: store.client,
+      ruleSet: parseAlertRuleSet({
+        channels: Object.entries(urls).map(([id, url]) => ({ id, type: 'webhook', url })),
+        defaultRules: { enabled: false },
+        rules: [
+          {
+            id: `spike-${String(at)}`,
+            name: 'Spike',
+            kind: 'rejected_spike',
+            for: '0m',
+            keepFiringFor: '0m',
+            minCount: 20,
+            notify: Object.keys(urls),
+            ...rule,
+          },
+        ],
+      }),
+      dashboardUrl: undefined,
+      evaluator: 'test',
+      log: pino({ level: 'silent' }),
+      // Retries that would go on for a minute, a little apart.
+      delivery: {
+        timeoutMs: 1000,
+        maxAttempts: 600,
+        backoff: { initialDelayMs: 20, maxDelayMs: 100, factor: 2 },
+      },
+    };
+    return (nowMs: number) => new AlertLoop({ ...options, now: () => nowMs });
+  };
+
+  const until = async (holds: () => boolean): Promise<void> => {
+    while (!holds()) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+
+  async function deliveries(ruleId: string): Promise<[string | null, boolean | null][]> {
+    if (store === undefined) throw new Error('chDB did not open');
+    const events = await readEvents(store.client, { fromMs: 0, toMs: Date.now() + DAY }, 100, ruleId);
+    return events
+      .filter((event) => event.event === 'delivery')
+      .map((event): [string | null, boolean | null] => [event.channelId, event.deliveryOk])
+      .sort();
+  }
+
+  it('delivers a notification a restart interrupted exactly once more, to the channel that did not have it', async () => {
+    if (store === undefined) throw new Error('chDB did not open');
+    const at = NOW + 2 * DAY;
+    await storeRows(store, trafficRows(spikeAfterAllowedDay(at, at + 5 * MINUTE)));
+    const [pager, chat] = [await receiver(), await receiver()];
+    chat.status = 204;
+    const loopAt = restartLoop(at, { pager: pager.url, chat: chat.url });
+    try {
+      const before = loopAt(at + 20_000);
+      expect(await before.evaluateNow(at)).toMatchObject({ notifications: 1 });
+      await until(() => pager.requests.length >= 2 && chat.requests.length === 1);
+      const stopping = performance.now();
+      await before.stop(100);
+      expect(performance.now() - stopping).toBeLessThan(1000);
+      // The chat's delivery was recorded when it ended; the pager's, interrupted, is not.
+      expect(await deliveries(`spike-${String(at)}`)).toEqual([['chat', true]]);
+      const afterStop = pager.requests.length;
+
+      pager.status = 204;
+      const after = loopAt(at + 3 * MINUTE);
+      expect(await after.resumeDeliveries()).toEqual({ resumed: 1, stale: 0, unreadable: 0 });
+      await after.deliveriesSettled();
+      expect(pager.requests.slice(afterStop)).toEqual([
+        { status: 204, transition: 'firing', origins: ['https://app.example.com'] },
+      ]);
+      expect(chat.requests).toHaveLength(1);
+      expect(await deliveries(`spike-${String(at)}`)).toEqual([
+        ['chat', true],
+        ['pager', true],
+      ]);
+      // Nor does the restarted evaluator announce the instance again.
+      expect(await after.evaluateNow(at + 3 * MINUTE)).toMatchObject({ errors: 0, notifications: 0 });
+      await after.stop(0);
+
+      // Another restart finds nothing left to send.
+      const again = loopAt(at + 4 * MINUTE);
+      expect(await again.resumeDeliveries()).toEqual({ resumed: 0, stale: 0, unreadable: 0 });
+      await again.stop(0);
+      expect(pager.requests.filter((request) => request.status === 204)).toHaveLength(1);
+    } finally {
+      await Promise.all([pager.close(), chat.close()]);
+    }
+  });
+  it('does not send a firing notification again once its instance has resolved; sends the resolve', async () => {
+    if (store === undefined) throw new Error('chDB did not open');
+    const at = NOW + 4 * DAY;
+    await storeRows(store, trafficRows(spikeAfterAllowedDay(at, at + 5 * MINUTE)));
+    const pager = await receiver();
+    const loopAt = restartLoop(at, { pager: pager.url });
+    try {
+      const before = loopAt(at + 10 * MINUTE);
+      expect(await before.evaluateNow(at)).toMatchObject({ notifications: 1 });
+      // Ten minutes on, the window holds no blocked request: the instance resolves (keepFiringFor 0m).
+      expect(await before.evaluateNow(at + 10 * MINUTE)).toMatchObject({ transitions: 1, notifications: 1 });
+      await until(() => pager.requests.some((request) => request.transition === 'resolved'));
+      await before.stop(0);
+      expect(await deliveries(`spike-${String(at)}`)).toEqual([]);
+      const afterStop = pager.requests.length;
+
+      pager.status = 204;
+      const after = loopAt(at + 12 * MINUTE);
+      expect(await after.resumeDeliveries()).toEqual({ resumed: 1, stale: 1, unreadable: 0 });
+      await after.deliveriesSettled();
+      await after.stop(0);
+      expect(pager.requests.slice(afterStop)).toEqual([
+        { status: 204, transition: 'resolved', origins: ['https://app.example.com'] },
+      ]);
+    } finally {
+      await pager.close();
+    }
+  });
+
+  it('does not send again what was delivered before the restart', async () => {
+    if (store === undefined) throw new Error('chDB did not open');
+    const at = NOW + 6 * DAY;
+    await storeRows(store, trafficRows(spikeAfterAllowedDay(at, at + 5 * MINUTE)));
+    const pager = await receiver();
+    pager.status = 204;
+    const loopAt = restartLoop(at, { pager: pager.url });
+    try {
+      const before = loopAt(at + 20_000);
+      expect(await before.evaluateNow(at)).toMatchObject({ notifications: 1 });
+      await before.deliveriesSettled();
+      await before.stop(0);
+      const after = loopAt(at + MINUTE);
+      expect(await after.resumeDeliveries()).toEqual({ resumed: 0, stale: 0, unreadable: 0 });
+      await after.stop(0);
+      expect(pager.requests).toEqual([
+        { status: 204, transition: 'firing', origins: ['https://app.example.com'] },
+      ]);
+    } finally {
+      await pager.close();
     }
   });
 });

@@ -3,7 +3,11 @@
 // API) is evaluated over the per-minute rollups, its transitions and notifications are appended to
 // alert_events (alert-cycle.ts), and notifications are delivered. Deliveries are detached from the cycle, with
 // their own timeouts and retries (deliver-notification.ts), so a dead endpoint never delays the next
-// evaluation or ingest; each delivery is recorded when it ends.
+// evaluation or ingest; each channel's delivery is recorded when it ends.
+//
+// A stop does not wait minutes for a receiver that is down: deliveries still running after a short grace are
+// interrupted and left unrecorded, and the next start sends them again before its first cycle, as a start
+// after a crash does (interrupted-deliveries.ts).
 //
 // Cycles run on a worker thread of their own (alert-cycle-thread.ts), not on the event loop that takes
 // ingest; their SQL still runs on this thread's background client.
@@ -21,8 +25,9 @@ import { AlertCycleThread } from './alert-cycle-thread.js';
 import type { AlertInstance, AlertNotification, RuleState } from './alert-evaluator.js';
 import { deliveryRows, type RowContext } from './alert-event-rows.js';
 import type { AlertChannel, AlertRuleSet } from './alert-rule.js';
-import { insertEventRows } from './alert-store.js';
-import { DEFAULT_DELIVERY, deliverNotification, type DeliveryOptions } from './deliver-notification.js';
+import { insertEventRows, readInterruptedDeliveries } from './alert-store.js';
+import { DEFAULT_DELIVERY, deliverToChannel, type DeliveryOptions } from './deliver-notification.js';
+import { keyOfNotification, RESUME_WINDOW_MS } from './interrupted-deliveries.js';
 
 export { activeRules, type ActiveRule, type CycleReport, type RuleSource } from './alert-cycle.js';
 
@@ -52,6 +57,10 @@ export class AlertLoop {
   /** Undefined until the first cycle has ended: the state is then only in alert_events. */
   private states: (() => ReadonlyMap<string, RuleState>) | undefined;
   private readonly deliveries = new Set<Promise<void>>();
+  /** Notification key and channel of each delivery running, so that a resume never sends one twice. */
+  private readonly inFlight = new Set<string>();
+  /** Aborted by `stop` once its grace has passed: interrupts the deliveries still running. */
+  private interrupt = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private cycle: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -79,10 +88,51 @@ export class AlertLoop {
     return this.options.ruleSet.channels;
   }
 
-  /** Starts evaluating every minute. */
+  /** Sends again what the last stop or crash interrupted, then evaluates every minute. */
   start(): void {
     this.stopped = false;
+    if (this.interrupt.signal.aborted) this.interrupt = new AbortController();
+    // Before the first cycle, which waits for it (cycles run after this.cycle).
+    const resume = this.cycle.then(() => this.resumeDeliveries());
+    this.cycle = resume.catch((error: unknown) => {
+      this.options.log.error(
+        { err: error },
+        'reading the alert deliveries a restart interrupted failed; they are not sent again',
+      );
+    });
     this.schedule();
+  }
+
+  /**
+   * Delivers again, to the channels without a delivery record, the notifications of the last
+   * RESUME_WINDOW_MS that are still true (interrupted-deliveries.ts). `start` calls it; tests call it after a
+   * "restart" on the same data.
+   */
+  async resumeDeliveries(): Promise<{ resumed: number; stale: number; unreadable: number }> {
+    const { client, evaluator, log } = this.options;
+    const nowMs = (this.options.now ?? Date.now)();
+    const found = await readInterruptedDeliveries(client, nowMs - RESUME_WINDOW_MS, nowMs);
+    let resumed = 0;
+    for (const { notification, ruleVersion } of found.resume) {
+      const key = keyOfNotification(notification);
+      const channels = notification.channels.filter((channel) => !this.inFlight.has(`${key} ${channel}`));
+      if (channels.length === 0) continue;
+      this.deliver({ ...notification, channels }, { ruleVersion, evaluator });
+      resumed += 1;
+    }
+    if (resumed > 0 || found.stale > 0) {
+      log.info(
+        { resumed, stale: found.stale },
+        'delivering again the alert notifications a restart interrupted (stale: no longer true, not sent)',
+      );
+    }
+    if (found.unreadable > 0) {
+      log.warn(
+        { rows: found.unreadable },
+        'notified rows in alert_events that do not parse: if their delivery was interrupted, it is not sent again',
+      );
+    }
+    return { resumed, stale: found.stale, unreadable: found.unreadable };
   }
 
   private schedule(): void {
@@ -135,7 +185,11 @@ export class AlertLoop {
     while (this.deliveries.size > 0) await Promise.allSettled([...this.deliveries]);
   }
 
-  /** Stops the schedule, lets a running cycle end, and waits up to `graceMs` for deliveries. */
+  /**
+   * Stops the schedule, lets a running cycle end, waits up to `graceMs` for deliveries, then interrupts those
+   * still running (a receiver that is down would hold the stop for minutes of retries): they are not recorded,
+   * and the next start sends them again.
+   */
   async stop(graceMs = 5000): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -149,10 +203,13 @@ export class AlertLoop {
       }),
     ]);
     clearTimeout(timeout);
-    if (this.deliveries.size > 0) {
+    const running = this.deliveries.size;
+    if (running > 0) {
+      this.interrupt.abort();
+      await this.deliveriesSettled();
       this.options.log.warn(
-        { deliveries: this.deliveries.size },
-        'stopping with alert deliveries still in flight; they are not recorded',
+        { deliveries: running },
+        'stopping with alert deliveries still running: interrupted, the next start sends them again',
       );
     }
   }
@@ -173,16 +230,28 @@ export class AlertLoop {
     return { ...outcome.report, durationMs };
   }
 
+  /**
+   * Delivers to each channel apart and records each delivery when it ends: a restart while one channel is
+   * still retrying then sends again to that channel only.
+   */
   private deliver(notification: AlertNotification, context: RowContext): void {
     const { client, log, metrics } = this.options;
-    const task = (async () => {
-      const records = await deliverNotification(
-        notification,
-        this.channels,
-        { dashboardUrl: this.options.dashboardUrl },
-        this.options.delivery ?? DEFAULT_DELIVERY,
-      );
-      for (const record of records) {
+    const { signal } = this.interrupt;
+    const options = { ...(this.options.delivery ?? DEFAULT_DELIVERY), signal };
+    const key = keyOfNotification(notification);
+    for (const channelId of notification.channels) {
+      const flight = `${key} ${channelId}`;
+      this.inFlight.add(flight);
+      const task = (async () => {
+        const record = await deliverToChannel(
+          notification,
+          channelId,
+          this.channels,
+          { dashboardUrl: this.options.dashboardUrl },
+          options,
+        );
+        // Interrupted by the stop: no record, so that the next start sends it again.
+        if (!record.ok && signal.aborted) return;
         metrics?.alertDeliveries.inc({
           channel_type: record.channelType,
           result: record.ok ? 'ok' : 'failed',
@@ -193,15 +262,18 @@ export class AlertLoop {
             'an alert notification could not be delivered',
           );
         }
-      }
-      try {
-        await insertEventRows(client, deliveryRows(notification, records, context));
-      } catch (error) {
-        log.error({ err: error }, 'recording an alert delivery in alert_events failed');
-      }
-    })();
-    this.deliveries.add(task);
-    void task.finally(() => this.deliveries.delete(task));
+        try {
+          await insertEventRows(client, deliveryRows(notification, [record], context));
+        } catch (error) {
+          log.error({ err: error }, 'recording an alert delivery in alert_events failed');
+        }
+      })();
+      this.deliveries.add(task);
+      void task.finally(() => {
+        this.deliveries.delete(task);
+        this.inFlight.delete(flight);
+      });
+    }
   }
 }
 
