@@ -420,6 +420,28 @@ describe('delivery', () => {
     expect(receiver.received).toHaveLength(2);
   });
 
+  it.each([
+    ['an attempt in flight', () => 'hang' as const, 'interrupted'],
+    ['the wait before the next attempt', () => ({ status: 503 }), 'HTTP 503'],
+  ])('ends at once when interrupted during %s, and starts no other attempt', async (_case, behave, error) => {
+    receiver.behave = behave;
+    const stop = new AbortController();
+    setTimeout(() => {
+      stop.abort();
+    }, 100);
+    const started = performance.now();
+    const result = await deliverRequest(request(), {
+      timeoutMs: 5000,
+      maxAttempts: 8,
+      backoff: { initialDelayMs: 60_000, maxDelayMs: 60_000, factor: 2 },
+      signal: stop.signal,
+    });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(result).toMatchObject({ ok: false, attempts: [{ attempt: 1, error }] });
+    expect(result.attempts).toHaveLength(1);
+    expect(receiver.received).toHaveLength(1);
+  });
+
   it('records a notification for a channel that no longer exists', async () => {
     const records = await deliverNotification(
       notification({ channels: ['gone'] }),
