@@ -1,7 +1,8 @@
 // The CORS check (Fetch Standard §4.10 "CORS check"), in the order and with the error classes of Chromium's
 // services/network/public/cpp/cors/cors.cc CheckAccess. Applies to preflight and actual responses alike.
 import { block, type Findings, warn } from './findings.js';
-import { explainOriginMismatch, isLoopbackOrigin, isParseableUrl } from './origin.js';
+import { isParseableUrl } from './gurl-validity.js';
+import { explainOriginMismatch, isLoopbackOrigin } from './origin.js';
 import type { ResponseFacts } from './response-facts.js';
 
 /**

@@ -51,11 +51,6 @@ export function serialiseOrigin(url: string): string | undefined {
  */
 export const serialisedOriginOf = boundedMemo(serialiseOrigin);
 
-/** Whether Chromium (GURL) can parse the value as a URL; Node's WHATWG URL parser agrees on every value tried. */
-export function isParseableUrl(value: string): boolean {
-  return URL.canParse(value);
-}
-
 interface OriginParts {
   scheme: string;
   host: string;
