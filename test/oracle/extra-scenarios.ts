@@ -1,6 +1,7 @@
 // Scenarios beyond CORS-REFERENCE.md §6: edges where the engine's rule comes from source reading or inference
 // ([C], [I] in the reference) rather than a browser run. Expectations are what CORS.md predicts; where Chromium
 // disagreed, the browser's behaviour is recorded with a comment.
+import type { ReasonCode } from '@corsight/instrumentation';
 import {
   acac,
   acah,
@@ -44,6 +45,16 @@ function unpreflighted(id: string, name: string, value: string, preflights = 0):
 /** GET with one page-set header that must be preflighted; the preflight admits it. */
 function preflighted(id: string, name: string, value: string): Scenario {
   return unpreflighted(id, name, value, 1);
+}
+
+/** A header value sent as the UTF-8 bytes of `text`: node:http writes each character up to U+00FF as one byte. */
+function utf8Bytes(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/** GET answered with one Access-Control-Allow-Origin value that is not the origin. */
+function allowOriginValue(id: string, title: string, value: string, reason: ReasonCode): Scenario {
+  return scenario({ id, title, actual: ok(acao(value)), expect: blocked('actual', reason), preflights: 0 });
 }
 
 function cachedPut(id: string, value: string, preflights: number): Scenario {
@@ -225,6 +236,47 @@ export const EXTRA_SCENARIOS: readonly Scenario[] = [
   preflighted('E33', 'Range', 'bytes=9223372036854775808-'),
   preflighted('E34', 'Range', 'bytes=9007199254740993-9007199254740992'),
   unpreflighted('E35', 'Range', 'bytes=9223372036854775807-'),
+  // Is a value that is not the origin a URL (AllowOriginMismatch) or not (InvalidAllowOriginValue)? GURL
+  // decides, not the WHATWG parser the reference measured with (audit of 2026-11-28, Chromium 150): GURL checks
+  // `xn--` labels only in a host beyond ASCII, reads the header's bytes as UTF-8, and escapes a space in a host.
+  allowOriginValue(
+    'E36',
+    'ACAO with an xn-- label that is not punycode',
+    'https://xn--a.example',
+    'allow_origin_mismatch',
+  ),
+  allowOriginValue('E37', 'ACAO XN-- alone, in upper case', 'HTTPS://XN--.EXAMPLE', 'allow_origin_mismatch'),
+  allowOriginValue(
+    'E38',
+    'ACAO a host beyond ASCII with an xn-- label that is not punycode',
+    utf8Bytes('https://bücher.xn--a.example'),
+    'invalid_allow_origin',
+  ),
+  allowOriginValue(
+    'E39',
+    'ACAO an emoji host in UTF-8',
+    utf8Bytes('https://💩.example'),
+    'allow_origin_mismatch',
+  ),
+  allowOriginValue(
+    'E40',
+    'ACAO with a latin1 ü in the host (not UTF-8)',
+    'https://b\u00fccher.example',
+    'invalid_allow_origin',
+  ),
+  allowOriginValue(
+    'E41',
+    'ACAO with a latin1 ü in the path',
+    'https://app.example/\u00fc',
+    'allow_origin_mismatch',
+  ),
+  allowOriginValue(
+    'E42',
+    'ACAO followed by a UTF-8 no-break space (copied from a document)',
+    utf8Bytes('https://app.example\u00a0'),
+    'allow_origin_mismatch',
+  ),
+  allowOriginValue('E43', 'ACAO with %20 in the host', 'https://app%20.example', 'allow_origin_mismatch'),
   cachedPut('E21', '+0', 2),
   cachedPut('E22', '-0', 2),
   // CORS.md §5 says negative → not cached; Chromium 156 caches a negative value beyond int64 for the 5 s
