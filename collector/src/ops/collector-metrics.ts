@@ -2,9 +2,29 @@
 // stored, rejected and dropped, how the writer keeps up, and how full the spool is. One registry per
 // collector, so tests and several collectors in one process never share counters.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CHANNEL_TYPES } from '../alerts/alert-rule.js';
+import type { HttpSpanDecision } from '../ingest/http-span-services.js';
 import type { SpoolStats } from '../ingest/spool.js';
+import type { RefusalReason } from '../otlp/export-refusal.js';
 
-export type RejectReason = 'invalid_span' | 'unauthenticated' | 'backpressure';
+/** Why spans were refused (spans_rejected_total's `reason`). */
+export const REJECT_REASONS = ['invalid_span', 'unauthenticated', 'backpressure', 'internal'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+const REFUSAL_REASONS = [
+  'malformed',
+  'unauthenticated',
+  'too_large',
+  'unsupported_media_type',
+  'backpressure',
+  'internal',
+  'aborted',
+] as const satisfies readonly RefusalReason[];
+const SKIP_DECISIONS = ['not_enough_data', 'counted_by_corsight'] as const satisfies readonly Exclude<
+  HttpSpanDecision,
+  'judge'
+>[];
+const DELIVERY_CHANNEL_TYPES = [...CHANNEL_TYPES, 'unknown'] as const;
 
 export interface SpoolState {
   readonly bytes: number;
@@ -136,9 +156,19 @@ export class CollectorMetrics {
   });
 
   constructor(spoolState: () => SpoolState) {
+    // Every series of the labelled counters from the start, at 0: a rate() or increase() over a series that
+    // does not exist yet has no data, so an alert on refusals or failed deliveries would stay silent until
+    // the first one, and a dashboard would show gaps instead of zeros.
+    for (const reason of REJECT_REASONS) this.spansRejected.inc({ reason }, 0);
+    for (const reason of REFUSAL_REASONS) this.requestsRefused.inc({ reason }, 0);
+    for (const decision of SKIP_DECISIONS) this.httpSpansSkipped.inc({ decision }, 0);
+    for (const result of ['ok', 'error']) this.alertEvaluations.inc({ result }, 0);
+    for (const channel_type of DELIVERY_CHANNEL_TYPES) {
+      for (const result of ['ok', 'failed']) this.alertDeliveries.inc({ channel_type, result }, 0);
+    }
     new Gauge({
       name: 'corsight_spool_bytes',
-      help: 'Bytes waiting in the on-disk spool for ClickHouse.',
+      help: 'Bytes in the on-disk spool not yet in ClickHouse: sealed segments, the one being written, appends in progress.',
       registers: [this.registry],
       collect() {
         this.set(spoolState().bytes);
@@ -146,7 +176,9 @@ export class CollectorMetrics {
     });
     new Gauge({
       name: 'corsight_spool_segments',
-      help: 'Segments (batches) waiting in the on-disk spool for ClickHouse.',
+      help:
+        'Sealed segments (batches) waiting in the on-disk spool for ClickHouse; the segment still being ' +
+        'written is not one of them, though its bytes count in corsight_spool_bytes.',
       registers: [this.registry],
       collect() {
         this.set(spoolState().segments);
