@@ -34,7 +34,7 @@ describe('readCollectorConfig', () => {
       },
       api: { readTokens: [], adminTokens: [] },
       alerts: { enabled: true, rulesFile: undefined, dashboardUrl: 'http://127.0.0.1:3000' },
-      spool: { maxBytes: 1024 * 1024 * 1024, segmentRows: 100_000, segmentAgeMs: 1000 },
+      spool: { maxBytes: 1024 * 1024 * 1024, segmentRows: 100_000, segmentAgeMs: 5000 },
       logLevel: 'info',
     });
   });
