@@ -16,7 +16,7 @@ import {
 import type { GroupWindow } from './alert-input.js';
 import { parseAlertRule } from './alert-rule.js';
 import { ALERT_TABLES, alertSchemaDdl } from './alert-schema.js';
-import { MINUTE, T0 } from './alert-traffic.fixture.js';
+import { MINUTE, spikingOrigin, T0 } from './alert-traffic.fixture.js';
 
 const RULE = parseAlertRule({
   id: 'spike',
@@ -27,14 +27,6 @@ const RULE = parseAlertRule({
   notify: ['chat'],
 });
 const CONTEXT = { ruleVersion: 1, evaluator: 'collector-a' };
-
-const loud = (origin: string): GroupWindow => ({
-  key: { service: 'shop', origin },
-  blocked: 200,
-  allowed: 10,
-  seasonal: { daily: [10, 10, 10], weekly: [] },
-  topReasons: [{ code: 'missing_allow_origin', requests: 200 }],
-});
 
 const chdb = useTempChdb('alert-events', async (client) => {
   for (const query of alertSchemaDdl(DEFAULT_SCHEMA_OPTIONS)) await client.command({ query });
@@ -86,9 +78,9 @@ describe('restart mid-firing', () => {
   it('rebuilds the firing instance, does not announce it again, and reminds on the original schedule', async () => {
     // a.test fires at minute 2; b.test fires at 2 and resolves by 8; c.test is pending at the restart.
     const before = await evaluateMinutes(INACTIVE, 0, 10, (minute) => [
-      loud('https://a.test'),
-      ...(minute < 4 ? [loud('https://b.test')] : []),
-      ...(minute >= 9 ? [loud('https://c.test')] : []),
+      spikingOrigin('https://a.test'),
+      ...(minute < 4 ? [spikingOrigin('https://b.test')] : []),
+      ...(minute >= 9 ? [spikingOrigin('https://c.test')] : []),
     ]);
     const sentBefore = before.results.flatMap((result) =>
       result.notifications.map((n) => `${n.transition} ${n.instances[0]?.key.origin ?? ''}`),
@@ -113,8 +105,8 @@ describe('restart mid-firing', () => {
 
     // The "new process" continues from minute 10 with the rebuilt state.
     const after = await evaluateMinutes(rebuilt.state, 10, 33, () => [
-      loud('https://a.test'),
-      loud('https://c.test'),
+      spikingOrigin('https://a.test'),
+      spikingOrigin('https://c.test'),
     ]);
     const sentAfter = after.results.flatMap((result, index) =>
       result.notifications.map((n) => `${10 + index} ${n.transition} ${n.instances[0]?.key.origin ?? ''}`),

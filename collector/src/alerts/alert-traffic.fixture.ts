@@ -1,5 +1,6 @@
 // Synthetic per-minute traffic for the evaluator and backtest tests: deterministic (seeded), with the shapes
 // the issue names (steady trickle, a daily 18:00 peak, spikes of known size and start, scanner noise).
+import type { GroupWindow } from './alert-input.js';
 import type { MinuteCounts } from './backtest.js';
 
 export const MINUTE = 60_000;
@@ -65,5 +66,16 @@ export function dailyPeakRate(random: () => number, night = 2, peak = 20): (minu
     const distance = Math.min(Math.abs(hours - 18), 24 - Math.abs(hours - 18));
     const level = night + (peak - night) * Math.exp(-(distance * distance) / (2 * 0.75 * 0.75));
     return Math.max(0, Math.round(level * (0.7 + 0.6 * random())));
+  };
+}
+
+/** One origin of `shop` blocked 200 times in the window, against a seasonal baseline of 10: a spike. */
+export function spikingOrigin(origin: string): GroupWindow {
+  return {
+    key: { service: 'shop', origin },
+    blocked: 200,
+    allowed: 10,
+    seasonal: { daily: [10, 10, 10], weekly: [] },
+    topReasons: [{ code: 'missing_allow_origin', requests: 200 }],
   };
 }

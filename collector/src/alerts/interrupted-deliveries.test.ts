@@ -9,9 +9,8 @@ import {
   type RuleState,
 } from './alert-evaluator.js';
 import { deliveryRows, evaluationRows } from './alert-event-rows.js';
-import type { GroupWindow } from './alert-input.js';
 import { parseAlertRule } from './alert-rule.js';
-import { MINUTE, T0 } from './alert-traffic.fixture.js';
+import { MINUTE, spikingOrigin, T0 } from './alert-traffic.fixture.js';
 import { interruptedDeliveries, type DeliveredRow, type NotifiedRow } from './interrupted-deliveries.js';
 
 const RULE = parseAlertRule({
@@ -24,14 +23,6 @@ const RULE = parseAlertRule({
   notify: ['pager', 'chat'],
 });
 const CONTEXT = { ruleVersion: 3, evaluator: 'collector-a' };
-
-const loud = (origin: string): GroupWindow => ({
-  key: { service: 'shop', origin },
-  blocked: 200,
-  allowed: 10,
-  seasonal: { daily: [10, 10, 10], weekly: [] },
-  topReasons: [{ code: 'missing_allow_origin', requests: 200 }],
-});
 
 /** The 'notified' rows of an evaluation, as the loop's read gets them back. */
 function notifiedRows(result: EvaluationResult, nowMs: number): NotifiedRow[] {
@@ -56,12 +47,12 @@ function deliveredRows(notification: AlertNotification, channels: readonly strin
 
 const states = (state: RuleState): Map<string, RuleState> => new Map([[RULE.id, state]]);
 
-const fired = evaluateRule(RULE, { nowMs: T0, groups: [loud('https://a.test')] }, INACTIVE);
+const fired = evaluateRule(RULE, { nowMs: T0, groups: [spikingOrigin('https://a.test')] }, INACTIVE);
 const firing = fired.notifications[0] as AlertNotification;
 const resolved = evaluateRule(RULE, { nowMs: T0 + MINUTE, groups: [] }, fired.state);
 const refired = evaluateRule(
   RULE,
-  { nowMs: T0 + 2 * MINUTE, groups: [loud('https://a.test')] },
+  { nowMs: T0 + 2 * MINUTE, groups: [spikingOrigin('https://a.test')] },
   resolved.state,
 );
 
@@ -102,10 +93,14 @@ describe('interruptedDeliveries', () => {
 
   it('sends a grouped notification again with the instances still firing, and links its delivery rows', () => {
     const origins = ['https://a.test', 'https://b.test', 'https://c.test'];
-    const burst = evaluateRule(RULE, { nowMs: T0, groups: origins.map(loud) }, INACTIVE);
+    const burst = evaluateRule(RULE, { nowMs: T0, groups: origins.map(spikingOrigin) }, INACTIVE);
     const grouped = burst.notifications[0] as AlertNotification;
     expect(grouped).toMatchObject({ grouped: true, totalInstances: 3 });
-    const later = evaluateRule(RULE, { nowMs: T0 + MINUTE, groups: origins.slice(1).map(loud) }, burst.state);
+    const later = evaluateRule(
+      RULE,
+      { nowMs: T0 + MINUTE, groups: origins.slice(1).map(spikingOrigin) },
+      burst.state,
+    );
     const found = interruptedDeliveries(notifiedRows(burst, T0), [], states(later.state));
     expect(found.resume.map((resume) => resume.notification)).toEqual([
       {
