@@ -5,21 +5,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { CHANNEL_TYPES } from '../alerts/alert-rule.js';
 import type { HttpSpanDecision } from '../ingest/http-span-services.js';
 import type { SpoolStats } from '../ingest/spool.js';
-import type { RefusalReason } from '../otlp/export-refusal.js';
+import { REFUSAL_REASONS } from '../otlp/export-refusal.js';
 
 /** Why spans were refused (spans_rejected_total's `reason`). */
 export const REJECT_REASONS = ['invalid_span', 'unauthenticated', 'backpressure', 'internal'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
-const REFUSAL_REASONS = [
-  'malformed',
-  'unauthenticated',
-  'too_large',
-  'unsupported_media_type',
-  'backpressure',
-  'internal',
-  'aborted',
-] as const satisfies readonly RefusalReason[];
 const SKIP_DECISIONS = ['not_enough_data', 'counted_by_corsight'] as const satisfies readonly Exclude<
   HttpSpanDecision,
   'judge'

@@ -78,16 +78,20 @@ export function refusalFor(error: unknown): Refusal {
   };
 }
 
-/** What a refused request is counted under (/metrics), whichever transport refused it. */
-export type RefusalReason =
-  | 'malformed'
-  | 'unauthenticated'
-  | 'too_large'
-  | 'unsupported_media_type'
-  | 'backpressure'
-  | 'internal'
-  /** The client went away before its body ended: no answer reached it. */
-  | 'aborted';
+/**
+ * What a refused request is counted under (/metrics), whichever transport refused it. `aborted`: the client
+ * went away before its body ended, and no answer reached it.
+ */
+export const REFUSAL_REASONS = [
+  'malformed',
+  'unauthenticated',
+  'too_large',
+  'unsupported_media_type',
+  'backpressure',
+  'internal',
+  'aborted',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export function refusalReason(refusal: Refusal): RefusalReason {
   if (refusal.reason !== undefined) return refusal.reason;
