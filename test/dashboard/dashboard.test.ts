@@ -179,7 +179,14 @@ describe('dashboard', () => {
     expect(await page.locator('.chart .recharts-reference-line').count()).toBe(1);
     // The seeded rule's two firing instances are marked as intervals.
     expect(await page.locator('.chart').getAttribute('data-intervals')).toBe('2');
-    expect(await page.locator('.chart .recharts-reference-area').count()).toBe(2);
+    expect(await page.locator('.chart .recharts-reference-area:not(.in-progress)').count()).toBe(2);
+    // The last step holds the present: only part of its requests are in, and it says so.
+    expect(await page.locator('.chart').getAttribute('data-in-progress')).toBe('true');
+    expect(await page.locator('.chart .recharts-reference-area.in-progress').count()).toBe(1);
+    expect(await page.locator('.chart').getAttribute('aria-label')).toContain('the last still in progress');
+    expect(await page.locator('.chart .chart-note').innerText()).toMatch(
+      /^The last step, from \d\d-\d\d \d\d:\d\d UTC, is still in progress/,
+    );
     expect(await dataValues(page.locator('.chart-alerts li'), 'rule')).toEqual([
       SEEDED_RULE_ID,
       SEEDED_RULE_ID,
@@ -226,6 +233,16 @@ describe('dashboard', () => {
     // The view's links carry the range shown, not the unknown one.
     await follow(page.getByRole('link', { name: 'Overview' }), /\/(\?|$)/);
     expect(await page.locator('[data-notice="unknown-range"]').count()).toBe(0);
+  });
+
+  it('a range that has ended marks no step as in progress', async () => {
+    const utcMinute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+    const nowMs = Date.now();
+    await open(`/?from=${utcMinute(nowMs - 2 * 3_600_000)}&to=${utcMinute(nowMs - 15 * 60_000)}`);
+    await expect.poll(() => page.locator('.chart .recharts-area').count()).toBe(3);
+    expect(await page.locator('.chart').getAttribute('data-in-progress')).toBe('false');
+    expect(await page.locator('.chart .recharts-reference-area.in-progress').count()).toBe(0);
+    expect(await page.locator('.chart .chart-note').count()).toBe(0);
   });
 
   it('a custom range without traffic shows the empty state', async () => {

@@ -172,6 +172,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
                 stepSeconds={loaded.data.series.step.seconds}
                 markers={loaded.data.markers}
                 intervals={chartIntervals(loaded.data.intervals)}
+                nowMs={nowMs}
               />
             )}
             <AlertIntervalList intervals={loaded.data.intervals} view={view} nowMs={nowMs} />

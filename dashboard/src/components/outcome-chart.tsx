@@ -59,11 +59,14 @@ export function OutcomeChart({
   stepSeconds,
   markers,
   intervals = [],
+  nowMs,
 }: {
   readonly points: readonly OutcomePoint[];
   readonly stepSeconds: number;
   readonly markers: readonly ChartMarker[];
   readonly intervals?: readonly ChartInterval[];
+  /** When the page was rendered: the step that holds it is still filling, and is marked so. */
+  readonly nowMs?: number;
 }) {
   const tick = tickOf(stepSeconds);
   // An interval still firing, or reaching past the last bucket, is drawn to the chart's right edge.
@@ -76,13 +79,20 @@ export function OutcomeChart({
   // closing point one step later gives the last bucket its width; its tooltip names the bucket it closes.
   const closingT = lastT + stepMs;
   const data = last === undefined ? [] : [...points, { ...last, t: closingT }];
-  const label = (t: number) => `${tick(t === closingT ? lastT : t)} UTC`;
+  // The step that holds the present has only part of its requests yet (the range is widened to whole steps):
+  // its lower bars read as a drop in traffic right after an allowlist change unless marked.
+  const inProgress = last !== undefined && nowMs !== undefined && nowMs >= lastT && nowMs < closingT;
+  const label = (t: number) => {
+    const bucket = t === closingT ? lastT : t;
+    return `${tick(bucket)} UTC${inProgress && bucket === lastT ? ' (in progress)' : ''}`;
+  };
   return (
     <div
       className="chart"
       role="figure"
-      aria-label={`Requests by outcome (allowed, at risk if credentialed, blocked) per ${stepLabel(stepSeconds)}, ${points.length} steps; the tiles above give the totals`}
+      aria-label={`Requests by outcome (allowed, at risk if credentialed, blocked) per ${stepLabel(stepSeconds)}, ${points.length} steps${inProgress ? ', the last still in progress' : ''}; the tiles above give the totals`}
       data-points={points.length}
+      data-in-progress={inProgress}
       data-markers={markers.length}
       data-intervals={intervals.length}
     >
@@ -140,6 +150,17 @@ export function OutcomeChart({
               />
             );
           })}
+          {inProgress && (
+            <ReferenceArea
+              className="in-progress"
+              x1={lastT}
+              x2={closingT}
+              fill="var(--muted)"
+              fillOpacity={0.12}
+              stroke="var(--muted)"
+              strokeDasharray="3 3"
+            />
+          )}
           {markers.map((marker) => (
             <ReferenceLine
               key={`${marker.t}:${marker.label}`}
@@ -151,6 +172,12 @@ export function OutcomeChart({
           ))}
         </AreaChart>
       </ResponsiveContainer>
+      {inProgress && (
+        <p className="chart-note">
+          The last step, from {tick(lastT)} UTC, is still in progress (dashed): not all of its requests are in
+          yet.
+        </p>
+      )}
     </div>
   );
 }
