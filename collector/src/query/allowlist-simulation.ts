@@ -51,7 +51,7 @@ const KEEP_FILTER_OUTSIDE = 'LIMIT 4294967295';
 
 /** Keys grouped by their columns' hashes (key-hashes.ts). */
 const ROUTE_KEY: readonly Dimension[] = ['service', 'route'];
-const ORIGIN_ROUTE_KEY: readonly Dimension[] = ['origin', 'route'];
+const ORIGIN_ROUTE_KEY: readonly Dimension[] = ['origin', 'service', 'route'];
 
 /** Every origin of the range with its volume by outcome, and whether the list refuses it (1) or not (0). */
 export function simulationOriginSumsQuery(input: SimulationInput): BuiltQuery {
@@ -72,22 +72,27 @@ FROM (
 }
 
 /**
- * The routes each listed refused origin reached (at most 20 per origin), for the origins of the answer.
- * Grouped by the hashes of origin and route (key-hashes.ts; 30 days of the query bench: ~0.16 s of CPU by
- * name, ~0.10 s by hash, the same answer).
+ * The routes each listed refused origin reached (at most 20 per origin), for the origins of the answer, with
+ * the origin's volume to each that is allowed today: biggest first, then by service and route. A route
+ * template is one service's: two services that both expose `/graphql` are two entries, so the answer says
+ * whose route the list would break (DESIGN.md keys by service, route and origin); the weekly route × origin
+ * rollup of all services therefore never answers it. Grouped by the hashes of origin, service and route
+ * (key-hashes.ts; 30 days of the query bench, by origin and route: ~0.16 s of CPU by name, ~0.10 s by
+ * hash, the same answer). The volume needs no other table: the route × origin rollups are per outcome.
  */
 export function simulationOriginRoutesQuery(input: SimulationInput, origins: readonly string[]): BuiltQuery {
   const source = rows(
     input,
-    ['origin', 'route'],
+    ['origin', 'service', 'route', 'outcome', 'requests'],
     [{ sql: 'origin IN {origins:Array(String)}', dimensions: ['origin'] }],
     ORIGIN_ROUTE_KEY,
   );
   return {
-    query: `SELECT any(origin) AS origin, any(route) AS route
+    query: `SELECT any(origin) AS origin, any(service) AS service, any(route) AS route,
+  sumIf(requests, outcome != 'blocked') AS newly_blocked
 FROM ${source.rows}
 GROUP BY ${hashedKey(ORIGIN_ROUTE_KEY)}
-ORDER BY origin, route
+ORDER BY origin, newly_blocked DESC, service, route
 LIMIT 20 BY origin`,
     params: { ...source.params, origins },
     tables: source.tables,
@@ -188,7 +193,18 @@ export function summarizeSimulation(rows: readonly SimulationOriginSumsRow[]): S
 
 export interface SimulationOriginRouteRow {
   readonly origin: string;
+  readonly service: string;
   readonly route: string;
+  /** The origin's volume to the route that is allowed today (allowed + blocked_if_credentialed). */
+  readonly newly_blocked: number;
+}
+
+/** One service's route that a refused origin reached, with that origin's volume to it allowed today. */
+export interface SimulatedOriginRoute {
+  readonly service: string;
+  readonly route: string;
+  /** Sum of weights of the origin's requests to the route that are allowed today (blocked under the list). */
+  readonly newlyBlocked: number;
 }
 
 export interface SimulationRouteRow {

@@ -4,6 +4,7 @@
 // are re-exported from the query modules that shape them; the envelopes are spelled out here from the same
 // types, exactly as query-api.ts's routes assemble them. Counts are sums of sample weights and may be
 // fractional.
+import type { SimulatedOriginRoute } from './allowlist-simulation.js';
 import type { GroupBy, Metric } from './query-params.js';
 import type { Mismatch } from './mismatches-query.js';
 import type { PolicyChange } from './policy-changes.js';
@@ -21,6 +22,7 @@ import type { StoredSilence, AlertEventView } from '../alerts/alert-store.js';
 import type { BacktestFiring } from '../alerts/backtest.js';
 import type { DeliveryAttempt, DeliveryRecord } from '../alerts/deliver-notification.js';
 
+export type { SimulatedOriginRoute } from './allowlist-simulation.js';
 export type { Finding, GroupBy, Metric } from './query-params.js';
 export type { Mismatch, MismatchExample } from './mismatches-query.js';
 export type { PolicyChange } from './policy-changes.js';
@@ -106,7 +108,11 @@ export interface SimulatedOrigin {
   readonly newlyBlocked: number;
   readonly alreadyBlocked: number;
   readonly currentlyAllowed: boolean;
-  readonly routes: readonly string[];
+  /**
+   * Per service (two services with the same route template are two entries): biggest newly blocked first,
+   * then by service and route, at most 20.
+   */
+  readonly routes: readonly SimulatedOriginRoute[];
 }
 
 export interface SimulatedRoute {

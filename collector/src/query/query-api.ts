@@ -31,6 +31,7 @@ import {
   simulationOriginSumsQuery,
   simulationRoutesQuery,
   summarizeSimulation,
+  type SimulatedOriginRoute,
   type SimulationOriginRouteRow,
   type SimulationOriginSumsRow,
   type SimulationRouteRow,
@@ -381,9 +382,12 @@ function registerPolicy(app: FastifyInstance, client: ClickHouseClient, now: () 
             ),
           ),
     ]);
-    const routesOf = new Map<string, string[]>();
-    for (const row of originRoutes)
-      routesOf.set(row.origin, [...(routesOf.get(row.origin) ?? []), row.route]);
+    const routesOf = new Map<string, SimulatedOriginRoute[]>();
+    for (const { origin, service, route, newly_blocked } of originRoutes)
+      routesOf.set(origin, [
+        ...(routesOf.get(origin) ?? []),
+        { service, route, newlyBlocked: newly_blocked },
+      ]);
     return {
       range: echoRange(range),
       allowlist: input.allowlist,

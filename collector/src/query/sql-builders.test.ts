@@ -155,6 +155,11 @@ const BUILT: readonly (readonly [string, BuiltQuery, readonly string[]])[] = [
     simulationOriginRoutesQuery(SIMULATION, [HOSTILE.origin]),
     [TABLES.routeOrigins1d],
   ],
+  [
+    'simulation origin routes of every service over whole weeks',
+    simulationOriginRoutesQuery({ ...SIMULATION, range: MONTH, service: undefined }, [HOSTILE.origin]),
+    [TABLES.routeOrigins1w, TABLES.routeOrigins1d, TABLES.rollup],
+  ],
   ['services', servicesQuery(RANGE, 10), [TABLES.totals1h]],
   ['routes', routesQuery(UNALIGNED, HOSTILE.service, 10), [TABLES.routes1h, TABLES.rollup]],
 ];
@@ -268,9 +273,13 @@ describe('request choices only pick among fixed SQL', () => {
     expect(query).toContain(`LIMIT ${DETAIL_PER_ORIGIN} BY origin`);
   });
 
-  it('groups the simulator’s origin routes by hashes', () => {
+  it('groups the simulator’s origin routes by the hashes of origin, service and route, biggest first', () => {
     const { query } = simulationOriginRoutesQuery(SIMULATION, [HOSTILE.origin]);
-    expect(query).toContain('GROUP BY origin_hash + 0x9E3779B97F4A7C15 * route_hash\n');
+    expect(query).toContain(
+      'GROUP BY origin_hash + 0x9E3779B97F4A7C15 * service_hash + 0xC2B2AE3D27D4EB4F * route_hash\n',
+    );
+    expect(query).toContain('any(service) AS service');
+    expect(query).toContain('ORDER BY origin, newly_blocked DESC, service, route\n');
     expect(query).toContain('LIMIT 20 BY origin');
   });
 

@@ -163,8 +163,8 @@ function SimulationResult({ data: simulation, view, extra }: TableProps<Simulati
                   <td>
                     <ul className="breakdown">
                       {origin.routes.map((route) => (
-                        <li key={route}>
-                          <Clipped text={route} max={CLIP.route} />
+                        <li key={`${route.service}\u0000${route.route}`}>
+                          <Clipped text={route.route} max={CLIP.route} />
                         </li>
                       ))}
                     </ul>
