@@ -444,6 +444,13 @@ describe('dashboard', () => {
     const refused = page.locator('table.simulated-origins tbody tr', { hasText: 'http://localhost:3000' });
     expect(await refused.locator('td').first().innerText()).toBe('3');
     expect(await page.locator('table.simulated-origins').innerText()).toContain(HOSTILE_ORIGIN);
+    // Every service's routes: each of a refused origin's says whose (two services may share a route
+    // template) and what the origin would lose on it.
+    const refusedRoutes = refused.locator('[data-route]');
+    expect(await dataValues(refusedRoutes, 'service')).toEqual(['orders-api']);
+    expect(await dataValues(refusedRoutes, 'route')).toEqual(['/orders']);
+    expect(await refusedRoutes.locator('[data-col="service"]').innerText()).toBe('on orders-api');
+    expect(await refusedRoutes.innerText()).toBe('/orders on orders-api 3');
     // Per route: only orders-api's /orders loses traffic allowed today (localhost:3000's 3 requests).
     const routes = page.locator('table.simulated-routes tbody tr');
     expect(await dataValues(routes, 'route')).toEqual(['/orders']);
@@ -481,6 +488,12 @@ describe('dashboard', () => {
       .poll(() => page.locator('table.simulated-origins tbody th a').allInnerTexts())
       .toEqual(['http://localhost:3000', ADMIN_ORIGIN, EVIL_ORIGIN, HOSTILE_ORIGIN]);
     await noInjectedMarkup();
+
+    // One service selected: its routes, without saying whose.
+    await open(`/policy?service=orders-api&allowlist=${encodeURIComponent('https://app.example.com')}`);
+    const narrowed = page.locator('table.simulated-origins tbody tr', { hasText: 'http://localhost:3000' });
+    expect(await dataValues(narrowed.locator('[data-route]'), 'service')).toEqual(['orders-api']);
+    expect(await page.locator('table.simulated-origins [data-col="service"]').count()).toBe(0);
   });
 
   it('simulates an allowlist of the most origins it takes, and asks for origins when given none', async () => {

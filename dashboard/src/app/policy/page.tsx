@@ -2,7 +2,10 @@
 // simulator: given candidate origins, what the observed traffic of the range would lose. The allowlist is
 // a URL parameter (a GET form), so a simulation can be shared like any other view. Both tables sort (one
 // at a time: the URL's sort names a column of one of them); origins link to their detail on Origins, the
-// simulator's routes to the Routes page narrowed to them.
+// simulator's routes to the Routes page narrowed to them. A refused origin's routes are each one service's
+// (two services with the same route template are listed apart): unless one service is selected, each says
+// whose. Origins, routes and services come from requests and spans (attacker-controlled): rendered as React
+// text only, so markup in them stays text.
 import type { Metadata } from 'next';
 import type { PolicyChangesAnswer, SimulationAnswer } from '@corsight/collector/api-types';
 import Link from 'next/link';
@@ -128,6 +131,7 @@ function SimulationResult({ data: simulation, view, extra }: TableProps<Simulati
   const { totals } = simulation;
   const state = readSort(SIMULATED_ORIGINS_TABLE, view.sort, view.dir);
   const header = sortHeaders(SIMULATED_ORIGINS_TABLE, state, { path: '/policy', view, extra });
+  const everyService = view.service === undefined;
   return (
     <section aria-labelledby="simulation" className="simulation">
       <h3 id="simulation">Under this allowlist</h3>
@@ -146,7 +150,9 @@ function SimulationResult({ data: simulation, view, extra }: TableProps<Simulati
                 {header('newlyBlocked')}
                 {header('alreadyBlocked')}
                 {header('requests')}
-                <th scope="col">Routes</th>
+                <th scope="col">
+                  {everyService ? 'Routes by service (newly blocked)' : 'Routes (newly blocked)'}
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -161,10 +167,22 @@ function SimulationResult({ data: simulation, view, extra }: TableProps<Simulati
                   <td className="num">{formatCount(origin.alreadyBlocked)}</td>
                   <td className="num">{formatCount(origin.requests)}</td>
                   <td>
-                    <ul className="breakdown">
+                    <ul className="breakdown" aria-label="Routes">
                       {origin.routes.map((route) => (
-                        <li key={`${route.service}\u0000${route.route}`}>
-                          <Clipped text={route.route} max={CLIP.route} />
+                        <li
+                          key={`${route.service}\u0000${route.route}`}
+                          data-service={route.service}
+                          data-route={route.route}
+                        >
+                          <Clipped text={route.route} max={CLIP.route} />{' '}
+                          {everyService ? (
+                            <>
+                              <span className="muted" data-col="service">
+                                on <Clipped text={route.service} max={CLIP.service} />
+                              </span>{' '}
+                            </>
+                          ) : null}
+                          {formatCount(route.newlyBlocked)}
                         </li>
                       ))}
                     </ul>
