@@ -4,6 +4,7 @@
 import { checkAccess } from './access-check.js';
 import { boundedMemo } from './bounded-memo.js';
 import { block, type Findings, warn } from './findings.js';
+import { resolveLocation } from './gurl-validity.js';
 import { isRedirectStatus, splitNameList } from './http-syntax.js';
 import type { ResponseFacts } from './response-facts.js';
 
@@ -30,17 +31,27 @@ export function checkActual(
   checkExposure(response, include, findings);
 }
 
+/** The URL a Location is resolved against; undefined when the server's origin is not one. */
+function requestBase(requestUrl: string | undefined, serverOrigin: string | undefined): URL | undefined {
+  try {
+    return new URL(requestUrl ?? '/', serverOrigin ?? 'http://server.invalid');
+  } catch {
+    return undefined;
+  }
+}
+
 function checkRedirect(
   location: string,
   requestUrl: string | undefined,
   serverOrigin: string | undefined,
   findings: Findings,
 ): void {
-  let target: URL;
-  try {
-    target = new URL(location, new URL(requestUrl ?? '/', serverOrigin ?? 'http://server.invalid'));
-  } catch {
-    // Fetch: a Location that does not parse is a network error (Chromium ERR_INVALID_REDIRECT).
+  const base = requestBase(requestUrl, serverOrigin);
+  // Chromium resolves the Location with GURL, reading the header's bytes as UTF-8: a UTF-8 host beyond ASCII
+  // is followed [E44], a latin1 byte in a host is not [E45], an `xn--` label or a space in an ASCII host is
+  // [E46, E47, E48]. Where it makes no URL, Fetch calls it a network error (Chromium ERR_INVALID_REDIRECT).
+  const target = base === undefined ? undefined : resolveLocation(location, base);
+  if (target === undefined) {
     block(findings, 'redirect_invalid_location', location);
     return;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headerText, isParseableUrl } from './gurl-validity.js';
+import { headerText, isParseableUrl, resolveLocation } from './gurl-validity.js';
 
 /** A header written as UTF-8 bytes, as node:http hands it over: one character per byte. */
 const bytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
@@ -78,6 +78,8 @@ describe('isParseableUrl agrees with GURL', () => {
     ['https://%20', true],
     ['https://1.2.3.%204', true],
     ['https://xn--a%20b.example', true],
+    ['https://a b.example', true],
+    ['https://xn--a b.example:8080 ', true],
     [bytes('https://app.example\u00a0'), true],
     [bytes('https://a\u3000b.example'), true],
     [bytes('https://a\u00a8b.example'), true],
@@ -100,5 +102,46 @@ describe('isParseableUrl agrees with GURL', () => {
     ['foo://a%20b', true],
   ])('%j → %s', (value, expected) => {
     expect(isParseableUrl(value)).toBe(expected);
+  });
+});
+
+// Each row as Chromium 150 followed (the URL it requested next) or refused (undefined: ERR_INVALID_REDIRECT) a
+// 302 from http://127.0.0.1:48301/r/1 with that Location, in the oracle scenario named or a scratch run of
+// 2026-11-28. Where GURL keeps a host the WHATWG parser refuses, the row holds the stand-in host.
+describe('resolveLocation resolves like GURL', () => {
+  const base = new URL('http://127.0.0.1:48301/r/1');
+  it.each([
+    ['/same/x', 'http://127.0.0.1:48301/same/x'],
+    ['../../dotdot', 'http://127.0.0.1:48301/dotdot'],
+    ['http:127.0.0.1:48302/x', 'http://127.0.0.1:48301/r/127.0.0.1:48302/x'],
+    ['\\\\127.0.0.1:48302/x', 'http://127.0.0.1:48302/x'],
+    ['///127.0.0.1:48302/x', 'http://127.0.0.1:48302/x'],
+    ['\thttp://0x7f.1:48302/\t', 'http://127.0.0.1:48302/'],
+    ['http://1.2.3.4.5:48302/', undefined],
+    ['http://%zz.example/', undefined],
+    // Header bytes are UTF-8 [E44, E45].
+    [bytes('http://１２７.０.０.１:48302/'), 'http://127.0.0.1:48302/'],
+    [bytes('http://127。0。0。1:48302/'), 'http://127.0.0.1:48302/'],
+    [bytes('http://BÜCHER.example/'), 'http://xn--bcher-kva.example/'],
+    [bytes('http://💩.example/'), 'http://xn--ls8h.example/'],
+    [bytes('http://ß.example/'), 'http://xn--zca.example/'],
+    [bytes('http://bücher.xn--a.example/'), undefined],
+    ['http://b\u00fccher.example/', undefined],
+    ['http://127.0.0.1:48302\u00fc/', undefined],
+    // A space or an `xn--` label in an ASCII host: a stand-in host [E46, E47, E48].
+    ['http://xn--a.example:48302/', 'http://xx--a.example:48302/'],
+    ['HTTP://XN--.EXAMPLE/', 'http://xx--.example/'],
+    ['//xn--a.example/', 'http://xx--a.example/'],
+    ['\\\\u@xn--a.example/', 'http://u@xx--a.example/'],
+    ['http://a b.example/', 'http://axb.example/'],
+    ['http://127.0.0.1 :48302/', 'http://127.0.0.1x:48302/'],
+    [bytes('http://127.0.0.1\u00a0:48302/'), 'http://127.0.0.1x:48302/'],
+    ['http://a%20b.example/', 'http://axb.example/'],
+    ['ftp://a b/', 'ftp://axb/'],
+    ['ws://xn--a.example/', 'ws://xx--a.example/'],
+    ['file://a b/x', 'file://axb/x'],
+    ['foo://a b/', undefined],
+  ])('%j → %j', (value, expected) => {
+    expect(resolveLocation(value, base)?.href).toBe(expected);
   });
 });

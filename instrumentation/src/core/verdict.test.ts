@@ -319,6 +319,11 @@ describe('reasons', () => {
     ['file:///etc/hostname', 'redirect_disallowed_scheme'],
     ['javascript:alert(1)', 'redirect_disallowed_scheme'],
     [['http://127.0.0.1:8003/one', 'http://127.0.0.1:8003/two'], 'redirect_invalid_location'],
+    // Chromium's GURL on the header's bytes, not the WHATWG parser on Node's characters [E45-E48].
+    ['http://b\u00fccher.example/', 'redirect_invalid_location'],
+    ['http://u:p@xn--a.example/', 'redirect_contains_credentials'],
+    ['\\\\u@xn--a.example/', 'redirect_contains_credentials'],
+    ['ftp://a b.example/', 'redirect_disallowed_scheme'],
   ] as const)('a redirect to %j is one the browser fails (%s)', (location, reason) => {
     const result = actual(
       {},
@@ -326,6 +331,16 @@ describe('reasons', () => {
       { status: 307, ...omit },
     );
     expect(result).toMatchObject({ outcome: 'blocked', reasons: [reason] });
+  });
+
+  it.each([
+    // UTF-8 bytes, one character each as node:http hands them over: Chromium reads `１２７.０.０.１` [E44].
+    Buffer.from('http://１２７.０.０.１:8003/r', 'utf8').toString('latin1'),
+    'http://xn--a.example/',
+    'http://a b.example/',
+  ])('follows a redirect to %j to another origin, as Chromium does', (location) => {
+    const result = actual({}, { 'access-control-allow-origin': O, location }, { status: 302, ...omit });
+    expect(result).toMatchObject({ outcome: 'allowed', warnings: ['redirect_taints_origin'] });
   });
 
   it('follows a redirect whose Location is sent twice with one value, as Chromium does', () => {
