@@ -157,6 +157,9 @@ export async function startOracleServers(
         case 'TARGET_HOST':
           replacement = new URL(targetOrigin).host;
           break;
+        case 'TARGET_PORT':
+          replacement = new URL(targetOrigin).port;
+          break;
         case 'ID':
           replacement = scenarioId;
           break;

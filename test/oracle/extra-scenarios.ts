@@ -9,6 +9,7 @@ import {
   acao,
   allowed,
   blocked,
+  type ExpectedResult,
   header,
   location,
   maxAge,
@@ -55,6 +56,18 @@ function utf8Bytes(text: string): string {
 /** GET answered with one Access-Control-Allow-Origin value that is not the origin. */
 function allowOriginValue(id: string, title: string, value: string, reason: ReasonCode): Scenario {
   return scenario({ id, title, actual: ok(acao(value)), expect: blocked('actual', reason), preflights: 0 });
+}
+
+/** GET answered by a 302 (passing the CORS check) whose Location is `value`; `/target` on the second API answers `*`. */
+function redirectTo(id: string, title: string, value: string, expect: ExpectedResult): Scenario {
+  return scenario({
+    id,
+    title,
+    actual: res(302, location(value), ACAO_O),
+    routes: [{ server: 'target', path: '/target', actual: [ok(acao('*'))] }],
+    expect,
+    preflights: 0,
+  });
 }
 
 function cachedPut(id: string, value: string, preflights: number): Scenario {
@@ -277,6 +290,40 @@ export const EXTRA_SCENARIOS: readonly Scenario[] = [
     'allow_origin_mismatch',
   ),
   allowOriginValue('E43', 'ACAO with %20 in the host', 'https://app%20.example', 'allow_origin_mismatch'),
+  // The same GURL differences in a redirect's Location, which GURL resolves against the request URL (audit of
+  // 2026-11-28, Chromium 150, 159 Location values): followed where the WHATWG parser on Node's one character
+  // per byte refuses it, refused where it follows. Hosts that do not resolve are written with credentials or
+  // another scheme, which Chromium refuses before any lookup, for its reason rather than net::ERR_INVALID_REDIRECT.
+  redirectTo(
+    'E44',
+    "redirect to the target's address in UTF-8 fullwidth digits",
+    utf8Bytes('http://１２７.０.０.１:{TARGET_PORT}/s/{ID}/target'),
+    allowed,
+  ),
+  redirectTo(
+    'E45',
+    'redirect to a host with a latin1 ü (not UTF-8)',
+    'http://b\u00fccher.example/',
+    blocked('actual', 'redirect_invalid_location'),
+  ),
+  redirectTo(
+    'E46',
+    'redirect to user:password@ an xn-- label that is not punycode',
+    'http://u:p@xn--a.example/',
+    blocked('actual', 'redirect_contains_credentials'),
+  ),
+  redirectTo(
+    'E47',
+    'scheme-relative redirect (backslashes) to user@ an xn-- label',
+    '\\\\u@xn--a.example/',
+    blocked('actual', 'redirect_contains_credentials'),
+  ),
+  redirectTo(
+    'E48',
+    'redirect to ftp: with a space in the host',
+    'ftp://a b.example/',
+    blocked('actual', 'redirect_disallowed_scheme'),
+  ),
   cachedPut('E21', '+0', 2),
   cachedPut('E22', '-0', 2),
   // CORS.md §5 says negative → not cached; Chromium 156 caches a negative value beyond int64 for the 5 s

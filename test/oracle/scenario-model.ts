@@ -9,7 +9,7 @@ export type HeaderList = readonly (readonly [name: string, value: string])[];
 /**
  * One response. Header values may hold placeholders the API server fills in per request:
  * `{O}` the page origin, `{PAGE_PORT}` its port, `{API}` / `{TARGET}` the two API origins, `{TARGET_HOST}`
- * the second API's host:port, `{ID}` the scenario id, and `{ORIGIN}` / `{ACRM}` / `{ACRH}` to echo the
+ * the second API's host:port, `{TARGET_PORT}` its port, `{ID}` the scenario id, and `{ORIGIN}` / `{ACRM}` / `{ACRH}` to echo the
  * request's Origin / Access-Control-Request-Method / -Headers (the header is left out when the request has
  * none).
  */
