@@ -9,6 +9,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { evaluateRule, retireRule, type AlertNotification, type RuleState } from './alert-evaluator.js';
 import { evaluationRows, type AlertEventRow, type RowContext } from './alert-event-rows.js';
+import { INHIBITION_ORDER, inhibitionRank, Inhibitors, NO_INHIBITORS } from './alert-inhibition.js';
 import type { PolicyChange } from './alert-input.js';
 import type { AlertRule, AlertRuleSet } from './alert-rule.js';
 import {
@@ -255,13 +256,31 @@ export class AlertCycle {
       seasonalBand: this.seasonalBand,
       ...(this.tripleGroups === undefined ? {} : { tripleGroups: this.tripleGroups }),
     });
-    for (const [index, { rule, version, previous }] of ready.entries()) {
+    // The more specific kinds first, so that each rule sees this minute's firing instances of the rules that
+    // inhibit it (alert-inhibition.ts); the inhibitors change only when the rank does.
+    const inhibition = this.options.ruleSet.inhibition?.enabled ?? true;
+    const ordered = [...ready.entries()].sort(
+      ([, a], [, b]) => inhibitionRank(a.rule.kind) - inhibitionRank(b.rule.kind),
+    );
+    let inhibitors = NO_INHIBITORS;
+    let inhibitorsRank = -1;
+    for (const [index, { rule, version, previous }] of ordered) {
       const rowContext: RowContext = { ruleVersion: version, evaluator: this.options.evaluator };
+      const rank = inhibitionRank(rule.kind);
+      if (inhibition && rank !== inhibitorsRank && rank < INHIBITION_ORDER.length) {
+        inhibitors = new Inhibitors(
+          rules.flatMap(({ rule: other }) => {
+            const state = this.states.get(other.id);
+            return state === undefined || inhibitionRank(other.kind) >= rank ? [] : [{ rule: other, state }];
+          }),
+        );
+        inhibitorsRank = rank;
+      }
       try {
         const input = inputs[index];
         if (input === undefined) throw new Error('no input was read');
         if (input instanceof Error) throw input;
-        const result = evaluateRule(rule, input, previous, silences);
+        const result = evaluateRule(rule, input, previous, silences, inhibitors);
         this.states.set(rule.id, result.state);
         rows.push(...evaluationRows(rule.id, result, nowMs, rowContext));
         transitions += result.transitions.length;

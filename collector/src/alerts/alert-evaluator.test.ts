@@ -1,17 +1,19 @@
 // The decision as tables: each case feeds the evaluator a minute-by-minute sequence of window counts with an
 // injected clock (T0 + n minutes) and reads back transitions and notifications.
 import { describe, expect, it } from 'vitest';
-import type { AlertSilence, GroupWindow, PolicyChange } from './alert-input.js';
+import type { AlertSilence, GroupKey, GroupWindow, PolicyChange } from './alert-input.js';
 import { parseAlertRule, type AlertRule, type AlertRuleSpec } from './alert-rule.js';
 import {
   evaluateRule,
   INACTIVE,
   MAX_LISTED_INSTANCES,
+  type AlertInstance,
   type AlertNotification,
   type AlertTransition,
   type RuleState,
   type SuppressedNotification,
 } from './alert-evaluator.js';
+import { Inhibitors } from './alert-inhibition.js';
 import { MINUTE, T0 } from './alert-traffic.fixture.js';
 
 function rule(spec: Partial<AlertRuleSpec> & Pick<AlertRuleSpec, 'kind'>): AlertRule {
@@ -31,7 +33,12 @@ interface Minute {
 function run(
   alertRule: AlertRule,
   windows: readonly (readonly GroupWindow[])[],
-  options: { silences?: readonly AlertSilence[]; policyChanges?: readonly PolicyChange[] } = {},
+  options: {
+    silences?: readonly AlertSilence[];
+    policyChanges?: readonly PolicyChange[];
+    /** The more specific rules' firing instances at each minute. */
+    inhibitors?: (minute: number) => Inhibitors;
+  } = {},
 ): { minutes: Minute[]; state: RuleState } {
   let state = INACTIVE;
   const minutes: Minute[] = [];
@@ -41,6 +48,7 @@ function run(
       { nowMs: T0 + minute * MINUTE, groups, policyChanges: options.policyChanges ?? [] },
       state,
       options.silences ?? [],
+      options.inhibitors?.(minute),
     );
     state = result.state;
     minutes.push({
@@ -266,6 +274,86 @@ describe('silences', () => {
       '5 notify firing',
       '12 resolved',
       '12 notify resolved',
+    ]);
+  });
+});
+
+describe('inhibition by a more specific rule for the same service and origin', () => {
+  const NEWLY_BLOCKED = rule({ id: 'nb', kind: 'newly_blocked_origin', minCount: 10 });
+  /** `nb` firing for ORIGIN during `[from, to)` minutes (as the cycle hands it over). */
+  const newlyBlockedFiring =
+    (from: number, to: number, key: GroupKey = ORIGIN) =>
+    (minute: number): Inhibitors => {
+      if (minute < from || minute >= to) return new Inhibitors([]);
+      const instance = { id: 'nb-1', key, state: 'firing' } as AlertInstance;
+      return new Inhibitors([{ rule: NEWLY_BLOCKED, state: { instances: new Map([['nb-1', instance]]) } }]);
+    };
+  const SPIKE_REPEATING = rule({ kind: 'rejected_spike', minCount: 20, factor: 3, for: '2m', repeat: '5m' });
+  const DAY_MS = 86_400_000;
+  const windows = [...repeat(10, spike(100)), ...repeat(3, spike(0))];
+
+  it('keeps the firing quiet, naming the inhibitor, and resolves silently', () => {
+    const { minutes } = run(SPIKE_REPEATING, windows, { inhibitors: newlyBlockedFiring(0, 60) });
+    expect(timeline(minutes)).toEqual(['0 pending', '2 firing', '2 suppressed firing', '12 resolved']);
+    expect(minutes[2]?.suppressed).toEqual([
+      {
+        instanceId: '["shop",null,"https://app.example.com"]',
+        transition: 'firing',
+        inhibitedBy: { ruleId: 'nb', instanceId: 'nb-1' },
+      },
+    ]);
+  });
+
+  it('announces the firing instance once the inhibitor resolves', () => {
+    const { minutes } = run(SPIKE, windows, { inhibitors: newlyBlockedFiring(0, 5) });
+    expect(timeline(minutes)).toEqual([
+      '0 pending',
+      '2 firing',
+      '2 suppressed firing',
+      '5 notify firing',
+      '12 resolved',
+      '12 notify resolved',
+    ]);
+  });
+
+  it('quiets the reminders of an instance announced before its inhibitor fired, and sends its resolve', () => {
+    const { minutes } = run(SPIKE_REPEATING, windows, { inhibitors: newlyBlockedFiring(4, 60) });
+    expect(timeline(minutes)).toEqual([
+      '0 pending',
+      '2 firing',
+      '2 notify firing',
+      '7 suppressed reminder',
+      '12 resolved',
+      '12 notify resolved',
+    ]);
+  });
+
+  it('leaves other origins, coarser keys and the inhibitor kind itself alone', () => {
+    const other = { service: 'shop', origin: 'https://other.example.com' };
+    expect(timeline(run(SPIKE, windows, { inhibitors: newlyBlockedFiring(0, 60, other) }).minutes)).toContain(
+      '2 notify firing',
+    );
+    const serviceWide = rule({ kind: 'rejected_spike', groupBy: ['service'], minCount: 20, for: '2m' });
+    const byService = windows.map((groups) =>
+      groups.map((group) => ({ ...group, key: { service: 'shop' } })),
+    );
+    expect(
+      timeline(run(serviceWide, byService, { inhibitors: newlyBlockedFiring(0, 60) }).minutes),
+    ).toContain('2 notify firing');
+    const ratio = rule({ kind: 'blocked_ratio', ratio: 0.05, minCount: 20, for: '2m' });
+    expect(timeline(run(ratio, windows, { inhibitors: newlyBlockedFiring(0, 60) }).minutes)).toContain(
+      '2 notify firing',
+    );
+    const ownKind = rule({ id: 'nb2', kind: 'newly_blocked_origin', minCount: 10, for: '0' });
+    const blocked = {
+      key: ORIGIN,
+      blocked: 50,
+      allowed: 0,
+      prior: { allowed: 500, blocked: 0, spanMs: DAY_MS },
+    };
+    expect(timeline(run(ownKind, [[blocked]], { inhibitors: newlyBlockedFiring(0, 60) }).minutes)).toEqual([
+      '0 firing',
+      '0 notify firing',
     ]);
   });
 });

@@ -12,7 +12,9 @@
 // rule's `groupLimit` of one transition in one evaluation (a scanner sending from hundreds of random
 // origins) are folded into one grouped notification. A silenced instance changes state as usual but its
 // notifications are recorded as suppressed; a firing instance that was never announced is announced when
-// its silence ends, and one that was never announced resolves silently.
+// its silence ends, and one that was never announced resolves silently. Inhibition (alert-inhibition.ts)
+// works the same way: while a more specific rule fires for the same service and origin, the instance's
+// firing and reminder notifications are recorded as suppressed, naming the inhibiting rule.
 import type {
   AlertSilence,
   GroupKey,
@@ -21,6 +23,7 @@ import type {
   ReasonCount,
   RuleEvaluationInput,
 } from './alert-input.js';
+import { NO_INHIBITORS, type InhibitedBy, type Inhibitors } from './alert-inhibition.js';
 import { isProjected, keyId, projectKey } from './alert-key.js';
 import type { AlertKind, AlertRule } from './alert-rule.js';
 import { evaluateCondition, precedingPolicyChange, type ConditionResult } from './rule-condition.js';
@@ -36,7 +39,7 @@ export interface AlertInstance {
   readonly firingSinceMs: number | undefined;
   /** Last firing or reminder notification actually sent (not suppressed). */
   readonly lastNotifiedMs: number | undefined;
-  /** Last firing or reminder notification sent or suppressed by a silence: reminders count from here. */
+  /** Last firing or reminder notification sent, silenced or inhibited: reminders count from here. */
   readonly lastAnnouncedMs: number | undefined;
   /** First evaluation of the current clear stretch while firing. */
   readonly clearSinceMs: number | undefined;
@@ -101,11 +104,11 @@ export interface AlertNotification {
   readonly grouped: boolean;
 }
 
-export interface SuppressedNotification {
+/** A notification not sent: a silence covered it, or a more specific alert inhibited it. */
+export type SuppressedNotification = {
   readonly instanceId: string;
   readonly transition: NotificationTransition;
-  readonly silenceId: string;
-}
+} & ({ readonly silenceId: string } | { readonly inhibitedBy: InhibitedBy });
 
 export interface EvaluationResult {
   readonly state: RuleState;
@@ -216,7 +219,16 @@ class EvaluationOutput {
     private readonly rule: AlertRule,
     private readonly nowMs: number,
     private readonly silences: readonly AlertSilence[],
+    private readonly inhibitors: Inhibitors = NO_INHIBITORS,
   ) {}
+
+  /** Why a firing or reminder notification of `instance` is not sent now, if it is not. */
+  quietened(instance: AlertInstance): { silenceId: string } | { inhibitedBy: InhibitedBy } | undefined {
+    const silence = activeSilence(this.rule, instance.key, this.silences, this.nowMs);
+    if (silence !== undefined) return { silenceId: silence.id };
+    const inhibitedBy = this.inhibitors.inhibitorOf(this.rule, instance.key);
+    return inhibitedBy === undefined ? undefined : { inhibitedBy };
+  }
 
   transition(type: AlertTransition['type'], instance: AlertInstance): void {
     this.transitions.push({
@@ -231,9 +243,12 @@ class EvaluationOutput {
 
   /** Sends (or suppresses) a notification; answers whether it went out. */
   announce(kind: NotificationTransition, instance: AlertInstance, endsAtMs?: number): boolean {
-    const silence = activeSilence(this.rule, instance.key, this.silences, this.nowMs);
-    if (silence !== undefined) {
-      this.suppressed.push({ instanceId: instance.id, transition: kind, silenceId: silence.id });
+    // A resolve is never inhibited: it is only sent when the firing was, and a receiver told of a firing
+    // alert must hear that it ended.
+    const quiet = this.quietened(instance);
+    const why = kind === 'resolved' && quiet !== undefined && 'inhibitedBy' in quiet ? undefined : quiet;
+    if (why !== undefined) {
+      this.suppressed.push({ instanceId: instance.id, transition: kind, ...why });
       return false;
     }
     this.outgoing.push({ transition: kind, instance: notified(instance, endsAtMs) });
@@ -284,18 +299,20 @@ function bundle(rule: AlertRule, nowMs: number, outgoing: readonly Outgoing[]): 
 
 /**
  * One evaluation of one rule at `input.nowMs`. `previous` is the result's `state` of the last evaluation
- * (or INACTIVE, or state rebuilt from `alert_events`).
+ * (or INACTIVE, or state rebuilt from `alert_events`); `inhibitors`, the firing instances of the more
+ * specific rules, already evaluated at `nowMs`.
  */
 export function evaluateRule(
   rule: AlertRule,
   input: RuleEvaluationInput,
   previous: RuleState,
   silences: readonly AlertSilence[] = [],
+  inhibitors: Inhibitors = NO_INHIBITORS,
 ): EvaluationResult {
   const nowMs = input.nowMs;
   const groups = groupsByKey(rule, input.groups);
   const instances = new Map<string, AlertInstance>();
-  const output = new EvaluationOutput(rule, nowMs, silences);
+  const output = new EvaluationOutput(rule, nowMs, silences, inhibitors);
 
   const announceFiring = (instance: AlertInstance): AlertInstance => {
     const sent = output.announce('firing', instance);
@@ -330,9 +347,8 @@ export function evaluateRule(
     if (condition.holds) {
       const holding: AlertInstance = { ...current, clearSinceMs: undefined };
       if (holding.lastNotifiedMs === undefined) {
-        // Never announced (silenced until now): announce as soon as no silence covers it.
-        const silenced = activeSilence(rule, holding.key, silences, nowMs) !== undefined;
-        instances.set(id, silenced ? holding : announceFiring(holding));
+        // Never announced (silenced or inhibited until now): announce as soon as nothing keeps it quiet.
+        instances.set(id, output.quietened(holding) === undefined ? announceFiring(holding) : holding);
       } else if (nowMs - (holding.lastAnnouncedMs ?? holding.lastNotifiedMs) >= rule.repeatMs) {
         const sent = output.announce('reminder', holding);
         instances.set(id, { ...holding, lastAnnouncedMs: nowMs, ...(sent ? { lastNotifiedMs: nowMs } : {}) });
@@ -348,7 +364,7 @@ export function evaluateRule(
       continue;
     }
     output.transition('resolved', current);
-    // An instance nobody was told about resolves silently (it was silenced throughout).
+    // An instance nobody was told about resolves silently (it was silenced or inhibited throughout).
     if (current.lastNotifiedMs !== undefined) output.announce('resolved', current, nowMs);
   }
 

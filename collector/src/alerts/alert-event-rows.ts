@@ -244,12 +244,11 @@ export function evaluationRows(
       });
     }
   }
-  for (const suppressed of result.suppressed) {
-    const instance = result.state.instances.get(suppressed.instanceId);
+  // The detail names what kept it quiet: `silenceId`, or `inhibitedBy` ({ ruleId, instanceId }).
+  for (const { instanceId, transition, ...why } of result.suppressed) {
+    const instance = result.state.instances.get(instanceId);
     const measure = instance?.last ?? { blocked: 0, allowed: 0, value: 0, threshold: 0 };
-    row(suppressed.instanceId, instance?.key ?? {}, 'suppressed', suppressed.transition, measure, {
-      silenceId: suppressed.silenceId,
-    });
+    row(instanceId, instance?.key ?? {}, 'suppressed', transition, measure, why);
   }
   return rows;
 }

@@ -157,6 +157,14 @@ describe('parseAlertRuleSet', () => {
     expect(problems.join('\n')).not.toContain('secret@');
   });
 
+  it('keeps inhibition on unless the file switches it off', () => {
+    expect(parseAlertRuleSet({}).inhibition).toEqual({ enabled: true });
+    expect(parseAlertRuleSet({ inhibition: { enabled: false } }).inhibition).toEqual({ enabled: false });
+    expect(problemsOf(() => parseAlertRuleSet({ inhibition: false }))).toEqual([
+      'inhibition: Invalid input: expected object, received boolean',
+    ]);
+  });
+
   it('adds the built-in rules unless the file switches them off or overrides one by id', () => {
     const set = parseAlertRuleSet({
       channels,

@@ -383,6 +383,8 @@ const rulesFileSchema = z.strictObject({
       notify: notifyField,
     })
     .default({ enabled: true, notify: [] }),
+  /** While a more specific alert fires for a service and origin, the less specific ones do not notify. */
+  inhibition: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
 });
 
 export interface AlertRuleSet {
@@ -390,6 +392,8 @@ export interface AlertRuleSet {
   /** The file's rules; the built-in ones are added by `withDefaultRules`. */
   readonly rules: readonly AlertRule[];
   readonly defaultRules: { readonly enabled: boolean; readonly notify: readonly string[] };
+  /** Inhibition between the origin kinds (alert-inhibition.ts); on unless `enabled` is false. */
+  readonly inhibition?: { readonly enabled: boolean };
 }
 
 /**
@@ -449,7 +453,7 @@ export function parseAlertRuleSet(input: unknown, source = 'alert rules'): Alert
     }
   });
   if (problems.length > 0) throw new AlertRuleError(problems, source);
-  return { channels, rules, defaultRules: top.data.defaultRules };
+  return { channels, rules, defaultRules: top.data.defaultRules, inhibition: top.data.inhibition };
 }
 
 function duplicateIds(ids: readonly string[], what: string): string[] {

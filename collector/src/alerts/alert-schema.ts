@@ -7,9 +7,9 @@
 //   rules live in the file and the code, not here). A save or delete appends a row with the next version;
 //   the current rule is `argMax(spec, version)` per `rule_id`, skipped when that row is `deleted`.
 // - `alert_events`: every state transition (pending, firing, resolved, cancelled), every notification
-//   (sent or suppressed by a silence) and every delivery with its attempts. The evaluator rebuilds its
-//   state from the latest transition per instance at start-up, so a restart neither loses a firing alert nor
-//   announces it twice.
+//   (sent, or suppressed by a silence or an inhibition) and every delivery with its attempts. The evaluator
+//   rebuilds its state from the latest transition per instance at start-up, so a restart neither loses a
+//   firing alert nor announces it twice.
 // - `alert_silences`: silences by id; an edit or delete appends a row with a higher version
 //   (ReplacingMergeTree keeps the newest after merges; readers use argMax or FINAL).
 import type { SchemaOptions } from '../store/schema-ddl.js';
@@ -51,7 +51,8 @@ const RULES_COLUMNS = `
   updated_by LowCardinality(String)`;
 
 // `detail` holds what only some events have, as JSON: the instance snapshot a transition leaves (for the
-// start-up rebuild), a delivery's attempts, the silence that suppressed a notification, the policy change.
+// start-up rebuild), a delivery's attempts, the silence or inhibiting rule that suppressed a notification,
+// the policy change.
 const EVENTS_COLUMNS = `
   at DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
   rule_id LowCardinality(String),

@@ -5,6 +5,9 @@
 // Thresholds are chosen against scanner noise: a scanner sends a handful of requests per random Origin, so
 // `minCount` per origin (20 in 10 minutes for new origins) keeps them out, and `groupLimit` folds a burst that
 // passes it anyway into one grouped notification.
+//
+// One incident can meet several of them (an origin cut off by an allowlist change is newly blocked and, its
+// baseline being 0, a spike): inhibition (alert-inhibition.ts) lets only the most specific one page.
 import { parseAlertRule, type AlertRule, type AlertRuleSet, type AlertRuleSpec } from './alert-rule.js';
 
 export const DEFAULT_RULE_SPECS: readonly AlertRuleSpec[] = [
