@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   deliveryText,
   durationMs,
+  eventText,
   exactFilters,
   firingIntervals,
   formatElapsed,
@@ -199,6 +200,19 @@ describe('refusalText', () => {
       /^The collector refused the dashboard's token for changes: set CORSIGHT_ADMIN_TOKEN/,
     );
     expect(refusalText(500, undefined)).toBe('The collector answered 500.');
+  });
+});
+
+describe('eventText', () => {
+  it('says which rule inhibited a notification, and that a silence kept one quiet', () => {
+    const names = (id: string) => (id === 'nb' ? 'Origin that was allowed is now blocked' : id);
+    const inhibited = event(NOW, 'suppressed', 'i', {
+      transition: 'firing',
+      detail: { inhibitedBy: { ruleId: 'nb', instanceId: 'i0' } },
+    });
+    expect(eventText(inhibited, names)).toBe('inhibited by Origin that was allowed is now blocked: firing');
+    const silenced = event(NOW, 'suppressed', 'i', { transition: 'reminder', detail: { silenceId: 's1' } });
+    expect(eventText(silenced, names)).toBe('silenced: reminder');
   });
 });
 

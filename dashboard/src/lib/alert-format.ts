@@ -186,8 +186,8 @@ export function refusalText(status: number, body: Partial<AlertApiRefusal> | und
   return `The collector answered ${status}.`;
 }
 
-/** How an event reads in the history table. */
-export function eventText(event: AlertEventView): string {
+/** How an event reads in the history table; `nameOf` names the rule an inhibited notification gave way to. */
+export function eventText(event: AlertEventView, nameOf: (ruleId: string) => string = (id) => id): string {
   switch (event.event) {
     case 'pending':
       return 'pending';
@@ -199,8 +199,14 @@ export function eventText(event: AlertEventView): string {
       return 'cleared before firing';
     case 'notified':
       return `notification: ${event.transition}`;
-    case 'suppressed':
-      return `silenced: ${event.transition}`;
+    case 'suppressed': {
+      // Kept quiet by a silence, or inhibited by a more specific alert for the same origin (the collector's
+      // alert-inhibition.ts), whose rule the detail names.
+      const by = (event.detail as { inhibitedBy?: { ruleId?: unknown } } | null)?.inhibitedBy?.ruleId;
+      return typeof by === 'string'
+        ? `inhibited by ${nameOf(by)}: ${event.transition}`
+        : `silenced: ${event.transition}`;
+    }
     case 'delivery':
       return `delivery of ${event.transition}`;
     default:

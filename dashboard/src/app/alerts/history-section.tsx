@@ -1,5 +1,5 @@
-// The history in the view's range, newest first: state changes, notifications (sent or silenced) and each
-// delivery with its result (attempts, the last error).
+// The history in the view's range, newest first: state changes, notifications (sent, silenced or inhibited)
+// and each delivery with its result (attempts, the last error).
 import type { AlertEventView, AlertRuleEntry } from '@corsight/collector/api-types';
 import { Clipped } from '../../components/clipped';
 import { EmptyState } from '../../components/notice';
@@ -62,7 +62,7 @@ export function HistorySection({
                     <th scope="row">
                       <Clipped text={nameOf(event.ruleId)} max={48} />
                     </th>
-                    <td>{eventText(event)}</td>
+                    <td>{eventText(event, nameOf)}</td>
                     <td>
                       <KeyCell
                         groupKey={event.key}
