@@ -8,11 +8,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore, type ClickHouseEventStore } from '../store/create-event-store.js';
 import { AlertLoop } from './alert-loop.js';
-import { parseAlertRuleSet, type AlertRuleSpec } from './alert-rule.js';
+import { parseAlertRuleSet, type AlertRuleSpec, type AlertRuleSet } from './alert-rule.js';
+import { alertsApi } from './alerts-api.js';
+import type { AlertInstanceView, AlertStateAnswer } from '../query/api-types.js';
 import { DAY, MINUTE, storeRows, trafficRows, type Traffic } from './alert-store.fixture.js';
 import { readEvents } from './alert-store.js';
 
@@ -86,11 +89,13 @@ afterAll(async () => {
 async function pagesOf(
   rules: Record<string, unknown>,
   minutes: number,
+  inspect?: (loop: AlertLoop, ruleSet: AlertRuleSet) => Promise<void>,
 ): Promise<{ pages: Map<string, Pages>; at: Map<string, number> }> {
   if (store === undefined) throw new Error('chDB did not open');
+  const ruleSet = parseAlertRuleSet({ channels: [{ id: 'hook', type: 'webhook', url: hookUrl }], ...rules });
   const loop = new AlertLoop({
     client: store.client,
-    ruleSet: parseAlertRuleSet({ channels: [{ id: 'hook', type: 'webhook', url: hookUrl }], ...rules }),
+    ruleSet,
     dashboardUrl: undefined,
     evaluator: 'test',
     log: pino({ level: 'silent' }),
@@ -105,6 +110,7 @@ async function pagesOf(
       for (const page of received.slice(before))
         at.set(`${page.rule} ${page.transition} ${page.origin}`, minute);
     }
+    await inspect?.(loop, ruleSet);
   } finally {
     await loop.stop(0);
   }
@@ -113,6 +119,29 @@ async function pagesOf(
     pages.set(page.origin, [...(pages.get(page.origin) ?? []), `${page.rule} ${page.transition}`]);
   }
   return { pages, at };
+}
+
+/** GET /api/v1/alerts/state as the collector serves it, for the loop's states. */
+async function stateOf(loop: AlertLoop, ruleSet: AlertRuleSet): Promise<AlertInstanceView[]> {
+  if (store === undefined) throw new Error('chDB did not open');
+  const app = Fastify();
+  await app.register(alertsApi, {
+    prefix: '/api/v1/alerts',
+    client: store.client,
+    ruleSet,
+    loop,
+    readTokens: [],
+    adminTokens: [],
+    dashboardUrl: undefined,
+    evaluator: 'test',
+  });
+  try {
+    const response = await app.inject({ method: 'GET', url: '/api/v1/alerts/state' });
+    expect(response.statusCode).toBe(200);
+    return [...response.json<AlertStateAnswer>().instances];
+  } finally {
+    await app.close();
+  }
 }
 
 /** A file rule of a built-in kind, narrowed to MOVED. */
@@ -131,7 +160,27 @@ function movedRule(
 describe('inhibition between the origin kinds', { timeout: 60_000 }, () => {
   it('pages once per origin with the built-in rules, recording the spikes as inhibited', async () => {
     if (store === undefined) throw new Error('chDB did not open');
-    const { pages } = await pagesOf({ defaultRules: { notify: ['hook'] } }, 12);
+    let state: AlertInstanceView[] = [];
+    const { pages } = await pagesOf({ defaultRules: { notify: ['hook'] } }, 12, async (loop, ruleSet) => {
+      state = await stateOf(loop, ruleSet);
+    });
+    // /state says which firing alerts another holds back, and which one: the dashboard shows it.
+    const spikes = state.filter((instance) => instance.ruleId === 'default-rejected-spike');
+    expect(
+      Object.fromEntries(
+        spikes.map((instance) => [instance.key.origin, instance.inhibitedBy?.ruleName ?? null]),
+      ),
+    ).toEqual({
+      [CUT_OFF]: 'Origin that was allowed is now blocked',
+      [MOVED]: 'Origin that was allowed is now blocked',
+      [FRESH]: 'New origin rejected',
+      [CHRONIC]: null,
+    });
+    expect(
+      state.filter(
+        (instance) => instance.ruleId !== 'default-rejected-spike' && instance.inhibitedBy !== null,
+      ),
+    ).toEqual([]);
     expect(Object.fromEntries(pages)).toEqual({
       [CUT_OFF]: ['default-newly-blocked-origin firing'],
       [MOVED]: ['default-newly-blocked-origin firing'],

@@ -29,6 +29,7 @@ import { INSTANT_FORM, parseInstant, resolveRange } from '../query/time-range.js
 import { QueryParameterError } from '../query/query-errors.js';
 import type { AlertInstance, AlertNotification, RuleState } from './alert-evaluator.js';
 import { deliveryRows } from './alert-event-rows.js';
+import { Inhibitors, NO_INHIBITORS } from './alert-inhibition.js';
 import { activeRules, instancesOf, type ActiveRule, type AlertLoop } from './alert-loop.js';
 import {
   AlertRuleError,
@@ -490,11 +491,29 @@ export const alertsApi: FastifyPluginAsync<AlertsApiOptions> = async (app, optio
   app.get('/state', async () => {
     const { rules } = await currentRules();
     const byRule = await states(rules);
+    // The inhibitors the last cycle applied (alert-cycle.ts builds them from the same states), so that a firing
+    // alert that did not page says which one did.
+    const inhibitors =
+      (options.ruleSet.inhibition?.enabled ?? true)
+        ? new Inhibitors(
+            rules.flatMap(({ rule }) => {
+              const state = byRule.get(rule.id);
+              return state === undefined ? [] : [{ rule, state }];
+            }),
+          )
+        : NO_INHIBITORS;
+    const nameOf = new Map(rules.map(({ rule }) => [rule.id, rule.name]));
     const instances = rules.flatMap(({ rule }) =>
-      instancesOf(byRule.get(rule.id)).map((instance) => ({
-        ...describeInstance(rule.id, instance),
-        ruleName: rule.name,
-      })),
+      instancesOf(byRule.get(rule.id)).map((instance) => {
+        const inhibitor =
+          instance.state === 'firing' ? inhibitors.inhibitorOf(rule, instance.key) : undefined;
+        return {
+          ...describeInstance(rule.id, instance),
+          ruleName: rule.name,
+          inhibitedBy:
+            inhibitor === undefined ? null : { ...inhibitor, ruleName: nameOf.get(inhibitor.ruleId) ?? '' },
+        };
+      }),
     );
     return { evaluating: options.loop !== undefined, evaluator: options.evaluator, instances };
   });

@@ -214,6 +214,15 @@ export interface AlertInstanceView {
   readonly peak: number;
   readonly topReasons: readonly ReasonCount[];
   readonly policyChange: AlertPolicyChange | null;
+  /**
+   * A firing instance whose notifications a more specific alert for the same service and origin holds back
+   * (alert-inhibition.ts); null when none does.
+   */
+  readonly inhibitedBy: {
+    readonly ruleId: string;
+    readonly ruleName: string;
+    readonly instanceId: string;
+  } | null;
 }
 
 /** GET /alerts/state */

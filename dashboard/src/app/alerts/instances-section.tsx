@@ -1,5 +1,6 @@
 // Current alert instances, firing first: the rule, the key (origin linked to the Origins view over the
-// instance's time), since when, the peak and the window's count against the threshold.
+// instance's time), since when, the peak and the window's count against the threshold. A firing instance that
+// a more specific alert for the same service and origin keeps from paging says which.
 import type { AlertInstanceView, AlertRuleEntry } from '@corsight/collector/api-types';
 import { Clipped } from '../../components/clipped';
 import { EmptyState } from '../../components/notice';
@@ -71,6 +72,11 @@ export function InstancesSection({
                     </th>
                     <td>
                       <span className={`state state-${instance.state}`}>{instance.state}</span>
+                      {instance.inhibitedBy === null ? null : (
+                        <p className="inhibited muted" data-inhibited-by={instance.inhibitedBy.ruleId}>
+                          not paged: inhibited by <Clipped text={instance.inhibitedBy.ruleName} max={60} />
+                        </p>
+                      )}
                     </td>
                     <td>
                       <KeyCell
