@@ -137,7 +137,7 @@ export const WARNINGS = {
   authorization_covered_by_wildcard: {
     phase: 'preflight',
     summary:
-      "Authorization is allowed only through Access-Control-Allow-Headers: '*'. Chromium, Firefox and Safari accept this today, the Fetch Standard does not and Chromium reports it as deprecated.",
+      "Authorization is allowed only through Access-Control-Allow-Headers: '*'. Chromium, Firefox and Safari accept this today, the Fetch Standard does not and Chromium reports it as deprecated. Chromium also never reuses such a preflight from its cache: every request with Authorization is preflighted again.",
     fix: "List 'authorization' explicitly in Access-Control-Allow-Headers.",
   },
   chromium_only_safelisted_header: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { preflightCacheLifetime } from './preflight-cache.js';
+import { preflightCacheLifetime, withoutChromiumReuse } from './preflight-cache.js';
 
 describe('preflightCacheLifetime', () => {
   // ../shared/CORS-REFERENCE.md §2.2 and the verified cases C01–C16.
@@ -22,5 +22,13 @@ describe('preflightCacheLifetime', () => {
     ['-0', { chromium: 0, firefox: 0, webkit: 0 }, 'max_age_zero'],
   ])('%j → %j (%s)', (maxAge, seconds, warning) => {
     expect(preflightCacheLifetime(maxAge)).toEqual({ seconds, warning });
+  });
+});
+
+describe('withoutChromiumReuse', () => {
+  it('takes Chromium out and keeps the other engines', () => {
+    const seconds = preflightCacheLifetime('600').seconds;
+    expect(withoutChromiumReuse(seconds)).toEqual({ chromium: 0, firefox: 600, webkit: 600 });
+    expect(seconds.chromium).toBe(600);
   });
 });

@@ -69,5 +69,15 @@ const lifetimeOf = boundedMemo((maxAge: string): PreflightCacheLifetime => {
   });
 });
 
+/**
+ * The lifetimes of a preflight whose Access-Control-Allow-Headers: * is all that admits Authorization.
+ * Chromium stores it, but looks its cache up with the Fetch Standard's rule that `*` does not cover
+ * Authorization (preflight_cache.cc CheckIfRequestCanSkipPreflight, NonWildcardRequestHeadersSupport(true)),
+ * so the same request never finds it and is preflighted every time, whatever Max-Age says (verified E49).
+ */
+export function withoutChromiumReuse(seconds: PreflightCacheSeconds): PreflightCacheSeconds {
+  return seconds.chromium === 0 ? seconds : Object.freeze({ ...seconds, chromium: 0 });
+}
+
 /** A preflight no engine caches (it failed: there is no negative caching anywhere). */
 export const UNCACHED_PREFLIGHT = NOT_CACHED;

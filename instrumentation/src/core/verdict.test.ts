@@ -748,6 +748,38 @@ describe('warnings', () => {
     ).toEqual([]);
   });
 
+  // Chromium stores the preflight but looks its cache up as if `*` did not cover Authorization: the same
+  // request is preflighted every time, whatever Max-Age says (verified E49, E50).
+  it.each([
+    ['omit', omit, { chromium: 0, firefox: 600, webkit: 600 }],
+    ['unknown', {}, { chromium: 0, firefox: 600, webkit: 600 }],
+  ])(
+    'gives Chromium no reuse of a preflight whose * alone admits Authorization (%s)',
+    (_, options, seconds) => {
+      const response = {
+        'access-control-allow-origin': O,
+        'access-control-allow-headers': '*',
+        'access-control-max-age': '600',
+      };
+      const verdict = preflight('GET', 'authorization,x-a', response, options);
+      expect(verdict.warnings).toContain('authorization_covered_by_wildcard');
+      expect(verdict.preflightCacheSeconds).toEqual(seconds);
+    },
+  );
+
+  it('lets Chromium reuse a preflight that names Authorization or does not need it', () => {
+    const response = (allowHeaders: string) => ({
+      'access-control-allow-origin': O,
+      'access-control-allow-headers': allowHeaders,
+      'access-control-max-age': '600',
+    });
+    const all = { chromium: 600, firefox: 600, webkit: 600 };
+    expect(
+      preflight('GET', 'authorization', response('*, Authorization'), omit).preflightCacheSeconds,
+    ).toEqual(all);
+    expect(preflight('GET', 'x-a', response('*'), omit).preflightCacheSeconds).toEqual(all);
+  });
+
   it('reports no cache lifetime for a failed preflight', () => {
     expect(preflight('PUT', undefined, {}, omit).preflightCacheSeconds).toEqual({
       chromium: 0,

@@ -6,7 +6,12 @@ import { boundedMemo } from './bounded-memo.js';
 import { type Findings, isBlocked, newFindings, warn } from './findings.js';
 import { splitNameList } from './http-syntax.js';
 import { isSerialisedOrigin } from './origin.js';
-import { type PreflightCacheSeconds, preflightCacheLifetime, UNCACHED_PREFLIGHT } from './preflight-cache.js';
+import {
+  type PreflightCacheSeconds,
+  preflightCacheLifetime,
+  UNCACHED_PREFLIGHT,
+  withoutChromiumReuse,
+} from './preflight-cache.js';
 import { type AllowLists, checkPreflight, parseAllowLists } from './preflight-check.js';
 import { type CorsRequest, readRequest } from './request-facts.js';
 import { type CorsResponse, readResponse, type ResponseFacts } from './response-facts.js';
@@ -156,6 +161,10 @@ export function evaluateCors(
       const lifetime = preflightCacheLifetime(res.maxAge);
       cacheSeconds = lifetime.seconds;
       if (lifetime.warning !== undefined) warn(findings, lifetime.warning);
+      // The warning comes from the pass without credentials, the only one in which `*` is a wildcard.
+      if (findings.warnings?.includes('authorization_covered_by_wildcard') === true) {
+        cacheSeconds = withoutChromiumReuse(cacheSeconds);
+      }
     }
     // One literal per kind, every field set at once: verdicts then share one hidden class per kind.
     verdict = {
