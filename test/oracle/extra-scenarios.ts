@@ -23,6 +23,7 @@ import {
 
 const ACAO_O = acao(O);
 const PUT = { method: 'PUT' } as const;
+const AUTH = { headers: [header('Authorization', 'Bearer x')] } as const;
 
 /** A preflight that allows whatever it is asked for, so the actual request always reaches the server. */
 const ADMITTING_PREFLIGHT = ok(ACAO_O, acah('{ACRH}'));
@@ -351,6 +352,69 @@ export const EXTRA_SCENARIOS: readonly Scenario[] = [
     'ftp://a b.example/',
     blocked('actual', 'redirect_disallowed_scheme'),
   ),
+  // Preflight responses audited against Chromium 150 (2026-11-28, 312 cases: Allow-Methods, -Headers,
+  // Max-Age, -Credentials and the status, raw bytes and repeated lines, each with and without credentials, each
+  // URL fetched twice and again after 6.5 s): the engine agreed on every verdict and on every cache lifetime
+  // but one. Chromium stores a preflight whose `*` alone admits Authorization, but looks its cache up with the
+  // Fetch Standard's rule (Authorization must be named), so every such request is preflighted again.
+  scenario({
+    id: 'E49',
+    title: 'Authorization twice, ACAH * and Max-Age 600: preflighted both times',
+    requests: [AUTH, AUTH],
+    preflight: ok(ACAO_O, acah('*'), maxAge('600')),
+    actual: ok(ACAO_O),
+    expect: allowed,
+    preflights: 2,
+    cacheCheck: true,
+  }),
+  scenario({
+    id: 'E50',
+    title: 'PUT with Authorization twice, ACAM * and ACAH *, Max-Age 600: preflighted both times',
+    requests: [
+      { ...PUT, ...AUTH },
+      { ...PUT, ...AUTH },
+    ],
+    preflight: ok(ACAO_O, acam('*'), acah('*'), maxAge('600')),
+    actual: ok(ACAO_O),
+    expect: allowed,
+    preflights: 2,
+    cacheCheck: true,
+  }),
+  scenario({
+    id: 'E51',
+    title: 'Authorization twice, ACAH "*, Authorization" and Max-Age 600: one preflight',
+    requests: [AUTH, AUTH],
+    preflight: ok(ACAO_O, acah('*, Authorization'), maxAge('600')),
+    actual: ok(ACAO_O),
+    expect: allowed,
+    preflights: 1,
+    cacheCheck: true,
+  }),
+  scenario({
+    id: 'E52',
+    title: 'PUT include, preflight ACAC true on two lines (read as "true, true")',
+    request: { ...PUT, credentials: 'include' },
+    preflight: ok(ACAO_O, acac('true'), acac('true'), acam('PUT')),
+    expect: blocked('preflight', 'allow_credentials_not_true'),
+    preflights: 1,
+  }),
+  scenario({
+    id: 'E53',
+    title: 'PUT, ACAM PUT and a latin1 no-break space (not optional whitespace)',
+    request: PUT,
+    preflight: ok(ACAO_O, acam('PUT\u00a0')),
+    expect: blocked('preflight', 'invalid_allow_methods'),
+    preflights: 1,
+  }),
+  scenario({
+    id: 'E54',
+    title: 'PUT, preflight 200 with a Location (not a redirect)',
+    request: PUT,
+    preflight: res(200, location('{API}/s/{ID}/moved'), ACAO_O, acam('PUT')),
+    actual: ok(ACAO_O),
+    expect: allowed,
+    preflights: 1,
+  }),
   // E60-E64: the request side, from a probe of 241 page-set methods, headers and bodies against Chromium 150. The
   // engine's needsPreflight agreed wherever the cause shows on the wire (E63, E64: it does not), but for one
   // ambiguity: the Accept-Language Chromium adds when the page sets none comes after its CORS check, so it does
