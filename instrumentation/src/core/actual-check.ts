@@ -5,7 +5,7 @@ import { checkAccess } from './access-check.js';
 import { boundedMemo } from './bounded-memo.js';
 import { block, type Findings, warn } from './findings.js';
 import { resolveLocation } from './gurl-validity.js';
-import { isRedirectStatus, splitNameList } from './http-syntax.js';
+import { isRedirectStatus, parseTokenList } from './http-syntax.js';
 import type { ResponseFacts } from './response-facts.js';
 
 export function checkActual(
@@ -90,7 +90,13 @@ const forbidsStorage = boundedMemo((cacheControl: string): boolean => NO_STORE.t
 
 const NOTHING_EXPOSED: ReadonlySet<string> = new Set();
 // Access-Control-Expose-Headers repeats like the other CORS headers: parsed once per distinct value.
-const parseExposed = boundedMemo((value: string): ReadonlySet<string> => new Set(splitNameList(value)));
+// Chromium parses it as a `#token` list and exposes nothing when one element is not a token: with
+// `x-a, x b, x-c`, `x-a;, x-b`, a non-ASCII name or a second line that is invalid, even x-a reads as null,
+// and `*` no longer exposes everything (verified in Chromium 150). Empty elements and OWS are skipped.
+const parseExposed = boundedMemo((value: string): ReadonlySet<string> => {
+  const names = parseTokenList(value);
+  return names === undefined ? NOTHING_EXPOSED : new Set(names.map((name) => name.toLowerCase()));
+});
 
 /** Headers a page script can read: the safelisted ones plus Access-Control-Expose-Headers (Fetch §3.2.3). */
 function checkExposure(response: ResponseFacts, include: boolean, findings: Findings): void {

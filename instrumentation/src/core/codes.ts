@@ -219,8 +219,8 @@ export const WARNINGS = {
   header_not_exposed: {
     phase: 'actual',
     summary:
-      'The response sets an application header that is not in Access-Control-Expose-Headers; page scripts read it as null.',
-    fix: 'List the header in Access-Control-Expose-Headers if the page needs it.',
+      'The response sets an application header that is not in Access-Control-Expose-Headers, or that list has an element that is not a header name (Chromium then ignores all of it); page scripts read the header as null.',
+    fix: 'List the header in Access-Control-Expose-Headers if the page needs it, as bare comma-separated names (no quotes, parameters or spaces inside a name).',
   },
   preflight_unmatched_route: {
     phase: 'preflight',
