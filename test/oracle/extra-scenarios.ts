@@ -460,6 +460,56 @@ export const EXTRA_SCENARIOS: readonly Scenario[] = [
     expect: allowed,
     preflights: 1,
   }),
+  // E80-E84: `Origin: null` and Access-Control-Allow-Credentials on the actual response, from a probe of 178
+  // exchanges against Chromium 150 (a srcdoc, a data: and a CSP-sandboxed document; tainting redirects, including
+  // one back to the page's origin, which stays tainted; 13 ACAC values). evaluateCors agreed on every verdict and
+  // reason. Only the srcdoc frame and api/target redirects are expressible here.
+  // An opaque origin gets credentialed access with `null`: the cookie is sent and the response is readable.
+  scenario({
+    id: 'E80',
+    title: 'sandboxed iframe, include, ACAO null with ACAC true is readable',
+    request: { frame: 'sandboxed', credentials: 'include' },
+    actual: ok(acao('null'), acac('true')),
+    expect: allowed,
+    preflights: 0,
+  }),
+  // Two `null` lines read as `null, null`: a list, not the opaque origin.
+  scenario({
+    id: 'E81',
+    title: 'sandboxed iframe, ACAO null sent on two lines',
+    request: { frame: 'sandboxed' },
+    actual: ok(acao('null'), acao('null')),
+    expect: blocked('actual', 'multiple_allow_origin'),
+    preflights: 0,
+  }),
+  // `null` is matched case-sensitively; `NULL` is then a value GURL cannot parse, not a mismatch.
+  scenario({
+    id: 'E82',
+    title: 'sandboxed iframe, ACAO NULL',
+    request: { frame: 'sandboxed' },
+    actual: ok(acao('NULL')),
+    expect: blocked('actual', 'invalid_allow_origin'),
+    preflights: 0,
+  }),
+  // Optional whitespace around `true` is no part of the value (`true,` and `"true"` are, and fail).
+  scenario({
+    id: 'E83',
+    title: 'include, ACAC true with a leading space and a trailing tab',
+    request: { credentials: 'include' },
+    actual: ok(ACAO_O, acac(' true\t')),
+    expect: allowed,
+    preflights: 0,
+  }),
+  // The 302 that taints the origin is checked with the credentials mode too, before its Location is followed.
+  scenario({
+    id: 'E84',
+    title: 'include, cross-origin 302 with ACAO the origin but no ACAC, target ACAO null with ACAC true',
+    request: { credentials: 'include' },
+    actual: res(302, location('{TARGET}/s/{ID}/target'), ACAO_O),
+    routes: [{ server: 'target', path: '/target', actual: [ok(acao('null'), acac('true'))] }],
+    expect: blocked('actual', 'allow_credentials_not_true'),
+    preflights: 0,
+  }),
   cachedPut('E21', '+0', 2),
   cachedPut('E22', '-0', 2),
   // CORS.md §5 says negative → not cached; Chromium 156 caches a negative value beyond int64 for the 5 s
