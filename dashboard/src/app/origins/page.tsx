@@ -28,6 +28,7 @@ import {
   type SearchParams,
   type View,
 } from '../../lib/view-params';
+import { RouteService } from '../../components/route-service';
 
 export const metadata: Metadata = { title: 'Rejected origins' };
 
@@ -172,13 +173,7 @@ export default async function OriginsPage({ searchParams }: { searchParams: Prom
                           >
                             <Clipped text={route.route} max={CLIP.route} />
                           </Link>{' '}
-                          {everyService ? (
-                            <>
-                              <span className="muted" data-col="service">
-                                on <Clipped text={route.service} max={CLIP.service} />
-                              </span>{' '}
-                            </>
-                          ) : null}
+                          <RouteService service={route.service} shown={everyService} />
                           {formatCount(route.blocked)}
                         </li>
                       ))}

@@ -33,6 +33,7 @@ import {
   type SearchParams,
   type View,
 } from '../../lib/view-params';
+import { RouteService } from '../../components/route-service';
 
 export const metadata: Metadata = { title: 'Policy changes and allowlist simulator' };
 
@@ -175,13 +176,7 @@ function SimulationResult({ data: simulation, view, extra }: TableProps<Simulati
                           data-route={route.route}
                         >
                           <Clipped text={route.route} max={CLIP.route} />{' '}
-                          {everyService ? (
-                            <>
-                              <span className="muted" data-col="service">
-                                on <Clipped text={route.service} max={CLIP.service} />
-                              </span>{' '}
-                            </>
-                          ) : null}
+                          <RouteService service={route.service} shown={everyService} />
                           {formatCount(route.newlyBlocked)}
                         </li>
                       ))}
