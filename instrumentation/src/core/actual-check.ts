@@ -22,7 +22,7 @@ export function checkActual(
   const location = response.location;
   if (isRedirectStatus(response.status) && location !== undefined && location !== '') {
     if (response.severalLocations) block(findings, 'redirect_invalid_location', location);
-    else checkRedirect(location, requestUrl, serverOrigin, findings);
+    else checkRedirect(location, origin, requestUrl, serverOrigin, findings);
     return;
   }
   if (!passed) return;
@@ -42,6 +42,7 @@ function requestBase(requestUrl: string | undefined, serverOrigin: string | unde
 
 function checkRedirect(
   location: string,
+  origin: string,
   requestUrl: string | undefined,
   serverOrigin: string | undefined,
   findings: Findings,
@@ -67,7 +68,10 @@ function checkRedirect(
     block(findings, 'redirect_disallowed_scheme', location);
     return;
   }
-  if (serverOrigin !== undefined && target.origin !== serverOrigin) warn(findings, 'redirect_taints_origin');
+  // An opaque origin (a sandboxed frame) is `null` already: the redirect changes nothing the target sees.
+  if (serverOrigin !== undefined && origin !== 'null' && target.origin !== serverOrigin) {
+    warn(findings, 'redirect_taints_origin');
+  }
 }
 
 /** Vary: Origin is what keeps a cache from serving one origin's CORS answer to another (Fetch §3.2.5). */

@@ -702,6 +702,16 @@ describe('warnings', () => {
     }
   });
 
+  it('says nothing of a tainted origin for a request whose Origin is already null (a sandboxed frame)', () => {
+    const verdict = actual(
+      { origin: 'null' },
+      { 'access-control-allow-origin': 'null', location: 'http://127.0.0.1:8003/r' },
+      { status: 302, ...omit },
+    );
+    expect(verdict.outcome).toBe('allowed');
+    expect(verdict.warnings).not.toContain('redirect_taints_origin');
+  });
+
   it('has a case for every warning the engine emits', () => {
     expect(new Set([...warningCases.map((c) => c.warning), ...ADAPTER_WARNINGS])).toEqual(
       new Set(WARNING_CODES),
