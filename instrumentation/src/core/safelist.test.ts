@@ -67,6 +67,8 @@ describe('headerRole', () => {
     ['sec-fetch-mode', 'forbidden'],
     ['sec-ch-ua', 'forbidden'],
     ['proxy-authorization', 'forbidden'],
+    [':authority', 'forbidden'],
+    [':path', 'forbidden'],
     ['user-agent', 'forbidden'],
     ['cache-control', 'browser-added'],
     ['x-forwarded-for', 'browser-added'],

@@ -99,9 +99,16 @@ export function headerRole(name: string): HeaderRole | undefined {
   }
 }
 
-/** `sec-*` and `proxy-*` are forbidden prefixes: only the browser or a proxy sets them. */
+/**
+ * `sec-*` and `proxy-*` are forbidden prefixes: only the browser or a proxy sets them. Names starting with
+ * `:` are HTTP/2 and HTTP/3 pseudo-headers (`:authority`, `:method`, `:path`, `:scheme`; RFC 9113 §8.3),
+ * which Node hands over among the request headers: the protocol's framing, never the page's (`:` is not a
+ * token character, so Headers refuses such a name).
+ */
 export function prefixRole(name: string): 'forbidden' | undefined {
-  return name.startsWith('sec-') || name.startsWith('proxy-') ? 'forbidden' : undefined;
+  return name.startsWith('sec-') || name.startsWith('proxy-') || name.startsWith(':')
+    ? 'forbidden'
+    : undefined;
 }
 
 /** Fetch Standard: a safelisted value may be at most 128 bytes; all safelisted values together at most 1024. */

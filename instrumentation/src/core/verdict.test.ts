@@ -83,6 +83,13 @@ describe('classification', () => {
     ],
     ['Fetch Metadata and client hints', 'GET', { 'sec-fetch-mode': 'cors', 'sec-ch-ua': '"x"' }, false, []],
     ['proxy headers', 'GET', { 'x-forwarded-for': '1.2.3.4', forwarded: 'for=1.2.3.4' }, false, []],
+    [
+      'HTTP/2 pseudo-headers',
+      'GET',
+      { ':method': 'GET', ':path': '/r', ':authority': '127.0.0.1:8002', ':scheme': 'http' },
+      false,
+      [],
+    ],
     ['a 129-byte Accept', 'GET', { accept: 'a'.repeat(129) }, true, ['accept']],
     ['Chromium-only DPR', 'GET', { dpr: '2' }, false, []],
     ['an invalid DPR', 'GET', { dpr: 'x' }, true, ['dpr']],
