@@ -21,6 +21,7 @@ export {
   type PreflightCacheSeconds,
 } from './preflight-cache.js';
 export { type CorsRequest, type RequestHeaders } from './request-facts.js';
+export { requestHost } from './request-host.js';
 export { type CorsResponse, type ResponseHeaders } from './response-facts.js';
 export { corsUnsafeRequestHeaderNames, isSafelistedMethod } from './safelist.js';
 export { isRedirectStatus } from './http-syntax.js';

@@ -3,7 +3,7 @@
 // (`same-origin` is never CORS); this covers the others.
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { serialisedOriginOf } from '../core/index.js';
+import { requestHost, serialisedOriginOf } from '../core/index.js';
 
 // An API answers on one or a few hosts: the last origin found is nearly always the next one, and comparing
 // the Host with the last one spares building and hashing a string per request.
@@ -19,13 +19,13 @@ function forwardedScheme(value: string | string[] | undefined): string | undefin
 }
 
 /**
- * `http(s)://` + Host. Behind a TLS-terminating proxy the socket is plain, so X-Forwarded-Proto, when it
+ * `http(s)://` + Host (HTTP/2: `:authority`). Behind a TLS-terminating proxy the socket is plain, so X-Forwarded-Proto, when it
  * names http or https, wins: trusting it costs nothing, since a client that forges it can only make its own
  * request look same-origin, which it could do by sending Sec-Fetch-Site as well.
  */
 export function requestServerOrigin(request: IncomingMessage): string | undefined {
-  const host = request.headers.host;
-  if (host === undefined || host === '') return undefined;
+  const host = requestHost(request.headers);
+  if (host === undefined) return undefined;
   const scheme =
     forwardedScheme(request.headers['x-forwarded-proto']) ??
     ((request.socket as TLSSocket | null)?.encrypted === true ? 'https' : 'http');

@@ -4,7 +4,13 @@
 import { type Context, diag, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import { CorsAggregator, type SummaryInterval } from '../aggregate/aggregator.js';
 import type { SummaryKey } from '../aggregate/summary-key.js';
-import { type CorsOptions, type CorsRequest, type CorsResponse, evaluateCors } from '../core/index.js';
+import {
+  type CorsOptions,
+  type CorsRequest,
+  type CorsResponse,
+  evaluateCors,
+  requestHost,
+} from '../core/index.js';
 import { readRequestInputs, readResponseInputs } from '../core/verdict-inputs.js';
 import {
   type CrossOriginVerdict,
@@ -205,13 +211,13 @@ export class CorsObserver {
   ): void {
     const headers = exchange.request.headers;
     const userAgent = headers['user-agent'];
-    const host = headers.host;
+    const host = requestHost(headers);
     const attributes = exchangeSpanAttributes({
       key,
       verdict,
       response: exchange.response,
       userAgent: typeof userAgent === 'string' ? userAgent : undefined,
-      serverAddress: typeof host === 'string' ? host.replace(/:\d+$/, '') : undefined,
+      serverAddress: host?.replace(/:\d+$/, ''),
       weight,
       serviceName: this.#settings.serviceName,
     });
