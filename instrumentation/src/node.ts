@@ -7,6 +7,7 @@
 //   process.on('SIGTERM', () => void observe.shutdown());
 //
 //   http.createServer(corsight.wrap(handler, { route: (req) => myRouter.templateOf(req) }));
+//   http2.createServer(corsight.wrap(handler));   // HTTP/2 through Node's compatibility API, too
 //
 // Each request that may be CORS is watched until its response's head is written (node/exchange-watch.ts)
 // and judged as a browser would, from the request as received and the response headers as actually written
@@ -14,6 +15,7 @@
 // tracer provider (DESIGN.md §3). Express has no close hook: call `shutdown()` before the tracer provider
 // shuts down, or the last interval's counts are lost.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { CorsObserver } from './observe/cors-observer.js';
 import { type CorsightOptions, CorsightOptionError } from './observe/options.js';
 import { ExchangeWatch, type RouteResolver } from './node/exchange-watch.js';
@@ -21,7 +23,15 @@ import { ExchangeWatch, type RouteResolver } from './node/exchange-watch.js';
 export { CorsightOptionError, type CorsightOptions } from './observe/options.js';
 export type { CorsPolicy } from './observe/policy.js';
 
-export interface CorsightNodeOptions<Req extends IncomingMessage = IncomingMessage> extends CorsightOptions {
+/**
+ * The requests and responses Corsight reads: node:http's, or those of node:http2's compatibility API, which
+ * have every member it uses (headers, method, url, socket; statusCode, getHeaders, headersSent, writeHead)
+ * but are not subclasses of node:http's.
+ */
+export type NodeRequest = IncomingMessage | Http2ServerRequest;
+export type NodeResponse = ServerResponse | Http2ServerResponse;
+
+export interface CorsightNodeOptions<Req extends NodeRequest = IncomingMessage> extends CorsightOptions {
   /**
    * The route template of a request (`/orders/:id`), for routers Corsight cannot read. Called once the
    * response has been written; `method` is the method to route by, which for a preflight is the one it
@@ -53,7 +63,7 @@ export type CorsightMiddleware<Req extends IncomingMessage = IncomingMessage> = 
   CorsightControls;
 
 /** A node:http request listener that observes, then runs the handler it wraps. */
-export type CorsightRequestListener<Req extends IncomingMessage, Res extends ServerResponse, Result> = ((
+export type CorsightRequestListener<Req extends NodeRequest, Res extends NodeResponse, Result> = ((
   req: Req,
   res: Res,
 ) => Result) &
@@ -64,8 +74,8 @@ export interface Corsight {
   <Req extends IncomingMessage = IncomingMessage>(
     options?: CorsightNodeOptions<Req>,
   ): CorsightMiddleware<Req>;
-  /** Wraps a node:http request handler: `http.createServer(corsight.wrap(handler, options))`. */
-  wrap<Req extends IncomingMessage, Res extends ServerResponse, Result>(
+  /** Wraps a node:http or node:http2 request handler: `http.createServer(corsight.wrap(handler, options))`. */
+  wrap<Req extends NodeRequest, Res extends NodeResponse, Result>(
     handler: (req: Req, res: Res) => Result,
     options?: CorsightNodeOptions<Req>,
   ): CorsightRequestListener<Req, Res, Result>;
@@ -112,7 +122,7 @@ function middleware<Req extends IncomingMessage = IncomingMessage>(
   return Object.assign(corsightMiddleware, controls);
 }
 
-function wrap<Req extends IncomingMessage, Res extends ServerResponse, Result>(
+function wrap<Req extends NodeRequest, Res extends NodeResponse, Result>(
   handler: (req: Req, res: Res) => Result,
   options: CorsightNodeOptions<Req> = {},
 ): CorsightRequestListener<Req, Res, Result> {
@@ -123,7 +133,8 @@ function wrap<Req extends IncomingMessage, Res extends ServerResponse, Result>(
   }
   const { watch, controls } = startWatching(options);
   function corsightListener(this: unknown, req: Req, res: Res): Result {
-    watch.watch(req, res);
+    // An HTTP/2 pair is read through the members it shares with node:http's (NodeRequest says which).
+    watch.watch(req as IncomingMessage, res as ServerResponse);
     return handler.call(this, req, res);
   }
   return Object.assign(corsightListener, controls);
