@@ -1,11 +1,15 @@
 // Both adapters on servers that speak HTTP/2: Fastify with `http2: true` (h2c) beside @fastify/cors, and
-// node:http2's compatibility API with corsight.wrap. An HTTP/2 request carries its host in the `:authority`
+// node:http2's compatibility API with corsight.wrap, in clear text (h2c) and over TLS. An HTTP/2 request carries its host in the `:authority`
 // pseudo-header and usually no Host header at all (RFC 9113 §8.3.1: a client that makes the request itself
 // leaves Host out), so these tests prove that the API's own origin, the response headers and the server
 // address are still found. Requests go through Node's http2 client on 127.0.0.1; spans come from the real
 // SDK's InMemorySpanExporter.
+import { generateKeyPairSync, sign } from 'node:crypto';
+import https from 'node:https';
 import http2, {
   type ClientHttp2Session,
+  type Http2SecureServer,
+  type Http2Server,
   type Http2ServerRequest,
   type Http2ServerResponse,
   type IncomingHttpHeaders,
@@ -20,7 +24,7 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import corsightPlugin from '@corsight/instrumentation/fastify';
 import { corsight } from './node.js';
@@ -35,7 +39,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function collectSpans(): { tracerProvider: BasicTracerProvider; details: () => ReadableSpan[] } {
+interface Spans {
+  readonly tracerProvider: BasicTracerProvider;
+  readonly details: () => ReadableSpan[];
+}
+
+function collectSpans(): Spans {
   const exporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   cleanups.push(() => tracerProvider.shutdown());
@@ -55,9 +64,62 @@ interface Client {
   readonly close: () => Promise<void>;
 }
 
+/**
+ * A self-signed Ed25519 certificate for IP 127.0.0.1, built by hand: node:crypto signs but cannot issue
+ * certificates, and a DER encoder of a dozen lines spares a dependency or a binary checked in.
+ */
+function selfSignedCertificate(): { key: string; cert: string } {
+  const der = (tag: number, ...parts: Buffer[]): Buffer => {
+    const body = Buffer.concat(parts);
+    // DER lengths are minimal: short form below 128, else the count of length bytes first.
+    const n = body.length;
+    const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+    return Buffer.concat([Buffer.from([tag, ...length]), body]);
+  };
+  const sequence = (...parts: Buffer[]): Buffer => der(0x30, ...parts);
+  const ed25519 = sequence(der(0x06, Buffer.from([0x2b, 0x65, 0x70]))); // 1.3.101.112
+  const commonName = der(0x06, Buffer.from([0x55, 0x04, 0x03])); // 2.5.4.3
+  const name = sequence(der(0x31, sequence(commonName, der(0x0c, Buffer.from('127.0.0.1')))));
+  const subjectAltName = der(0x06, Buffer.from([0x55, 0x1d, 0x11])); // 2.5.29.17
+  const ip = der(0x87, Buffer.from([127, 0, 0, 1])); // iPAddress [7]
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const tbs = sequence(
+    der(0xa0, der(0x02, Buffer.from([2]))), // v3
+    der(0x02, Buffer.from([1])),
+    ed25519,
+    name,
+    sequence(der(0x17, Buffer.from('250101000000Z')), der(0x17, Buffer.from('491231235959Z'))),
+    name,
+    publicKey.export({ type: 'spki', format: 'der' }),
+    der(0xa3, sequence(sequence(subjectAltName, der(0x04, sequence(ip))))),
+  );
+  const certificate = sequence(tbs, ed25519, der(0x03, Buffer.from([0]), sign(null, tbs, privateKey)));
+  const base64 = certificate.toString('base64').replace(/.{64}/g, '$&\n');
+  return {
+    key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    cert: `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`,
+  };
+}
+
+const tls = selfSignedCertificate();
+
+/** An HTTP/1.1 GET over TLS (a server that allows HTTP/1 beside HTTP/2). */
+function sendHttp1(base: string, origin: string): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    const request = https.request(`${base}/orders/1`, { ca: tls.cert, headers: { origin } }, (answer) => {
+      answer.resume();
+      answer.on('end', () => {
+        resolve({ status: answer.statusCode ?? 0, headers: answer.headers });
+      });
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
 /** An HTTP/2 client session on `base`; only pseudo-headers name the target, as browsers send them. */
 function connect(base: string): Client {
-  const session: ClientHttp2Session = http2.connect(base);
+  const session: ClientHttp2Session = http2.connect(base, { ca: tls.cert });
   const close = (): Promise<void> =>
     new Promise<void>((resolve) => {
       if (session.closed) resolve();
@@ -153,7 +215,7 @@ const expected = [
   },
 ];
 
-describe('Fastify with http2: true (h2c) and @fastify/cors', () => {
+describe('Fastify with http2: true and @fastify/cors', () => {
   const policy = {
     origin: [A],
     methods: ['GET', 'PUT'],
@@ -161,15 +223,20 @@ describe('Fastify with http2: true (h2c) and @fastify/cors', () => {
     maxAge: 600,
   } satisfies FastifyCorsOptions;
 
-  it('reports allowed, blocked and preflight requests and leaves same-origin ones out', async () => {
+  async function start(app: FastifyInstance<Http2Server | Http2SecureServer>): Promise<Spans> {
     const spans = collectSpans();
-    const app = Fastify({ http2: true });
     cleanups.push(() => app.close());
     await app.register(corsightPlugin, { tracerProvider: spans.tracerProvider, policy, sampling: 1 });
     await app.register(cors, policy);
     app.get('/orders/:id', () => ({ id: 1 }));
     app.put('/orders/:id', () => ({ ok: true }));
     await app.listen({ port: 0, host: '127.0.0.1' });
+    return spans;
+  }
+
+  it('reports allowed, blocked and preflight requests and leaves same-origin ones out (h2c)', async () => {
+    const app = Fastify({ http2: true });
+    const spans = await start(app);
     const base = `http://127.0.0.1:${port(app.server.address()).toString()}`;
     const { send, close } = connect(base);
 
@@ -183,9 +250,28 @@ describe('Fastify with http2: true (h2c) and @fastify/cors', () => {
 
     expect(spans.details().map(summary)).toEqual(expected);
   });
+
+  it('does the same over TLS, with HTTP/1.1 requests mixed in (allowHTTP1)', async () => {
+    const app = Fastify({ http2: true, https: { allowHTTP1: true, ...tls } });
+    const spans = await start(app);
+    const base = `https://127.0.0.1:${port(app.server.address()).toString()}`;
+    const { send, close } = connect(base);
+
+    expect((await send(get(A))).headers['access-control-allow-origin']).toBe(A);
+    expect((await sendHttp1(base, A)).headers['access-control-allow-origin']).toBe(A);
+    expect((await send(get(EVIL))).headers['access-control-allow-origin']).toBeUndefined();
+    expect((await send(preflight(A))).status).toBe(204);
+    expect((await send(get(base))).status).toBe(200);
+    expect((await sendHttp1(base, base)).status).toBe(200);
+    await close();
+    await app.close();
+
+    const [first, ...rest] = expected;
+    expect(spans.details().map(summary)).toEqual([first, first, ...rest]);
+  });
 });
 
-describe('node:http2 createServer with corsight.wrap', () => {
+describe('node:http2 with corsight.wrap', () => {
   /** Writes CORS headers by hand (A allowed, with credentials): through setHeader, or all in writeHead. */
   function handler(via: 'setHeader' | 'writeHead') {
     return (req: Http2ServerRequest, res: Http2ServerResponse): void => {
@@ -212,9 +298,14 @@ describe('node:http2 createServer with corsight.wrap', () => {
     };
   }
 
-  it.each(['setHeader', 'writeHead'] as const)(
-    'reports allowed, blocked and preflight requests and leaves same-origin ones out (headers via %s)',
-    async (via) => {
+  it.each([
+    ['createServer', 'setHeader'],
+    ['createServer', 'writeHead'],
+    ['createSecureServer', 'setHeader'],
+    ['createSecureServer', 'writeHead'],
+  ] as const)(
+    'reports allowed, blocked and preflight requests and leaves same-origin ones out (%s, headers via %s)',
+    async (create, via) => {
       const spans = collectSpans();
       const listener = corsight.wrap(handler(via), {
         tracerProvider: spans.tracerProvider,
@@ -222,7 +313,8 @@ describe('node:http2 createServer with corsight.wrap', () => {
         route: (req) => (req.url.startsWith('/orders/') ? '/orders/:id' : undefined),
       });
       cleanups.push(() => listener.shutdown());
-      const server = http2.createServer(listener);
+      const server =
+        create === 'createServer' ? http2.createServer(listener) : http2.createSecureServer(tls, listener);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       cleanups.push(
         () =>
@@ -232,7 +324,8 @@ describe('node:http2 createServer with corsight.wrap', () => {
             });
           }),
       );
-      const base = `http://127.0.0.1:${port(server.address()).toString()}`;
+      const scheme = create === 'createServer' ? 'http' : 'https';
+      const base = `${scheme}://127.0.0.1:${port(server.address()).toString()}`;
       const { send, close } = connect(base);
 
       expect((await send(get(A))).headers['access-control-allow-origin']).toBe(A);
