@@ -1,6 +1,7 @@
 // The moment a response's head is written, on a real node:http server: every way of writing a head reaches
 // the watcher once, with what writeHead was handed, and a response whose client left reaches it not at all.
 import { createServer, type IncomingMessage, ServerResponse } from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dismissHead, type HeadWatcher, headWatcherOf, watchHead } from './head-watch.js';
@@ -154,6 +155,37 @@ describe('watchHead', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     controller.abort();
     expect(await answer).toBe('aborted');
+    await gone;
+    expect(seen).toEqual([]);
+  });
+
+  it('does not tell it about an HTTP/2 response whose client cancelled the stream first', async () => {
+    // node:http2's compatibility response has no `destroyed` of its own: its stream has.
+    const seen: Seen[] = [];
+    let left: () => void = () => undefined;
+    const gone = new Promise<void>((resolve) => (left = resolve));
+    const server = http2.createServer((req, res) => {
+      watchHead(res as unknown as ServerResponse, recorder(seen));
+      req.stream.on('close', () => {
+        res.writeHead(200).end('late');
+        left();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const session = http2.connect(`http://127.0.0.1:${String((server.address() as AddressInfo).port)}`);
+    closers.push(
+      () =>
+        new Promise((resolve) => {
+          session.destroy();
+          server.close(() => {
+            resolve();
+          });
+        }),
+    );
+    const stream = session.request({ ':path': '/' });
+    stream.on('error', () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stream.close(http2.constants.NGHTTP2_CANCEL);
     await gone;
     expect(seen).toEqual([]);
   });

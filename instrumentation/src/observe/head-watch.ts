@@ -40,6 +40,15 @@ type WriteHead = (this: ServerResponse, ...args: unknown[]) => ServerResponse;
 
 const wrappers = new WeakSet<WriteHead>();
 
+/**
+ * node:http2's compatibility response has no `destroyed`: its stream has, and once the client cancelled the
+ * stream writeHead returns without writing anything. Read only when `destroyed` is missing.
+ */
+function clientLeft(response: ServerResponse): boolean {
+  const destroyed = response.destroyed as boolean | undefined;
+  return destroyed ?? (response as { stream?: { destroyed?: boolean } }).stream?.destroyed === true;
+}
+
 function wrapWriteHead(original: WriteHead): WriteHead {
   // Declared with Node's parameters and forwarding exactly the arguments given (some writeHead wrappers
   // count them), without collecting them into an array: this runs for every response of the process.
@@ -65,7 +74,7 @@ function wrapWriteHead(original: WriteHead): WriteHead {
       watched[kWatcher] = null;
       // Nothing reaches a client that left: such a response is not observed.
       // writeHead(status, headers) or writeHead(status, reason, headers), as Node reads them.
-      if (!this.destroyed)
+      if (!clientLeft(this))
         watcher.headWritten(this, typeof reason === 'string' ? headers : (headers ?? reason));
     }
     return result;
