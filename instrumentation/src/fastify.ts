@@ -43,7 +43,7 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { context } from '@opentelemetry/api';
-import { serialisedOriginOf } from './core/index.js';
+import { requestHost, serialisedOriginOf } from './core/index.js';
 import { type ExchangeWatcher, FastifyExchange } from './fastify-in-flight.js';
 import { routeTemplate } from './fastify-internals.js';
 import { RouteTemplates } from './fastify-route.js';
@@ -206,10 +206,15 @@ class FastifyCorsight implements ExchangeWatcher {
 
   #findPreflightRoute(method: string, url: string, raw: IncomingMessage): string | undefined {
     // A preflight carries the Host the actual request will, but none of the headers other strategies read
-    // (Accept-Version is set by the page, so the browser leaves it out of the preflight).
+    // (Accept-Version is set by the page, so the browser leaves it out of the preflight). Over HTTP/2 the
+    // host is :authority, which the router reads too (find-my-way: Host, else :authority).
     const found = (
       this.#constrained
-        ? this.#fastify.findRoute({ method, url, constraints: { host: raw.headers.host ?? '' } })
+        ? this.#fastify.findRoute({
+            method,
+            url,
+            constraints: { host: requestHost(raw.headers) ?? '' },
+          })
         : this.#fastify.findRoute({ method, url })
     ) as { params: Readonly<Record<string, unknown>> } | null; // typed as always found, but null when no route matches (fastify 5.12)
     if (found === null) return ROUTE_UNMATCHED;

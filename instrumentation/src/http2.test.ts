@@ -251,6 +251,22 @@ describe('Fastify with http2: true and @fastify/cors', () => {
     expect(spans.details().map(summary)).toEqual(expected);
   });
 
+  it('finds a route constrained by host for a preflight, from its :authority', async () => {
+    const spans = collectSpans();
+    const app = Fastify({ http2: true });
+    cleanups.push(() => app.close());
+    await app.register(corsightPlugin, { tracerProvider: spans.tracerProvider, sampling: 1 });
+    // find-my-way derives the host constraint from Host, else :authority.
+    app.put('/tenants/:id', { constraints: { host: /^127\.0\.0\.1(:\d+)?$/ } }, () => 'tenant');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { send, close } = connect(`http://127.0.0.1:${port(app.server.address()).toString()}`);
+    await send({ ...preflight(A), ':path': '/tenants/1' });
+    expect((await send({ ':method': 'PUT', ':path': '/tenants/1' })).status).toBe(200);
+    await close();
+    await app.close();
+    expect(spans.details().map((span) => span.attributes[ATTR.httpRoute])).toEqual(['/tenants/:id']);
+  });
+
   it('does the same over TLS, with HTTP/1.1 requests mixed in (allowHTTP1)', async () => {
     const app = Fastify({ http2: true, https: { allowHTTP1: true, ...tls } });
     const spans = await start(app);
