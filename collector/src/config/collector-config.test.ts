@@ -28,6 +28,7 @@ describe('readCollectorConfig', () => {
       retention: { rawDays: 14, rollupDays: 400 },
       ingest: {
         tokens: [],
+        serviceTokens: {},
         maxBodyBytes: 4 * 1024 * 1024,
         maxDecompressedBytes: 16 * 1024 * 1024,
         httpSpanWeights: {},
@@ -53,6 +54,7 @@ describe('readCollectorConfig', () => {
       CORSIGHT_RAW_TTL_DAYS: '7',
       CORSIGHT_ROLLUP_TTL_DAYS: '90',
       CORSIGHT_INGEST_TOKENS: 'aaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb',
+      CORSIGHT_INGEST_SERVICE_TOKENS: 'checkout=checkout-token-000000',
       CORSIGHT_READ_TOKENS: 'reader-token-0000000',
       CORSIGHT_MAX_BODY_BYTES: '1048576',
       CORSIGHT_MAX_DECOMPRESSED_BYTES: '4194304',
@@ -80,6 +82,7 @@ describe('readCollectorConfig', () => {
       retention: { rawDays: 7, rollupDays: 90 },
       ingest: {
         tokens: ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb'],
+        serviceTokens: { checkout: ['checkout-token-000000'] },
         maxBodyBytes: 1048576,
         maxDecompressedBytes: 4194304,
         httpSpanWeights: {},
@@ -181,6 +184,45 @@ describe('readCollectorConfig', () => {
     expect(problems[0]).toContain(message);
     // Tokens are secrets: never echoed.
     if (name.endsWith('_TOKENS')) expect(problems[0]).not.toContain(value);
+  });
+
+  it('reads ingest tokens per service from the environment or the file, never echoing one', () => {
+    expect(
+      readCollectorConfig({
+        CORSIGHT_INGEST_SERVICE_TOKENS:
+          'checkout = checkout-token-000001, search=search-token-0000==, checkout=checkout-token-000002',
+      }).ingest.serviceTokens,
+    ).toEqual({
+      checkout: ['checkout-token-000001', 'checkout-token-000002'],
+      search: ['search-token-0000=='],
+    });
+    const file = {
+      name: 'c.json',
+      text: JSON.stringify({
+        ingest: { serviceTokens: { checkout: 'checkout-token-000003', search: ['search-token-00001'] } },
+      }),
+    };
+    expect(readCollectorConfig({}, file).ingest.serviceTokens).toEqual({
+      checkout: ['checkout-token-000003'],
+      search: ['search-token-00001'],
+    });
+    expect(readCollectorConfig({}).ingest.serviceTokens).toEqual({});
+    const wrongs = [
+      ['checkout-token-000004', 'checkout-token-000004'],
+      ['checkout=sh0rt', 'sh0rt'],
+      ['=checkout-token-000005', 'checkout-token-000005'],
+      ['checkout=two words token0000', 'two words'],
+    ];
+    for (const [wrong, secret] of wrongs) {
+      const problems = problemsOf(() => readCollectorConfig({ CORSIGHT_INGEST_SERVICE_TOKENS: wrong }));
+      expect(problems[0]).toMatch(/^CORSIGHT_INGEST_SERVICE_TOKENS must be service=token pairs/);
+      expect(problems[0]).toContain('(not shown)');
+      expect(problems[0]).not.toContain(secret);
+    }
+    const badFile = { name: 'c.json', text: '{"ingest": {"serviceTokens": {"checkout": []}}}' };
+    expect(problemsOf(() => readCollectorConfig({}, badFile))[0]).toMatch(
+      /^c\.json: "ingest\.serviceTokens" must be service=token pairs/,
+    );
   });
 
   it('reads per-service HTTP span weights from the environment or the file', () => {

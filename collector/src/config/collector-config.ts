@@ -27,8 +27,13 @@ export interface CollectorConfig {
   };
   readonly retention: { readonly rawDays: number; readonly rollupDays: number };
   readonly ingest: {
-    /** Bearer tokens accepted on ingest; empty means ingest is open (bind to a private interface). */
+    /**
+     * Bearer tokens accepted on ingest for any service; with no tokens here nor in serviceTokens, ingest is
+     * open (bind to a private interface).
+     */
     readonly tokens: readonly string[];
+    /** Bearer tokens accepted on ingest for the named services only (ingest/ingest-tokens.ts). */
+    readonly serviceTokens: Readonly<Record<string, readonly string[]>>;
     /** Largest request body accepted, as sent (compressed or not). */
     readonly maxBodyBytes: number;
     /** Largest body after gunzip: a gzip bomb stops here. */
@@ -86,15 +91,44 @@ const httpUrl = z
   .trim()
   .refine((value) => /^https?:\/\/[^\s/]+/i.test(value) && URL.canParse(value));
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
+const token = z.string().regex(/^[\x21-\x7e]{16,512}$/);
 const tokenList = z
   .string()
   .transform((value) =>
     value
       .split(',')
-      .map((token) => token.trim())
-      .filter((token) => token !== ''),
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
   )
-  .pipe(z.array(z.string().regex(/^[\x21-\x7e]{16,512}$/)).max(1000));
+  .pipe(z.array(token).max(1000));
+const serviceName = z.string().min(1).max(256);
+// `service=token,…` in the environment (a service named once per token; the first `=` ends the name, as a
+// token may hold `=`), an object of tokens or token lists in the file.
+const serviceTokens = z.union([
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((pair) => pair.trim())
+        .filter((pair) => pair !== '')
+        .map((pair) => {
+          const at = pair.indexOf('=');
+          return [at === -1 ? '' : pair.slice(0, at).trim(), pair.slice(at + 1).trim()] as const;
+        }),
+    )
+    .pipe(z.array(z.tuple([serviceName, token])).max(1000))
+    .transform((pairs) => {
+      const byService = new Map<string, string[]>();
+      for (const [service, secret] of pairs)
+        byService.set(service, [...(byService.get(service) ?? []), secret]);
+      // fromEntries defines own properties: a service named __proto__ stays a service.
+      return Object.fromEntries(byService);
+    }),
+  z
+    .record(serviceName, z.union([token.transform((secret) => [secret]), z.array(token).min(1).max(100)]))
+    .refine((record) => Object.keys(record).length <= 1000),
+]);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const weight = z.number().positive().max(1e9);
 // `service=weight,…` in the environment, an object in the file. Service names may hold anything but `=`/`,`.
@@ -215,6 +249,16 @@ const SETTINGS: readonly Setting[] = [
     key: 'ingest.tokens',
     schema: tokenList,
     expected: 'a comma-separated list of tokens, each 16–512 printable ASCII characters',
+    fallback: '',
+  },
+  {
+    env: 'CORSIGHT_INGEST_SERVICE_TOKENS',
+    secret: true,
+    key: 'ingest.serviceTokens',
+    schema: serviceTokens,
+    expected:
+      'service=token pairs separated by commas, e.g. "checkout=<token>,search=<token>" (each token 16–512 ' +
+      'printable ASCII characters; a service may have several)',
     fallback: '',
   },
   {

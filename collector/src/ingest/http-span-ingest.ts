@@ -35,17 +35,27 @@ export function httpSpanJudging(weights: Readonly<Record<string, number>> = {}):
 
 /** What became of one span that is not a Corsight span. */
 export type HttpSpanOutcome =
-  SpanMapping | { readonly kind: 'skipped'; readonly decision: Exclude<HttpSpanDecision, 'judge'> };
+  | SpanMapping
+  | { readonly kind: 'skipped'; readonly decision: Exclude<HttpSpanDecision, 'judge'> }
+  /** An HTTP server span with a captured Origin of a service the sender may not send (ingest-tokens.ts). */
+  | { readonly kind: 'refused'; readonly service: string };
+
+const ANY_SERVICE = (): boolean => true;
 
 /**
  * A Corsight span of `service` was stored. Its SDK's resource may name the service otherwise (the application
  * passed `serviceName` to Corsight): the HTTP server spans of the same process carry the resource's name and
  * describe the same requests, so that name is counted from Corsight's spans too.
  */
-export function noteCorsightSpan(judging: HttpSpanJudging, span: OtlpSpan, service: string): void {
+export function noteCorsightSpan(
+  judging: HttpSpanJudging,
+  span: OtlpSpan,
+  service: string,
+  mayName: (service: string) => boolean = ANY_SERVICE,
+): void {
   judging.services.noteCorsight(service);
   const resourceName = span.resource[ATTR.serviceName];
-  if (resourceName !== service && isStorableServiceName(resourceName)) {
+  if (resourceName !== service && isStorableServiceName(resourceName) && mayName(resourceName)) {
     judging.services.noteCorsight(resourceName);
   }
 }
@@ -73,16 +83,19 @@ function checkedService(span: OtlpSpan): ReturnType<typeof serviceNameOf> {
   return checked;
 }
 
+/** `allowed`: whether the sender may send spans of a service; a refused span leaves no trace in `judging`. */
 export function judgeHttpSpan(
   span: OtlpSpan,
   judging: HttpSpanJudging,
   options: MapOptions,
+  allowed: (service: string) => boolean = ANY_SERVICE,
 ): HttpSpanOutcome {
   const reading = readHttpServerSpan(span);
   if (reading.kind !== 'exchange') return { kind: 'not-cors' };
   // Checked before the service is tracked: a name no row can hold must not take a place among the services.
   const service = checkedService(span);
   if (typeof service !== 'string') return service;
+  if (!allowed(service)) return { kind: 'refused', service };
   const decision = judging.services.decide(service, reading.exchange.hasCorsResponseHeader);
   if (decision !== 'judge') return { kind: 'skipped', decision };
   const weight = weightOf(span, service, judging);

@@ -314,4 +314,83 @@ describe('HTTP server spans from other instrumentations', () => {
     expect(rows.map((row) => row.source)).toEqual(['corsight']);
     expect(await decisions()).toEqual({ counted_by_corsight: 1 });
   });
+
+  describe('tokens for some services only', () => {
+    const ORDERS_TOKEN = 'orders-token-000000000';
+    const BILLING_TOKEN = 'billing-token-00000000';
+    const tokens = {
+      tokens: [TOKEN],
+      serviceTokens: { 'orders-api': [ORDERS_TOKEN], 'billing-java': [BILLING_TOKEN] },
+    };
+
+    it("refuses the spans of the services a token is not for, as a partial success, storing only the token's own", async () => {
+      const httpSpans = httpSpanJudging();
+      const accept = createSpanIngest({ spool, ...tokens, metrics, httpSpans });
+      const result = await accept(
+        [
+          corsSpan(0),
+          { ...corsSpan(1), resource: { 'service.name': 'payments-api' } },
+          serverSpan(withCors, { service: 'billing-java' }),
+          serverSpan(withCors, { service: 'orders-api' }),
+          httpSpan(2),
+        ],
+        { token: ORDERS_TOKEN },
+      );
+      expect(result.rejectedSpans).toBe(2);
+      expect(result.errorMessage).toBe(
+        '2 of 5 spans could not be stored as CORS events: service "payments-api" is not one this token may send (CORSIGHT_INGEST_SERVICE_TOKENS); service "billing-java" is not one this token may send (CORSIGHT_INGEST_SERVICE_TOKENS)',
+      );
+      // The orders span, and the orders HTTP span counted by Corsight instead; the span without an Origin is
+      // dropped as not CORS, whatever its service.
+      expect(spool.stats().openRows).toBe(1);
+      expect(await metric('corsight_spans_rejected_total')).toBe(2);
+      const rejected = (await metrics.registry.getMetricsAsJSON()).find(
+        (entry) => entry.name === 'corsight_spans_rejected_total',
+      );
+      expect(rejected?.values.find((value) => value.labels.reason === 'forbidden_service')?.value).toBe(2);
+      // A refused HTTP span leaves no mark on its service: billing-java is not even known.
+      expect(httpSpans.services.statuses().map((status) => status.service)).toEqual(['orders-api']);
+    });
+
+    it("cannot make the collector skip another service's HTTP spans by naming it in a span's resource", async () => {
+      const httpSpans = httpSpanJudging();
+      const accept = createSpanIngest({ spool, ...tokens, metrics, httpSpans });
+      // An orders span whose SDK resource says billing-java: counted for orders, billing-java left alone.
+      const named = {
+        ...corsSpan(0, { [ATTR.serviceName]: 'orders-api' }),
+        resource: { 'service.name': 'billing-java' },
+      };
+      await accept([named], { token: ORDERS_TOKEN });
+      await accept([serverSpan(withCors, { service: 'billing-java' })], { token: BILLING_TOKEN });
+      expect(spool.stats().openRows).toBe(2);
+      expect(await decisions()).toEqual({});
+      expect(await metric('corsight_http_spans_judged_total')).toBe(1);
+    });
+
+    it('lets a token for any service send every service, and refuses unknown tokens whole', async () => {
+      const accept = createSpanIngest({ spool, ...tokens, metrics, httpSpans: httpSpanJudging() });
+      const spans = [corsSpan(0), { ...corsSpan(1), resource: { 'service.name': 'payments-api' } }];
+      await expect(accept(spans, { token: TOKEN })).resolves.toEqual({ rejectedSpans: 0 });
+      await expect(accept(spans, { token: 'orders-token-000000001' })).rejects.toBeInstanceOf(
+        IngestAuthError,
+      );
+      await expect(accept(spans, { token: undefined })).rejects.toBeInstanceOf(IngestAuthError);
+      expect(spool.stats().openRows).toBe(2);
+    });
+
+    it('gives a token named for several services all of them', async () => {
+      const shared = {
+        tokens: [],
+        serviceTokens: { 'orders-api': [ORDERS_TOKEN], 'payments-api': [ORDERS_TOKEN] },
+      };
+      const accept = createSpanIngest({ spool, ...shared, metrics, httpSpans: httpSpanJudging() });
+      const spans = [
+        corsSpan(0),
+        { ...corsSpan(1), resource: { 'service.name': 'payments-api' } },
+        { ...corsSpan(2), resource: { 'service.name': 'search-api' } },
+      ];
+      await expect(accept(spans, { token: ORDERS_TOKEN })).resolves.toMatchObject({ rejectedSpans: 1 });
+      expect(spool.stats().openRows).toBe(2);
+    });
+  });
 });

@@ -1,70 +1,46 @@
 // What the OTLP receivers hand their spans to: the token check, the split of CORS spans from the rest, the
 // mapping to rows, and the durable append. A request is acknowledged once this resolves, which is once its
 // rows are fsync'd in the spool: from there the batch writer owns them, across restarts and outages.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CollectorMetrics } from '../ops/collector-metrics.js';
 import type { OtlpSpan } from '../otlp/otlp-span.js';
-import {
-  type AcceptSpans,
-  type AuthoriseIngest,
-  IngestAuthError,
-  IngestBackpressureError,
-} from '../otlp/span-sink.js';
+import { type AcceptSpans, type AuthoriseIngest, IngestBackpressureError } from '../otlp/span-sink.js';
 import { encodeEventRow } from './cors-event-row.js';
 import { type HttpSpanJudging, judgeHttpSpan, noteCorsightSpan } from './http-span-ingest.js';
+import { type IngestTokens, mayIngest, type ServiceGrant, serviceGrants } from './ingest-tokens.js';
 import { mapSpanToRow, type SpanMapping } from './span-to-row.js';
 import type { Spool } from './spool.js';
 import { spoolRetryAfterSeconds } from './spool-errors.js';
 
-export interface SpanIngestOptions {
+export interface SpanIngestOptions extends IngestTokens {
   readonly spool: Spool;
-  /** Bearer tokens accepted; empty accepts every request. */
-  readonly tokens: readonly string[];
   readonly metrics: CollectorMetrics;
   /** Plain HTTP server spans with captured CORS headers, judged here (issue 8). */
   readonly httpSpans: HttpSpanJudging;
 }
 
-// Tokens are compared as SHA-256 digests in constant time: neither the comparison nor a Set lookup on the
-// raw text tells a caller how much of a guess was right.
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
-
-function tokenCheck(tokens: readonly string[]): (token: string | undefined) => boolean {
-  if (tokens.length === 0) return () => true;
-  const digests = tokens.map(digest);
-  return (token) => {
-    if (token === undefined) return false;
-    const candidate = digest(token);
-    let match = false;
-    for (const known of digests) match = timingSafeEqual(known, candidate) || match;
-    return match;
-  };
-}
-
-/** Throws IngestAuthError unless the request carries one of `tokens` (none configured: every one passes). */
-export function ingestAuthoriser(tokens: readonly string[]): AuthoriseIngest {
-  const authorised = tokenCheck(tokens);
+/** Throws IngestAuthError unless the request carries a token this collector accepts (none configured: any). */
+export function ingestAuthoriser(config: IngestTokens): AuthoriseIngest {
+  const grant = serviceGrants(config);
   return (auth) => {
-    if (authorised(auth.token)) return;
-    throw new IngestAuthError(
-      auth.token === undefined
-        ? 'this collector requires a token: send "Authorization: Bearer <token>" (OTEL_EXPORTER_OTLP_HEADERS)'
-        : 'the bearer token is not one this collector accepts (CORSIGHT_INGEST_TOKENS)',
-    );
+    grant(auth);
   };
 }
 
 /** At most this many distinct rejection reasons are listed in partial_success.error_message. */
 const REASONS_LISTED = 3;
 
+function forbiddenReason(service: string): string {
+  const shown = service.length > 64 ? `${service.slice(0, 64)}…` : service;
+  return `service ${JSON.stringify(shown)} is not one this token may send (CORSIGHT_INGEST_SERVICE_TOKENS)`;
+}
+
 export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
   const { spool, metrics, httpSpans } = options;
-  const authorise = ingestAuthoriser(options.tokens);
+  const grantOf = serviceGrants(options);
   return async (spans: OtlpSpan[], auth) => {
+    let grant: ServiceGrant;
     try {
-      authorise(auth);
+      grant = grantOf(auth);
     } catch (error) {
       metrics.spansRejected.inc({ reason: 'unauthenticated' }, spans.length);
       throw error;
@@ -79,6 +55,7 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
     let rows = 0;
     const reasons = new Set<string>();
     let invalid = 0;
+    let forbidden = 0;
     let notCors = 0;
     // The clock bounds span start times (forged dates would scatter rows over many partitions).
     const mapOptions = { nowMs: Date.now() };
@@ -102,18 +79,27 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
           mapped satisfies never;
       }
     };
+    // A span of a service the token is not for is refused before it is counted anywhere, also before the
+    // HTTP-span bookkeeping, which it could otherwise steer for that service.
+    const refuse = (service: string): void => {
+      forbidden++;
+      if (reasons.size < REASONS_LISTED) reasons.add(forbiddenReason(service));
+    };
+    const allowed = (service: string): boolean => mayIngest(grant, service);
     for (const span of spans) {
       const mapped = mapSpanToRow(span, mapOptions);
       if (mapped.kind === 'not-cors') (others ??= []).push(span);
+      else if (mapped.kind === 'row' && !allowed(mapped.row.service)) refuse(mapped.row.service);
       else {
-        if (mapped.kind === 'row') noteCorsightSpan(httpSpans, span, mapped.row.service);
+        if (mapped.kind === 'row') noteCorsightSpan(httpSpans, span, mapped.row.service, allowed);
         take(mapped);
       }
     }
     if (others !== undefined) {
       for (const span of others) {
-        const outcome = judgeHttpSpan(span, httpSpans, mapOptions);
-        if (outcome.kind === 'skipped') {
+        const outcome = judgeHttpSpan(span, httpSpans, mapOptions, allowed);
+        if (outcome.kind === 'refused') refuse(outcome.service);
+        else if (outcome.kind === 'skipped') {
           notCors++;
           metrics.httpSpansSkipped.inc({ decision: outcome.decision });
         } else {
@@ -139,11 +125,13 @@ export function createSpanIngest(options: SpanIngestOptions): AcceptSpans {
       }
       metrics.spansAccepted.inc(rows);
     }
-    if (invalid === 0) return { rejectedSpans: 0 };
-    metrics.spansRejected.inc({ reason: 'invalid_span' }, invalid);
+    if (invalid + forbidden === 0) return { rejectedSpans: 0 };
+    if (invalid > 0) metrics.spansRejected.inc({ reason: 'invalid_span' }, invalid);
+    if (forbidden > 0) metrics.spansRejected.inc({ reason: 'forbidden_service' }, forbidden);
+    const rejected = invalid + forbidden;
     return {
-      rejectedSpans: invalid,
-      errorMessage: `${invalid} of ${received} spans could not be stored as CORS events: ${[...reasons].join('; ')}`,
+      rejectedSpans: rejected,
+      errorMessage: `${rejected} of ${received} spans could not be stored as CORS events: ${[...reasons].join('; ')}`,
     };
   };
 }

@@ -8,7 +8,13 @@ import type { SpoolStats } from '../ingest/spool.js';
 import { REFUSAL_REASONS } from '../otlp/export-refusal.js';
 
 /** Why spans were refused (spans_rejected_total's `reason`). */
-export const REJECT_REASONS = ['invalid_span', 'unauthenticated', 'backpressure', 'internal'] as const;
+export const REJECT_REASONS = [
+  'invalid_span',
+  'forbidden_service',
+  'unauthenticated',
+  'backpressure',
+  'internal',
+] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 const SKIP_DECISIONS = ['not_enough_data', 'counted_by_corsight'] as const satisfies readonly Exclude<
@@ -74,7 +80,7 @@ export class CollectorMetrics {
   });
   readonly spansRejected = new Counter({
     name: 'corsight_spans_rejected_total',
-    help: 'Spans refused, by reason: invalid_span (reported in partial_success), unauthenticated, backpressure (retried by the client), internal (answered 500: lost).',
+    help: 'Spans refused, by reason: invalid_span and forbidden_service (a service the token is not for; both reported in partial_success), unauthenticated, backpressure (retried by the client), internal (answered 500: lost).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

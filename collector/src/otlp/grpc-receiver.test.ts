@@ -140,7 +140,7 @@ describe('OTLP/gRPC answers', () => {
   it('checks the token before decoding, when told how', async () => {
     const guarded = createOtlpGrpcReceiver({
       accept: sink.accept,
-      authorise: ingestAuthoriser(['token-0123456789abcdef']),
+      authorise: ingestAuthoriser({ tokens: ['token-0123456789abcdef'] }),
       host: '127.0.0.1',
       port: 0,
       maxReceiveMessageBytes: MAX_MESSAGE,

@@ -358,7 +358,7 @@ describe('with a token check before the body', () => {
     const guarded = Fastify();
     await guarded.register(otlpHttpReceiver, {
       accept: sink.accept,
-      authorise: ingestAuthoriser(['s3cret']),
+      authorise: ingestAuthoriser({ tokens: ['s3cret'] }),
       refused: (refusal) => refusals.push(refusalReason(refusal)),
       maxBodyBytes: MAX_BODY,
       maxDecompressedBytes: MAX_DECOMPRESSED,

@@ -182,9 +182,9 @@ export async function startCollector(
     });
   }, SERVICE_REFRESH.everyMs);
   refreshServices.unref();
-  const accept = createSpanIngest({ spool, tokens: config.ingest.tokens, metrics, httpSpans });
+  const accept = createSpanIngest({ spool, ...config.ingest, metrics, httpSpans });
   // Both receivers check the token before they read or decode a body.
-  const authorise = ingestAuthoriser(config.ingest.tokens);
+  const authorise = ingestAuthoriser(config.ingest);
   const refused = (refusal: Refusal): void => {
     metrics.requestsRefused.inc({ reason: refusalReason(refusal) });
   };
