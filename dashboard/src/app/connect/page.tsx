@@ -174,6 +174,12 @@ export default async function ConnectPage({ searchParams }: { searchParams: Prom
             between (below).
           </p>
           <Snippets headers={loaded.data.captureHeaders} />
+          <p>
+            A collector that requires an ingest token takes it from every OpenTelemetry SDK’s{' '}
+            <code>OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20&lt;token&gt;</code>. A token given for
+            some services only (<code>CORSIGHT_INGEST_SERVICE_TOKENS</code>) sends only their spans: the
+            collector refuses the others’ as a partial success naming the service.
+          </p>
           <h2 id="otel-collector">Through an OpenTelemetry Collector</h2>
           <p>
             Already running an OpenTelemetry Collector? Add the pipeline of{' '}
