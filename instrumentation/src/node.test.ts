@@ -178,6 +178,30 @@ function weight(span: ReadableSpan): number {
   return span.attributes[ATTR.sampleWeight] as number;
 }
 
+/**
+ * The response head exactly as it went on the wire, read over a raw socket: fetch combines repeated lines and
+ * cannot tell a header with no line from one never set.
+ */
+function wireHead(base: string, path: string, headers: Record<string, string>): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = new Socket();
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      resolve(received.slice(0, received.indexOf('\r\n\r\n') + 2));
+    });
+    socket.connect(Number(port), hostname, () => {
+      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+      socket.end(
+        `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n${lines.join('')}\r\n`,
+      );
+    });
+  });
+}
+
 function ok(_req: Request, res: Response): void {
   res.json({ ok: true });
 }
@@ -790,6 +814,29 @@ describe('corsight.wrap for a bare node:http handler', () => {
     const req = new IncomingMessage(new Socket());
     req.method = 'PATCH';
     expect(listener(req, new ServerResponse(req))).toBe('PATCH');
+  });
+
+  it('reads a header set as an empty array as absent: Node writes no line for it', async () => {
+    const { tracerProvider, finished } = tracing();
+    const listener = corsight.wrap(
+      (_req: IncomingMessage, res: ServerResponse) => {
+        // An allowlist that came out empty, say: setHeader keeps [], the head carries no such line.
+        res.setHeader('Access-Control-Allow-Origin', []);
+        res.setHeader('Vary', []);
+        res.end('ok');
+      },
+      { tracerProvider, sampling: 1 },
+    );
+    const server = { ...(await listen(listener)), ...observed(listener, finished) };
+    const head = await wireHead(server.base, '/', { Origin: APP });
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(head).not.toMatch(/access-control-allow-origin|vary/i);
+    await server.settled();
+    const [span] = await server.spans();
+    // Chromium: "No 'Access-Control-Allow-Origin' header is present on the requested resource."
+    expect(span?.attributes[ATTR.reasons]).toEqual(['missing_allow_origin', 'allow_credentials_not_true']);
+    expect(span?.attributes[ATTR.responseAllowOrigin]).toBeUndefined();
+    expect(span?.attributes[ATTR.responseVary]).toBeUndefined();
   });
 
   it('rejects a route option that is not a function, at registration', () => {

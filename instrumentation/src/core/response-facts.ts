@@ -170,7 +170,10 @@ export function readResponse(response: CorsResponse): ResponseFacts {
   };
   for (const rawName in headers) {
     const rawValue = headers[rawName];
-    if (rawValue === undefined || gather(facts, rawName, rawValue)) continue;
+    // An empty array (setHeader(name, []), reply.header(name, [])) is kept by Node and Fastify, but Node
+    // writes no line for it: the browser sees no such header.
+    if (rawValue === undefined || (typeof rawValue === 'object' && rawValue.length === 0)) continue;
+    if (gather(facts, rawName, rawValue)) continue;
     if (UPPER_CASE.test(rawName)) gather(facts, rawName.toLowerCase(), rawValue);
   }
   return facts;
