@@ -3,6 +3,7 @@
 // real socket (fetch) unless a test says otherwise; spans come from the SDK's InMemorySpanExporter through
 // the `tracerProvider` option, read after `app.close()` has flushed the summaries.
 import { request } from 'node:http';
+import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { AttributeValue } from '@opentelemetry/api';
@@ -86,6 +87,27 @@ async function send(base: string, path: string, init: RequestInit = {}): Promise
     headers: Object.fromEntries(response.headers),
     body: await response.text(),
   };
+}
+
+/** The response head exactly as it went on the wire, read over a raw socket (fetch shows a combined view). */
+function wireHead(base: string, path: string, headers: Record<string, string>): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = new Socket();
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      resolve(received.slice(0, received.indexOf('\r\n\r\n') + 2));
+    });
+    socket.connect(Number(port), hostname, () => {
+      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+      socket.end(
+        `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n${lines.join('')}\r\n`,
+      );
+    });
+  });
 }
 
 function preflight(origin: string, method: string, headers: Record<string, string> = {}): RequestInit {
@@ -400,6 +422,49 @@ describe('beside hand-written CORS headers', () => {
     expect(answer).toMatchObject({ body: 'streamed', headers: { 'access-control-allow-origin': B } });
     await app.close();
     expect(spans.details().map((span) => span.attributes[ATTR.responseAllowOrigin])).toEqual([B]);
+  });
+
+  it('reports the headers as written when the reply’s headers change after its head went out', async () => {
+    const spans = collectSpans();
+    const app = newApp();
+    await app.register(corsight, { tracerProvider: spans.tracerProvider, sampling: 1 });
+    // Fastify's reply.header()/removeHeader() still change the reply's header object once the head is
+    // written; none of it reaches the client.
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.url === '/late-remove') reply.removeHeader('access-control-allow-origin');
+      else reply.header('access-control-allow-origin', A);
+    });
+    app.get('/late-remove', (_request, reply) => reply.header('access-control-allow-origin', A).send('ok'));
+    app.get('/late-add', (_request, reply) => reply.send('ok'));
+    app.get('/after-send', (_request, reply) => {
+      reply.send('ok');
+      reply.header('access-control-expose-headers', 'x-total');
+    });
+    const base = await listen(app);
+    const heads = [];
+    for (const path of ['/late-remove', '/late-add', '/after-send'])
+      heads.push(await wireHead(base, path, { Origin: A }));
+    await app.close();
+    expect(heads.map((head) => /^access-control-allow-origin: (.*)$/im.exec(head)?.[1] ?? null)).toEqual([
+      A,
+      null,
+      null,
+    ]);
+    expect(heads[2]).not.toMatch(/access-control-expose-headers/i);
+    expect(
+      spans
+        .details()
+        .map((span) => [
+          span.attributes[ATTR.httpRoute],
+          span.attributes[ATTR.responseAllowOrigin] ?? null,
+          span.attributes[ATTR.responseExposeHeaders] ?? null,
+          span.attributes[ATTR.outcome],
+        ]),
+    ).toEqual([
+      ['/late-remove', A, null, 'blocked_if_credentialed'],
+      ['/late-add', null, null, 'blocked'],
+      ['/after-send', null, null, 'blocked'],
+    ]);
   });
 
   it('sees writeHead headers under app.inject too (light-my-request writes a real header block)', async () => {
