@@ -252,6 +252,8 @@ export async function startOracleServers(
       for (const { name, values } of byName.values()) {
         res.setHeader(name, values.length === 1 ? (values[0] as string) : values);
       }
+      // Not recorded as sent: the head carries no line for them.
+      for (const name of spec?.emptyArrays ?? []) res.setHeader(name, []);
       res.writeHead(status);
       res.end(body);
     });

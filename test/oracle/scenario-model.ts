@@ -16,6 +16,8 @@ export type HeaderList = readonly (readonly [name: string, value: string])[];
 export interface ResponseSpec {
   readonly status: number;
   readonly headers: HeaderList;
+  /** Names the server sets with setHeader(name, []): Node keeps them in its store but writes no line. */
+  readonly emptyArrays?: readonly string[];
 }
 
 export type ServerName = 'api' | 'target';
@@ -125,6 +127,11 @@ export function res(status: number, ...headers: HeaderList): ResponseSpec {
 }
 export function ok(...headers: HeaderList): ResponseSpec {
   return res(200, ...headers);
+}
+
+/** The response, with `names` also set as empty arrays (no line on the wire). */
+export function withEmptyArrays(spec: ResponseSpec, ...names: string[]): ResponseSpec {
+  return { ...spec, emptyArrays: names };
 }
 
 export const allowed: ExpectedResult = { outcome: 'allowed' };
