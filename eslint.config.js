@@ -9,7 +9,8 @@ const DASHBOARD_COLLECTOR_IMPORT =
   'bundle collector code, and with it chDB, into the dashboard. Read data through src/lib/collector-api.ts.';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.next/**', 'coverage/**'] },
+  // .corsight/ holds the collector's data (chDB parts come and go while it runs): never source.
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.next/**', 'coverage/**', '.corsight/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
