@@ -248,8 +248,8 @@ async function run(options: StartOptions): Promise<void> {
   );
   if (options.demo) {
     say(
-      'demo: every chart fills within a minute of its start; the policy change comes ~35 s in, ' +
-        'a refused origin spikes from ~75 s to ~135 s, and ~4 minutes in an alert fires and its webhook ' +
+      'demo: every chart fills within a minute of its start; the policy change comes 35–57 s in, ' +
+        'a refused origin spikes from ~75 s to ~135 s, and 3–4 minutes in an alert fires and its webhook ' +
         'notification shows here',
     );
   }

@@ -1,6 +1,11 @@
 // `corsight demo`: waits for the collector, then runs the demo services and their traffic (src/demo/) until
 // --duration has passed or SIGINT/SIGTERM, and stops in the order that loses no span.
-import { DEMO_SCENARIO, DEMO_SPIKE, POLICY_CHANGE_SECOND } from '../demo/scenario.js';
+import {
+  DEMO_SCENARIO,
+  DEMO_SPIKE,
+  POLICY_CHANGE_LATEST_SECOND,
+  POLICY_CHANGE_SECOND,
+} from '../demo/scenario.js';
 import { describeReport, runDemo } from '../demo/run-demo.js';
 import { EXIT_STATUS } from './cli-errors.js';
 import type { DemoCommandOptions } from './demo-options.js';
@@ -55,10 +60,15 @@ export async function demoCommand(
   // The SDK's batch processor exports every 5 s by default; the demo wants its spans on the charts sooner.
   process.env.OTEL_BSP_SCHEDULE_DELAY ??= '1000';
   const at = (second: number) => Math.round(second / options.speed);
+  // At speed 1 the change waits for the end of a minute (scenario.ts, policyChangeSecond).
+  const change =
+    options.speed === 1
+      ? `${POLICY_CHANGE_SECOND}–${POLICY_CHANGE_LATEST_SECOND} s in`
+      : `after ${at(POLICY_CHANGE_SECOND)} s`;
   log(
     `Corsight demo: browsers on 5 origins and a scanner call three services (two with Corsight's ` +
       `instrumentation, one with plain OpenTelemetry HTTP spans), exporting to ${options.collectorUrl}; ` +
-      `the shop API drops an origin from its allowlist after ${at(POLICY_CHANGE_SECOND)} s, and a rejected ` +
+      `the shop API drops an origin from its allowlist ${change}, and a rejected ` +
       `origin's calls spike ${DEMO_SPIKE.factor}× from ${at(DEMO_SPIKE.fromSecond)} s to ` +
       `${at(DEMO_SPIKE.toSecond)} s` +
       (options.durationSeconds === undefined

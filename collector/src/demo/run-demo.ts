@@ -9,7 +9,14 @@ import { type DemoHttp, openDemoHttp } from './demo-http.js';
 import { type RunningCatalogApi, startCatalogApi } from './catalog-api.js';
 import type { RunningInventoryApi } from './inventory-api.js';
 import { startInventoryApiProcess } from './inventory-api-child.js';
-import { type DemoServiceId, policyPhaseAt, type Scenario, type TrafficSpike } from './scenario.js';
+import {
+  type DemoServiceId,
+  policyChangeSecond,
+  policyPhaseAt,
+  type Scenario,
+  type TrafficSpike,
+  withPolicyChangeAt,
+} from './scenario.js';
 import { type RunningShopApi, startShopApi } from './shop-api.js';
 import { type PlannedRequest, TrafficPlan } from './traffic-plan.js';
 
@@ -177,6 +184,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     };
 
     const started = performance.now();
+    // The scenario clock starts now: its policy change is placed against this moment's wall-clock minute.
+    const timeline = withPolicyChangeAt(scenario, policyChangeSecond(Date.now(), options.speed));
     let lastProgress = started;
     let redeploy: Promise<void> | undefined;
     let spikeEdge: 'before' | 'start' | 'end' = 'before';
@@ -196,10 +205,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           options.log(describeSpike(spike, 'end'));
         }
       }
-      const nextPhase = policyPhaseAt(scenario, scenarioMs / 1000);
+      const nextPhase = policyPhaseAt(timeline, scenarioMs / 1000);
       if (nextPhase !== phase && redeploy === undefined) {
-        const before = scenario.shopPolicy[phase]?.allowedOrigins ?? [];
-        const after = scenario.shopPolicy[nextPhase]?.allowedOrigins ?? [];
+        const before = timeline.shopPolicy[phase]?.allowedOrigins ?? [];
+        const after = timeline.shopPolicy[nextPhase]?.allowedOrigins ?? [];
         phase = nextPhase;
         report.policyChanges += 1;
         const dropped = before.filter((origin) => !after.includes(origin));

@@ -6,12 +6,15 @@ import {
   DEMO_SPIKE,
   HOSTILE_ORIGIN,
   pageRouteRateAt,
+  POLICY_CHANGE_LATEST_SECOND,
   POLICY_CHANGE_SECOND,
+  policyChangeSecond,
   policyPhaseAt,
   rateAt,
   type RateSchedule,
   spikePersona,
   type TrafficSpike,
+  withPolicyChangeAt,
 } from './scenario.js';
 
 describe('rateAt', () => {
@@ -44,6 +47,42 @@ describe('policyPhaseAt', () => {
     [3600, 1],
   ])('at second %d the shop runs policy phase %d', (second, phase) => {
     expect(policyPhaseAt(DEMO_SCENARIO, second)).toBe(phase);
+  });
+});
+
+describe('policyChangeSecond', () => {
+  const minute = Date.UTC(2026, 10, 28, 18, 3);
+  it.each([
+    // Started early in a minute: the change waits for its 57th second, so that minute (the rules' only
+    // earlier traffic on a fresh store) holds at most 3 s of blocked requests.
+    [0, 57],
+    [11, 46],
+    [21.5, 35.5],
+    // 35 s in falls at second 57 or later, or in the next minute: no wait.
+    [22, 35],
+    [40, 35],
+    [59.9, 35],
+  ])('puts the change of a demo started at second %d of a minute %d s in', (startSecond, expected) => {
+    const second = policyChangeSecond(minute + startSecond * 1000, 1);
+    expect(second).toBeCloseTo(expected, 6);
+    expect(second).toBeLessThanOrEqual(POLICY_CHANGE_LATEST_SECOND);
+    const changeSecondOfMinute = (startSecond + second) % 60;
+    expect(changeSecondOfMinute >= 57 || startSecond + second >= 60).toBe(true);
+  });
+
+  it('keeps 35 s at other speeds, whose scenario seconds are not the rules minutes', () => {
+    expect(policyChangeSecond(minute, 10)).toBe(POLICY_CHANGE_SECOND);
+  });
+
+  it('moves only the policy change', () => {
+    const moved = withPolicyChangeAt(DEMO_SCENARIO, 50);
+    expect(moved.shopPolicy.map((phase) => phase.fromSecond)).toEqual([0, 50]);
+    expect(moved.shopPolicy.map((phase) => phase.allowedOrigins)).toEqual(
+      DEMO_SCENARIO.shopPolicy.map((phase) => phase.allowedOrigins),
+    );
+    expect(moved.personas).toBe(DEMO_SCENARIO.personas);
+    expect(policyPhaseAt(moved, 49.9)).toBe(0);
+    expect(policyPhaseAt(moved, 50)).toBe(1);
   });
 });
 
@@ -149,7 +188,7 @@ describe('DEMO_SPIKE', () => {
 
   it('comes after a minute of usual traffic and after the policy change, and lasts a minute', () => {
     expect(DEMO_SPIKE.fromSecond).toBeGreaterThanOrEqual(60);
-    expect(DEMO_SPIKE.fromSecond).toBeGreaterThan(POLICY_CHANGE_SECOND + 30);
+    expect(DEMO_SPIKE.fromSecond).toBeGreaterThan(POLICY_CHANGE_LATEST_SECOND + 15);
     expect(DEMO_SPIKE.toSecond - DEMO_SPIKE.fromSecond).toBe(60);
     expect(DEMO_SPIKE.factor).toBe(10);
   });

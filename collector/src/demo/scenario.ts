@@ -1,8 +1,8 @@
 // The demo's traffic as data: the three demo services, the pages (origins) that call them and how often, the
 // scanner noise, the shop API's allowlist over time and the spike. Pure: no clock, no I/O. The timing is
 // chosen so a new user sees every dashboard chart filled within a minute and an alert-worthy event within a
-// few: every persona starts at once, summary spans leave every 5 s, the policy change falls at 35 s (the
-// newly blocked origin), and from 75 s to 135 s one rejected origin's calls to one route jump tenfold (the
+// few: every persona starts at once, summary spans leave every 5 s, the policy change falls at 35–57 s (the
+// newly blocked origin; policyChangeSecond says why it moves), and from 75 s to 135 s one rejected origin's calls to one route jump tenfold (the
 // spike), after which they fall back. Rejected-origin alerts look at minutes, so the spike lasts one.
 //
 // To add another spike, give a persona another rate phase (spikePersona builds one for a route); to block
@@ -97,8 +97,37 @@ export const DEMO_ORIGINS = {
 /** The hostile origin every Corsight view must show as text (issue 5). */
 export const HOSTILE_ORIGIN = 'https://x.test"><img src=x onerror=alert(1)>';
 
-/** When the shop API drops the legacy storefront from its allowlist, in scenario seconds. */
+/** When the shop API drops the legacy storefront from its allowlist, in scenario seconds, at the earliest. */
 export const POLICY_CHANGE_SECOND = 35;
+/** The second of its wall-clock minute the change falls in at the earliest, in the demo's start minute. */
+const CHANGE_SECOND_OF_MINUTE = 57;
+/** The latest the change can fall, in scenario seconds: 35 s in, or up to 22 s later. */
+export const POLICY_CHANGE_LATEST_SECOND = Math.max(POLICY_CHANGE_SECOND, CHANGE_SECOND_OF_MINUTE);
+
+/**
+ * The scenario second of the policy change for a demo whose scenario clock starts at `startMs` (epoch ms).
+ * Alert rules read whole minutes, and a newly blocked origin is one whose blocked rate is at least five times
+ * its earlier rate: on a fresh store the earlier traffic is the demo's first minute only, and when the change
+ * fell early in that minute, its blocked requests there made the earlier rate too high and the demo's alert
+ * never fired (about one run in five: those started in a minute's first 13 s). So the change waits, at speed
+ * 1, until second 57 of the start minute at least: that minute then holds at most 3 s of blocked requests
+ * (8 s with the 5-s summary intervals). At other speeds the scenario's seconds are not the rules' minutes.
+ */
+export function policyChangeSecond(startMs: number, speed: number): number {
+  if (speed !== 1) return POLICY_CHANGE_SECOND;
+  const secondOfMinute = (startMs % 60_000) / 1000;
+  return Math.max(POLICY_CHANGE_SECOND, CHANGE_SECOND_OF_MINUTE - secondOfMinute);
+}
+
+/** The scenario with its policy change (the second phase of the shop's policy) at `second`. */
+export function withPolicyChangeAt(scenario: Scenario, second: number): Scenario {
+  return {
+    ...scenario,
+    shopPolicy: scenario.shopPolicy.map((phase, index) =>
+      index === 1 ? { ...phase, fromSecond: second } : phase,
+    ),
+  };
+}
 
 const JSON_BODY = [['Content-Type', 'application/json']] as const;
 

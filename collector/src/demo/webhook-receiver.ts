@@ -130,8 +130,8 @@ export async function startWebhookReceiver(
  * The rules file the demo collector runs with: the built-in rules and one of the demo's own, all notifying the
  * local receiver. The built-in newly-blocked rule compares a 5-minute window with the origin's traffic before
  * it, so on a fresh install it can speak only ~8 minutes in; the demo's rule looks at 2 minutes, so the
- * legacy storefront the demo's policy change cuts off (35 s in) fires ~4 minutes after the start (measured: 3 min 50 s). JSON,
- * which `CORSIGHT_ALERT_RULES` reads like YAML.
+ * legacy storefront the demo's policy change cuts off (35–57 s in) fires 3–4 minutes after the start
+ * (measured: 3 min 50 s, 3 min 22 s). JSON, which `CORSIGHT_ALERT_RULES` reads like YAML.
  */
 export function demoAlertRules(receiver: Pick<WebhookReceiver, 'url' | 'secret'>): string {
   return `${JSON.stringify(
