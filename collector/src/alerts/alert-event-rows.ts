@@ -246,9 +246,12 @@ export function evaluationRows(
   }
   // The detail names what kept it quiet: `silenceId`, or `inhibitedBy` ({ ruleId, instanceId }).
   for (const { instanceId, transition, ...why } of result.suppressed) {
+    // A resolve held back by a silence is of an instance no longer in the state: its key and counts are
+    // those of its `resolved` transition (without them the row named no service or origin).
     const instance = result.state.instances.get(instanceId);
-    const measure = instance?.last ?? { blocked: 0, allowed: 0, value: 0, threshold: 0 };
-    row(instanceId, instance?.key ?? {}, 'suppressed', transition, measure, why);
+    const ended = result.transitions.find((change) => change.instanceId === instanceId);
+    const measure = instance?.last ?? ended?.condition ?? { blocked: 0, allowed: 0, value: 0, threshold: 0 };
+    row(instanceId, instance?.key ?? ended?.key ?? {}, 'suppressed', transition, measure, why);
   }
   return rows;
 }
