@@ -26,7 +26,12 @@ import type {
 import { NO_INHIBITORS, type InhibitedBy, type Inhibitors } from './alert-inhibition.js';
 import { isProjected, keyId, projectKey } from './alert-key.js';
 import type { AlertKind, AlertRule } from './alert-rule.js';
-import { evaluateCondition, precedingPolicyChange, type ConditionResult } from './rule-condition.js';
+import {
+  evaluateCondition,
+  keepFiringFor,
+  precedingPolicyChange,
+  type ConditionResult,
+} from './rule-condition.js';
 
 export type InstanceState = 'pending' | 'firing';
 
@@ -359,7 +364,7 @@ export function evaluateRule(
     }
 
     const clearSinceMs = before.clearSinceMs ?? nowMs;
-    if (nowMs - clearSinceMs < rule.keepFiringForMs) {
+    if (nowMs - clearSinceMs < keepFiringFor(rule, group)) {
       instances.set(id, { ...current, clearSinceMs });
       continue;
     }

@@ -49,15 +49,16 @@ function candidateCondition(
   columns: readonly GroupField[],
   keys: readonly GroupKey[],
   params: Record<string, unknown>,
+  name = 'candidates',
 ): string {
   if (columns.length === 0) return '';
   if (columns.length === 1) {
     const [field] = columns as [GroupField];
-    params.candidates = keys.map((key) => key[field] ?? '');
-    return ` AND ${field} IN {candidates:Array(String)}`;
+    params[name] = keys.map((key) => key[field] ?? '');
+    return ` AND ${field} IN {${name}:Array(String)}`;
   }
-  params.candidates = keys.map((key) => new TupleParam(columns.map((field) => key[field] ?? '')));
-  return ` AND (${columns.join(', ')}) IN {candidates:Array(Tuple(${columns.map(() => 'String').join(', ')}))}`;
+  params[name] = keys.map((key) => new TupleParam(columns.map((field) => key[field] ?? '')));
+  return ` AND (${columns.join(', ')}) IN {${name}:Array(Tuple(${columns.map(() => 'String').join(', ')}))}`;
 }
 
 function selectColumns(columns: readonly GroupField[]): string {
@@ -88,14 +89,21 @@ export interface WindowRow {
   readonly first_blocked_s: number;
 }
 
-/** Blocked and allowed per group in `[now − window, now)`, for groups with blocked traffic only. */
-export function windowQuery(rule: AlertRule, nowMs: number): AlertQuery {
+/**
+ * Blocked and allowed per group in `[now − window, now)`, for groups with blocked traffic, and those of
+ * `instances` (the rule's alert instances) with allowed traffic only.
+ */
+export function windowQuery(rule: AlertRule, nowMs: number, instances: readonly GroupKey[] = []): AlertQuery {
   const columns = groupColumns(rule.groupBy);
   const params: Record<string, unknown> = {
     window_from: seconds(nowMs - rule.windowMs),
     window_to: seconds(nowMs),
   };
   const filters = filterConditions(rule.filter, params);
+  const held =
+    instances.length === 0
+      ? ''
+      : ` OR (allowed > 0${candidateCondition(columns, instances, params, 'instances')})`;
   return {
     query: `SELECT ${selectColumns(columns)}sumIf(requests, outcome = 'blocked') AS blocked,
   sumIf(requests, outcome != 'blocked') AS allowed,
@@ -103,7 +111,7 @@ export function windowQuery(rule: AlertRule, nowMs: number): AlertQuery {
 FROM ${TABLES.rollup}
 WHERE minute >= {window_from:DateTime('UTC')} AND minute < {window_to:DateTime('UTC')}${filters}
 ${groupByClause(columns)}
-HAVING blocked > 0`,
+HAVING blocked > 0${held}`,
     params,
   };
 }

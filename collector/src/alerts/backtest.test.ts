@@ -234,3 +234,48 @@ describe('backtest of the origin rules', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
+
+describe('backtest of newly_blocked_origin over a cron origin', () => {
+  // A partner's cron calls 30 times at every tenth minute: allowed for a day, blocked for two hours from
+  // 12:00, allowed again from 14:00. The backtest tells windows without its traffic from allowed ones as
+  // the collector does: one firing, from the first blocked run to the first allowed one.
+  const day = T0 + DAY;
+  const cut = day + 12 * HOUR;
+  const minutes: MinuteCounts[] = [];
+  for (let minuteMs = T0; minuteMs < cut + 4 * HOUR; minuteMs += 10 * MINUTE) {
+    const blocked = minuteMs >= cut && minuteMs < cut + 2 * HOUR;
+    minutes.push({
+      minuteMs: minuteMs + 5 * MINUTE,
+      service: 'shop',
+      route: '/orders',
+      origin: 'https://cron.example.com',
+      blocked: blocked ? 30 : 0,
+      allowed: blocked ? 0 : 30,
+    });
+  }
+
+  it('fires once while the runs fail and resolves on the first allowed run', () => {
+    const rule = parseAlertRule({
+      id: 'newly',
+      name: 'Newly',
+      kind: 'newly_blocked_origin',
+      minCount: 10,
+      for: '1m',
+    });
+    const result = backtestRule({
+      rule,
+      fromMs: cut - HOUR,
+      toMs: cut + 4 * HOUR,
+      historyFromMs: T0,
+      minutes,
+    });
+    expect(result.firings).toEqual([
+      {
+        key: { service: 'shop', origin: 'https://cron.example.com' },
+        start: cut + 7 * MINUTE,
+        end: cut + 126 * MINUTE,
+        peak: 30,
+      },
+    ]);
+  });
+});

@@ -422,7 +422,13 @@ export function backtestRule(input: BacktestInput): BacktestResult {
     const live: GroupWindow[] = [];
     for (const series of tracker.candidates(instances)) {
       const firstBlocked = series.firstBlockedIn(nowMs - rule.windowMs, nowMs);
-      if (firstBlocked === undefined) continue;
+      if (firstBlocked === undefined) {
+        // An instance's group with allowed traffic only: the origin kinds tell it from one without any
+        // (rule-condition.ts, keepFiringFor), as the collector's reads do.
+        const counts = series.sum(nowMs - rule.windowMs, nowMs);
+        if (state.instances.has(series.id) && counts.allowed > 0) live.push({ key: series.key, ...counts });
+        continue;
+      }
       const window = groupWindow(rule, series, nowMs, firstBlocked, context, state.instances.has(series.id));
       if (window !== undefined) live.push(window);
     }

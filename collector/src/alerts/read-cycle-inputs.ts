@@ -128,7 +128,7 @@ export async function readCycleInputs(
       totals = tripleTotals(recent, nowMs, rule.windowMs);
       windows.set(rule.windowMs, totals);
     }
-    const groups = windowFromRecent(totals, view);
+    const groups = windowFromRecent(totals, view, memory.known);
     // Under the lowest bar any condition has (a firing instance's share of minCount) nothing can start or
     // hold, so neither history nor reasons are worth computing for those groups.
     const live = groups.filter((group) => group.blocked >= rule.minCount * RESOLVE_HYSTERESIS);

@@ -28,6 +28,7 @@ const APP = 'https://app.example.com';
 const FRESH = 'https://fresh.example.com';
 const PARTNER = 'https://shop.partner.test';
 const SCANNER = 'https://scan.evil.test';
+const RETURNED = 'https://returned.example.com';
 
 const streams: Traffic[] = [
   // History starts ten days back (one quiet allowed minute).
@@ -57,6 +58,8 @@ const streams: Traffic[] = [
   { origin: PARTNER, fromMs: NOW - 3 * MINUTE, toMs: NOW, blocked: 8, policyHash: 'p2' },
   // A scanner: 3 blocked requests, under every floor.
   { origin: SCANNER, fromMs: NOW - 3 * MINUTE, toMs: NOW, blocked: 1, service: 'search-api' },
+  // Allowed again (an alert of it resolves on this).
+  { origin: RETURNED, fromMs: NOW - 5 * MINUTE, toMs: NOW, allowed: 6 },
 ];
 
 let dir: string;
@@ -178,10 +181,21 @@ describe.each([
     expect(firing?.instances[0]?.policyChange).toMatchObject({ before: 'p1', after: 'p2' });
   });
 
+  it('reads the group of an instance the rule has while it has traffic, allowed only included', async () => {
+    const newly = rule({ kind: 'newly_blocked_origin', window: '5m', lookback: '7d', minCount: 10 });
+    expect(byOrigin(await readRuleInput(client(), newly, NOW, contextOf())).has(RETURNED)).toBe(false);
+    const key = { service: 'orders-api', origin: RETURNED };
+    const known = new Map([[keyId(key), { key }]]);
+    const input = await readRuleInput(client(), newly, NOW, contextOf(), { known });
+    expect(byOrigin(input).get(RETURNED)).toMatchObject({ key, blocked: 0, allowed: 30 });
+  });
+
   it('reads no lookback for an instance the rule already has, and reuses one read minutes ago', async () => {
     const newly = rule({ kind: 'newly_blocked_origin', window: '5m', lookback: '7d', minCount: 10 });
     const partnerId = keyId({ service: 'orders-api', origin: PARTNER });
-    const skipped = await readRuleInput(client(), newly, NOW, contextOf(), { known: new Set([partnerId]) });
+    const skipped = await readRuleInput(client(), newly, NOW, contextOf(), {
+      known: new Map([[partnerId, { key: { service: 'orders-api', origin: PARTNER } }]]),
+    });
     expect(byOrigin(skipped).get(PARTNER)?.prior).toBeUndefined();
     const remembered = { allowed: 1, blocked: 2, spanMs: 3 };
     const recentRead = new Map([[partnerId, { prior: remembered, readAtMs: NOW - PRIOR_REUSE_MS + MINUTE }]]);
@@ -206,7 +220,7 @@ describe.each([
     expect(input.groups.map((group) => keyId(group.key))).toEqual([keyId({ origin: PARTNER })]);
     const all = rule({ kind: 'blocked_ratio', ratio: 0.5, minCount: 1, groupBy: [] });
     const total = await readRuleInput(client(), all, NOW, contextOf());
-    expect(total.groups).toMatchObject([{ key: {}, blocked: 52 + 15 + 24 + 3, allowed: 25 }]);
+    expect(total.groups).toMatchObject([{ key: {}, blocked: 52 + 15 + 24 + 3, allowed: 25 + 30 }]);
     // A literal `_` or `%` in a filter is not a wildcard.
     const literal = rule({
       kind: 'blocked_ratio',

@@ -12,7 +12,7 @@ import {
   type PolicyHashRow,
   type PolicyRunRow,
 } from '../query/policy-changes.js';
-import type { PolicyChange, PriorTraffic, RuleEvaluationInput } from './alert-input.js';
+import type { GroupKey, PolicyChange, PriorTraffic, RuleEvaluationInput } from './alert-input.js';
 import {
   FIRST_MINUTE_SQL,
   keyOfRow,
@@ -60,8 +60,11 @@ export async function readPolicyChanges(
 
 /** What a rule's reads may reuse from earlier evaluations (the loop keeps one per rule and version). */
 export interface RuleInputMemory {
-  /** Instance ids the rule already has: the origin kinds read no lookback for them (it matters on entry only). */
-  readonly known?: { has(instanceId: string): boolean };
+  /**
+   * The rule's instances by id: the origin kinds read no lookback for them (it matters on entry only), and
+   * their groups are read while they have any traffic (windowQuery).
+   */
+  readonly known?: ReadonlyMap<string, { readonly key: GroupKey }>;
   /**
    * Lookbacks read in the last PRIOR_REUSE_MS, by group id. A lookback spans days; reusing one a few minutes
    * old changes little, and re-reading it every minute for every blocked origin that is not new was most of
@@ -132,7 +135,8 @@ export async function readOwnRuleInput(
 ): Promise<RuleEvaluationInput> {
   const { historyFromMs } = context;
   if (historyFromMs === undefined) return { nowMs, groups: [] };
-  const rows = await readRows<WindowRow>(client, windowQuery(rule, nowMs));
+  const instances = [...(memory.known?.values() ?? [])].map((instance) => instance.key);
+  const rows = await readRows<WindowRow>(client, windowQuery(rule, nowMs, instances));
   const groups: MutableGroup[] = rows.map((row) => {
     const group: MutableGroup = {
       key: keyOfRow(row as unknown as Record<string, unknown>, rule.groupBy),

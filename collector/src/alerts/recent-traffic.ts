@@ -362,8 +362,16 @@ export function tripleTotals(recent: RecentTraffic, nowMs: number, windowMs: num
   return totals;
 }
 
-/** The window's groups with blocked traffic: the triples' totals under the rule's filter and grouping. */
-export function windowFromRecent(totals: TripleTotals, view: RuleTriples): MutableGroup[] {
+/**
+ * The window's groups with blocked traffic, and those of `instances` with allowed traffic only: the triples'
+ * totals under the rule's filter and grouping. (An instance's group missing from the window had no traffic
+ * at all, which the origin kinds tell from traffic allowed again: rule-condition.ts, keepFiringFor.)
+ */
+export function windowFromRecent(
+  totals: TripleTotals,
+  view: RuleTriples,
+  instances?: { has(instanceId: string): boolean },
+): MutableGroup[] {
   const { of, ids } = view.groups();
   const { blocked, allowed, firstBlockedMs } = totals;
   const groupBlocked = new Float64Array(ids.length);
@@ -385,8 +393,12 @@ export function windowFromRecent(totals: TripleTotals, view: RuleTriples): Mutab
     if (!Number.isNaN(first) && (Number.isNaN(known) || first < known)) groupFirst[group] = first;
   }
   const live: number[] = [];
-  for (let group = 0; group < ids.length; group += 1)
+  for (let group = 0; group < ids.length; group += 1) {
     if ((groupBlocked[group] as number) > 0) live.push(group);
+    else if ((groupAllowed[group] as number) > 0 && instances?.has(ids[group] as string) === true) {
+      live.push(group);
+    }
+  }
   live.sort((a, b) => (firstTriple[a] as number) - (firstTriple[b] as number));
   return live.map((group) => {
     const window: MutableGroup = {

@@ -2,7 +2,8 @@
 // (does a pending instance keep counting towards `for`?) and `sustain` (does a firing instance stay?).
 // Staying is easier than entering: a firing instance's thresholds are scaled by RESOLVE_HYSTERESIS, so a
 // count hovering on the threshold does not resolve and re-fire every few minutes. The origin kinds are events ("a new origin appeared", "an allowed origin is now blocked"):
-// novelty is checked on entry only, and an instance then holds while the origin stays blocked.
+// novelty is checked on entry only, and an instance then holds while the origin stays blocked (a window
+// without any of its traffic is not a sign that it is allowed again: keepFiringFor).
 import type { GroupWindow, PolicyChange } from './alert-input.js';
 import type { AlertRule } from './alert-rule.js';
 import { seasonalBaseline } from './seasonal-baseline.js';
@@ -22,6 +23,22 @@ export const NEWLY_BLOCKED_SHARE_RISE = 0.05;
 function share(blocked: number, allowed: number): number {
   const total = blocked + allowed;
   return total === 0 ? 0 : blocked / total;
+}
+
+/**
+ * How long a firing origin-kind instance stays while its origin sends nothing at all. An origin cut off is
+ * still blocked until its traffic is seen allowed: a partner's cron calling every 10 minutes leaves most
+ * windows empty, and resolving on those paged "firing" and "resolved" every run while every run failed.
+ * Allowed traffic resolves it after `keepFiringFor` as before; an origin gone quiet (its caller gave up)
+ * resolves after this long.
+ */
+export const ORIGIN_SILENCE_HOLD_MS = 60 * 60_000;
+
+/** How long a firing instance must be clear before it resolves, given the window it is clear in. */
+export function keepFiringFor(rule: AlertRule, group: GroupWindow): number {
+  const originKind = rule.kind === 'new_rejected_origin' || rule.kind === 'newly_blocked_origin';
+  const silent = group.blocked === 0 && group.allowed === 0;
+  return originKind && silent ? Math.max(rule.keepFiringForMs, ORIGIN_SILENCE_HOLD_MS) : rule.keepFiringForMs;
 }
 
 /** A policy change this long before the window (or inside it) is named as the likely cause. */
