@@ -27,7 +27,7 @@ const CUT_OFF = 'https://partner.example.com';
 const FRESH = 'https://fresh.example.com';
 /** Blocked 2 a minute for three days (never allowed), then 60 a minute. */
 const CHRONIC = 'https://chronic.example.com';
-/** Allowed for three days, blocked at 40 a minute for 10 minutes, then at 10 a minute. */
+/** Allowed for three days, blocked at 40 a minute for 10 minutes, then 10 blocked and 20 allowed a minute. */
 const MOVED = 'https://moved.example.com';
 
 const TRAFFIC: Traffic[] = [
@@ -38,7 +38,7 @@ const TRAFFIC: Traffic[] = [
   { origin: CHRONIC, fromMs: CUT, toMs: CUT + 30 * MINUTE, blocked: 60 },
   { origin: MOVED, fromMs: CUT - 3 * DAY, toMs: CUT, allowed: 20 },
   { origin: MOVED, fromMs: CUT, toMs: CUT + 10 * MINUTE, blocked: 40 },
-  { origin: MOVED, fromMs: CUT + 10 * MINUTE, toMs: CUT + 30 * MINUTE, blocked: 10 },
+  { origin: MOVED, fromMs: CUT + 10 * MINUTE, toMs: CUT + 30 * MINUTE, blocked: 10, allowed: 20 },
 ];
 
 interface Page {
@@ -232,8 +232,9 @@ describe('inhibition between the origin kinds', { timeout: 60_000 }, () => {
   });
 
   it('pages the spike once the newly blocked alert that inhibited it resolves', async () => {
-    // A newly blocked rule that needs 150 in 5 minutes resolves when MOVED drops to 10 a minute; the spike
-    // (20 in 5 minutes) goes on firing, and pages then.
+    // A newly blocked rule that needs 150 in 5 minutes resolves when MOVED drops to 10 blocked a minute
+    // with its traffic partly allowed again (all blocked, it would stay: rule-condition.ts); the spike (20 in
+    // 5 minutes) goes on firing, and pages then.
     const { pages, at } = await pagesOf(
       {
         defaultRules: { enabled: false },

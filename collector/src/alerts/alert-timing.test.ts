@@ -23,6 +23,8 @@ const SERVICE = 'shop-api';
 const CRON = 'https://cron.example.com';
 /** Allowed at 6 a minute for a week, cut off, then never calls again (the partner switched the widget off). */
 const GONE = 'https://gone.example.com';
+/** Allowed at 3 a minute for a week, cut off, with a quiet spell of 1 a minute from 12:30 to 12:35. */
+const DIPPING = 'https://dipping.example.com';
 /** Allowed at 6 a minute for a week, cut off for 20 minutes while a silence covers its end. */
 const SILENCED = 'https://silenced.example.com';
 
@@ -45,6 +47,11 @@ function rows(): CorsEventRow[] {
   const all: CorsEventRow[] = [];
   for (const origin of [CRON, GONE, SILENCED]) {
     for (let at = CUT - 7 * DAY; at < CUT - HOUR; at += HOUR) all.push(request(origin, at, false, 180));
+  }
+  for (let at = CUT - 7 * DAY; at < CUT - HOUR; at += HOUR) all.push(request(DIPPING, at, false, 90));
+  for (let at = CUT - HOUR; at < CUT + 2 * HOUR; at += 20_000) {
+    const quiet = at >= CUT + 30 * MINUTE && at < CUT + 35 * MINUTE && (at - CUT) % MINUTE !== 40_000;
+    if (!quiet) all.push(request(DIPPING, at, at >= CUT));
   }
   // The cron's runs are blocked from the cut until the allowlist is fixed at 13:20.
   for (let run = CUT - HOUR + 4 * MINUTE + 30_000; run < CUT + 2 * HOUR; run += 10 * MINUTE) {
@@ -134,16 +141,22 @@ describe('newly_blocked_origin over realistic timelines', { timeout: 60_000 }, (
     ]);
   });
 
-  it('an origin that stops calling once cut off resolves an hour after its traffic fell under the bar', async () => {
-    // Its last requests at 12:10; 12:15 is the first window under the bar (a firing instance's share of
-    // minCount), the windows after it hold none of its traffic.
+  it('an origin that stops calling once cut off resolves an hour after its last request', async () => {
+    // Its last requests at 12:10 (all blocked, so the windows until 12:15 hold it); from 12:16 the windows
+    // hold none of its traffic.
     expect(await historyOf(GONE)).toEqual([
       '12:03 pending',
       '12:04 firing',
       '12:04 notified:firing',
-      '13:15 resolved',
-      '13:15 notified:resolved',
+      '13:16 resolved',
+      '13:16 notified:resolved',
     ]);
+  });
+
+  it('an origin still entirely blocked stays firing through a quiet spell under the bar', async () => {
+    // Before, 12:30-12:35 (5 blocked in the window, under 80 % of minCount 10) resolved it at 12:36 and the
+    // same block paged again at 12:39.
+    expect(await historyOf(DIPPING)).toEqual(['12:04 pending', '12:05 firing', '12:05 notified:firing']);
   });
 
   it('records a resolve held back by a silence with its service and origin', async () => {

@@ -2,8 +2,9 @@
 // (does a pending instance keep counting towards `for`?) and `sustain` (does a firing instance stay?).
 // Staying is easier than entering: a firing instance's thresholds are scaled by RESOLVE_HYSTERESIS, so a
 // count hovering on the threshold does not resolve and re-fire every few minutes. The origin kinds are events ("a new origin appeared", "an allowed origin is now blocked"):
-// novelty is checked on entry only, and an instance then holds while the origin stays blocked (a window
-// without any of its traffic is not a sign that it is allowed again: keepFiringFor).
+// novelty is checked on entry only, and an instance then holds while the origin stays blocked. A newly
+// blocked origin stays blocked until its traffic is seen allowed again: a window of its traffic all blocked
+// holds whatever the volume, and one without any of its traffic does not resolve it (keepFiringFor).
 import type { GroupWindow, PolicyChange } from './alert-input.js';
 import type { AlertRule } from './alert-rule.js';
 import { seasonalBaseline } from './seasonal-baseline.js';
@@ -26,19 +27,21 @@ function share(blocked: number, allowed: number): number {
 }
 
 /**
- * How long a firing origin-kind instance stays while its origin sends nothing at all. An origin cut off is
- * still blocked until its traffic is seen allowed: a partner's cron calling every 10 minutes leaves most
- * windows empty, and resolving on those paged "firing" and "resolved" every run while every run failed.
- * Allowed traffic resolves it after `keepFiringFor` as before; an origin gone quiet (its caller gave up)
- * resolves after this long.
+ * How long a firing `newly_blocked_origin` instance stays while its origin sends nothing at all. An origin
+ * cut off is still blocked until its traffic is seen allowed: a partner's cron calling every 10 minutes
+ * leaves most windows empty, and resolving on those paged "firing" and "resolved" every run while every run
+ * failed. Allowed traffic resolves it after `keepFiringFor` as before; an origin gone quiet (its caller gave
+ * up) resolves after this long. (`new_rejected_origin` resolves on quiet as before: a scanner's burst ends
+ * that way, and its 10-minute window already spans a 10-minute cron.)
  */
 export const ORIGIN_SILENCE_HOLD_MS = 60 * 60_000;
 
 /** How long a firing instance must be clear before it resolves, given the window it is clear in. */
 export function keepFiringFor(rule: AlertRule, group: GroupWindow): number {
-  const originKind = rule.kind === 'new_rejected_origin' || rule.kind === 'newly_blocked_origin';
   const silent = group.blocked === 0 && group.allowed === 0;
-  return originKind && silent ? Math.max(rule.keepFiringForMs, ORIGIN_SILENCE_HOLD_MS) : rule.keepFiringForMs;
+  return rule.kind === 'newly_blocked_origin' && silent
+    ? Math.max(rule.keepFiringForMs, ORIGIN_SILENCE_HOLD_MS)
+    : rule.keepFiringForMs;
 }
 
 /** A policy change this long before the window (or inside it) is named as the likely cause. */
@@ -93,7 +96,17 @@ export function evaluateCondition(rule: AlertRule, group: GroupWindow, mode: Con
           prior.allowed > 0 &&
           blocked / rule.windowMs >= NEWLY_BLOCKED_RATE_FACTOR * (prior.blocked / prior.spanMs) &&
           share(blocked, allowed) >= share(prior.blocked, prior.allowed) + NEWLY_BLOCKED_SHARE_RISE);
-      return { holds: wasAllowed && enough, blocked, allowed, value: blocked, threshold: rule.minCount };
+      // Still cut off (every request of the window blocked): a firing instance stays whatever the volume.
+      // A quiet five minutes of an origin calling 3 times a minute is no recovery, and resolving on it paged
+      // the same block again minutes later (its earlier blocked hour barely moves a 7-day average).
+      const cutOff = mode === 'sustain' && blocked > 0 && allowed === 0;
+      return {
+        holds: (wasAllowed && enough) || cutOff,
+        blocked,
+        allowed,
+        value: blocked,
+        threshold: rule.minCount,
+      };
     }
     case 'blocked_ratio': {
       const value = share(blocked, allowed);
