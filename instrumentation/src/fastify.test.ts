@@ -3,7 +3,6 @@
 // real socket (fetch) unless a test says otherwise; spans come from the SDK's InMemorySpanExporter through
 // the `tracerProvider` option, read after `app.close()` has flushed the summaries.
 import { request } from 'node:http';
-import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { AttributeValue } from '@opentelemetry/api';
@@ -19,6 +18,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import corsight from '@corsight/instrumentation/fastify';
 import { type CorsightOptions, describePolicy } from './observe/index.js';
 import { ATTR, ROUTE_UNMATCHED, SPAN_NAMES } from './schema.js';
+import { wireHead } from './wire-head.fixture.js';
 
 const A = 'https://a.example';
 const B = 'https://b.example';
@@ -87,27 +87,6 @@ async function send(base: string, path: string, init: RequestInit = {}): Promise
     headers: Object.fromEntries(response.headers),
     body: await response.text(),
   };
-}
-
-/** The response head exactly as it went on the wire, read over a raw socket (fetch shows a combined view). */
-function wireHead(base: string, path: string, headers: Record<string, string>): Promise<string> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const socket = new Socket();
-    let received = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => (received += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      resolve(received.slice(0, received.indexOf('\r\n\r\n') + 2));
-    });
-    socket.connect(Number(port), hostname, () => {
-      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
-      socket.end(
-        `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n${lines.join('')}\r\n`,
-      );
-    });
-  });
 }
 
 function preflight(origin: string, method: string, headers: Record<string, string> = {}): RequestInit {

@@ -26,6 +26,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CorsightControls, type CorsightNodeOptions, corsight } from './node.js';
 import { describePolicy } from './observe/policy.js';
 import { ATTR, ORIGIN_INVALID, ORIGIN_OTHER, ROUTE_UNMATCHED, SPAN_NAMES } from './schema.js';
+import { wireHead } from './wire-head.fixture.js';
 
 const APP = 'https://app.example.com';
 const ADMIN = 'https://admin.example.com';
@@ -176,30 +177,6 @@ const byOrigin =
 
 function weight(span: ReadableSpan): number {
   return span.attributes[ATTR.sampleWeight] as number;
-}
-
-/**
- * The response head exactly as it went on the wire, read over a raw socket: fetch combines repeated lines and
- * cannot tell a header with no line from one never set.
- */
-function wireHead(base: string, path: string, headers: Record<string, string>): Promise<string> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const socket = new Socket();
-    let received = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => (received += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      resolve(received.slice(0, received.indexOf('\r\n\r\n') + 2));
-    });
-    socket.connect(Number(port), hostname, () => {
-      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
-      socket.end(
-        `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n${lines.join('')}\r\n`,
-      );
-    });
-  });
 }
 
 function ok(_req: Request, res: Response): void {
