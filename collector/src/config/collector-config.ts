@@ -92,31 +92,34 @@ const httpUrl = z
   .refine((value) => /^https?:\/\/[^\s/]+/i.test(value) && URL.canParse(value));
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
 const token = z.string().regex(/^[\x21-\x7e]{16,512}$/);
-const tokenList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter((entry) => entry !== ''),
-  )
-  .pipe(z.array(token).max(1000));
+
+/** `a, b,,c` → ['a', 'b', 'c']: the lists of the environment. */
+function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+/**
+ * The `name=value` entries of a comma list, split at the first `=` (a token may hold `=`) or the last (a
+ * service name may). An entry without `=` has the name ''.
+ */
+function namedEntries(value: string, splitAt: 'first' | 'last'): (readonly [string, string])[] {
+  return commaList(value).map((entry) => {
+    const at = splitAt === 'first' ? entry.indexOf('=') : entry.lastIndexOf('=');
+    return at === -1 ? ['', entry] : [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
+  });
+}
+
+const tokenList = z.string().transform(commaList).pipe(z.array(token).max(1000));
 const serviceName = z.string().min(1).max(256);
-// `service=token,…` in the environment (a service named once per token; the first `=` ends the name, as a
-// token may hold `=`), an object of tokens or token lists in the file.
+// `service=token,…` in the environment (a service named once per token), an object of tokens or token lists
+// in the file.
 const serviceTokens = z.union([
   z
     .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((pair) => pair.trim())
-        .filter((pair) => pair !== '')
-        .map((pair) => {
-          const at = pair.indexOf('=');
-          return [at === -1 ? '' : pair.slice(0, at).trim(), pair.slice(at + 1).trim()] as const;
-        }),
-    )
+    .transform((value) => namedEntries(value, 'first'))
     .pipe(z.array(z.tuple([serviceName, token])).max(1000))
     .transform((pairs) => {
       const byService = new Map<string, string[]>();
@@ -131,23 +134,18 @@ const serviceTokens = z.union([
 ]);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const weight = z.number().positive().max(1e9);
-// `service=weight,…` in the environment, an object in the file. Service names may hold anything but `=`/`,`.
+// `service=weight,…` in the environment, an object in the file. Service names may hold anything but `,`.
 const serviceWeights = z.union([
   z
     .string()
     .transform((value) =>
-      value
-        .split(',')
-        .map((pair) => pair.trim())
-        .filter((pair) => pair !== '')
-        .map((pair) => {
-          const at = pair.lastIndexOf('=');
-          return [pair.slice(0, at).trim(), at === -1 ? Number.NaN : Number(pair.slice(at + 1))] as const;
-        }),
+      namedEntries(value, 'last').map(
+        ([service, text]) => [service, text === '' ? Number.NaN : Number(text)] as const,
+      ),
     )
-    .pipe(z.array(z.tuple([z.string().min(1).max(256), weight])).max(10_000))
+    .pipe(z.array(z.tuple([serviceName, weight])).max(10_000))
     .transform((pairs) => Object.fromEntries(pairs)),
-  z.record(z.string().min(1).max(256), weight),
+  z.record(serviceName, weight),
 ]);
 // `on`/`off` in the environment (also true/false, 1/0, yes/no), a boolean in the file.
 const onOff = z.union([
