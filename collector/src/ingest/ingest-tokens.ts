@@ -4,7 +4,7 @@
 // write another team's CORS data: its rows would show up in that team's charts and alerts, and a Corsight span
 // naming another service would make the collector skip that service's HTTP server spans (issue 8).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { IngestAuthError, type IngestAuth } from '../otlp/span-sink.js';
+import { type AuthoriseIngest, IngestAuthError, type IngestAuth } from '../otlp/span-sink.js';
 
 export interface IngestTokens {
   /** Tokens for any service. */
@@ -65,6 +65,14 @@ export function serviceGrants(config: IngestTokens): (auth: IngestAuth) => Servi
     }
     if (!matched) throw refusal(token);
     return anyService ? undefined : services;
+  };
+}
+
+/** Throws IngestAuthError unless the request carries a token this collector accepts (none configured: any). */
+export function ingestAuthoriser(config: IngestTokens): AuthoriseIngest {
+  const grant = serviceGrants(config);
+  return (auth) => {
+    grant(auth);
   };
 }
 

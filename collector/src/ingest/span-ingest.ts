@@ -3,7 +3,7 @@
 // rows are fsync'd in the spool: from there the batch writer owns them, across restarts and outages.
 import type { CollectorMetrics } from '../ops/collector-metrics.js';
 import type { OtlpSpan } from '../otlp/otlp-span.js';
-import { type AcceptSpans, type AuthoriseIngest, IngestBackpressureError } from '../otlp/span-sink.js';
+import { type AcceptSpans, IngestBackpressureError } from '../otlp/span-sink.js';
 import { encodeEventRow } from './cors-event-row.js';
 import { type HttpSpanJudging, judgeHttpSpan, noteCorsightSpan } from './http-span-ingest.js';
 import { type IngestTokens, mayIngest, type ServiceGrant, serviceGrants } from './ingest-tokens.js';
@@ -16,14 +16,6 @@ export interface SpanIngestOptions extends IngestTokens {
   readonly metrics: CollectorMetrics;
   /** Plain HTTP server spans with captured CORS headers, judged here (issue 8). */
   readonly httpSpans: HttpSpanJudging;
-}
-
-/** Throws IngestAuthError unless the request carries a token this collector accepts (none configured: any). */
-export function ingestAuthoriser(config: IngestTokens): AuthoriseIngest {
-  const grant = serviceGrants(config);
-  return (auth) => {
-    grant(auth);
-  };
 }
 
 /** At most this many distinct rejection reasons are listed in partial_success.error_message. */

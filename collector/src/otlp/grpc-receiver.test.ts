@@ -7,7 +7,7 @@ import { decodeRpcStatus } from './export-responses.js';
 import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from './grpc-receiver.js';
 import { otlpProtos } from './otlp-protos.js';
 import { bySpanId, exportSdkSpans, expectedOtlpSpan, recordingSink } from './sdk-spans.fixture.js';
-import { ingestAuthoriser } from '../ingest/span-ingest.js';
+import { ingestAuthoriser } from '../ingest/ingest-tokens.js';
 import { IngestAuthError, IngestBackpressureError } from './span-sink.js';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';

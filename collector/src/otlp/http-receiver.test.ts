@@ -7,7 +7,7 @@ import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ingestAuthoriser } from '../ingest/span-ingest.js';
+import { ingestAuthoriser } from '../ingest/ingest-tokens.js';
 import { refusalReason } from './export-refusal.js';
 import { decodeRpcStatus, encodeExportResponse } from './export-responses.js';
 import { otlpHttpReceiver } from './http-receiver.js';
